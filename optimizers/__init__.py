@@ -1,0 +1,19 @@
+"""Descent Lab's optimizer engine: NumPy only, float64, pure functions.
+
+    >>> import numpy as np, optimizers
+    >>> opt = optimizers.get("adam", learning_rate=0.1)
+    >>> w = np.array([1.0, -2.0]); state = opt.init(w)
+    >>> w, state = opt.update(np.array([0.5, 0.5]), state, w)
+
+Every rule is computed as Keras 3 computes it (``flavor="keras"``, the
+default) or as its paper writes it (``flavor="textbook"``). See
+``../shared/optimizer-math.md`` for the specification.
+"""
+from . import schedules
+from .base import FLAVORS, HyperParam, Optimizer, State
+from .registry import CLASSES, available, get, get_class, spec
+from .runner import Trajectory, run
+
+__all__ = ["get", "available", "spec", "get_class", "schedules", "Optimizer", "State", "HyperParam",
+           "FLAVORS", "CLASSES",
+           "run", "Trajectory"]

@@ -1,0 +1,53 @@
+"""Adagrad (spec §3.2).
+
+Keras 3 starts the accumulator at ``initial_accumulator_value = 0.1`` and
+puts ε *inside* the root: ``w ← w − η g / √(a + ε)``. Duchi et al. (2011)
+start at 0 and add δ *outside* the root: ``w ← w − η g / (δ + √a)``. The
+textbook flavour computes the latter.
+"""
+import numpy as np
+
+from .base import HyperParam, Optimizer, eps_param, lr_param
+
+_KERAS = r"""\begin{aligned}
+a_t &= a_{t-1} + g_t^2 \qquad (a_0 = 0.1)\\
+w_t &= w_{t-1} - \frac{\eta\, g_t}{\sqrt{a_t + \epsilon}}
+\end{aligned}"""
+
+_TEXTBOOK = r"""\begin{aligned}
+a_t &= a_{t-1} + g_t^2 \qquad (a_0 = 0)\\
+w_t &= w_{t-1} - \frac{\eta\, g_t}{\delta + \sqrt{a_t}}
+\end{aligned}"""
+
+
+def _acc_param(default):
+    return HyperParam("initial_accumulator_value", default, "a₀: starting value of the squared-gradient sum",
+                      low=0.0, ui_low=0.0, ui_high=1.0, symbol="a_0")
+
+
+class Adagrad(Optimizer):
+    name = "Adagrad"
+    aliases = ("adagrad",)
+    HYPERPARAMS = {
+        "keras": [lr_param(0.001), _acc_param(0.1), eps_param(1e-7)],
+        "textbook": [lr_param(0.001), _acc_param(0.0), eps_param(1e-7, "δ: added outside the root")],
+    }
+    LATEX = {"keras": _KERAS, "textbook": _TEXTBOOK}
+    NOTES = {"textbook": "Keras starts the accumulator at 0.1 (not 0) and puts ε inside the square root; "
+                         "the paper starts at 0 and adds δ outside. Keras's advice 'use learning_rate=1.0 to "
+                         "match the paper' is therefore still not exact."}
+
+    def _slot_names(self):
+        return ("accumulator",)
+
+    def _init_slot(self, name, p):
+        return np.full_like(p, 1.0) * self.hp["initial_accumulator_value"]
+
+    def _rule(self, g, w, s, lr, t, glob):
+        a = s["accumulator"] + np.square(g)
+        eps = self.hp["epsilon"]
+        if self.flavor == "keras":
+            w = w - (lr * g) / np.sqrt(a + eps)
+        else:
+            w = w - (lr * g) / (eps + np.sqrt(a))
+        return w, {**s, "accumulator": a}

@@ -1,0 +1,227 @@
+"""The runner: (optimizer, landscape, start) → a trajectory.
+
+Every chart in the app is drawn from a ``Trajectory``. Runs are vectorized:
+``start`` may be a batch of points of shape ``(..., 2)``, and hyperparameters
+may be arrays that broadcast against it, so a sweep over 200 learning rates
+or a map of 10,000 starts is one NumPy computation per step.
+
+Divergence is reported, never plotted: when a run's parameters, loss or
+gradient become non-finite, or the parameters leave a generous box around
+the landscape, ``diverged_at`` records that step, and the run is frozen at
+its last good point (parameters, loss and state stop changing), so no NaN
+reaches a chart and NumPy prints no warnings.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .base import Optimizer, State
+from .registry import get
+
+MAX_STEPS = 100_000
+RECORD_MODES = ("full", "path", "final")
+
+
+@dataclass
+class Trajectory:
+    """What one call to :func:`run` produced.
+
+    Arrays have a leading step axis of length ``steps + 1`` (index k = after
+    k updates), then the batch axes of the runs, then the parameter axis:
+
+    - ``params``: ``(steps+1, ..., 2)``;
+    - ``loss``: ``(steps+1, ...)``;
+    - ``grads``: ``(steps+1, ..., 2)``, the gradient (noise included) evaluated
+      at ``params[k]``, i.e. the one update k+1 used (the last row is the
+      gradient at the final point);
+    - ``slots``: Keras-named optimizer state after k updates, each
+      ``(steps+1, ...)`` shaped like its slot;
+    - ``learning_rate``: ``(steps, ...)``, the η each update used.
+
+    ``diverged_at`` is the first step whose point is unusable: an int or
+    ``None`` for a single run, an int array with -1 for "never" for a batch.
+    ``record="path"`` keeps only params and loss; ``record="final"`` keeps only
+    the last row of them (step axis of length 1).
+    """
+
+    params: np.ndarray
+    loss: np.ndarray
+    grads: np.ndarray | None
+    slots: dict
+    learning_rate: np.ndarray | None
+    diverged_at: object
+    steps: int
+    optimizer: Optimizer
+    landscape: object
+    noise: float = 0.0
+    seed: int = 0
+    record: str = "full"
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def batch_shape(self) -> tuple:
+        return self.params.shape[1:-1]
+
+    @property
+    def final_params(self) -> np.ndarray:
+        return self.params[-1]
+
+    @property
+    def final_loss(self) -> np.ndarray:
+        return self.loss[-1]
+
+    @property
+    def diverged(self):
+        d = np.asarray(-1 if self.diverged_at is None else self.diverged_at)
+        return d >= 0
+
+    def path(self, index=()) -> np.ndarray:
+        """The usable part of one run's path, ``(n, 2)``: cut before the step where it diverged."""
+        idx = index if isinstance(index, tuple) else (index,)
+        p = self.params[(slice(None),) + idx]
+        d = int(np.asarray(-1 if self.diverged_at is None else self.diverged_at)[idx])
+        return p if d < 0 else p[:max(d, 1)]
+
+
+def _broadcast_shape(opt: Optimizer, start: np.ndarray) -> tuple:
+    shapes = [start.shape]
+    for v in list(opt.hp.values()) + [opt.learning_rate, opt.weight_decay, opt.clipnorm, opt.clipvalue,
+                                       opt.global_clipnorm]:
+        if isinstance(v, np.ndarray):
+            shapes.append(v.shape)
+    try:
+        return np.broadcast_shapes(*shapes)
+    except ValueError:
+        raise ValueError(f"Hyperparameter arrays of shapes {shapes[1:]} do not broadcast against "
+                         f"start points of shape {start.shape}.") from None
+
+
+def escape_radius(landscape) -> float:
+    """A generous box: 1000× the size of the landscape's plot bounds."""
+    r = getattr(landscape, "escape_radius", None)
+    if r is not None:
+        return float(r)
+    b = np.abs(np.asarray(landscape.bounds, dtype=np.float64))
+    return 1e3 * max(1.0, float(b.max()))
+
+
+def run(optimizer, landscape, start=None, steps: int = 200, noise: float = 0.0, seed: int = 0,
+        record: str = "full") -> Trajectory:
+    """Run ``optimizer`` on a 2-D ``landscape`` from ``start`` for ``steps`` updates.
+
+    ``optimizer`` is an optimizer or a name (``"adam"``); ``start`` defaults to
+    ``landscape.start`` and may be ``(..., 2)``. ``noise`` adds seeded Gaussian
+    noise of that standard deviation to every gradient (stochastic gradients).
+    """
+    opt = get(optimizer) if isinstance(optimizer, str) else optimizer
+    if record not in RECORD_MODES:
+        raise ValueError(f"run(): `record` must be one of {RECORD_MODES}; received {record!r}.")
+    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or not 0 <= steps <= MAX_STEPS:
+        raise ValueError(f"run(): `steps` must be an integer in [0, {MAX_STEPS}]; received {steps!r}.")
+    steps = int(steps)
+    noise = float(noise)
+    if not np.isfinite(noise) or noise < 0:
+        raise ValueError(f"run(): `noise` must be a finite number ≥ 0; received {noise!r}.")
+    start = np.asarray(landscape.start if start is None else start, dtype=np.float64)
+    if start.ndim == 0 or start.shape[-1] != 2:
+        raise ValueError(f"run(): `start` must have shape (..., 2); received shape {start.shape}.")
+    if not np.all(np.isfinite(start)):
+        raise ValueError("run(): `start` must be finite.")
+    shape = _broadcast_shape(opt, start)
+    batch = shape[:-1]
+    P = np.broadcast_to(start, shape).copy()
+    state = opt.init(P, batch_ndim=len(batch))
+    bound = escape_radius(landscape)
+    rng = np.random.default_rng(seed)
+
+    keep_all = record != "final"
+    keep_state = record == "full"
+    n_rows = steps + 1 if keep_all else 1
+    params = np.empty((n_rows,) + shape)
+    loss = np.empty((n_rows,) + batch)
+    grads = np.empty((n_rows,) + shape) if keep_state else None
+    lrs = None
+    if keep_state:  # the η of update k+1 is evaluated at the raw counter k, as Keras does
+        lrs = np.empty((steps,) + batch)
+        for k in range(steps):
+            lrs[k] = np.broadcast_to(opt.learning_rate_at(k), shape)[..., 0]
+    slots = {}
+    diverged = np.full(batch, -1, dtype=np.int64)
+    alive = np.ones(batch, dtype=bool)
+
+    def grad_at(P):
+        g = landscape.grad(P)
+        if noise > 0:
+            g = g + noise * rng.standard_normal(shape)
+        return g
+
+    def record_slots(row, st):
+        for name, v in st.slots.items():
+            v = np.asarray(v)
+            if name not in slots:
+                slots[name] = np.empty((steps + 1,) + v.shape)
+            slots[name][row] = v
+
+    with np.errstate(all="ignore"):
+        L = np.asarray(landscape.value(P), dtype=np.float64)
+        G = grad_at(P)
+        ok = np.isfinite(L) & np.all(np.isfinite(G), axis=-1)
+        diverged[~ok] = 0
+        alive &= ok
+        if keep_all:
+            params[0], loss[0] = P, L
+        if keep_state:
+            grads[0] = G
+            record_slots(0, state)
+        k_done = 0
+        for k in range(1, steps + 1):
+            if not alive.any():
+                break
+            P_new, state_new = opt.update(G, state, P)
+            L_new = np.asarray(landscape.value(P_new), dtype=np.float64)
+            G_new = grad_at(P_new)
+            ok = (np.all(np.isfinite(P_new) & (np.abs(P_new) <= bound), axis=-1)
+                  & np.isfinite(L_new) & np.all(np.isfinite(G_new), axis=-1))
+            newly = alive & ~ok
+            diverged[newly] = k
+            alive &= ok
+            # Frozen runs keep their last good point, loss, gradient and state.
+            P = np.where(alive[..., None], P_new, P)
+            L = np.where(alive, L_new, L)
+            G = np.where(alive[..., None], G_new, G)
+            state = _freeze(state_new, state, alive)
+            if keep_all:
+                params[k], loss[k] = P, L
+            if keep_state:
+                grads[k] = G
+                record_slots(k, state)
+            k_done = k
+        if keep_all and k_done < steps:  # every run diverged: hold the last rows
+            params[k_done + 1:], loss[k_done + 1:] = params[k_done], loss[k_done]
+            if keep_state:
+                grads[k_done + 1:] = grads[k_done]
+                for v in slots.values():
+                    v[k_done + 1:] = v[k_done]
+    if not keep_all:
+        params[0], loss[0] = P, L
+
+    div = (None if diverged[()] < 0 else int(diverged[()])) if batch == () else diverged
+    return Trajectory(params=params, loss=loss, grads=grads, slots=slots, learning_rate=lrs, diverged_at=div,
+                      steps=steps, optimizer=opt, landscape=landscape, noise=noise, seed=seed, record=record)
+
+
+def _freeze(new: State, old: State, alive: np.ndarray) -> State:
+    """State of the live runs from ``new``, of the frozen ones from ``old``."""
+    if alive.all():
+        return new
+    slots = {}
+    for name, v in new.slots.items():
+        v, o = np.asarray(v), np.asarray(old.slots[name])
+        if v.ndim < alive.ndim:  # a scalar shared by all runs (Nadam's u_product with scalar β₁)
+            slots[name] = v
+            continue
+        mask = alive.reshape(alive.shape + (1,) * (v.ndim - alive.ndim))
+        slots[name] = np.where(mask, v, o)
+    return State(step=new.step, iterations=new.iterations, slots=slots, batch_ndim=new.batch_ndim)
