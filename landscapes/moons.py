@@ -1,0 +1,302 @@
+"""The article's classification task: an MLP on scikit-learn's "two moons".
+
+The article trains a small Keras network on ``make_moons`` to compare
+optimizers. Here the same task is seen as a *landscape over the network's
+weights*: every weight and bias of the network is one coordinate of a flat
+float64 vector ``theta`` of length ``n_params``, and the training loss is a
+function of that vector, exactly like the 2-D surfaces, only with a few hundred
+dimensions instead of two.
+
+Any number of leading "model" axes are allowed: ``theta`` of shape (M, P)
+holds M independent networks, and one batched matrix product (``np.matmul``
+broadcasts over leading axes) runs all of them at once. That is how several
+optimizers are trained side by side at the cost of roughly one.
+
+Defaults reproduce the article::
+
+    X, y = make_moons(n_samples=300, noise=0.1, random_state=42)
+    Dense(12, relu) -> Dense(13, relu) -> Dense(13, relu) -> Dense(2, softmax)
+    loss = sparse categorical cross-entropy, Keras default initialisation
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from sklearn.datasets import make_moons
+
+# Keras' fuzz factor (keras.config.epsilon()), used to clip probabilities.
+EPSILON = 1e-7
+
+# Option bounds: keep the task small enough to train interactively.
+N_SAMPLES_RANGE = (20, 5000)
+NOISE_RANGE = (0.0, 1.0)
+MAX_LAYERS = 4
+UNITS_RANGE = (1, 128)
+VALIDATION_SPLIT_MAX = 0.9
+
+# Padding (in data units) around the data for the decision-boundary grid.
+BOUNDARY_PAD = 0.5
+
+
+class MoonsTask:
+    """The moons classification task as a loss landscape over flat weight vectors."""
+
+    name = "moons"
+    title = "Two moons: an MLP classifier (the article's experiment)"
+    teaches = (
+        "Real training: the 'landscape' is the network's loss over all its "
+        "weights; optimizers see it only through noisy mini-batch gradients."
+    )
+    latex = (
+        r"L(\theta) = -\frac{1}{B}\sum_{i \in \text{batch}} "
+        r"\log \operatorname{clip}\!\left(p_\theta(y_i \mid x_i),\ 10^{-7},\ 1-10^{-7}\right)"
+    )
+
+    def __init__(self, n_samples=300, noise=0.1, data_seed=42,
+                 hidden=(12, 13, 13), validation_split=0.0, init_seed=None):
+        n_samples, noise, data_seed, hidden, validation_split, init_seed = _check_options(
+            n_samples, noise, data_seed, hidden, validation_split, init_seed)
+        self.options = dict(n_samples=n_samples, noise=noise, data_seed=data_seed,
+                            hidden=hidden, validation_split=validation_split,
+                            init_seed=init_seed)
+        self.init_seed = init_seed
+
+        X, y = make_moons(n_samples=n_samples, noise=noise, random_state=data_seed)
+        X = X.astype(np.float64)
+        y = y.astype(np.int64)
+        # Keras' fit(validation_split=v) holds out the LAST fraction of the data,
+        # before any shuffling: split at floor(n * (1 - v)).
+        split_at = int(math.floor(n_samples * (1.0 - validation_split)))
+        if split_at == 0 or (split_at == n_samples and validation_split > 0):
+            raise ValueError(
+                f"validation_split={validation_split} leaves an empty training "
+                f"or validation set with n_samples={n_samples}")
+        self.X, self.y = X[:split_at], y[:split_at]
+        self.X_val, self.y_val = X[split_at:], y[split_at:]
+        self.n_samples = split_at          # number of TRAINING samples
+        self._X_all = X
+
+        # Layer sizes: 2 inputs -> hidden... -> 2 classes.
+        self.layer_sizes = (2,) + hidden + (2,)
+        # One entry per Keras variable, in Keras order: W1, b1, W2, b2, ...
+        self.shapes = []
+        for fan_in, fan_out in zip(self.layer_sizes[:-1], self.layer_sizes[1:]):
+            self.shapes += [(fan_in, fan_out), (fan_out,)]
+        self.tensor_slices = []
+        start = 0
+        for shape in self.shapes:
+            size = math.prod(shape)
+            self.tensor_slices.append(slice(start, start + size))
+            start += size
+        self.n_params = start
+
+    # ------------------------------------------------------------------ params
+    def unflatten(self, theta):
+        """Split flat vector(s) (..., P) into [(W1, b1), (W2, b2), ...] VIEWS.
+
+        W has shape (..., fan_in, fan_out) and b (..., fan_out). They are views,
+        so writing into them writes into ``theta`` (used to build gradients).
+        """
+        lead = theta.shape[:-1]
+        tensors = [theta[..., s].reshape(lead + shape)
+                   for s, shape in zip(self.tensor_slices, self.shapes)]
+        return list(zip(tensors[0::2], tensors[1::2]))
+
+    def init_params(self, seed=None, n_models=None):
+        """Keras' default initialisation, as flat vector(s).
+
+        Dense layers default to Glorot-uniform weights, W ~ U(-a, a) with
+        a = sqrt(6 / (fan_in + fan_out)) (keeps activations' variance roughly
+        constant from layer to layer), and zero biases.
+        ``n_models`` given -> shape (n_models, P), each model drawn independently.
+        """
+        if seed is None:
+            seed = 0 if self.init_seed is None else self.init_seed
+        rng = np.random.default_rng(seed)
+        lead = () if n_models is None else (int(n_models),)
+        theta = np.zeros(lead + (self.n_params,), dtype=np.float64)
+        for W, _b in self.unflatten(theta):
+            fan_in, fan_out = W.shape[-2:]
+            limit = math.sqrt(6.0 / (fan_in + fan_out))
+            W[...] = rng.uniform(-limit, limit, size=W.shape)
+        return theta
+
+    # ----------------------------------------------------------------- forward
+    def _forward(self, theta, X):
+        """Run the network; return the softmax probabilities and the cache
+        (inputs of every layer and pre-activations) that backprop needs."""
+        layers = self.unflatten(theta)
+        h = X                                   # (B, 2), shared by all models
+        inputs, pre = [], []
+        for k, (W, b) in enumerate(layers):
+            inputs.append(h)
+            # (B, fan_in) @ (..., fan_in, fan_out) broadcasts over model axes.
+            z = np.matmul(h, W) + b[..., None, :]
+            pre.append(z)
+            if k < len(layers) - 1:
+                h = np.maximum(z, 0.0)          # ReLU
+        # Softmax of the last pre-activation. Subtracting the row max changes
+        # nothing mathematically but keeps exp() from overflowing.
+        e = np.exp(z - z.max(axis=-1, keepdims=True))
+        p = e / e.sum(axis=-1, keepdims=True)
+        return p, (layers, inputs, pre)
+
+    def predict_proba(self, theta, X):
+        """Class probabilities, shape (..., len(X), 2)."""
+        theta = np.asarray(theta, dtype=np.float64)
+        return self._forward(theta, np.asarray(X, dtype=np.float64))[0]
+
+    @staticmethod
+    def _true_class_prob(p, y):
+        """Keras' cross-entropy input: p_y / sum(p), clipped to [eps, 1-eps].
+
+        Keras 3 (jax backend), given probabilities (``from_logits=False``),
+        computes ``-log(clip(p / sum(p), 1e-7, 1 - 1e-7))``. The division is a
+        no-op for a softmax output; the clip caps each sample's loss at
+        -log(1e-7) ~ 16.1 and floors it at ~1e-7. Returns the unclipped and the
+        clipped probability of the true class, shape (..., B).
+        """
+        q = p / p.sum(axis=-1, keepdims=True)
+        q_true = q[..., np.arange(len(y)), y]    # pick column y_i in row i
+        return q_true, np.clip(q_true, EPSILON, 1.0 - EPSILON)
+
+    def _batch(self, idx):
+        if idx is None:
+            return self.X, self.y
+        return self.X[idx], self.y[idx]
+
+    # --------------------------------------------------------- loss & backprop
+    def loss_grad_accuracy(self, theta, idx=None):
+        """Mean loss, its gradient and the accuracy on training samples ``idx``.
+
+        Returns loss (...,), grad (..., P), accuracy (...,). The accuracy uses
+        the same forward pass (before any update), as Keras' fit does.
+        """
+        theta = np.asarray(theta, dtype=np.float64)
+        X, y = self._batch(idx)
+        B = len(y)
+        p, (layers, inputs, pre) = self._forward(theta, X)
+        q_true, q_clipped = self._true_class_prob(p, y)
+        loss = -np.log(q_clipped).mean(axis=-1)
+        accuracy = (p.argmax(axis=-1) == y).mean(axis=-1)
+
+        # d loss / d logits. For softmax followed by -log p_y the classic result
+        # is p - onehot(y) (the normalisation p / sum(p) adds nothing: sum(p)
+        # is constant 1, so its derivative is 0). Where the clip was active the
+        # loss is flat in p, so that sample contributes NO gradient at all, as
+        # in Keras. Divide by B because the loss is a mean over the batch.
+        not_clipped = (q_true > EPSILON) & (q_true < 1.0 - EPSILON)
+        dz = p.copy()
+        dz[..., np.arange(B), y] -= 1.0
+        dz *= not_clipped[..., None] / B
+
+        grad = np.empty_like(theta)
+        grad_layers = self.unflatten(grad)      # views: filling them fills grad
+        for k in range(len(layers) - 1, -1, -1):
+            gW, gb = grad_layers[k]
+            h = inputs[k]
+            # z = h @ W + b  =>  dL/dW = h^T @ dz,  dL/db = sum of dz over the batch
+            gW[...] = np.matmul(np.swapaxes(h, -1, -2), dz)
+            gb[...] = dz.sum(axis=-2)
+            if k > 0:
+                # Back through the matmul (dL/dh = dz @ W^T), then through the
+                # ReLU of the previous layer: gradient passes only where z > 0.
+                W = layers[k][0]
+                dz = np.matmul(dz, np.swapaxes(W, -1, -2)) * (pre[k - 1] > 0)
+        return loss, grad, accuracy
+
+    def loss_and_grad(self, theta, idx=None):
+        """(loss (...,), grad (..., P)) on training samples ``idx`` (None = all)."""
+        loss, grad, _ = self.loss_grad_accuracy(theta, idx)
+        return loss, grad
+
+    def evaluate(self, theta, X=None, y=None):
+        """(loss, accuracy), each shape (...,), on the training data or (X, y)."""
+        theta = np.asarray(theta, dtype=np.float64)
+        if X is None:
+            X, y = self.X, self.y
+        X = np.asarray(X, dtype=np.float64)
+        y = np.asarray(y, dtype=np.int64)
+        p = self._forward(theta, X)[0]
+        loss = -np.log(self._true_class_prob(p, y)[1]).mean(axis=-1)
+        return loss, (p.argmax(axis=-1) == y).mean(axis=-1)
+
+    def loss(self, theta, idx=None):
+        """Mean loss on training samples ``idx`` (None = all), shape (...,)."""
+        X, y = self._batch(idx)
+        return self.evaluate(theta, X, y)[0]
+
+    def boundary(self, theta, n=60):
+        """Decision map: (xs (n,), ys (n,), P(class 1) of shape (..., n, n)).
+
+        Row i, column j of the map is the point (xs[j], ys[i]) (the
+        ``z[y][x]`` layout contour plots expect). The grid covers all data
+        (training and validation) padded by ``BOUNDARY_PAD``.
+        """
+        lo = self._X_all.min(axis=0) - BOUNDARY_PAD
+        hi = self._X_all.max(axis=0) + BOUNDARY_PAD
+        xs = np.linspace(lo[0], hi[0], n)
+        ys = np.linspace(lo[1], hi[1], n)
+        gx, gy = np.meshgrid(xs, ys)
+        grid = np.column_stack([gx.ravel(), gy.ravel()])
+        prob = self.predict_proba(theta, grid)[..., 1]
+        return xs, ys, prob.reshape(prob.shape[:-1] + (n, n))
+
+
+def _check_options(n_samples, noise, data_seed, hidden, validation_split, init_seed):
+    """Validate options; raise ValueError with a message a user can act on."""
+    def as_float(name, value):
+        if isinstance(value, bool):
+            raise ValueError(f"{name} must be a number, got {value!r}")
+        try:
+            return float(value)
+        except (TypeError, ValueError, OverflowError):
+            raise ValueError(f"{name} must be a number, got {value!r}") from None
+
+    def as_int(name, value):
+        number = as_float(name, value)
+        if not number.is_integer():
+            raise ValueError(f"{name} must be an integer, got {value!r}")
+        return int(number)
+
+    n_samples = as_int("n_samples", n_samples)
+    noise = as_float("noise", noise)
+    data_seed = as_int("data_seed", data_seed)
+    validation_split = as_float("validation_split", validation_split)
+    if init_seed is not None:
+        init_seed = as_int("init_seed", init_seed)
+    if isinstance(hidden, (int, np.integer)):
+        hidden = (hidden,)
+    try:
+        hidden = tuple(as_int("hidden layer size", h) for h in hidden)
+    except TypeError:
+        raise ValueError(f"hidden must be a tuple of layer sizes, got {hidden!r}") from None
+
+    if not N_SAMPLES_RANGE[0] <= n_samples <= N_SAMPLES_RANGE[1]:
+        raise ValueError(f"n_samples must be between {N_SAMPLES_RANGE[0]} and "
+                         f"{N_SAMPLES_RANGE[1]}, got {n_samples}")
+    if not NOISE_RANGE[0] <= noise <= NOISE_RANGE[1]:
+        raise ValueError(f"noise must be between {NOISE_RANGE[0]} and "
+                         f"{NOISE_RANGE[1]}, got {noise}")
+    if data_seed < 0 or (init_seed is not None and init_seed < 0):
+        raise ValueError("seeds must be non-negative integers")
+    if not 1 <= len(hidden) <= MAX_LAYERS:
+        raise ValueError(f"hidden must have 1 to {MAX_LAYERS} layers, got {len(hidden)}")
+    if not all(UNITS_RANGE[0] <= h <= UNITS_RANGE[1] for h in hidden):
+        raise ValueError(f"each hidden layer must have {UNITS_RANGE[0]} to "
+                         f"{UNITS_RANGE[1]} units, got {hidden}")
+    if not 0.0 <= validation_split <= VALIDATION_SPLIT_MAX:
+        raise ValueError(f"validation_split must be between 0 and "
+                         f"{VALIDATION_SPLIT_MAX}, got {validation_split}")
+    return n_samples, noise, data_seed, hidden, validation_split, init_seed
+
+
+def make(**options) -> MoonsTask:
+    """Factory used by the landscapes registry: ``landscapes.get("moons", ...)``."""
+    known = ("n_samples", "noise", "data_seed", "hidden", "validation_split", "init_seed")
+    unknown = sorted(set(options) - set(known))
+    if unknown:
+        raise ValueError(f"unknown moons option(s) {unknown}; valid: {', '.join(known)}")
+    return MoonsTask(**options)
