@@ -1,0 +1,292 @@
+"""Settings that round-trip through the URL (pure Python, no Streamlit).
+
+A teacher pastes a link into slides; a student edits it by hand. Every
+value read from a URL is checked here: a bad value falls back to its
+default and produces a *notice* (a sentence the page shows), never an
+exception.
+
+Two building blocks:
+
+- ``Field``: one scalar setting (float, int, bool, choice, text, point);
+- ``OptChoice``: one optimizer with its flavour and non-default
+  hyperparameters, encoded as ``Adam;flavor=textbook;learning_rate=0.01``.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+import numpy as np
+
+import optimizers
+
+MAX_TEXT = 500
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    kind: str  # "float" | "int" | "bool" | "choice" | "text" | "point"
+    default: Any
+    low: float | None = None
+    high: float | None = None
+    choices: tuple = ()
+    label: str = ""
+
+    def parse(self, raw: str):
+        """Return the value for URL text ``raw``; raise ValueError with a reason otherwise."""
+        raw = str(raw)
+        if len(raw) > MAX_TEXT:
+            raise ValueError(f"longer than {MAX_TEXT} characters")
+        if self.kind == "bool":
+            if raw.lower() in ("1", "true", "yes", "on"):
+                return True
+            if raw.lower() in ("0", "false", "no", "off"):
+                return False
+            raise ValueError("expected true or false")
+        if self.kind == "choice":
+            for c in self.choices:
+                if raw == str(c) or raw.lower() == str(c).lower():
+                    return c
+            raise ValueError(f"expected one of {', '.join(map(str, self.choices))}")
+        if self.kind == "text":
+            return raw
+        if self.kind == "point":
+            parts = raw.split(",")
+            if len(parts) != 2:
+                raise ValueError("expected two numbers, x,y")
+            return tuple(self._number(p, float) for p in parts)
+        return self._number(raw, int if self.kind == "int" else float)
+
+    def _number(self, raw, typ):
+        try:
+            v = float(raw)
+        except ValueError:
+            raise ValueError("not a number") from None
+        if not math.isfinite(v):
+            raise ValueError("not a finite number")
+        if typ is int:
+            if v != int(v):
+                raise ValueError("expected a whole number")
+            v = int(v)
+        if self.low is not None and v < self.low or self.high is not None and v > self.high:
+            raise ValueError(f"outside [{_fmt(self.low)}, {_fmt(self.high)}]")
+        return v
+
+    def encode(self, value) -> str:
+        if self.kind == "bool":
+            return "1" if value else "0"
+        if self.kind == "point":
+            return f"{_fmt(value[0])},{_fmt(value[1])}"
+        if self.kind == "float":
+            return _fmt(value)
+        return str(value)
+
+
+def _fmt(x) -> str:
+    if x is None:
+        return "∞"
+    if isinstance(x, (int, np.integer)) and not isinstance(x, bool):
+        return str(int(x))
+    return f"{float(x):.10g}"
+
+
+def read_fields(fields, params: Mapping[str, str]) -> tuple[dict, list[str]]:
+    """Values for ``fields`` from URL ``params`` (defaults where missing or bad) and notices."""
+    values, notices = {}, []
+    for f in fields:
+        if f.name not in params:
+            values[f.name] = f.default
+            continue
+        try:
+            values[f.name] = f.parse(params[f.name])
+        except ValueError as exc:
+            values[f.name] = f.default
+            notices.append(f"Ignored `{f.name}={_short(params[f.name])}` from the link ({exc}); "
+                           f"using the default {_show(f.default)}.")
+    return values, notices
+
+
+def encode_fields(fields, values: Mapping[str, Any]) -> dict[str, str]:
+    """URL params for the values that differ from their defaults (short links)."""
+    out = {}
+    for f in fields:
+        v = values.get(f.name, f.default)
+        if v != f.default:
+            out[f.name] = f.encode(v)
+    return out
+
+
+def _short(raw) -> str:
+    raw = str(raw)
+    return raw if len(raw) <= 40 else raw[:37] + "…"
+
+
+def _show(v) -> str:
+    if isinstance(v, tuple):
+        return "(" + ", ".join(_fmt(x) for x in v) + ")"
+    return _fmt(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else str(v)
+
+
+# --------------------------------------------------------------------------- #
+# Optimizer choices                                                             #
+# --------------------------------------------------------------------------- #
+@dataclass(frozen=True)
+class OptChoice:
+    """One optimizer on a page: its class name, flavour and non-default hyperparameters.
+
+    Hashable, so pages can cache computations keyed on it.
+    """
+
+    name: str
+    flavor: str = "keras"
+    params: tuple = field(default_factory=tuple)  # sorted ((name, value), ...)
+
+    @classmethod
+    def make(cls, name, flavor="keras", **params):
+        cls_ = optimizers.get_class(name)
+        return cls(cls_.name, flavor, tuple(sorted(params.items())))
+
+    @property
+    def kwargs(self) -> dict:
+        return dict(self.params)
+
+    def build(self, **common):
+        """The engine optimizer (common Keras arguments such as weight_decay may be added)."""
+        kw = {**self.kwargs, **{k: v for k, v in common.items() if v is not None}}
+        if "learning_rate" not in {p.name for p in optimizers.spec(self.name, self.flavor)}:
+            kw.pop("learning_rate", None)  # textbook Adadelta has no learning rate
+        return optimizers.get(self.name, flavor=self.flavor, **kw)
+
+    def value(self, hp: str):
+        """The value in use for ``hp`` (the spec default if not set)."""
+        d = self.kwargs
+        if hp in d:
+            return d[hp]
+        for p in optimizers.spec(self.name, self.flavor):
+            if p.name == hp:
+                return p.default
+        return None
+
+    def label(self) -> str:
+        """Short legend text: ``Adam (lr 0.01, textbook)``."""
+        bits = []
+        lr = self.value("learning_rate")
+        if lr is not None:
+            bits.append(f"lr {_fmt(lr)}")
+        for k, v in self.params:
+            if k == "learning_rate":
+                continue
+            if isinstance(v, bool):
+                if v:
+                    bits.append(k)
+            else:
+                bits.append(f"{_ABBR.get(k, k)} {_fmt(v)}")
+        if self.flavor != "keras":
+            bits.append(self.flavor)
+        return f"{self.name} ({', '.join(bits)})" if bits else self.name
+
+    def encode(self) -> str:
+        parts = [self.name]
+        if self.flavor != "keras":
+            parts.append(f"flavor={self.flavor}")
+        parts += [f"{k}={_enc_value(v)}" for k, v in self.params]
+        return ";".join(parts)
+
+    @classmethod
+    def decode(cls, text: str) -> "OptChoice":
+        """Parse ``Adam;flavor=textbook;learning_rate=0.01``; ValueError with a reason if bad."""
+        if len(text) > MAX_TEXT:
+            raise ValueError(f"longer than {MAX_TEXT} characters")
+        parts = [p.strip() for p in text.split(";") if p.strip()]
+        if not parts:
+            raise ValueError("empty optimizer")
+        cls_ = optimizers.get_class(parts[0])  # ValueError lists the valid names
+        flavor, params = "keras", {}
+        for p in parts[1:]:
+            if "=" not in p:
+                raise ValueError(f"expected name=value, got {p!r}")
+            k, v = (s.strip() for s in p.split("=", 1))
+            if k == "flavor":
+                flavor = v
+                continue
+            params[k] = v
+        if flavor not in cls_.flavors():
+            raise ValueError(f"unknown flavour {flavor!r} (valid: {', '.join(cls_.flavors())})")
+        specs = {s.name: s for s in cls_.spec(flavor)}
+        typed = {}
+        for k, v in params.items():
+            if k not in specs:
+                raise ValueError(f"{cls_.name} ({flavor}) has no hyperparameter {k!r}")
+            if specs[k].kind == "bool":
+                typed[k] = Field(k, "bool", False).parse(v)
+            else:
+                try:
+                    typed[k] = float(v)
+                except ValueError:
+                    raise ValueError(f"{k}={v!r} is not a number") from None
+        choice = cls(cls_.name, flavor, tuple(sorted(typed.items())))
+        choice.build()  # range checks: ValueError names the argument and its valid range
+        return choice
+
+
+_ABBR = {"momentum": "μ", "beta_1": "β₁", "beta_2": "β₂", "epsilon": "ε", "rho": "ρ",
+         "initial_accumulator_value": "a₀", "weight_decay": "wd"}
+
+
+def _enc_value(v) -> str:
+    if isinstance(v, bool):
+        return "1" if v else "0"
+    return _fmt(v)
+
+
+def read_optimizers(params: Mapping[str, str], defaults: list[OptChoice], max_n: int = 8,
+                    prefix: str = "o") -> tuple[list[OptChoice], list[str]]:
+    """Optimizers ``o1``…``o8`` from the URL; falls back to ``defaults`` if none is usable."""
+    keys = [f"{prefix}{i}" for i in range(1, max_n + 1)]
+    present = [k for k in keys if k in params]
+    extra = sorted(k for k in params if k.startswith(prefix) and k[len(prefix):].isdigit() and k not in keys)
+    notices = [f"Ignored `{k}` from the link: at most {max_n} optimizers." for k in extra]
+    if not present:
+        return list(defaults), notices
+    out = []
+    for k in present:
+        try:
+            out.append(OptChoice.decode(params[k]))
+        except ValueError as exc:
+            notices.append(f"Ignored optimizer `{k}={_short(params[k])}` from the link: {exc}")
+    if not out:
+        notices.append("No usable optimizer in the link; showing the default line-up.")
+        return list(defaults), notices
+    return out, notices
+
+
+def encode_optimizers(choices, prefix: str = "o") -> dict[str, str]:
+    return {f"{prefix}{i}": c.encode() for i, c in enumerate(choices, start=1)}
+
+
+# --------------------------------------------------------------------------- #
+# Slider grids                                                                  #
+# --------------------------------------------------------------------------- #
+_NEAR_ONE = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95, 0.97, 0.98, 0.99, 0.995,
+             0.999, 0.9995, 0.9999, 1.0)
+
+
+def slider_grid(hp, current=None) -> list:
+    """Values a select-slider offers for ``hp``: 1-2-3-5 per decade on log
+    scales, finer steps near 1 for decay rates (β₂ = 0.999 vs 0.9999 matters),
+    always including the default and the current value."""
+    if hp.kind == "bool":
+        return [False, True]
+    lo, hi = hp.ui_low, hp.ui_high
+    if hp.log:
+        grid = [m * 10.0 ** e for e in range(math.floor(math.log10(lo)), math.ceil(math.log10(hi)) + 1)
+                for m in (1, 2, 3, 5)]
+        grid = [float(f"{v:.6g}") for v in grid if lo * (1 - 1e-9) <= v <= hi * (1 + 1e-9)]
+    elif hi is not None and hi <= 1.0 and hp.high is not None and hp.high <= 1.0:
+        grid = [v for v in _NEAR_ONE if lo <= v <= hi]
+    else:
+        grid = [float(f"{v:.6g}") for v in np.linspace(lo, hi, 21)]
+    extra = [v for v in (hp.default, current) if isinstance(v, (int, float)) and not isinstance(v, bool)]
+    return sorted(set(float(v) for v in grid + extra))
