@@ -1,0 +1,15 @@
+"""Descent Lab: watch gradient-based optimizers move, and compare them side by side.
+
+Run with ``streamlit run app.py``. This file only wires the pages together;
+each page is thin glue between widgets, the engine (``optimizers``,
+``landscapes``) and the figure builders (``charts``).
+"""
+import streamlit as st
+
+st.set_page_config(page_title="Descent Lab", page_icon="⛰️", layout="wide")
+
+PAGES = [
+    st.Page("pages/home.py", title="Home", icon="🏠", default=True),
+]
+
+st.navigation(PAGES).run()
