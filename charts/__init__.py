@@ -1,0 +1,1 @@
+"""Pure functions from engine results to Plotly figures. No Streamlit here."""
