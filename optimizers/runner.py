@@ -130,6 +130,11 @@ def run(optimizer, landscape, start=None, steps: int = 200, noise: float = 0.0, 
     if not np.all(np.isfinite(start)):
         raise ValueError("run(): `start` must be finite.")
     shape = _broadcast_shape(opt, start)
+    single = shape[:-1] == ()
+    if single:
+        # A single run is computed as a batch of one, so NumPy takes the same array code
+        # paths (e.g. for x**2) and a single run equals its row of a vectorized run bit for bit.
+        shape = (1,) + shape
     batch = shape[:-1]
     P = np.broadcast_to(start, shape).copy()
     state = opt.init(P, batch_ndim=len(batch))
@@ -207,7 +212,14 @@ def run(optimizer, landscape, start=None, steps: int = 200, noise: float = 0.0, 
     if not keep_all:
         params[0], loss[0] = P, L
 
-    div = (None if diverged[()] < 0 else int(diverged[()])) if batch == () else diverged
+    if single:
+        params, loss = params[:, 0], loss[:, 0]
+        if keep_state:
+            grads, lrs = grads[:, 0], lrs[:, 0]
+            slots = {k: (v[:, 0] if v.ndim > 1 and v.shape[1] == 1 else v) for k, v in slots.items()}
+        div = None if diverged[0] < 0 else int(diverged[0])
+    else:
+        div = diverged
     return Trajectory(params=params, loss=loss, grads=grads, slots=slots, learning_rate=lrs, diverged_at=div,
                       steps=steps, optimizer=opt, landscape=landscape, noise=noise, seed=seed, record=record)
 
