@@ -31,11 +31,13 @@ class Adadelta(Optimizer):
     HYPERPARAMS = {
         "keras": [lr_param(0.001), _rho(0.95), eps_param(1e-7)],
         "textbook": [_rho(0.95), eps_param(1e-6)],
+        "pytorch": [lr_param(1.0), _rho(0.9), eps_param(1e-6)],
     }
-    LATEX = {"keras": _KERAS, "textbook": _TEXTBOOK}
+    LATEX = {"keras": _KERAS, "textbook": _TEXTBOOK, "pytorch": _KERAS}
     NOTES = {"textbook": "Zeiler's rule has no learning rate (η ≡ 1) and ε = 1e-6. Keras multiplies the "
                          "applied step by η with default 0.001, so its default steps are 1000× smaller; "
-                         "the accumulated Δ stays learning-rate-free in both."}
+                         "the accumulated Δ stays learning-rate-free in both.",
+             "pytorch": "The same recursion as Keras; only the defaults differ (lr = 1.0, ρ = 0.9, ε = 1e-6)."}
 
     def _slot_names(self):
         return ("accumulated_grad", "accumulated_delta_var")

@@ -42,6 +42,16 @@ w_t &= w_{t-1} - \eta\,\frac{\hat m_t}{\sqrt{\hat v_t} + \epsilon}\\
 w_t = w_{t-1} - \eta\,\frac{m_t}{\sqrt{\hat v^{\max}_t} + \epsilon}
 \end{aligned}"""
 
+TORCH_LATEX = r"""\begin{aligned}
+m_t &= m_{t-1} + (1-\beta_1)(g_t - m_{t-1}),\qquad v_t = \beta_2 v_{t-1} + (1-\beta_2)\, g_t^2\\
+\hat v^{\max}_t &= \max(\hat v^{\max}_{t-1}, v_t) &&\text{(amsgrad: used in place of } v_t\text{)}\\
+w_t &= w_{t-1} - \frac{\eta}{1-\beta_1^{\,t}}\;\frac{m_t}{\sqrt{v_t}\,/\sqrt{1-\beta_2^{\,t}} + \epsilon}
+\end{aligned}"""
+
+TORCH_NOTE = ("torch.optim.Adam puts ε on the bias-corrected √v̂ (the textbook placement) with ε = 1e-8, and its "
+              "weight_decay is L2 added to the gradient (use AdamW for decoupled decay). Identical to Keras "
+              "when ε = 0, with or without AMSGrad.")
+
 ADAM_NOTE = ("Algebraically the same as Keras except for ε: Keras adds ε̂ to √v before bias correction, which "
              "equals a textbook ε_t = ε̂/√(1−β₂ᵗ) (3.2e-6 at t = 1 for ε̂ = 1e-7). The paper's default ε is "
              "1e-8, Keras's 1e-7. AMSGrad as in Reddi et al. (2018) has no bias correction; Keras keeps it "
@@ -51,9 +61,10 @@ ADAM_NOTE = ("Algebraically the same as Keras except for ε: Keras adds ε̂ to 
 class Adam(Optimizer):
     name = "Adam"
     aliases = ("adam",)
-    HYPERPARAMS = {"keras": adam_params(0.001, 1e-7), "textbook": adam_params(0.001, 1e-8)}
-    LATEX = {"keras": KERAS_LATEX, "textbook": TEXTBOOK_LATEX}
-    NOTES = {"textbook": ADAM_NOTE}
+    HYPERPARAMS = {"keras": adam_params(0.001, 1e-7), "textbook": adam_params(0.001, 1e-8),
+                   "pytorch": adam_params(0.001, 1e-8)}
+    LATEX = {"keras": KERAS_LATEX, "textbook": TEXTBOOK_LATEX, "pytorch": TORCH_LATEX}
+    NOTES = {"textbook": ADAM_NOTE, "pytorch": TORCH_NOTE}
 
     def _slot_names(self):
         return ("momentum", "velocity", "velocity_hat") if self.hp["amsgrad"] else ("momentum", "velocity")
@@ -71,6 +82,15 @@ class Adam(Optimizer):
                 v = np.maximum(s["velocity_hat"], v)
                 new["velocity_hat"] = v
             return w - (m * alpha) / (np.sqrt(v) + eps), new
+        if self.flavor == "pytorch":
+            m = s["momentum"] + (g - s["momentum"]) * (1 - b1)
+            v = b2 * s["velocity"] + (1 - b2) * np.square(g)
+            new.update(momentum=m, velocity=v)
+            if "velocity_hat" in s:
+                v = np.maximum(s["velocity_hat"], v)
+                new["velocity_hat"] = v
+            denom = np.sqrt(v) / np.sqrt(1 - np.power(b2, t)) + eps
+            return w - (lr / (1 - np.power(b1, t))) * (m / denom), new
         # Textbook (Kingma & Ba, Algorithm 1; Reddi et al. for AMSGrad).
         m = b1 * s["momentum"] + (1 - b1) * g
         v = b2 * s["velocity"] + (1 - b2) * np.square(g)

@@ -36,10 +36,14 @@ class Adamax(Optimizer):
     name = "Adamax"
     aliases = ("adamax",)
     HYPERPARAMS = {"keras": [lr_param(0.001), *_betas(), eps_param(1e-7)],
-                   "textbook": [lr_param(0.002), *_betas()]}
-    LATEX = {"keras": _KERAS, "textbook": _TEXTBOOK}
+                   "textbook": [lr_param(0.002), *_betas()],
+                   "pytorch": [lr_param(0.002), *_betas(), eps_param(1e-8, "ε: added to |g| inside the max")]}
+    LATEX = {"keras": _KERAS, "textbook": _TEXTBOOK,
+             "pytorch": _TEXTBOOK.replace(r"|g_t|)", r"|g_t| + \epsilon)")}
     NOTES = {"textbook": "The paper has no ε and α = 0.002; Keras adds ε to u and defaults to 0.001 "
-                         "(its docstring's 'defaults follow the paper' is wrong for the learning rate)."}
+                         "(its docstring's 'defaults follow the paper' is wrong for the learning rate).",
+             "pytorch": "PyTorch puts ε inside the max, u = max(β₂u, |g| + ε), with lr = 0.002 and ε = 1e-8; "
+                        "identical to Keras when ε = 0."}
 
     def _slot_names(self):
         return ("momentum", "norm")
@@ -47,6 +51,10 @@ class Adamax(Optimizer):
     def _rule(self, g, w, s, lr, t, glob):
         b1, b2 = self.hp["beta_1"], self.hp["beta_2"]
         m = s["momentum"] + (g - s["momentum"]) * (1 - b1)
+        if self.flavor == "pytorch":
+            u = np.maximum(s["norm"] * b2, np.abs(g) + self.hp["epsilon"])
+            clr = lr / (1 - np.power(b1, t))
+            return w - clr * (m / u), {**s, "momentum": m, "norm": u}
         u = np.maximum(b2 * s["norm"], np.abs(g))
         b1_power = np.power(b1, t)
         if self.flavor == "keras":

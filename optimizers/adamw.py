@@ -9,7 +9,7 @@ flavour does that, so its λ is a per-step decay (default 4e-6 = Keras's
 """
 import numpy as np
 
-from .adam import TEXTBOOK_LATEX, Adam, KERAS_LATEX, adam_params
+from .adam import TEXTBOOK_LATEX, TORCH_LATEX, Adam, KERAS_LATEX, adam_params
 from .base import HyperParam
 from . import schedules as _schedules
 
@@ -34,14 +34,23 @@ class AdamW(Adam):
                   *adam_params(0.001, 1e-7)[1:]],
         "textbook": [adam_params(0.001, 1e-8)[0], _wd(4e-6, "λ: each step first does w ← w − η_t·λ·w"),
                      *adam_params(0.001, 1e-8)[1:]],
+        "pytorch": [adam_params(0.001, 1e-8)[0], _wd(0.01, "wd: each step first does w ← w·(1 − η·wd)"),
+                    *adam_params(0.001, 1e-8)[1:]],
     }
-    LATEX = {"keras": _KERAS, "textbook": _TEXTBOOK}
+    LATEX = {"keras": _KERAS, "textbook": _TEXTBOOK,
+             "pytorch": TORCH_LATEX.replace(r"\begin{aligned}", r"\begin{aligned}" "\n"
+                                            r"w_{t-1} &\leftarrow w_{t-1}\,(1 - \eta\,\lambda) &&\text{(decoupled, first)}\\")}
     NOTES = {"textbook": "Keras decays by η·wd per step (the learning rate times wd); the paper by η_t·λ, where "
                          "η_t is only the schedule multiplier. So wd_keras = λ_paper / α for matching schedules. "
-                         "Otherwise as Adam (ε̂ vs ε)."}
+                         "Otherwise as Adam (ε̂ vs ε).",
+             "pytorch": "torch.optim.AdamW: the same decoupled decay w·(1 − η·wd) but default wd = 0.01 (Keras "
+                        "0.004), then Adam with ε = 1e-8 on the bias-corrected √v̂."}
+
+    def _coupled_weight_decay(self):
+        return False  # AdamW's decay is decoupled in every flavour
 
     def _weight_decay_factor(self, lr, step):
-        if self.flavor == "keras":
+        if self.flavor != "textbook":  # Keras and PyTorch: the current learning rate
             return lr
         # The paper's η_t: the schedule's value relative to its start (1 for a constant rate).
         if isinstance(self.learning_rate, _schedules.LearningRateSchedule):

@@ -30,7 +30,7 @@ import numpy as np
 
 from . import schedules as _schedules
 
-FLAVORS = ("keras", "textbook")
+FLAVORS = ("keras", "textbook", "pytorch")
 
 
 # --------------------------------------------------------------------------- #
@@ -354,8 +354,12 @@ class Optimizer:
                 lr = self.learning_rate_at(k)
                 glist = self._clip(glist, state.batch_ndim)
                 if self.weight_decay is not None:
-                    wd_lr = self._weight_decay_factor(lr, k)
-                    new_params = [p - p * self.weight_decay * wd_lr for p in new_params]
+                    if self._coupled_weight_decay():
+                        # torch.optim's weight_decay is L2: it is added to the gradient.
+                        glist = [g + self.weight_decay * p for g, p in zip(glist, new_params)]
+                    else:
+                        wd_lr = self._weight_decay_factor(lr, k)
+                        new_params = [p - p * self.weight_decay * wd_lr for p in new_params]
                 t = float(iterations + 1)
                 glob = self._pre_step(glob, t)
                 for i in range(n):
@@ -378,6 +382,10 @@ class Optimizer:
         new_step = k + 1
         new_state = replace(state, step=new_step, iterations=new_step // acc_n if acc_n else new_step, slots=slots)
         return (new_params[0] if single else new_params), new_state
+
+    def _coupled_weight_decay(self) -> bool:
+        """True when ``weight_decay`` means L2 added to the gradient (PyTorch, except AdamW)."""
+        return self.flavor == "pytorch"
 
     def _weight_decay_factor(self, lr, step):
         """The η that multiplies ``weight_decay`` (Keras: the current learning rate)."""

@@ -12,9 +12,11 @@ _RULE = r"w_{t} = w_{t-1} - \eta\, g_t"
 class GradientDescent(Optimizer):
     name = "GradientDescent"
     aliases = ("gradient_descent", "gradientdescent", "gd")
-    HYPERPARAMS = {"keras": [lr_param(0.01)], "textbook": [lr_param(0.01)]}
-    LATEX = {"keras": _RULE, "textbook": _RULE}
-    NOTES = {"textbook": "The same rule as Keras: the oldest method has a single form."}
+    HYPERPARAMS = {"keras": [lr_param(0.01)], "textbook": [lr_param(0.01)], "pytorch": [lr_param(0.001)]}
+    LATEX = {"keras": _RULE, "textbook": _RULE, "pytorch": _RULE}
+    NOTES = {"textbook": "The same rule as Keras: the oldest method has a single form.",
+             "pytorch": "torch.optim.SGD(lr=1e-3) without momentum: the same rule; its weight_decay is L2 "
+                        "added to the gradient, which for plain gradient descent equals Keras's decoupled decay."}
 
     def _slot_names(self):
         return ()

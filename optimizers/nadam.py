@@ -37,15 +37,20 @@ class Nadam(Optimizer):
     name = "Nadam"
     aliases = ("nadam",)
     GLOBAL_SLOTS = ("u_product",)
-    HYPERPARAMS = {"keras": _params(0.001, 1e-7), "textbook": _params(0.002, 1e-8)}
-    LATEX = {"keras": _LATEX % "t", "textbook": _LATEX % "t/250"}
+    HYPERPARAMS = {"keras": _params(0.001, 1e-7), "textbook": _params(0.002, 1e-8),
+                   "pytorch": [*_params(0.002, 1e-8),
+                               HyperParam("momentum_decay", 0.004, "PyTorch only: ψ in μ_t = β₁(1 − ½·0.96^(ψt))",
+                                          low=0.0, log=True, ui_low=1e-4, ui_high=1.0, symbol=r"\psi")]}
+    LATEX = {"keras": _LATEX % "t", "textbook": _LATEX % "t/250", "pytorch": _LATEX % r"\psi t"}
     NOTES = {"textbook": "Dozat's schedule is 0.96^(t/250); Keras 3 uses 0.96^t, so its momentum reaches "
                          "0.75·β₁ within ~17 steps instead of ~4000. Paper defaults: η = 0.002, ε = 1e-8. "
-                         "Both add ε to the bias-corrected √v̂ (Keras's docstring calls it 'epsilon hat', wrongly)."}
+                         "Both add ε to the bias-corrected √v̂ (Keras's docstring calls it 'epsilon hat', wrongly).",
+             "pytorch": "torch.optim.NAdam: Dozat's schedule with momentum_decay ψ = 0.004, lr = 0.002, ε = 1e-8. "
+                        "Keras Nadam equals NAdam(momentum_decay=1.0) with the same ε."}
 
     @property
     def _psi(self):
-        return 1.0 if self.flavor == "keras" else 0.004
+        return {"keras": 1.0, "textbook": 0.004}.get(self.flavor) or self.hp["momentum_decay"]
 
     def _mu(self, t):
         return self.hp["beta_1"] * (1.0 - 0.5 * np.power(0.96, self._psi * t))

@@ -28,14 +28,28 @@ m_t &= \mu\, m_{t-1} + \Delta_t,\quad w_t = w_{t-1} - m_t &&\text{(}\mu > 0\text
 \end{aligned}"""
 
 
+_TORCH_PARAMS = [lr_param(0.01), HyperParam("rho", 0.99, "ρ (PyTorch `alpha`): decay of the squared-gradient "
+                                            "average", low=0.0, high=1.0, high_open=True, ui_low=0.0,
+                                            ui_high=0.999, symbol=r"\rho"),
+                 _PARAMS[2], eps_param(1e-8, "ε: added outside the root"), _PARAMS[4]]
+
+_TORCH = r"""\begin{aligned}
+v_t &= \rho\, v_{t-1} + (1-\rho)\, g_t^2,\qquad \bar g_t = \rho\, \bar g_{t-1} + (1-\rho)\, g_t \ \text{(centered)}\\
+d_t &= \sqrt{v_t} + \epsilon \quad\text{or}\quad \sqrt{v_t - \bar g_t^{\,2}} + \epsilon\\
+b_t &= \mu\, b_{t-1} + g_t / d_t,\quad w_t = w_{t-1} - \eta\, b_t &&\text{(}\mu > 0\text{, else } w_t = w_{t-1} - \eta\, g_t/d_t\text{)}
+\end{aligned}"""
+
+
 class RMSprop(Optimizer):
     name = "RMSprop"
     aliases = ("rmsprop",)
-    HYPERPARAMS = {"keras": _PARAMS, "textbook": _PARAMS}
-    LATEX = {"keras": _KERAS, "textbook": _KERAS}
+    HYPERPARAMS = {"keras": _PARAMS, "textbook": _PARAMS, "pytorch": _TORCH_PARAMS}
+    LATEX = {"keras": _KERAS, "textbook": _KERAS, "pytorch": _TORCH}
     NOTES = {"textbook": "Same numbers: Hinton's lecture divides by √MS (no ε given) and Graves (2013) puts "
                          "the constant inside the root and η inside the momentum term, as Keras does. "
-                         "PyTorch differs: ε outside the root and η outside the momentum buffer."}
+                         "PyTorch differs: ε outside the root and η outside the momentum buffer.",
+             "pytorch": "ε (1e-8) is outside the root and η multiplies the momentum buffer at the end; defaults "
+                        "lr = 0.01 and ρ (alpha) = 0.99. Identical to Keras for ε = 0 and a constant η."}
 
     def _slot_names(self):
         names = ["velocity"]
@@ -53,10 +67,17 @@ class RMSprop(Optimizer):
         if "average_gradient" in s:
             ag = rho * s["average_gradient"] + (1 - rho) * g
             new["average_gradient"] = ag
-            den = v - np.square(ag) + eps
+            ms = v - np.square(ag)  # the gradient's variance estimate
         else:
-            den = v + eps
-        inc = (lr * g) / np.sqrt(den)
+            ms = v
+        if self.flavor == "pytorch":  # ε outside the root, η outside the momentum buffer
+            den = np.sqrt(ms) + eps
+            if "momentum" in s:
+                b = self.hp["momentum"] * s["momentum"] + g / den
+                new["momentum"] = b
+                return w - lr * b, new
+            return w - lr * (g / den), new
+        inc = (lr * g) / np.sqrt(ms + eps)  # Keras: ε inside the root, η inside the increment
         if "momentum" in s:
             m = self.hp["momentum"] * s["momentum"] + inc
             new["momentum"] = m
