@@ -13,7 +13,10 @@ from . import schedules
 from .base import FLAVORS, HyperParam, Optimizer, State
 from .registry import CLASSES, available, get, get_class, spec
 from .runner import Trajectory, run
+from .analysis import BasinResult, SweepResult, basin_map, lr_sweep, steps_to_tolerance, tune_learning_rate
+from .explain import StepExplanation, explain_step
 
 __all__ = ["get", "available", "spec", "get_class", "schedules", "Optimizer", "State", "HyperParam",
            "FLAVORS", "CLASSES",
-           "run", "Trajectory"]
+           "run", "Trajectory", "lr_sweep", "basin_map", "steps_to_tolerance", "tune_learning_rate",
+           "SweepResult", "BasinResult", "explain_step", "StepExplanation"]

@@ -172,7 +172,7 @@ def run(optimizer, landscape, start=None, steps: int = 200, noise: float = 0.0, 
     with np.errstate(all="ignore"):
         L = np.asarray(landscape.value(P), dtype=np.float64)
         G = grad_at(P)
-        ok = np.isfinite(L) & np.all(np.isfinite(G), axis=-1)
+        ok = np.isfinite(L + G[..., 0] + G[..., 1])
         diverged[~ok] = 0
         alive &= ok
         if keep_all:
@@ -187,16 +187,17 @@ def run(optimizer, landscape, start=None, steps: int = 200, noise: float = 0.0, 
             P_new, state_new = opt.update(G, state, P)
             L_new = np.asarray(landscape.value(P_new), dtype=np.float64)
             G_new = grad_at(P_new)
-            ok = (np.all(np.isfinite(P_new) & (np.abs(P_new) <= bound), axis=-1)
-                  & np.isfinite(L_new) & np.all(np.isfinite(G_new), axis=-1))
-            newly = alive & ~ok
-            diverged[newly] = k
-            alive &= ok
-            # Frozen runs keep their last good point, loss, gradient and state.
-            P = np.where(alive[..., None], P_new, P)
-            L = np.where(alive, L_new, L)
-            G = np.where(alive[..., None], G_new, G)
-            state = _freeze(state_new, state, alive)
+            ok = _usable(P_new, L_new, G_new, bound)
+            if alive.all() and ok.all():  # the common case: nothing to freeze
+                P, L, G, state = P_new, L_new, G_new, state_new
+            else:
+                diverged[alive & ~ok] = k
+                alive &= ok
+                # Frozen runs keep their last good point, loss, gradient and state.
+                P = np.where(alive[..., None], P_new, P)
+                L = np.where(alive, L_new, L)
+                G = np.where(alive[..., None], G_new, G)
+                state = _freeze(state_new, state, alive)
             if keep_all:
                 params[k], loss[k] = P, L
             if keep_state:
@@ -222,6 +223,16 @@ def run(optimizer, landscape, start=None, steps: int = 200, noise: float = 0.0, 
         div = diverged
     return Trajectory(params=params, loss=loss, grads=grads, slots=slots, learning_rate=lrs, diverged_at=div,
                       steps=steps, optimizer=opt, landscape=landscape, noise=noise, seed=seed, record=record)
+
+
+def _usable(P, L, G, bound):
+    """Runs whose new point is finite, inside the box, with a finite loss and gradient.
+
+    Written without reductions over the tiny last axis (slow in NumPy): a
+    comparison with NaN is False, and a sum is non-finite if any term is.
+    """
+    return ((np.abs(P[..., 0]) <= bound) & (np.abs(P[..., 1]) <= bound)
+            & np.isfinite(L + G[..., 0] + G[..., 1]))
 
 
 def _freeze(new: State, old: State, alive: np.ndarray) -> State:

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-# A run whose parameters leave [-DIVERGENCE_LIMIT, DIVERGENCE_LIMIT] (or turn
+# A run whose parameter vector grows longer than DIVERGENCE_LIMIT (or turns
 # inf/NaN) is declared diverged and frozen at its last good parameters.
 DIVERGENCE_LIMIT = 1e10
 
@@ -94,11 +94,13 @@ def _start_params(landscape, start, seed):
 
 
 def _too_big(x):
-    """True if x holds inf/NaN or leaves the divergence box. One reduction:
-    a NaN makes max() NaN, and ``NaN <= limit`` is False."""
+    """True if x holds inf/NaN or its norm exceeds DIVERGENCE_LIMIT.
+
+    One BLAS call: x . x is inf or NaN as soon as any entry is, and
+    ``NaN <= limit`` is False."""
     if isinstance(x, (list, tuple)):
-        return any(_too_big(t) for t in x)
-    return not np.max(np.abs(x)) <= DIVERGENCE_LIMIT
+        return not sum(np.vdot(t, t) for t in x) <= DIVERGENCE_LIMIT ** 2
+    return not np.vdot(x, x) <= DIVERGENCE_LIMIT ** 2
 
 
 def _check_int(name, value, low):
@@ -170,6 +172,7 @@ def train(optimizer_or_list, landscape, epochs, batch_size=32, seed=0,
     results = [TrainResult(optimizer=_describe(o)) for o in opts]
     history = [dict() for _ in opts]
     active = np.ones(M, dtype=bool)
+    live = list(range(M))                   # the runs still training
 
     n_batches = math.ceil(n / batch_size)
     if two_d:
@@ -208,12 +211,13 @@ def train(optimizer_or_list, landscape, epochs, batch_size=32, seed=0,
                 else:
                     loss, grad = landscape.loss_and_grad(theta, idx)
                 loss_sum += loss * len(idx)
-                for i in np.flatnonzero(active):
+                for i in tuple(live):
                     if math.isfinite(loss[i]):
                         new, state = opts[i].update(row(i, grad), states[i], row(i, theta))
                     if not math.isfinite(loss[i]) or _too_big(new):
                         # Stop this run; theta[i] keeps its last good value.
                         active[i] = False
+                        live.remove(i)
                         results[i].diverged_at = epoch
                         continue
                     write_row(i, new)
