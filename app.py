@@ -10,6 +10,8 @@ st.set_page_config(page_title="Descent Lab", page_icon="⛰️", layout="wide")
 
 PAGES = [
     st.Page("pages/home.py", title="Home", icon="🏠", default=True),
+    st.Page("pages/race.py", title="Optimizer race", icon="🏁", url_path="race"),
+    st.Page("pages/learning_rate.py", title="Learning rate", icon="📉", url_path="learning-rate"),
 ]
 
 st.navigation(PAGES).run()

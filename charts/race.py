@@ -1,0 +1,364 @@
+"""The optimizer race: several optimizers on one 2-D landscape.
+
+Pure functions from run results to Plotly figures (plain dicts, which are
+fast to build and serialise):
+
+- :func:`race_figure`: the animated 2-D view. The landscape is a layout
+  image (``go.Contour`` vanishes when an animation plays), minima and saddles
+  are static markers, an invisible scatter grid lets a click choose the start
+  (trace :data:`PICK_TRACE`), and dict frames carry only the optimizer traces
+  as float32 binary arrays, never the landscape;
+- :func:`loss_figure`: loss against step;
+- :func:`race_summary`, :func:`trajectories_csv`, :func:`loss_csv`: the table
+  and the exports.
+
+The 3-D surface view lives in :mod:`charts.surface3d`.
+"""
+from __future__ import annotations
+
+import io
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+import plotly.graph_objects as go
+
+from charts.common import bdata
+
+PICK_TRACE = 0  # curve_number of the invisible click-to-start grid
+MAX_FRAMES = 150
+FRAME_BUDGET = 2_200_000  # bytes of JSON the animation frames may take (the whole figure stays < 3 MB)
+# Bytes one (x, y) float32 point costs in the JSON Streamlit sends: 8 bytes, 4/3 in base64, and plotly.io.to_json
+# escapes every "/" of the base64 text as \u002f (6 characters), which for path coordinates adds up to ~45 %.
+BYTES_PER_POINT = 16
+SPEEDS = (("🐢 Slow", 200), ("▶ Play", 70), ("🐇 Fast", 20))  # label, ms per frame
+MINIMUM_STYLE = dict(symbol="star", size=17, color="#FFD700", line=dict(color="black", width=1.5))
+SADDLE_STYLE = dict(symbol="diamond", size=12, color="white", line=dict(color="black", width=1.5))
+
+
+@dataclass(frozen=True)
+class RaceRun:
+    """One optimizer's run as the charts need it.
+
+    ``params`` is ``(steps+1, 2)`` and ``loss`` is ``(steps+1,)``: the runner's
+    arrays, where a diverged run is frozen at its last good point (so both are
+    finite). ``diverged_at`` is the first unusable step, or ``None``.
+    """
+
+    label: str
+    params: np.ndarray
+    loss: np.ndarray
+    diverged_at: int | None
+    color: str
+    name: str = ""  # optimizer class name (links, CSV)
+
+    @property
+    def steps(self) -> int:
+        return len(self.params) - 1
+
+    @property
+    def last_good(self) -> int:
+        """Index of the last usable point (the whole run if it never diverged)."""
+        if self.diverged_at is None:
+            return self.steps
+        return max(int(self.diverged_at) - 1, 0)
+
+    @property
+    def legend(self) -> str:
+        if self.diverged_at is None:
+            return self.label
+        return f"{self.label} ✖ diverged at step {int(self.diverged_at)}"
+
+
+# --------------------------------------------------------------------------- #
+# Frame bookkeeping                                                             #
+# --------------------------------------------------------------------------- #
+def frame_steps(steps: int, max_frames: int = MAX_FRAMES) -> np.ndarray:
+    """The step shown by each animation frame: 0, s, 2s, …, always ending at ``steps``.
+
+    The stride s is chosen so there are at most ``max_frames`` frames."""
+    steps = int(steps)
+    if steps <= 0:
+        return np.array([0])
+    stride = max(1, math.ceil(steps / max(max_frames - 1, 1)))
+    ks = np.arange(0, steps + 1, stride)
+    if ks[-1] != steps:
+        ks = np.append(ks, steps)
+    return ks
+
+
+def path_stride(steps: int, n_runs: int, n_frames: int, budget: int = FRAME_BUDGET) -> int:
+    """Every how many steps the animated paths keep a point, so the frames fit ``budget`` bytes.
+
+    Frame j holds each path up to its step, so the frames hold about
+    ``n_frames · steps / (2·stride)`` points per run, 8 bytes each (x, y as
+    float32), more in base64 and escaped JSON (:data:`BYTES_PER_POINT`). Stride 1 (every step) whenever it fits:
+    a zig-zag with period 2 would vanish with stride 2."""
+    per_point = BYTES_PER_POINT
+    for stride in range(1, max(steps, 1) + 1):
+        points = n_frames * (steps / stride + 2) / 2 * max(n_runs, 1)
+        if points * per_point <= budget:
+            return stride
+    return max(steps, 1)
+
+
+def _indices(k: int, stride: int) -> np.ndarray:
+    """Points 0, stride, 2·stride, … up to k, always including k."""
+    idx = np.arange(0, k + 1, stride)
+    if idx[-1] != k:
+        idx = np.append(idx, k)
+    return idx
+
+
+def _shown(run: RaceRun, k: int) -> int:
+    """The index drawn at frame step k: the run's point at k, or its last good one."""
+    return min(int(k), run.last_good)
+
+
+# --------------------------------------------------------------------------- #
+# The animated 2-D view                                                         #
+# --------------------------------------------------------------------------- #
+def pick_grid(land, n: int = 51):
+    """Points a click can choose as the start: an n×n grid over the bounds where f is finite."""
+    (x0, x1), (y0, y1) = land.bounds
+    X, Y = np.meshgrid(np.linspace(x0, x1, n), np.linspace(y0, y1, n))
+    P = np.stack([X.ravel(), Y.ravel()], axis=-1)
+    with np.errstate(all="ignore"):
+        Z = np.asarray(land.value(P), dtype=np.float64).reshape(-1)
+    ok = np.isfinite(Z)
+    return P[ok, 0], P[ok, 1], Z[ok]
+
+
+def _run_traces(run: RaceRun, k: int, stride: int) -> list[dict]:
+    """Data of a run at frame step k: [path, head, (cross if diverged)]."""
+    j = _shown(run, k)
+    idx = _indices(j, stride)
+    pts = run.params[idx]
+    out = [dict(x=bdata(pts[:, 0]), y=bdata(pts[:, 1])),
+           dict(x=bdata(run.params[j:j + 1, 0]), y=bdata(run.params[j:j + 1, 1]))]
+    if run.diverged_at is not None:
+        gone = k >= int(run.diverged_at)
+        p = run.params[run.last_good] if gone else np.empty((0, 2))
+        out.append(dict(x=bdata(np.atleast_1d(p[..., 0])), y=bdata(np.atleast_1d(p[..., 1]))))
+    return out
+
+
+def race_figure(land, runs: list[RaceRun], background: dict | None, *, start=None, active: int | None = None,
+                max_frames: int = MAX_FRAMES, pick_n: int = 51, height: int = 640,
+                budget: int = FRAME_BUDGET, title: str | None = None) -> dict:
+    """The animated race as a Plotly figure dict.
+
+    ``background`` is a ``layout.images`` entry (``charts.background.background_image``).
+    ``active`` is the frame shown before Play (default: the last one, the whole race);
+    Play starts from it. Trace 0 is the click-to-start grid, then the minima, saddles and
+    start markers, then for each run its path, its head and (if it diverged) a ✖.
+    """
+    (x0, x1), (y0, y1) = land.bounds
+    steps = max((r.steps for r in runs), default=0)
+    ks = frame_steps(steps, max_frames)
+    stride = path_stride(steps, len(runs), len(ks), budget)
+    active = len(ks) - 1 if active is None else int(np.clip(active, 0, len(ks) - 1))
+    xlabel, ylabel = getattr(land, "axis_labels", ("x", "y"))
+
+    gx, gy, gz = pick_grid(land, pick_n)
+    data = [dict(type="scatter", mode="markers", x=bdata(gx, "f8"), y=bdata(gy, "f8"), customdata=bdata(gz, "f8"),
+                 marker=dict(size=11, opacity=0, color="white"), showlegend=False, name="pick a start",
+                 hovertemplate=f"{xlabel} = %{{x:.3g}}, {ylabel} = %{{y:.3g}}<br>loss %{{customdata:.4g}}"
+                               "<br><b>click to start here</b><extra></extra>",
+                 unselected=dict(marker=dict(opacity=0)), selected=dict(marker=dict(opacity=0)))]
+    minima = np.asarray(getattr(land, "minima", np.empty((0, 2)))).reshape(-1, 2)
+    saddles = np.asarray(getattr(land, "saddles", np.empty((0, 2)))).reshape(-1, 2)
+    data.append(dict(type="scatter", mode="markers", x=minima[:, 0].tolist(), y=minima[:, 1].tolist(),
+                     name="minimum", marker=MINIMUM_STYLE, hoverinfo="skip", showlegend=len(minima) > 0,
+                     unselected=dict(marker=dict(opacity=1))))
+    data.append(dict(type="scatter", mode="markers", x=saddles[:, 0].tolist(), y=saddles[:, 1].tolist(),
+                     name="saddle point", marker=SADDLE_STYLE, hoverinfo="skip", showlegend=len(saddles) > 0,
+                     unselected=dict(marker=dict(opacity=1))))
+    s = np.asarray(start if start is not None else (runs[0].params[0] if runs else land.start), dtype=float)
+    data.append(dict(type="scatter", mode="markers", x=[float(s[0])], y=[float(s[1])], name="start",
+                     marker=dict(symbol="circle-open", size=18, color="white", line=dict(width=3)),
+                     hoverinfo="skip", showlegend=True, unselected=dict(marker=dict(opacity=1))))
+
+    animated = []  # trace indices the frames update
+    for i, run in enumerate(runs):
+        group = f"run{i}"
+        traces = _run_traces(run, int(ks[active]), stride)
+        path = dict(type="scatter", mode="lines", name=run.legend, legendgroup=group,
+                    line=dict(color=run.color, width=3), hoverinfo="skip", unselected=dict(marker=dict(opacity=1)),
+                    **traces[0])
+        head = dict(type="scatter", mode="markers", name=run.label, legendgroup=group, showlegend=False,
+                    marker=dict(color=run.color, size=14, line=dict(color="black", width=2)), hoverinfo="skip",
+                    unselected=dict(marker=dict(opacity=1)), **traces[1])
+        data += [path, head]
+        animated += [len(data) - 2, len(data) - 1]
+        if run.diverged_at is not None:
+            data.append(dict(type="scatter", mode="markers", name=f"diverged at step {int(run.diverged_at)}",
+                             legendgroup=group, showlegend=False,
+                             marker=dict(symbol="x", size=20, color=run.color, line=dict(color="black", width=1.5)),
+                             hoverinfo="skip", unselected=dict(marker=dict(opacity=1)), **traces[2]))
+            animated.append(len(data) - 1)
+
+    frames = []
+    for k in ks:
+        fdata = []
+        for run in runs:
+            fdata += _run_traces(run, int(k), stride)
+        frames.append(dict(name=str(int(k)), data=fdata, traces=animated))
+
+    def anim(duration):
+        return [None, dict(frame=dict(duration=duration, redraw=False), transition=dict(duration=0),
+                           fromcurrent=True, mode="immediate")]
+
+    buttons = [dict(label=label, method="animate", args=anim(ms)) for label, ms in SPEEDS]
+    buttons.insert(2, dict(label="⏸ Pause", method="animate",
+                           args=[[None], dict(frame=dict(duration=0, redraw=False), transition=dict(duration=0),
+                                              mode="immediate")]))
+    slider_steps = [dict(method="animate", label=str(int(k)),
+                         args=[[str(int(k))], dict(mode="immediate", frame=dict(duration=0, redraw=False),
+                                                   transition=dict(duration=0))]) for k in ks]
+    layout = dict(
+        title=dict(text=title or getattr(land, "title", ""), x=0.01, y=0.985, font=dict(size=18)),
+        height=height, margin=dict(l=60, r=20, t=40, b=150),
+        xaxis=dict(range=[x0, x1], title=dict(text=xlabel), showgrid=False, zeroline=False, constrain="domain"),
+        yaxis=dict(range=[y0, y1], title=dict(text=ylabel), showgrid=False, zeroline=False),
+        images=[background] if background else [],
+        plot_bgcolor="#f0f0f0", hovermode="closest", dragmode="pan",
+        legend=dict(orientation="h", x=0, y=-0.30, xanchor="left", yanchor="top", font=dict(size=13),
+                    itemclick="toggle", bgcolor="rgba(255,255,255,0.8)"),
+        updatemenus=[dict(type="buttons", direction="left", showactive=False, x=0, y=-0.07, xanchor="left",
+                          yanchor="top", pad=dict(t=0, r=10), buttons=buttons, font=dict(size=13))],
+        sliders=[dict(active=active, steps=slider_steps, x=0.42, len=0.58, y=-0.05, xanchor="left",
+                      yanchor="top", pad=dict(t=0, b=0), currentvalue=dict(prefix="step ", font=dict(size=14)),
+                      transition=dict(duration=0), font=dict(size=10))],
+        meta=dict(path_stride=stride, frame_steps=[int(k) for k in ks]),
+    )
+    return dict(data=data, layout=layout, frames=frames)
+
+
+# --------------------------------------------------------------------------- #
+# Loss against step                                                             #
+# --------------------------------------------------------------------------- #
+def loss_figure(runs: list[RaceRun], min_value: float | None = None, height: int = 420,
+                step: int | None = None) -> tuple[dict, bool]:
+    """Loss against step for every run (cut at divergence). Returns (figure, log_y).
+
+    The y axis is logarithmic when every drawn loss is positive; otherwise linear."""
+    drawn = [r.loss[:r.last_good + 1] for r in runs]
+    log_y = bool(drawn) and all(len(d) and np.all(d > 0) for d in drawn)
+    data = []
+    for r, d in zip(runs, drawn):
+        data.append(dict(type="scatter", mode="lines", name=r.legend, x=bdata(np.arange(len(d)), "i4"),
+                         y=bdata(d, "f8"), line=dict(color=r.color, width=2.5),
+                         hovertemplate=f"{r.label}<br>step %{{x}}<br>loss %{{y:.4g}}<extra></extra>"))
+        if r.diverged_at is not None:
+            data.append(dict(type="scatter", mode="markers+text", x=[len(d) - 1], y=[float(d[-1])], text=["✖"],
+                             textfont=dict(size=20, color=r.color), marker=dict(size=1, color=r.color),
+                             showlegend=False, hoverinfo="skip"))
+    shapes = []
+    if min_value is not None and (not log_y or min_value > 0):
+        shapes.append(dict(type="line", xref="paper", x0=0, x1=1, y0=min_value, y1=min_value,
+                           line=dict(color="gray", dash="dot", width=1.5)))
+    if step is not None:
+        shapes.append(dict(type="line", yref="paper", y0=0, y1=1, x0=step, x1=step,
+                           line=dict(color="gray", dash="dash", width=1)))
+    layout = dict(height=height, margin=dict(l=60, r=10, t=40, b=40),
+                  title=dict(text="Loss vs step" + (" (log scale)" if log_y else ""), x=0.01, font=dict(size=16)),
+                  xaxis=dict(title=dict(text="step")),
+                  yaxis=dict(title=dict(text="loss"), type="log" if log_y else "linear", exponentformat="power"),
+                  showlegend=False, hovermode="closest", shapes=shapes)
+    return dict(data=data, layout=layout), log_y
+
+
+# --------------------------------------------------------------------------- #
+# Summary table and exports                                                     #
+# --------------------------------------------------------------------------- #
+def race_summary(runs: list[RaceRun], minima, min_value: float | None, tol: float,
+                 criterion: str = "loss") -> list[dict]:
+    """One row per run: final loss, distance to the nearest known minimum, the first step
+    that meets the tolerance, and the divergence step.
+
+    ``criterion`` is ``"loss"`` (loss within ``tol`` of ``min_value``) or
+    ``"distance"`` (within ``tol`` of a known minimum). When the landscape does not
+    know what is needed (no minimum value, no minima), that column says so."""
+    minima = np.asarray(minima, dtype=np.float64).reshape(-1, 2)
+    rows = []
+    for r in runs:
+        good = r.last_good
+        P, L = r.params[:good + 1], r.loss[:good + 1]
+        dist = np.linalg.norm(P[:, None, :] - minima[None, :, :], axis=-1).min(axis=1) if len(minima) else None
+        if criterion == "loss" and min_value is not None:
+            hit = np.nonzero(L - min_value <= tol)[0]
+        elif criterion == "distance" and dist is not None:
+            hit = np.nonzero(dist <= tol)[0]
+        else:
+            hit = None
+        if hit is None:
+            reached = "n/a (unknown minimum)"
+        elif len(hit):
+            reached = int(hit[0])
+        else:
+            reached = "not reached"
+        rows.append({
+            "optimizer": r.label,
+            "final loss": float(L[-1]),
+            "distance to nearest minimum": None if dist is None else float(dist[-1]),
+            "steps to tolerance": reached,
+            "diverged": "—" if r.diverged_at is None else f"diverged at step {int(r.diverged_at)}",
+        })
+    return rows
+
+
+def _csv(header, rows) -> str:
+    buf = io.StringIO()
+    buf.write(",".join(header) + "\n")
+    for row in rows:
+        buf.write(",".join(row) + "\n")
+    return buf.getvalue()
+
+
+def _q(text: str) -> str:
+    return '"' + str(text).replace('"', '""') + '"'
+
+
+def trajectories_csv(runs: list[RaceRun]) -> str:
+    """Long format: step, optimizer, x, y, loss (each run up to its last good point)."""
+    buf = io.StringIO()
+    buf.write("step,optimizer,x,y,loss\n")
+    for r in runs:
+        name = _q(r.label)
+        for k in range(r.last_good + 1):
+            x, y = r.params[k]
+            buf.write(f"{k},{name},{x:.10g},{y:.10g},{r.loss[k]:.10g}\n")
+    return buf.getvalue()
+
+
+def loss_csv(runs: list[RaceRun]) -> str:
+    """Wide format: step, then one loss column per run (empty after a divergence)."""
+    steps = max((r.steps for r in runs), default=0)
+    header = ["step"] + [_q(r.label) for r in runs]
+    rows = []
+    for k in range(steps + 1):
+        rows.append([str(k)] + [f"{r.loss[k]:.10g}" if k <= r.last_good and k < len(r.loss) else "" for r in runs])
+    return _csv(header, rows)
+
+
+class Prebuilt(go.Figure):
+    """A figure dict that ``st.plotly_chart`` sends as it is.
+
+    Streamlit runs a plain dict through plotly.py's validator (0.2–0.5 s for a
+    race with 150 frames, most of a rerun's budget) but takes a ``go.Figure`` as
+    already valid and only calls ``to_dict()``. The figure builders here are
+    checked against the validator in the unit tests (``go.Figure(fig)``), so at
+    run time the dict is handed over directly.
+    """
+
+    def __init__(self, fig: dict):
+        super().__init__(_validate=False)
+        self._prebuilt = fig
+
+    def to_dict(self):
+        return self._prebuilt
+
+    def to_plotly_json(self):
+        return self._prebuilt

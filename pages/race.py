@@ -1,0 +1,418 @@
+"""Optimizer race: up to eight optimizers on one landscape, animated side by side.
+
+Thin glue: widgets (seeded once from the URL) → per-optimizer runs cached with
+st.cache_data, so changing one optimizer recomputes only that one → figures
+from charts.race / charts.surface3d. The address bar always holds a link that
+reproduces the page.
+"""
+from __future__ import annotations
+
+import json
+import time
+
+import numpy as np
+import streamlit as st
+from streamlit.errors import StreamlitAPIException
+
+import landscapes
+import optimizers
+from charts.background import background_image
+from charts.common import PALETTE
+from charts.race import (PICK_TRACE, Prebuilt, RaceRun, frame_steps, loss_csv, loss_figure, race_figure, race_summary,
+                         trajectories_csv)
+from charts.surface3d import surface_figure
+from landscapes.expression import parse_expression
+from ui import controls
+from ui.controls import optimizer_editor, show_notices
+from ui.settings import Field, OptChoice, _fmt, encode_fields, encode_optimizers, read_fields, read_optimizers
+
+# ui.controls labels only the keras and textbook flavours; its radio fails on a None label (pytorch).
+for _flavor in optimizers.FLAVORS:
+    controls.FLAVOR_LABELS.setdefault(_flavor, {"pytorch": "PyTorch"}.get(_flavor, _flavor))
+
+P = "race_"  # session-state prefix of this page
+MAX_OPTS = 8
+LANDS = [n for n in landscapes.available() if n != "moons"]
+DEFAULT_LAND = "rosenbrock" if "rosenbrock" in LANDS else LANDS[0]
+DEFAULT_EXPR = "x**2 + 3*sin(y)"
+SCHEDULES = ("none", "ExponentialDecay", "InverseTimeDecay", "PolynomialDecay", "PiecewiseConstantDecay",
+             "CosineDecay", "CosineDecayRestarts")
+CLIPS = ("none", "clipnorm", "clipvalue", "global_clipnorm")
+VIEWS = ("2d", "3d")
+
+FIELDS = [
+    Field("land", "choice", DEFAULT_LAND, choices=tuple(LANDS), label="Landscape"),
+    Field("expr", "text", DEFAULT_EXPR, label="Formula"),
+    Field("steps", "int", 300, 1, 2000, label="Steps"),
+    Field("noise", "float", 0.0, 0.0, 10.0, label="Gradient noise"),
+    Field("seed", "int", 0, 0, 2**31 - 1, label="Seed"),
+    Field("sched", "choice", "none", choices=SCHEDULES, label="Learning-rate schedule"),
+    Field("sched_steps", "int", 100, 1, 100_000, label="Decay steps"),
+    Field("sched_rate", "float", 0.1, 0.0, 10.0, label="Decay rate / alpha"),
+    Field("wd", "float", 0.0, 0.0, 1e6, label="Weight decay"),
+    Field("clip", "choice", "none", choices=CLIPS, label="Gradient clipping"),
+    Field("clipv", "float", 1.0, 1e-9, 1e9, label="Clipping threshold"),
+    Field("view", "choice", "2d", choices=VIEWS, label="View"),
+]
+FIELD = {f.name: f for f in FIELDS}
+START = Field("start", "point", None)
+
+
+def canonical(choice: OptChoice) -> OptChoice:
+    """The same optimizer with default-valued hyperparameters dropped (as the editor returns it)."""
+    defaults = {hp.name: hp.default for hp in optimizers.spec(choice.name, choice.flavor)}
+    return OptChoice(choice.name, choice.flavor,
+                     tuple((k, v) for k, v in choice.params if defaults.get(k, object()) != v))
+
+
+# A line-up that visibly differs on Rosenbrock within 300 steps from (-1.2, 1): plain SGD crawls,
+# momentum reaches the valley floor first, Lion follows, Adam and RMSprop are half way along the valley.
+DEFAULT_LINEUP = [canonical(c) for c in (
+    OptChoice.make("SGD", learning_rate=0.002),
+    OptChoice.make("SGD", learning_rate=0.001, momentum=0.9),
+    OptChoice.make("RMSprop", learning_rate=0.01),
+    OptChoice.make("Adam", learning_rate=0.1),
+    OptChoice.make("Lion", learning_rate=0.01),
+)]
+# What "Add optimizer" offers next: the first of these whose class is not on the track yet.
+ADD_ORDER = [canonical(c) for c in (
+    OptChoice.make("Adam", learning_rate=0.05), OptChoice.make("SGD", learning_rate=0.001, momentum=0.9),
+    OptChoice.make("RMSprop", learning_rate=0.01), OptChoice.make("Lion", learning_rate=0.01),
+    OptChoice.make("Nadam", learning_rate=0.05), OptChoice.make("Adagrad", learning_rate=0.5),
+    OptChoice.make("AdamW", learning_rate=0.05), OptChoice.make("Adamax", learning_rate=0.05),
+    OptChoice.make("Adadelta", learning_rate=1.0), OptChoice.make("GradientDescent", learning_rate=0.002),
+)]
+
+
+# --------------------------------------------------------------------------- #
+# Cached computations (shared by every session: a class opening one preset      #
+# computes it once)                                                              #
+# --------------------------------------------------------------------------- #
+@st.cache_resource(max_entries=64, show_spinner=False)
+def get_land(name: str, expr: str | None):
+    return landscapes.get(name, expression=expr) if name == "custom" else landscapes.get(name)
+
+
+def title_of(name: str) -> str:
+    return "Custom formula f(x, y)" if name == "custom" else get_land(name, None).title
+
+
+@st.cache_data(max_entries=64, ttl=6 * 3600, show_spinner=False)
+def get_background(name: str, expr: str | None) -> dict:
+    return background_image(get_land(name, expr))
+
+
+def make_schedule(kind: str, lr: float, decay_steps: int, rate: float):
+    """The schedule applied to every optimizer, starting from that optimizer's own learning rate."""
+    S = optimizers.schedules
+    if kind == "ExponentialDecay":
+        return S.ExponentialDecay(lr, decay_steps, rate)
+    if kind == "InverseTimeDecay":
+        return S.InverseTimeDecay(lr, decay_steps, rate)
+    if kind == "PolynomialDecay":
+        return S.PolynomialDecay(lr, decay_steps, end_learning_rate=lr * rate)
+    if kind == "PiecewiseConstantDecay":
+        return S.PiecewiseConstantDecay([decay_steps, 2 * decay_steps], [lr, 0.1 * lr, 0.01 * lr])
+    if kind == "CosineDecay":
+        return S.CosineDecay(lr, decay_steps, alpha=rate)
+    if kind == "CosineDecayRestarts":
+        return S.CosineDecayRestarts(lr, decay_steps, alpha=rate)
+    return lr
+
+
+def build_optimizer(choice: OptChoice, common: tuple):
+    sched, sched_steps, sched_rate, wd, clip, clipv = common
+    kw = {}
+    lr = choice.value("learning_rate")
+    if sched != "none" and lr is not None:
+        kw["learning_rate"] = make_schedule(sched, float(lr), sched_steps, sched_rate)
+    if wd > 0:
+        kw["weight_decay"] = wd
+    if clip != "none":
+        kw[clip] = clipv
+    return choice.build(**kw)
+
+
+@st.cache_data(max_entries=512, ttl=6 * 3600, show_spinner=False)
+def run_one(land_key: tuple, choice_key: tuple, common: tuple, start: tuple, steps: int, noise: float, seed: int):
+    """One optimizer's run: (params, loss, diverged_at). Cached per optimizer, so editing one
+    optimizer leaves the other seven cached."""
+    choice = OptChoice(*choice_key)
+    opt = build_optimizer(choice, common)
+    traj = optimizers.run(opt, get_land(*land_key), start=np.asarray(start), steps=steps, noise=noise, seed=seed,
+                          record="path")
+    return traj.params, traj.loss, traj.diverged_at
+
+
+# --------------------------------------------------------------------------- #
+# State: seeded once from the URL                                               #
+# --------------------------------------------------------------------------- #
+def _new_slot(choice: OptChoice) -> None:
+    slots = st.session_state[P + "slots"]
+    used = {s["color"] for s in slots}
+    sid = st.session_state[P + "next_id"]
+    st.session_state[P + "next_id"] = sid + 1
+    st.session_state[f"{P}o{sid}_init"] = choice
+    slots.append({"id": sid, "color": next(i for i in range(len(PALETTE)) if i not in used)})
+
+
+def init_from_url() -> list[str]:
+    params = {k: st.query_params[k] for k in st.query_params}
+    values, notices = read_fields(FIELDS, params)
+    for name, v in values.items():
+        st.session_state[P + name] = v
+    choices, more = read_optimizers(params, DEFAULT_LINEUP, max_n=MAX_OPTS)
+    notices += more
+    st.session_state[P + "slots"], st.session_state[P + "next_id"] = [], 1
+    for c in choices:
+        _new_slot(canonical(c))
+    if "start" in params:
+        try:
+            x, y = START.parse(params["start"])
+            (x0, x1), (y0, y1) = get_land(values["land"], None).bounds  # a formula's bounds do not depend on it
+            if not (x0 <= x <= x1 and y0 <= y <= y1):
+                raise ValueError(f"outside the plotted area [{_fmt(x0)}, {_fmt(x1)}] × [{_fmt(y0)}, {_fmt(y1)}]")
+            st.session_state[f"{P}sx_{values['land']}"] = float(x)
+            st.session_state[f"{P}sy_{values['land']}"] = float(y)
+        except ValueError as exc:
+            notices.append(f"Ignored `start={str(params['start'])[:40]}` from the link ({exc}); "
+                           "using the landscape's default start.")
+    return notices
+
+
+def remove_slot(sid: int) -> None:
+    st.session_state[P + "slots"] = [s for s in st.session_state[P + "slots"] if s["id"] != sid]
+
+
+def add_slot() -> None:
+    if len(st.session_state[P + "slots"]) >= MAX_OPTS:
+        return
+    used = {st.session_state.get(f"{P}o{s['id']}_name") for s in st.session_state[P + "slots"]}
+    fresh = [c for c in ADD_ORDER if c.name not in used]
+    _new_slot((fresh or ADD_ORDER)[0])
+
+
+def set_frame(which: str) -> None:
+    n = st.session_state.get(P + "nframes", 1)
+    cur = st.session_state.get(P + "frame")
+    cur = n - 1 if cur is None else min(cur, n - 1)
+    st.session_state[P + "frame"] = {"first": 0, "prev": max(cur - 1, 0), "next": min(cur + 1, n - 1),
+                                     "last": None}[which]
+
+
+# --------------------------------------------------------------------------- #
+# The page                                                                      #
+# --------------------------------------------------------------------------- #
+st.title("🏁 Optimizer race")
+st.caption("Several optimizers start from the same point on the same landscape. Press **▶ Play** to watch them "
+           "race, click the map to move the start, and change a learning rate to see how the race changes.")
+
+if P + "slots" not in st.session_state:
+    st.session_state[P + "notices"] = init_from_url()
+show_notices(st.session_state.get(P + "notices", []))
+
+# Apply a start chosen by clicking the chart (before the start inputs are drawn).
+pending = st.session_state.pop(P + "pending_start", None)
+if pending is not None:
+    st.session_state[f"{P}sx_{pending[0]}"], st.session_state[f"{P}sy_{pending[0]}"] = pending[1], pending[2]
+
+sb = st.sidebar
+with sb:
+    st.header("Race settings")
+    land_name = st.selectbox("Landscape", LANDS, key=P + "land", format_func=title_of)
+    expr = None
+    if land_name == "custom":
+        text = st.text_input("Formula f(x, y)", key=P + "expr", max_chars=500,
+                             help="Python syntax: x**2 + 3*sin(y). " + landscapes.expression.VOCABULARY)
+        try:
+            parse_expression(text)
+            get_land("custom", text)  # the gradient may still be undefined
+            expr = text
+            st.session_state[P + "expr_valid"] = text
+        except ValueError as exc:
+            expr = st.session_state.get(P + "expr_valid", DEFAULT_EXPR)
+            st.error(f"{exc}\n\nThe chart shows the last valid formula: `{expr}`.", icon="✏️")
+    land = get_land(land_name, expr)
+    (bx0, bx1), (by0, by1) = land.bounds
+    for axis, i in (("sx", 0), ("sy", 1)):
+        key = f"{P}{axis}_{land_name}"
+        v = st.session_state.get(key, float(land.start[i]))
+        lo, hi = land.bounds[i]
+        st.session_state[key] = float(min(max(v, lo), hi))  # a formula's bounds never move, but be safe
+    cx, cy = st.columns(2)
+    xlabel, ylabel = land.axis_labels
+    sx = cx.number_input(f"start {xlabel}", min_value=bx0, max_value=bx1, step=0.1, format="%.4g",
+                         key=f"{P}sx_{land_name}")
+    sy = cy.number_input(f"start {ylabel}", min_value=by0, max_value=by1, step=0.1, format="%.4g",
+                         key=f"{P}sy_{land_name}")
+    st.caption("…or click the map to start there.")
+    steps = st.number_input("Steps", 1, 2000, step=50, key=P + "steps")
+    c1, c2 = st.columns(2)
+    noise = c1.number_input("Gradient noise σ", 0.0, 10.0, step=0.1, format="%.3g", key=P + "noise",
+                            help="Gaussian noise added to every gradient: a stand-in for mini-batch gradients.")
+    seed = c2.number_input("Noise seed", 0, 2**31 - 1, step=1, key=P + "seed")
+    with st.expander("Schedule, weight decay, clipping", expanded=False):
+        sched = st.selectbox("Learning-rate schedule", SCHEDULES, key=P + "sched",
+                             help="Applied to every optimizer, starting from that optimizer's own learning rate. "
+                                  "PiecewiseConstantDecay multiplies it by 1, then 0.1, then 0.01.")
+        sched_steps = st.number_input("Decay steps", 1, 100_000, step=10, key=P + "sched_steps",
+                                      disabled=sched == "none")
+        sched_rate = st.number_input("Decay rate / alpha", 0.0, 10.0, step=0.05, format="%.3g",
+                                     key=P + "sched_rate", disabled=sched in ("none", "PiecewiseConstantDecay"),
+                                     help="ExponentialDecay and InverseTimeDecay: decay_rate. PolynomialDecay: the "
+                                          "final rate as a fraction of the initial one. Cosine schedules: alpha.")
+        wd = st.number_input("Weight decay", 0.0, 1e6, step=0.001, format="%.4g", key=P + "wd",
+                             help="Decoupled weight decay for every optimizer (0 = off; replaces AdamW's own).")
+        clip = st.selectbox("Gradient clipping", CLIPS, key=P + "clip")
+        clipv = st.number_input("Clipping threshold", 1e-9, 1e9, step=0.1, format="%.4g", key=P + "clipv",
+                                disabled=clip == "none")
+    view = st.radio("View", VIEWS, key=P + "view", horizontal=True,
+                    format_func={"2d": "2-D map (animated)", "3d": "3-D surface"}.get)
+
+start = (float(sx), float(sy))
+common = (sched, int(sched_steps), float(sched_rate), float(wd), clip, float(clipv))
+land_key = (land_name, expr)
+
+# Layout: chart first, controls for the optimizers under it.
+chart_row = st.container()
+st.subheader("Optimizers")
+slots = st.session_state[P + "slots"]
+choices = []
+for row in range(0, len(slots), 4):
+    cols = st.columns(4)
+    for col, slot in zip(cols, slots[row:row + 4]):
+        with col.container(border=True):
+            sid, colour = slot["id"], PALETTE[slot["color"]]
+            head, rm = st.columns([3, 2])
+            head.markdown(f'<span style="display:inline-block;width:1.1em;height:1.1em;border-radius:50%;'
+                          f'background:{colour};border:2px solid #333;vertical-align:middle"></span> '
+                          f'**#{slots.index(slot) + 1}**', unsafe_allow_html=True)
+            rm.button("✕ Remove", key=f"{P}rm{sid}", on_click=remove_slot, args=(sid,), disabled=len(slots) <= 1,
+                      help="Take this optimizer off the track")
+            choice = optimizer_editor(f"{P}o{sid}", st.session_state[f"{P}o{sid}_init"])
+            choices.append((slot, choice))
+st.button("➕ Add optimizer", key=P + "add", on_click=add_slot, disabled=len(slots) >= MAX_OPTS,
+          help=f"Up to {MAX_OPTS} optimizers race at once.")
+
+# Write the settings back: the address bar is always a shareable link.
+values = {"land": land_name, "steps": int(steps), "noise": float(noise), "seed": int(seed), "sched": sched,
+          "sched_steps": int(sched_steps), "sched_rate": float(sched_rate), "wd": float(wd), "clip": clip,
+          "clipv": float(clipv), "view": view, "expr": expr or DEFAULT_EXPR}  # the formula drawn (last valid one)
+url = encode_fields(FIELDS, values)
+if abs(start[0] - land.start[0]) > 1e-12 or abs(start[1] - land.start[1]) > 1e-12:
+    url["start"] = START.encode(start)
+url.update(encode_optimizers([c for _, c in choices]))
+st.query_params.from_dict(url)
+
+# Run every optimizer (cached one by one).
+runs, errors = [], []
+progress, t0 = st.empty(), time.perf_counter()
+for i, (slot, choice) in enumerate(choices):
+    try:
+        params, loss, div = run_one(land_key, (choice.name, choice.flavor, choice.params), common, start,
+                                    int(steps), float(noise), int(seed))
+    except ValueError as exc:
+        errors.append(f"#{i + 1} {choice.label()}: {exc}")
+        continue
+    runs.append(RaceRun(choice.label(), params, loss, div, PALETTE[slot["color"]], choice.name))
+    if time.perf_counter() - t0 > 0.3 and i + 1 < len(choices):
+        progress.progress((i + 1) / len(choices), text=f"Running optimizer {i + 2} of {len(choices)}…")
+progress.empty()
+
+with chart_row:
+    for e in errors:
+        st.error(e)
+    diverged = [r for r in runs if r.diverged_at is not None]
+    if diverged:
+        st.warning("**Diverged:** " + "; ".join(f"{r.label} diverged at step {r.diverged_at}" for r in diverged)
+                   + ". Their paths stop at the last good point (✖). Try a smaller learning rate or clipping.",
+                   icon="💥")
+    left, right = st.columns([3, 2])
+    ks = frame_steps(int(steps))
+    st.session_state[P + "nframes"] = len(ks)
+    frame = st.session_state.get(P + "frame")
+    frame = None if frame is None else min(int(frame), len(ks) - 1)
+    with left:
+        if view == "2d":
+            fig = race_figure(land, runs, get_background(*land_key), start=start, active=frame)
+            event = st.plotly_chart(Prebuilt(fig), key=P + "chart", on_select="rerun", selection_mode=("points",),
+                                    config={"displaylogo": False, "scrollZoom": False,
+                                            "toImageButtonOptions": {"format": "png", "filename": "optimizer-race",
+                                                                     "scale": 2}})
+            sel = (event or {}).get("selection") or {}
+            picks = [p for p in (sel.get("points") or []) if p.get("curve_number") == PICK_TRACE]
+            token = json.dumps(sel, sort_keys=True, default=str) if picks else None
+            if token is None:
+                st.session_state[P + "last_pick"] = None
+            elif token != st.session_state.get(P + "last_pick"):
+                st.session_state[P + "last_pick"] = token  # one-shot: the same selection is not applied twice
+                x, y = round(float(picks[0]["x"]), 4), round(float(picks[0]["y"]), 4)
+                if (bx0 <= x <= bx1 and by0 <= y <= by1) and (x, y) != start:
+                    st.session_state[P + "pending_start"] = (land_name, x, y)
+                    st.session_state[P + "frame"] = None
+                    st.rerun()
+            b = st.columns([1, 1, 1, 1, 4])
+            b[0].button("⏮", key=P + "first", on_click=set_frame, args=("first",), help="First step")
+            b[1].button("◀ step", key=P + "prev", on_click=set_frame, args=("prev",), help="One frame back")
+            b[2].button("▶ step", key=P + "next", on_click=set_frame, args=("next",), help="One frame forward")
+            b[3].button("⏭", key=P + "last", on_click=set_frame, args=("last",), help="The whole race")
+            shown = int(ks[-1 if frame is None else frame])
+            stride = fig["layout"]["meta"]["path_stride"]
+            b[4].caption(f"Showing step **{shown}** of {int(steps)} · {len(ks)} frames"
+                         + (f" · paths drawn every {stride} steps" if stride > 1 else "")
+                         + ". ▶ Play / ⏸ Pause / speed and the slider are on the chart; "
+                           "the camera icon in its toolbar saves a PNG.")
+        else:
+            shown = None
+            st.plotly_chart(Prebuilt(surface_figure(land, runs)), key=P + "chart3d",
+                            config={"displaylogo": False,
+                                    "toImageButtonOptions": {"format": "png", "filename": "optimizer-race-3d"}})
+            st.caption("Drag to turn the surface. Switch to the 2-D map to animate or to click a new start; "
+                       "the camera icon saves a PNG.")
+    with right:
+        lfig, log_y = loss_figure(runs, land.min_value, step=shown if shown not in (None, int(steps)) else None)
+        st.plotly_chart(Prebuilt(lfig), key=P + "loss", config={"displaylogo": False})
+        if not log_y:
+            st.caption("Linear loss axis: some losses are ≤ 0, so a log scale cannot show them.")
+        st.markdown(f"**{land.title}** — {land.teaches}")
+        if land.latex:
+            st.latex(land.latex)
+
+# Summary table.
+st.subheader("Results")
+c1, c2, _ = st.columns([2, 1, 3])
+criterion = c1.radio("Reached when", ("loss", "distance"), key=P + "crit", horizontal=True,
+                     format_func={"loss": "loss within tol of the minimum value",
+                                  "distance": "distance to a minimum < tol"}.get)
+tol = c2.number_input("tol", min_value=1e-12, max_value=1e6, value=1e-3, format="%.1e", key=P + "tol")
+rows = [{**r, "steps to tolerance": str(r["steps to tolerance"])}  # one column type for the table
+        for r in race_summary(runs, land.minima, land.min_value, float(tol), criterion)]
+st.dataframe(rows, hide_index=True, width="stretch",
+             column_config={"final loss": st.column_config.NumberColumn(format="%.4g"),
+                            "distance to nearest minimum": st.column_config.NumberColumn(format="%.4g")})
+if land.min_value is None and not len(land.minima):
+    st.caption("This landscape has no known minimum, so distances and tolerances cannot be computed.")
+
+# Exports and links.
+st.subheader("Export and learn more")
+e1, e2, e3 = st.columns(3)
+e1.download_button("⬇ Trajectories (CSV)", data=lambda: trajectories_csv(runs), file_name="race_trajectories.csv",
+                   mime="text/csv", key=P + "dl_traj", on_click="ignore")
+e2.download_button("⬇ Loss curves (CSV)", data=lambda: loss_csv(runs), file_name="race_losses.csv",
+                   mime="text/csv", key=P + "dl_loss", on_click="ignore")
+if view == "2d":
+    import plotly.io as pio
+
+    e3.download_button("⬇ Animation (offline HTML)", key=P + "dl_html", on_click="ignore", mime="text/html",
+                       file_name="optimizer_race.html",
+                       data=lambda: pio.to_html(fig, include_plotlyjs=True, full_html=True, auto_play=False),
+                       help="A standalone page with Play/Pause that works without internet.")
+st.caption("PNG: use the camera icon in the chart's toolbar (works offline).")
+names = list(dict.fromkeys(r.name for r in runs))
+links = st.columns(max(len(names), 1))
+for col, name in zip(links, names):
+    with col:
+        try:
+            st.page_link("pages/maths.py", label=f"∑ The maths of {name}", query_params={"opt": name})
+        except StreamlitAPIException:  # the maths page is not registered in this build of the app
+            st.markdown(f"[∑ The maths of {name}](/maths?opt={name})")
