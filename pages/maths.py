@@ -1,0 +1,137 @@
+"""The maths: each optimizer's update rule (Keras 3 and textbook), defaults, hyperparameters, errata.
+
+The formulas come from the engine (``LATEX``, ``NOTES``, ``spec``), so this page shows exactly what
+the other pages compute. Other pages link here with ``?opt=Name``.
+"""
+import streamlit as st
+
+import optimizers
+from ui import maths_content as mc
+from ui.controls import show_notices
+from ui.presets import page_link_or_text
+
+KEY = "maths_opt"
+LAST_URL = "_maths_opt_url"  # the `opt` value this page last wrote to the URL
+NAMES = optimizers.available()
+FLAVOR_TITLES = {"keras": "Keras 3", "textbook": "textbook", "pytorch": "PyTorch"}
+
+
+def resolve(raw):
+    """(class name, notices) for the URL value ``raw`` (None = absent)."""
+    if raw is None or raw == "":
+        return mc.DEFAULT_OPT, []
+    try:
+        return optimizers.get_class(str(raw)).name, []
+    except ValueError:
+        shown = str(raw) if len(str(raw)) <= 40 else str(raw)[:37] + "…"
+        return mc.DEFAULT_OPT, [f"Ignored `opt={shown}` from the link: there is no optimizer of that name "
+                                f"(valid: {', '.join(NAMES)}). Showing {mc.DEFAULT_OPT}."]
+
+
+# A link that arrives with ?opt=… (first visit, or from another page) selects that optimizer; the
+# value this page wrote itself does not override the user's later choice in the selector.
+raw = st.query_params.get("opt")
+notices = []
+if KEY not in st.session_state or st.session_state[KEY] not in NAMES or raw != st.session_state.get(LAST_URL):
+    st.session_state[KEY], notices = resolve(raw)
+
+st.title("∑ The maths")
+st.markdown(
+    "Each optimizer's update rule **as Keras 3 computes it** and **as its paper writes it**, side by side. "
+    "The formulas, notes, defaults and hyperparameters below are read from the same engine that computes "
+    "every run in this app, so this page cannot disagree with what you see elsewhere."
+)
+show_notices(notices)
+
+name = st.selectbox("Optimizer", NAMES, key=KEY, help="Other pages open this page at their optimizer.")
+st.query_params.from_dict({"opt": name})
+st.session_state[LAST_URL] = name
+cls = optimizers.get_class(name)
+
+st.header(name, anchor="rule")
+st.markdown(mc.SUMMARY[name])
+
+# --- the rule, both flavours -------------------------------------------------------------------
+left, right = st.columns(2, gap="medium")
+with left:
+    st.subheader("Keras 3")
+    st.caption("What `keras.optimizers` computes: the app's default flavour.")
+    st.latex(cls.LATEX["keras"])
+with right:
+    st.subheader("Textbook")
+    st.caption("The paper's form: the *textbook* flavour in the app.")
+    st.latex(cls.LATEX["textbook"])
+st.info(cls.NOTES["textbook"], icon="⚖️")
+if "pytorch" in cls.LATEX:
+    with st.expander("PyTorch (`torch.optim`), the app's third flavour"):
+        st.latex(cls.LATEX["pytorch"])
+        st.markdown(cls.NOTES.get("pytorch", ""))
+
+st.subheader("What differs")
+st.markdown("\n".join(f"- {line}" for line in mc.DIFFERENCES[name]))
+
+# --- defaults ------------------------------------------------------------------------------------
+st.subheader("Defaults in four sources")
+st.table(mc.defaults_rows(name), hide_index=True)
+st.caption("The Keras 3 row is read from the engine's hyperparameter specs; the others are from the "
+           "project's specification (Kerasy commit b721563, the papers, PyTorch 2.13).")
+
+# --- hyperparameters -----------------------------------------------------------------------------
+st.subheader("Hyperparameters")
+flavors = cls.flavors()
+tabs = st.tabs([FLAVOR_TITLES.get(f, f) for f in flavors])
+for tab, flavor in zip(tabs, flavors):
+    with tab:
+        st.markdown(mc.hyperparameter_markdown(name, flavor))
+st.caption("Every Keras 3 optimizer also takes the common arguments `weight_decay`, `clipnorm`, "
+           "`clipvalue`, `global_clipnorm`, `use_ema` and `gradient_accumulation_steps` (see below).")
+
+# --- errata about this optimizer ---------------------------------------------------------------------
+mine = mc.errata_for(name)
+st.subheader("What the source documents get wrong")
+if mine:
+    st.markdown("\n".join(f"- **{mc.erratum_label(e)}: {e.title}.** {e.text}" for e in mine))
+else:
+    st.markdown("Neither source document has an error specific to this optimizer; see the general "
+                "errata at the end of the page.")
+
+st.markdown("**See it move:**")
+page_link_or_text("pages/race.py", label=f"Race {name}: Keras 3 vs textbook", icon="🏁",
+                  query_params={"o1": name, "o2": f"{name};flavor=textbook"})
+
+st.divider()
+
+# --- common machinery ------------------------------------------------------------------------------
+st.header("The common Keras 3 machinery", anchor="machinery")
+st.markdown("Every Keras 3 optimizer inherits one `apply()` step. Its order of operations:")
+st.markdown("\n".join(f"{i}. {line}" for i, line in enumerate(mc.ORDER_OF_OPERATIONS, start=1)))
+st.markdown("During the update rule the counter still holds the number of completed steps, so the "
+            "bias corrections use **t = iterations + 1**.")
+c1, c2, c3 = st.columns(3, gap="medium")
+with c1:
+    st.markdown("**Decoupled weight decay**")
+    st.latex(mc.WEIGHT_DECAY_LATEX)
+    st.markdown(mc.WEIGHT_DECAY_TEXT)
+with c2:
+    st.markdown("**Clipping**")
+    st.latex(mc.CLIPPING_LATEX)
+    st.markdown(mc.CLIPPING_TEXT)
+with c3:
+    st.markdown("**Schedules at the raw counter**")
+    st.latex(mc.SCHEDULE_LATEX)
+    st.markdown(mc.SCHEDULE_TEXT)
+
+st.divider()
+
+# --- all errata ------------------------------------------------------------------------------------------
+st.header("Errata", anchor="errata")
+st.markdown("The two documents this app started from both contain mistakes. Here they are, stated plainly "
+            "(from the project's specification, which checked every rule against Keras 3.15 and the "
+            "Kerasy source).")
+for source in (mc.KERASY, mc.ARTICLE):
+    items = mc.errata(source)
+    st.subheader(f"{mc.SOURCE_TITLES[source]}: {len(items)} items")
+    st.markdown("\n".join(
+        f"{e.number}. **{e.title}.** {e.text}"
+        + (f" *(Concerns: {', '.join(e.optimizers)}.)*" if e.optimizers else " *(Whole document.)*")
+        for e in items))

@@ -1,0 +1,237 @@
+"""The maths page: formulas from the engine, defaults from the engine's specs, errata from the spec (§7)."""
+import re
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+import optimizers
+from ui import maths_content as mc
+
+ROOT = Path(__file__).resolve().parents[1]
+APP = str(ROOT / "app.py")
+NAMES = optimizers.available()
+
+
+def open_maths(opt=None):
+    at = AppTest.from_file(APP, default_timeout=30)
+    if opt is not None:
+        at.query_params["opt"] = opt
+    at.run()
+    at.switch_page("pages/maths.py").run()
+    assert not at.exception, at.exception
+    return at
+
+
+def latex_bodies(at):
+    return [e.value.strip().strip("$").strip() for e in at.latex]
+
+
+def warnings(at):
+    return [w.value for w in at.warning]
+
+
+def parse_defaults(text):
+    """'learning_rate=0.001, amsgrad=False' -> {'learning_rate': 0.001, 'amsgrad': False}."""
+    out = {}
+    for part in text.split(", "):
+        k, v = part.split("=", 1)
+        out[k] = {"True": True, "False": False}.get(v, None) if v in ("True", "False") else float(v)
+    return out
+
+
+# --------------------------------------------------------------------------- #
+# AppTest                                                                       #
+# --------------------------------------------------------------------------- #
+def test_default_run_shows_adam_and_writes_the_url():
+    at = open_maths()
+    assert at.selectbox(key="maths_opt").value == "Adam"
+    assert at.query_params["opt"] == "Adam"
+    assert at.header[0].value == "Adam"
+    assert not warnings(at)
+    assert [h.value for h in at.header] == ["Adam", "The common Keras 3 machinery", "Errata"]
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_each_optimizer_shows_engine_formulas_defaults_and_hyperparameters(name):
+    at = open_maths(name)
+    cls = optimizers.get_class(name)
+    assert at.selectbox(key="maths_opt").value == name
+    assert at.header[0].value == name
+    assert not warnings(at)
+    # Both flavours' update rules, exactly as the engine writes them, first and side by side.
+    bodies = latex_bodies(at)
+    assert bodies[0] == cls.LATEX["keras"].strip()
+    assert bodies[1] == cls.LATEX["textbook"].strip()
+    assert [s.value for s in at.subheader][:2] == ["Keras 3", "Textbook"]
+    assert at.info[0].value == cls.NOTES["textbook"]
+    # What differs: every bullet of the spec-derived list is on the page.
+    md = "\n".join(m.value for m in at.markdown)
+    for line in mc.DIFFERENCES[name]:
+        assert line in md
+    # Defaults table: the Keras row is the engine's spec.
+    rows = at.table[0].value.to_dict("records")
+    assert [r["source"] for r in rows] == list(mc.SOURCES)
+    keras = parse_defaults(rows[0]["defaults"])
+    assert keras == {hp.name: hp.default for hp in optimizers.spec(name, "keras")}
+    # Hyperparameter tables, one tab per flavour, generated from the specs.
+    assert [t.label for t in at.tabs] == [{"keras": "Keras 3", "textbook": "textbook",
+                                           "pytorch": "PyTorch"}[f] for f in cls.flavors()]
+    for flavor in cls.flavors():
+        table = mc.hyperparameter_markdown(name, flavor)
+        assert table in md
+        for hp in optimizers.spec(name, flavor):
+            assert f"`{hp.name}`" in table and hp.range_text() in table
+    # Its errata are attached to it.
+    for e in mc.errata_for(name):
+        assert f"{mc.erratum_label(e)}: {e.title}." in md
+
+
+def test_aliases_are_accepted_without_a_notice():
+    at = open_maths("nadam")
+    assert at.selectbox(key="maths_opt").value == "Nadam"
+    assert at.query_params["opt"] == "Nadam"
+    assert not warnings(at)
+
+
+@pytest.mark.parametrize("bad", ["Bogus", "", "x" * 300, "Adam;flavor=textbook", "<script>"])
+def test_bad_opt_shows_a_notice_and_the_default(bad):
+    at = open_maths(bad)
+    assert at.selectbox(key="maths_opt").value == "Adam"
+    assert at.query_params["opt"] == "Adam"
+    if bad:
+        notes = warnings(at)
+        assert len(notes) == 1 and "Ignored `opt=" in notes[0] and "Showing Adam" in notes[0]
+        assert len(notes[0]) < 400  # a long value is shortened in the message
+    else:
+        assert not warnings(at)
+
+
+def test_selector_change_updates_the_url_and_a_new_link_still_jumps():
+    at = open_maths("SGD")
+    at.selectbox(key="maths_opt").set_value("Lion").run()
+    assert at.header[0].value == "Lion" and at.query_params["opt"] == "Lion"
+    at.run()  # a plain rerun keeps the user's choice
+    assert at.header[0].value == "Lion"
+    at.query_params["opt"] = "Adagrad"  # arriving again with another ?opt=
+    at.run()
+    assert at.header[0].value == "Adagrad" and at.selectbox(key="maths_opt").value == "Adagrad"
+
+
+def test_page_shows_both_flavours_as_latex_for_every_optimizer_and_the_machinery():
+    at = open_maths("AdamW")
+    bodies = latex_bodies(at)
+    assert mc.WEIGHT_DECAY_LATEX in bodies and mc.CLIPPING_LATEX in bodies and mc.SCHEDULE_LATEX in bodies
+    md = "\n".join(m.value for m in at.markdown)
+    for line in mc.ORDER_OF_OPERATIONS:
+        assert line in md
+    assert "t = iterations + 1" in md
+
+
+def test_errata_sections_list_10_and_14_items():
+    at = open_maths()
+    subs = [s.value for s in at.subheader]
+    assert f"{mc.SOURCE_TITLES[mc.KERASY]}: 10 items" in subs
+    assert f"{mc.SOURCE_TITLES[mc.ARTICLE]}: 14 items" in subs
+    lists = [m.value for m in at.markdown if m.value.startswith("1. **")]
+    assert len(lists) == 2
+    counts = [len(re.findall(r"^\d+\. \*\*", text, flags=re.M)) for text in lists]
+    assert counts == [10, 14]
+    assert "u_t_1 = beta_1" in lists[1]
+
+
+# --------------------------------------------------------------------------- #
+# Content (pure)                                                                #
+# --------------------------------------------------------------------------- #
+def test_every_optimizer_has_content():
+    for table in (mc.SUMMARY, mc.DIFFERENCES, mc.OTHER_DEFAULTS, mc.KERAS_NOTES):
+        assert list(table) == NAMES
+    for name in NAMES:
+        assert set(mc.OTHER_DEFAULTS[name]) == set(mc.SOURCES[1:])
+        assert len(mc.DIFFERENCES[name]) >= 3
+
+
+# spec §4, Keras 3 column: what Keras 3.15 really defaults to. If the engine drifts, the page
+# (which reads the engine) would teach the drift: catch it here.
+SPEC_KERAS_DEFAULTS = {
+    "GradientDescent": {"learning_rate": 0.01},
+    "SGD": {"learning_rate": 0.01, "momentum": 0.0, "nesterov": False},
+    "Adagrad": {"learning_rate": 1e-3, "initial_accumulator_value": 0.1, "epsilon": 1e-7},
+    "RMSprop": {"learning_rate": 1e-3, "rho": 0.9, "momentum": 0.0, "epsilon": 1e-7, "centered": False},
+    "Adadelta": {"learning_rate": 1e-3, "rho": 0.95, "epsilon": 1e-7},
+    "Adam": {"learning_rate": 1e-3, "beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-7, "amsgrad": False},
+    "AdamW": {"learning_rate": 1e-3, "weight_decay": 0.004, "beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-7,
+              "amsgrad": False},
+    "Adamax": {"learning_rate": 1e-3, "beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-7},
+    "Nadam": {"learning_rate": 1e-3, "beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-7},
+    "Lion": {"learning_rate": 1e-3, "beta_1": 0.9, "beta_2": 0.99},
+}
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_keras_defaults_column_equals_engine_spec_and_keras(name):
+    engine = {hp.name: hp.default for hp in optimizers.spec(name, "keras")}
+    assert parse_defaults(mc.keras_defaults(name)) == engine
+    assert engine == SPEC_KERAS_DEFAULTS[name]
+    assert mc.defaults_rows(name)[0]["defaults"] == mc.keras_defaults(name)
+
+
+@pytest.mark.parametrize("name", [n for n in NAMES if "pytorch" in optimizers.get_class(n).flavors()])
+def test_pytorch_column_agrees_with_the_engine_pytorch_learning_rate(name):
+    lr = {hp.name: hp.default for hp in optimizers.spec(name, "pytorch")}["learning_rate"]
+    text = mc.OTHER_DEFAULTS[name]["PyTorch 2.13"]
+    assert re.search(r"lr=([0-9.e-]+)", text) and float(re.search(r"lr=([0-9.e-]+)", text).group(1)) == lr
+
+
+def test_hyperparameter_rows_come_from_the_spec():
+    for name in NAMES:
+        for flavor in optimizers.get_class(name).flavors():
+            rows = mc.hyperparameter_rows(name, flavor)
+            spec = optimizers.spec(name, flavor)
+            assert [r["name"] for r in rows] == [hp.name for hp in spec]
+            assert [r["meaning"] for r in rows] == [hp.help for hp in spec]
+            assert [r["symbol"] for r in rows] == [hp.symbol for hp in spec]
+
+
+def test_errata_counts_and_numbering():
+    kerasy, article = mc.errata(mc.KERASY), mc.errata(mc.ARTICLE)
+    assert [e.number for e in kerasy] == list(range(1, 11))
+    assert [e.number for e in article] == list(range(1, 15))
+    assert len(mc.ERRATA) == 24
+    for e in mc.ERRATA:
+        assert set(e.optimizers) <= set(NAMES), e
+        assert e.title and len(e.text) > 40
+
+
+def _erratum(source, number):
+    return next(e for e in mc.errata(source) if e.number == number)
+
+
+def test_errata_key_facts():
+    nadam_beta = _erratum(mc.ARTICLE, 3)
+    assert "Nadam" in nadam_beta.optimizers
+    assert "β₁" in nadam_beta.text and "u_t_1 = beta_1" in nadam_beta.text
+    assert "beta_2" in nadam_beta.title  # the wrong line is quoted as the article has it
+    adadelta = _erratum(mc.KERASY, 4)
+    assert adadelta.optimizers == ("Adadelta",) and "0.001" in adadelta.text and "1000×" in adadelta.text
+    assert "Adadelta's default learning rate 0.001" in _erratum(mc.ARTICLE, 14).text
+    assert "0.96ᵗ" in _erratum(mc.ARTICLE, 4).text and "0.96^(0.004t)" in _erratum(mc.ARTICLE, 4).text
+    assert "Adadelta" in _erratum(mc.KERASY, 1).text and "Adam(" in _erratum(mc.KERASY, 1).text
+    assert "one momentum" in _erratum(mc.ARTICLE, 10).text
+    assert "0.004" in _erratum(mc.ARTICLE, 9).text
+    assert "SQUARE ROOT" in _erratum(mc.ARTICLE, 8).text and "0.1" in _erratum(mc.ARTICLE, 8).text
+    # Attached to the optimizers they concern.
+    assert {e.number for e in mc.errata_for("Nadam") if e.source == mc.ARTICLE} >= {3, 4, 5, 6}
+    assert {(e.source, e.number) for e in mc.errata_for("Adam")} >= {(mc.KERASY, 1), (mc.KERASY, 5),
+                                                                     (mc.ARTICLE, 1), (mc.ARTICLE, 2)}
+    assert mc.errata_for("GradientDescent") == []
+
+
+def test_differences_state_the_key_deviations():
+    d = {k: " ".join(v) for k, v in mc.DIFFERENCES.items()}
+    assert "0.1" in d["Adagrad"] and "inside the root" in d["Adagrad"]
+    assert "0.001" in d["Adadelta"] and "1000×" in d["Adadelta"]
+    assert "0.96ᵗ" in d["Nadam"] and "β₁" in d["Nadam"] and "never β₂" in d["Nadam"]
+    assert "ε̂" in d["Adam"] and "1e-8" in d["Adam"]
+    assert "0.004" in d["AdamW"]
+    assert "0.002" in d["Adamax"]

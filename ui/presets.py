@@ -1,0 +1,196 @@
+"""Classroom presets: links that open a page with everything set.
+
+A preset is data: the page it opens (its ``url_path``) and the URL parameters
+of the app contract for that page. ``link(preset)`` is the relative URL a
+teacher can paste into slides. Optimizer parameters are built with
+``OptChoice.make(...).encode()``, so they are exactly what the pages decode.
+
+Each preset claims something ("Adagrad stalls", "1.1 diverges"); the claims
+are checked by running the engine on the preset's own parameters in
+``tests/test_presets.py``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import quote, urlencode
+
+from ui.settings import OptChoice
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# url_path -> (page file, title, icon), as registered in app.py (see the app contract).
+PAGES = {
+    "race": ("pages/race.py", "Optimizer race", "🏁"),
+    "learning-rate": ("pages/learning_rate.py", "Learning rate", "📉"),
+    "moons": ("pages/moons.py", "Moons network", "🌙"),
+    "maths": ("pages/maths.py", "The maths", ":material/functions:"),
+}
+
+# The URL parameters each page reads (the app contract); presets use only these.
+PAGE_PARAMS = {
+    "race": {"land", "expr", "start", "steps", "noise", "seed", "sched", "sched_steps", "sched_rate", "wd",
+             "clip", "clipv", "view", *(f"o{i}" for i in range(1, 9))},
+    "learning-rate": {"lrs", "epochs", "mode", "bs", "seed", "o1"},
+    "moons": {"epochs", "bs", "hidden", "samples", "noise", "seed", "log", *(f"o{i}" for i in range(1, 9))},
+    "maths": {"opt"},
+}
+
+
+@dataclass(frozen=True)
+class Preset:
+    id: str
+    title: str
+    description: str          # one line: what to look for
+    page_url_path: str        # "race", "learning-rate", "moons"
+    params: dict              # URL parameters (str -> str) of the app contract
+
+    @property
+    def page_file(self) -> str:
+        return PAGES[self.page_url_path][0]
+
+    @property
+    def page_title(self) -> str:
+        return PAGES[self.page_url_path][1]
+
+    @property
+    def page_icon(self) -> str:
+        return PAGES[self.page_url_path][2]
+
+    def optimizer_names(self) -> list[str]:
+        """Class names of the optimizers the preset shows (for links to the maths page)."""
+        names = []
+        for key in sorted((k for k in self.params if k[0] == "o" and k[1:].isdigit()), key=lambda k: int(k[1:])):
+            name = OptChoice.decode(self.params[key]).name
+            if name not in names:
+                names.append(name)
+        if not names and self.page_url_path == "learning-rate":
+            names.append("GradientDescent")
+        return names
+
+
+def link(preset: Preset) -> str:
+    """The relative URL that opens ``preset``: ``race?land=rosenbrock&o1=…`` (values percent-encoded)."""
+    return f"{preset.page_url_path}?{urlencode(preset.params, quote_via=quote, safe=',')}"
+
+
+def _opts(*choices: OptChoice) -> dict:
+    return {f"o{i}": c.encode() for i, c in enumerate(choices, start=1)}
+
+
+def _o(name, flavor="keras", **params) -> OptChoice:
+    return OptChoice.make(name, flavor, **params)
+
+
+# The ill-conditioned quadratic (κ = 10) rotated by 30°, written out, because the race's URL has no
+# landscape options: f = u²/κ + v² with (u, v) = R(30°)(x, y). Equal to landscapes.get("quadratic",
+# condition=10, angle=30) (tests/test_presets.py checks it).
+ROTATED_QUADRATIC = "0.1*(sqrt(3)/2*x + y/2)**2 + (sqrt(3)/2*y - x/2)**2"
+FLAT_BOWL = "1e-7*(x**2 + y**2)"
+
+PRESETS: tuple[Preset, ...] = (
+    Preset(
+        "adagrad-stalls", "Adagrad stalls",
+        "Same learning rate: Adagrad's sum of squared gradients keeps growing, so it crawls to a halt on "
+        "the valley floor while RMSprop and Adam, which forget old gradients, keep moving.",
+        "race",
+        {"land": "rosenbrock", "steps": "1000",
+         **_opts(_o("Adagrad", learning_rate=0.05), _o("RMSprop", learning_rate=0.05),
+                 _o("Adam", learning_rate=0.05))}),
+    Preset(
+        "momentum-overshoots", "Momentum overshoots",
+        "Plain SGD creeps into the Rosenbrock valley; momentum 0.9 runs along it; momentum 0.99 carries so "
+        "much speed that it shoots past the minimum at (1, 1) and swings back and forth.",
+        "race",
+        {"land": "rosenbrock", "steps": "500",
+         **_opts(_o("SGD", learning_rate=0.001), _o("SGD", learning_rate=0.001, momentum=0.9),
+                 _o("SGD", learning_rate=0.001, momentum=0.99))}),
+    Preset(
+        "saddle-escape", "Escaping a saddle",
+        "Starting almost on the ridge of x² − y² with a little gradient noise, plain gradient descent "
+        "lingers near the saddle point three times longer than momentum and Adam before sliding off.",
+        "race",
+        {"land": "saddle", "start": "1.5,0.001", "steps": "300", "noise": "0.05", "seed": "0",
+         **_opts(_o("GradientDescent", learning_rate=0.02), _o("SGD", learning_rate=0.02, momentum=0.9),
+                 _o("Adam", learning_rate=0.02))}),
+    Preset(
+        "lr-diverges", "A learning rate that diverges",
+        "The Kerasy line fit with plain gradient descent: 0.01 is slow, 0.1 and 0.5 converge, 1.1 is above "
+        "the stability limit (≈ 0.81 here) and blows up.",
+        "learning-rate",
+        {"lrs": "0.01,0.1,0.5,1.1", "epochs": "100", "mode": "full", "o1": _o("GradientDescent").encode()}),
+    Preset(
+        "kerasy-lr-demo", "The Kerasy learning-rate demo",
+        "The document's own experiment (learning rates 0.01, 0.1, 0.5 for 100 epochs): after 100 epochs "
+        "0.01 is still far from the data, 0.5 fits it.",
+        "learning-rate",
+        {"lrs": "0.01,0.1,0.5", "epochs": "100", "mode": "full", "o1": _o("GradientDescent").encode()}),
+    Preset(
+        "lion-sign-steps", "Lion's sign steps",
+        "On a valley rotated 30°, every Lion step moves each coordinate by exactly ±η, so it zig-zags at "
+        "45° and keeps hopping around the minimum; Adam follows the valley and settles.",
+        "race",
+        {"land": "custom", "expr": ROTATED_QUADRATIC, "start": "-2.5,2", "steps": "200",
+         **_opts(_o("Lion", learning_rate=0.05), _o("Adam", learning_rate=0.05))}),
+    Preset(
+        "adam-epsilon", "Keras vs textbook Adam: where ε goes",
+        "On a very flat bowl (gradients ~1e-7) Keras's ε̂, added before bias correction, damps the first "
+        "steps: the Keras path lags far behind both textbook paths, even the one with the same ε = 1e-7.",
+        "race",
+        {"land": "custom", "expr": FLAT_BOWL, "steps": "150",
+         **_opts(_o("Adam", learning_rate=0.1), _o("Adam", "textbook", learning_rate=0.1),
+                 _o("Adam", "textbook", learning_rate=0.1, epsilon=1e-7))}),
+    Preset(
+        "adadelta-default", "Adadelta's tiny Keras default",
+        "Keras's default learning rate 0.001 makes Adadelta's steps 1000× smaller than Zeiler's: it barely "
+        "moves. Even learning_rate=1.0 lags the paper's rule, whose ε is 1e-6 instead of 1e-7.",
+        "race",
+        {"land": "himmelblau", "steps": "500",
+         **_opts(_o("Adadelta"), _o("Adadelta", learning_rate=1.0), _o("Adadelta", "textbook"))}),
+    Preset(
+        "nadam-schedule", "Nadam's momentum schedule",
+        "Same learning rate and ε, only the schedule differs: Keras's momentum warms up in ~17 steps "
+        "(0.96ᵗ), Dozat's stays near 0.45 (0.96^(t/250)), so the Keras path swings further across the "
+        "valley.",
+        "race",
+        {"land": "quadratic", "steps": "200",
+         **_opts(_o("Nadam", learning_rate=0.1), _o("Nadam", "textbook", learning_rate=0.1, epsilon=1e-7))}),
+    Preset(
+        "moons-article", "The article's moons race",
+        "The article's line-up on its MLP: RMSprop, Adam, AdamW and Nadam drop below 0.05 loss within "
+        "~15 epochs, Lion (at a 10× smaller rate) gets there later, plain SGD and Adagrad are still far "
+        "above after 100.",
+        "moons",
+        {"epochs": "100", "bs": "32",
+         **_opts(_o("SGD", learning_rate=0.01), _o("SGD", learning_rate=0.01, momentum=0.9),
+                 _o("Adagrad", learning_rate=0.01), _o("RMSprop", learning_rate=0.01),
+                 _o("Adam", learning_rate=0.01), _o("AdamW", learning_rate=0.01, weight_decay=0.01),
+                 _o("Nadam", learning_rate=0.01), _o("Lion", learning_rate=0.001))}),
+)
+
+BY_ID = {p.id: p for p in PRESETS}
+
+
+def page_exists(preset: Preset) -> bool:
+    return (ROOT / preset.page_file).exists()
+
+
+def page_link_or_text(page_file: str, label: str, query_params: dict | None = None, icon: str | None = None,
+                      fallback_url: str | None = None, **kwargs) -> bool:
+    """``st.page_link`` if the page is registered in the app, else a plain Markdown link.
+
+    Pages land one by one while the app grows; a missing page must never break the page linking to it.
+    Returns True when a real page link was drawn.
+    """
+    import streamlit as st
+    from streamlit.errors import StreamlitAPIException
+
+    try:
+        st.page_link(page_file, label=label, icon=icon, query_params=query_params, **kwargs)
+        return True
+    except StreamlitAPIException:
+        if fallback_url:
+            st.markdown(f"[{label}]({fallback_url}) *(page not available yet)*")
+        else:
+            st.caption(f"{label} (page not available yet)")
+        return False
