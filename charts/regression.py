@@ -1,0 +1,253 @@
+"""Figures for the Learning-rate page: the Kerasy document's line-fit demo, made live.
+
+Input is a list of :class:`LRRun` (one per learning rate), built by the page
+from ``optimizers.run`` (full batch) or ``optimizers.train`` (mini-batches).
+Three views of the same runs:
+
+- :func:`fit_figure`: the document's figure, one column per learning rate:
+  the data, the fitted line after each of the first 10 epochs fading in
+  (opacity 0.1·epoch, as the document's ``alpha=0.1*(epoch+1)``) and the final
+  line in red;
+- :func:`surface_figure`: the runs as paths over (slope, intercept) on the
+  loss surface (a background image) next to their loss curves (log y);
+- :func:`runs_csv` / :func:`export_html`: the exports.
+
+A diverged run is drawn only up to its last good point and labelled
+"diverged at epoch k"; nothing here ever plots NaN.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from charts.background import background_image
+from charts.common import color
+
+FADE_EPOCHS = 10  # the document draws the first 10 epochs' lines
+DATA_COLOR = "#1f77b4"  # matplotlib's default blue, as in the document's figure
+LINE_COLOR = "#1f4e9c"
+FINAL_COLOR = "#d62728"  # the document's red "prediction" line
+
+
+@dataclass
+class LRRun:
+    """One learning rate's run.
+
+    epoch_params  (E+1, 2) (slope, intercept) after each completed epoch, row 0 = start;
+    path          (S+1, 2) after every update (equals epoch_params for full batch);
+    loss          (E+1,) full-data MSE at epoch_params;
+    diverged_at   the epoch during which the run diverged (1-based), or None.
+    Rows stop at the last good point, so a diverged run has fewer rows than epochs + 1.
+    """
+
+    lr: float
+    epoch_params: np.ndarray
+    path: np.ndarray
+    loss: np.ndarray
+    diverged_at: int | None = None
+    epochs: int | None = None  # epochs asked for (for the labels)
+
+    @property
+    def label(self) -> str:
+        return f"lr {_num(self.lr)}"
+
+    @property
+    def status(self) -> str:
+        if self.diverged_at is not None:
+            return f"diverged at epoch {self.diverged_at}"
+        return f"loss {self.loss[-1]:.4g} after {len(self.loss) - 1} epochs"
+
+
+def _num(x) -> str:
+    return f"{float(x):.6g}"
+
+
+def _y_range(y, lines=(), reach: float = 2.0) -> list:
+    """The data's y range, widened (like matplotlib's autoscale in the document) to show the drawn
+    lines' ends, but never more than ``reach`` data spans beyond the data (a diverging line leaves)."""
+    lo, hi = float(np.min(y)), float(np.max(y))
+    span = hi - lo or 1.0
+    for v in np.asarray(lines, dtype=np.float64).ravel():
+        if np.isfinite(v) and lo - reach * span <= v <= hi + reach * span:
+            lo, hi = min(lo, v), max(hi, v)
+    pad = 0.08 * (hi - lo or 1.0)
+    return [lo - pad, hi + pad]
+
+
+def fit_figure(runs, x, y, x_range=(0.0, 1.0), fade_epochs: int = FADE_EPOCHS) -> go.Figure:
+    """The document's figure: one column per learning rate (data, fading lines, final line)."""
+    n = max(len(runs), 1)
+    titles = [f"learning_rate={_num(r.lr)}" for r in runs] or [""]
+    fig = make_subplots(rows=1, cols=n, subplot_titles=titles, horizontal_spacing=0.05 if n > 3 else 0.06)
+    xs = np.asarray(x_range, dtype=np.float64)
+    for c, run in enumerate(runs, start=1):
+        first = c == 1
+        fig.add_trace(go.Scatter(x=np.asarray(x, float), y=np.asarray(y, float), mode="markers", name="data",
+                                 legendgroup="data", showlegend=first,
+                                 marker=dict(color=DATA_COLOR, size=6, opacity=0.8),
+                                 hovertemplate="x %{x:.3f}<br>y %{y:.3f}<extra>data</extra>"), row=1, col=c)
+        shown = min(fade_epochs, len(run.epoch_params) - 1)
+        for k in range(1, shown + 1):  # after k updates; the document's alpha = 0.1 * (epoch + 1)
+            w, b = run.epoch_params[k]
+            fig.add_trace(go.Scatter(
+                x=xs, y=w * xs + b, mode="lines", name=f"epochs 1–{fade_epochs} (fading in)",
+                legendgroup="fade", showlegend=first and k == shown, opacity=min(1.0, 0.1 * k),
+                line=dict(color=LINE_COLOR, width=1.5),
+                hovertemplate=f"epoch {k}: y = {w:.3f}·x + {b:.3f}<extra>lr {_num(run.lr)}</extra>"), row=1, col=c)
+        if run.diverged_at is None:
+            w, b = run.epoch_params[-1]
+            fig.add_trace(go.Scatter(
+                x=xs, y=w * xs + b, mode="lines", name="prediction (final)", legendgroup="final",
+                showlegend=first, line=dict(color=FINAL_COLOR, width=3),
+                hovertemplate=(f"after {len(run.epoch_params) - 1} epochs: y = {w:.3f}·x + {b:.3f}"
+                               f"<extra>lr {_num(run.lr)}</extra>")), row=1, col=c)
+        else:
+            ax = "" if c == 1 else str(c)
+            fig.add_annotation(text=f"<b>diverged at epoch {run.diverged_at}</b>", xref=f"x{ax} domain",
+                               yref=f"y{ax} domain", x=0.5, y=0.95, showarrow=False,
+                               font=dict(color=FINAL_COLOR, size=13), bgcolor="rgba(255,255,255,0.8)")
+        drawn = run.epoch_params[1:shown + 1]
+        if run.diverged_at is None:
+            drawn = np.concatenate([drawn, run.epoch_params[-1:]])
+        ends = [w * xs + b for w, b in drawn]
+        fig.update_xaxes(title_text="x", range=list(xs), row=1, col=c)
+        fig.update_yaxes(range=_y_range(y, ends, reach=2.0 if run.diverged_at is None else 1.0), row=1, col=c)
+    fig.update_yaxes(title_text="y", row=1, col=1)
+    fig.update_layout(height=360, margin=dict(l=50, r=20, t=50, b=40),
+                      legend=dict(orientation="h", yanchor="bottom", y=-0.35, x=0),
+                      meta={"view": "learning-rate-fit"})
+    return fig
+
+
+def surface_bounds(runs, land, pad: float = 0.08, reach: float = 0.5):
+    """A view containing the landscape's default view, the least-squares minimum, the start and
+    every converging path; diverging paths are followed only ``reach`` view-widths out (they leave
+    the picture, which is the point)."""
+    (x0, x1), (y0, y1) = land.bounds
+    pts = [np.asarray(land.minima, float).reshape(-1, 2), np.asarray(land.start, float).reshape(1, 2)]
+    for r in runs:
+        if r.diverged_at is None:
+            pts.append(np.asarray(r.path, float).reshape(-1, 2))
+    P = np.concatenate(pts)
+    P = P[np.all(np.isfinite(P), axis=1)]
+    lo = np.minimum(P.min(axis=0), [x0, y0])
+    hi = np.maximum(P.max(axis=0), [x1, y1])
+    cap_lo, cap_hi = lo - reach * (hi - lo), hi + reach * (hi - lo)
+    for r in runs:
+        if r.diverged_at is not None:
+            Q = np.asarray(r.path, float).reshape(-1, 2)
+            Q = Q[np.all(np.isfinite(Q) & (Q >= cap_lo) & (Q <= cap_hi), axis=1)]
+            if len(Q):
+                lo, hi = np.minimum(lo, Q.min(axis=0)), np.maximum(hi, Q.max(axis=0))
+    span = hi - lo
+    lo, hi = lo - pad * span, hi + pad * span
+    return ((float(lo[0]), float(hi[0])), (float(lo[1]), float(hi[1])))
+
+
+def surface_figure(runs, land, bounds=None, n: int = 160) -> go.Figure:
+    """Left: the runs as paths over (slope, intercept) on the loss surface; right: loss curves (log y)."""
+    bounds = bounds or surface_bounds(runs, land)
+    (x0, x1), (y0, y1) = bounds
+    fig = make_subplots(rows=1, cols=2, column_widths=[0.52, 0.48], horizontal_spacing=0.09,
+                        subplot_titles=("Paths on the loss surface", "Loss (mean squared error)"))
+    img = background_image(land, n=n, bounds=bounds)
+    fig.add_layout_image(img)
+    # Two invisible corner points so the axes exist even without paths.
+    fig.add_trace(go.Scatter(x=[x0, x1], y=[y0, y1], mode="markers", marker=dict(opacity=0), hoverinfo="skip",
+                             showlegend=False, name="_axes"), row=1, col=1)
+    labels = getattr(land, "axis_labels", ("slope w", "intercept b"))
+    best = np.asarray(land.minima, float).reshape(-1, 2)
+    start = np.asarray(land.start, float)
+    for i, run in enumerate(runs):
+        c = color(i)
+        name = run.label + (f" (diverged at epoch {run.diverged_at})" if run.diverged_at is not None else "")
+        path = np.asarray(run.path, float)
+        ep = np.asarray(run.epoch_params, float)
+        per_step = len(path) != len(ep)
+        if per_step:  # mini-batches: every update as a thin line, epochs as dots
+            fig.add_trace(go.Scatter(x=path[:, 0], y=path[:, 1], mode="lines", line=dict(color=c, width=1),
+                                     opacity=0.7, legendgroup=run.label, showlegend=False, hoverinfo="skip",
+                                     name=name + " (updates)"), row=1, col=1)
+        fig.add_trace(go.Scatter(
+            x=ep[:, 0], y=ep[:, 1], mode="markers" if per_step else "lines+markers", name=name,
+            legendgroup=run.label, line=dict(color=c, width=2), marker=dict(color=c, size=4),
+            customdata=np.c_[np.arange(len(ep)), run.loss[:len(ep)]],
+            hovertemplate=(f"{run.label}<br>epoch %{{customdata[0]}}<br>w %{{x:.4f}}, b %{{y:.4f}}"
+                           "<br>loss %{customdata[1]:.4g}<extra></extra>")), row=1, col=1)
+        if run.diverged_at is not None:
+            fig.add_trace(go.Scatter(x=[ep[-1, 0]], y=[ep[-1, 1]], mode="markers", showlegend=False,
+                                     legendgroup=run.label, marker=dict(symbol="x", size=11, color=c),
+                                     hovertemplate=f"{run.label}: last good point before it diverged"
+                                                   "<extra></extra>"), row=1, col=1)
+        epochs = np.arange(len(run.loss))
+        fig.add_trace(go.Scatter(x=epochs, y=np.maximum(np.asarray(run.loss, float), 1e-300), mode="lines",
+                                 name=name, legendgroup=run.label, showlegend=False, line=dict(color=c, width=2),
+                                 hovertemplate=f"{run.label}<br>epoch %{{x}}<br>loss %{{y:.4g}}<extra></extra>"),
+                      row=1, col=2)
+        if run.diverged_at is not None:
+            fig.add_trace(go.Scatter(x=[epochs[-1]], y=[max(float(run.loss[-1]), 1e-300)], mode="markers+text",
+                                     text=[f"diverged at epoch {run.diverged_at}"], textposition="top right",
+                                     textfont=dict(color=c), marker=dict(symbol="x", size=10, color=c),
+                                     showlegend=False, legendgroup=run.label, hoverinfo="skip"), row=1, col=2)
+    fig.add_trace(go.Scatter(x=[start[0]], y=[start[1]], mode="markers", name="start w₀",
+                             marker=dict(symbol="circle-open", size=12, color="white", line=dict(width=2)),
+                             hovertemplate="start w₀ = (%{x:.4f}, %{y:.4f})<extra></extra>"), row=1, col=1)
+    fig.add_trace(go.Scatter(x=best[:, 0], y=best[:, 1], mode="markers", name="least-squares fit",
+                             marker=dict(symbol="star", size=16, color="white", line=dict(color="black", width=1)),
+                             hovertemplate="least-squares minimum<br>w %{x:.4f}, b %{y:.4f}<extra></extra>"),
+                  row=1, col=1)
+    if getattr(land, "min_value", None) is not None and land.min_value > 0:
+        fig.add_hline(y=land.min_value, line=dict(color="gray", dash="dash", width=1), row=1, col=2,
+                      annotation_text=f"least-squares loss {land.min_value:.4g}", annotation_position="bottom right")
+    fig.update_xaxes(title_text=labels[0], range=[x0, x1], showgrid=False, zeroline=False, row=1, col=1)
+    fig.update_yaxes(title_text=labels[1], range=[y0, y1], showgrid=False, zeroline=False, row=1, col=1)
+    fig.update_xaxes(title_text="epoch", row=1, col=2)
+    fig.update_yaxes(title_text="loss (log scale)", type="log", exponentformat="power", row=1, col=2)
+    fig.update_layout(height=430, margin=dict(l=55, r=20, t=50, b=45), hovermode="closest",
+                      legend=dict(orientation="h", yanchor="bottom", y=-0.3, x=0),
+                      meta={"view": "learning-rate-surface", "bounds": [[x0, x1], [y0, y1]]})
+    return fig
+
+
+CSV_COLUMNS = ("learning_rate", "epoch", "slope_w", "intercept_b", "loss_mse", "diverged_at_epoch")
+
+
+def runs_csv(runs) -> str:
+    """One row per (learning rate, epoch): the params after that epoch and the full-data loss."""
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(CSV_COLUMNS)
+    for r in runs:
+        d = "" if r.diverged_at is None else r.diverged_at
+        for k, ((a, b), L) in enumerate(zip(r.epoch_params, r.loss)):
+            w.writerow([_num(r.lr), k, repr(float(a)), repr(float(b)), repr(float(L)), d])
+    return buf.getvalue()
+
+
+def export_html(figs, title: str = "Descent Lab") -> str:
+    """Several figures as one standalone, offline HTML page (plotly.js embedded once)."""
+    parts = [f.to_html(include_plotlyjs=(i == 0), full_html=False, config={"displaylogo": False})
+             for i, f in enumerate(figs)]
+    body = "\n".join(f"<div>{p}</div>" for p in parts)
+    safe = title.replace("&", "&amp;").replace("<", "&lt;")
+    return (f"<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>{safe}</title></head>"
+            f"<body style=\"font-family:sans-serif\"><h2>{safe}</h2>\n{body}\n</body></html>")
+
+
+def is_finite_figure(fig) -> bool:
+    """True if no trace of ``fig`` carries a NaN or infinity in x or y (what the tests and the page check)."""
+    for t in fig.data:
+        for arr in (getattr(t, "x", None), getattr(t, "y", None)):
+            if arr is None:
+                continue
+            a = np.asarray(arr, dtype=object).ravel()
+            for v in a:
+                if v is None or (isinstance(v, (float, np.floating)) and not math.isfinite(v)):
+                    return False
+    return True

@@ -1,0 +1,153 @@
+"""charts/regression.py: the Learning-rate page's figures, built from real engine runs (no Streamlit)."""
+import csv
+import io
+import json
+
+import numpy as np
+import plotly.io as pio
+import pytest
+
+import landscapes
+import optimizers
+from charts import regression as rc
+from optimizers.training import train
+
+
+@pytest.fixture(scope="module")
+def land():
+    return landscapes.get("regression")
+
+
+def full_batch_runs(land, lrs, epochs=100):
+    runs = []
+    for lr in lrs:
+        traj = optimizers.run(optimizers.get("GradientDescent", learning_rate=lr), land, steps=epochs, record="path")
+        p = traj.path()
+        runs.append(rc.LRRun(lr, p, p, traj.loss[:len(p)], traj.diverged_at, epochs))
+    return runs
+
+
+@pytest.fixture(scope="module")
+def runs(land):
+    return full_batch_runs(land, [0.01, 0.1, 0.5, 1.1])
+
+
+def test_full_batch_is_the_documents_loop(land):
+    """The page's full-batch run is w <- w - lr (2/n) X^T (X w - y) from the document's w0."""
+    (run,) = full_batch_runs(land, [0.1], epochs=7)
+    w = np.array(land.start)
+    expected = [w]
+    for _ in range(7):
+        w = w - 0.1 * (2 / len(land.y)) * land.X.T @ (land.X @ w - land.y)
+        expected.append(w)
+    np.testing.assert_allclose(run.epoch_params, expected, rtol=1e-12)
+
+
+def test_fit_figure_reproduces_the_document(land, runs):
+    fig = rc.fit_figure(runs[:3], land.X[:, 0], land.y)
+    # one column per learning rate, titled like the document
+    titles = [a.text for a in fig.layout.annotations]
+    assert titles == ["learning_rate=0.01", "learning_rate=0.1", "learning_rate=0.5"]
+    for col, run in enumerate(runs[:3], start=1):
+        axis = "x" if col == 1 else f"x{col}"
+        traces = [t for t in fig.data if t.xaxis == axis]
+        data = [t for t in traces if t.mode == "markers"]
+        fades = [t for t in traces if t.mode == "lines" and t.line.color == rc.LINE_COLOR]
+        finals = [t for t in traces if t.mode == "lines" and t.line.color == rc.FINAL_COLOR]
+        assert len(data) == 1 and len(data[0].x) == 100
+        # the first 10 epochs, alpha = 0.1 * (epoch + 1) in the document's 0-based loop
+        assert [round(t.opacity, 6) for t in fades] == [round(0.1 * k, 6) for k in range(1, 11)]
+        w, b = run.epoch_params[1]
+        np.testing.assert_allclose(np.asarray(fades[0].y), [b, w + b])
+        (final,) = finals
+        w, b = run.epoch_params[-1]
+        np.testing.assert_allclose(np.asarray(final.y), [b, w + b])
+    # lr 0.5 ends on the least-squares line, lr 0.01 is still far from it
+    best = land.minima[0]
+    np.testing.assert_allclose(runs[2].epoch_params[-1], best, atol=0.01)
+    assert np.abs(runs[0].epoch_params[-1] - best).max() > 0.5
+
+
+def test_diverged_run_is_labelled_and_cut(land, runs):
+    bad = runs[3]
+    assert bad.diverged_at is not None and 2 <= bad.diverged_at <= 100
+    assert len(bad.loss) == bad.diverged_at == len(bad.epoch_params)
+    assert np.all(np.isfinite(bad.epoch_params)) and np.all(np.isfinite(bad.loss))
+    fig = rc.fit_figure(runs, land.X[:, 0], land.y)
+    assert rc.is_finite_figure(fig)
+    texts = [a.text for a in fig.layout.annotations]
+    assert any(f"diverged at epoch {bad.diverged_at}" in t for t in texts)
+    # no red final line in the diverged column
+    finals = [t for t in fig.data if t.xaxis == "x4" and t.line.color == rc.FINAL_COLOR]
+    assert finals == []
+    # the diverged column's y range stays near the data, not at the exploding lines
+    lo, hi = fig.layout.yaxis4.range
+    assert lo > land.y.min() - 3 * np.ptp(land.y) and hi < land.y.max() + 3 * np.ptp(land.y)
+    surf = rc.surface_figure(runs, land)
+    assert rc.is_finite_figure(surf)
+    names = [t.name for t in surf.data]
+    assert f"lr 1.1 (diverged at epoch {bad.diverged_at})" in names
+    spec = json.loads(pio.to_json(surf))
+    assert "NaN" not in pio.to_json(surf) and "Infinity" not in pio.to_json(surf)
+    assert spec["layout"]["yaxis2"]["type"] == "log"
+
+
+def test_surface_bounds_contain_paths_and_minimum_but_not_the_explosion(land, runs):
+    (x0, x1), (y0, y1) = rc.surface_bounds(runs, land)
+    inside = lambda P: np.all((P[:, 0] >= x0) & (P[:, 0] <= x1) & (P[:, 1] >= y0) & (P[:, 1] <= y1))
+    for r in runs[:3]:
+        assert inside(r.path)
+    assert inside(land.minima) and inside(land.start[None])
+    assert not inside(runs[3].path)  # the diverging path leaves the picture ...
+    assert x1 - x0 < 30 and y1 - y0 < 30  # ... and does not zoom everything else out
+
+
+def test_surface_figure_has_background_minimum_and_log_loss(land, runs):
+    fig = rc.surface_figure(runs[:3], land)
+    (img,) = fig.layout.images
+    assert img.source.startswith("data:image/png;base64,") and img.layer == "below"
+    (x0, x1), (y0, y1) = fig.layout.meta["bounds"]
+    assert (img.x, img.y, img.sizex, img.sizey) == pytest.approx((x0, y1, x1 - x0, y1 - y0))
+    assert list(fig.layout.xaxis.range) == pytest.approx([x0, x1])
+    star = [t for t in fig.data if t.name == "least-squares fit"][0]
+    assert (star.x[0], star.y[0]) == pytest.approx(tuple(land.minima[0]))
+    loss_traces = [t for t in fig.data if t.xaxis == "x2" and t.mode == "lines"]
+    assert len(loss_traces) == 3
+    np.testing.assert_allclose(np.asarray(loss_traces[2].y), runs[2].loss)
+    assert fig.layout.yaxis2.type == "log"
+    assert len(pio.to_json(fig)) < 1_000_000
+
+
+def test_mini_batch_runs_draw_every_update(land):
+    opts = [optimizers.get("GradientDescent", learning_rate=lr) for lr in (0.1, 0.5)]
+    res = train(opts, land, 20, batch_size=10, seed=3)
+    loss0 = float(land.loss(land.start))
+    runs = [rc.LRRun(lr, r.params, r.path, np.r_[loss0, r.history["eval_loss"]], r.diverged_at, 20)
+            for lr, r in zip((0.1, 0.5), res)]
+    assert runs[0].path.shape == (201, 2) and runs[0].epoch_params.shape == (21, 2)
+    fig = rc.surface_figure(runs, land)
+    updates = [t for t in fig.data if (t.name or "").endswith("(updates)")]
+    assert [len(t.x) for t in updates] == [201, 201]
+    csv_rows = list(csv.DictReader(io.StringIO(rc.runs_csv(runs))))
+    assert len(csv_rows) == 42 and float(csv_rows[0]["loss_mse"]) == pytest.approx(loss0)
+
+
+def test_runs_csv(runs):
+    rows = list(csv.DictReader(io.StringIO(rc.runs_csv(runs))))
+    assert tuple(rows[0]) == rc.CSV_COLUMNS
+    by_lr = {}
+    for r in rows:
+        by_lr.setdefault(r["learning_rate"], []).append(r)
+    assert [len(v) for v in by_lr.values()] == [101, 101, 101, runs[3].diverged_at]
+    last = by_lr["0.5"][-1]
+    assert int(last["epoch"]) == 100
+    assert float(last["slope_w"]) == runs[2].epoch_params[-1][0]
+    assert by_lr["1.1"][0]["diverged_at_epoch"] == str(runs[3].diverged_at)
+    assert by_lr["0.5"][0]["diverged_at_epoch"] == ""
+
+
+def test_export_html_is_standalone(land, runs):
+    html = rc.export_html([rc.fit_figure(runs, land.X[:, 0], land.y), rc.surface_figure(runs, land)], "LR <demo>")
+    assert html.startswith("<!DOCTYPE html>") and "LR &lt;demo>" in html
+    assert html.count("Plotly.newPlot") == 2
+    assert '<script src="http' not in html and len(html) > 1_000_000  # plotly.js embedded once, offline
