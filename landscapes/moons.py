@@ -76,6 +76,8 @@ class MoonsTask:
         self.X, self.y = X[:split_at], y[:split_at]
         self.X_val, self.y_val = X[split_at:], y[split_at:]
         self.n_samples = split_at          # number of TRAINING samples
+        self._onehot = np.eye(2)[self.y]   # row i = (1, 0) if y_i == 0 else (0, 1)
+        self._X1 = self._with_ones(self.X)
         self._X_all = X
 
         # Layer sizes: 2 inputs -> hidden... -> 2 classes.
@@ -91,6 +93,10 @@ class MoonsTask:
             self.tensor_slices.append(slice(start, start + size))
             start += size
         self.n_params = start
+        # Each layer's W and b together: (slice of theta, (fan_in + 1, fan_out)).
+        self._stacked = [(slice(w.start, b.stop), (fan_in + 1, fan_out))
+                         for w, b, (fan_in, fan_out) in zip(
+                             self.tensor_slices[0::2], self.tensor_slices[1::2], self.shapes[0::2])]
 
     # ------------------------------------------------------------------ params
     def unflatten(self, theta):
@@ -124,29 +130,51 @@ class MoonsTask:
         return theta
 
     # ----------------------------------------------------------------- forward
-    def _forward(self, theta, X):
-        """Run the network; return the softmax probabilities and the cache
-        (inputs of every layer and pre-activations) that backprop needs."""
-        layers = self.unflatten(theta)
-        h = X                                   # (B, 2), shared by all models
-        inputs, pre = [], []
-        for k, (W, b) in enumerate(layers):
-            inputs.append(h)
-            # (B, fan_in) @ (..., fan_in, fan_out) broadcasts over model axes.
-            z = np.matmul(h, W) + b[..., None, :]
-            pre.append(z)
-            if k < len(layers) - 1:
-                h = np.maximum(z, 0.0)          # ReLU
-        # Softmax of the last pre-activation. Subtracting the row max changes
-        # nothing mathematically but keeps exp() from overflowing.
-        e = np.exp(z - z.max(axis=-1, keepdims=True))
-        p = e / e.sum(axis=-1, keepdims=True)
-        return p, (layers, inputs, pre)
+    # A trick that saves work: h @ W + b == [h, 1] @ [[W], [b]]. The bias is
+    # the weight of an extra input that is always 1. In the flat vector b comes
+    # right after W (Keras order), so the stacked matrix [[W], [b]] of shape
+    # (fan_in + 1, fan_out) is just a view of theta, and one matmul does both
+    # the product and the bias, forward and backward.
+    def _layers(self, theta):
+        """Each layer's [[W], [b]] as a view, shape (..., fan_in + 1, fan_out)."""
+        lead = theta.shape[:-1]
+        return [theta[..., s].reshape(lead + shape) for s, shape in self._stacked]
+
+    @staticmethod
+    def _with_ones(X):
+        """Append the constant-1 input column: (B, 2) -> (B, 3)."""
+        return np.column_stack([X, np.ones(len(X))])
+
+    def _forward(self, theta, X1):
+        """Run the network for every model in ``theta`` on inputs X1 (B, 3)
+        (the data with its column of ones).
+
+        Returns the softmax probabilities (..., B, 2), the layer matrices and
+        every layer's input (with its column of ones), which backprop needs."""
+        layers = self._layers(theta)
+        inputs = []
+        a = X1                                  # shared by all models
+        for Wb in layers[:-1]:
+            inputs.append(a)
+            # (B, fan_in+1) @ (..., fan_in+1, fan_out) broadcasts over models.
+            z = a @ Wb
+            a = np.empty(z.shape[:-1] + (z.shape[-1] + 1,))
+            np.maximum(z, 0.0, out=a[..., :-1])     # ReLU ...
+            a[..., -1] = 1.0                        # ... and the constant 1
+        inputs.append(a)
+        z = a @ layers[-1]                      # logits (..., B, 2)
+        # Softmax over the 2 classes. Subtracting the larger logit changes
+        # nothing mathematically but keeps exp() from overflowing. (Column
+        # arithmetic: with only 2 classes it is much faster than max/sum over
+        # the last axis.)
+        e = np.exp(z - np.maximum(z[..., :1], z[..., 1:]))
+        p = e / (e[..., :1] + e[..., 1:])
+        return p, layers, inputs
 
     def predict_proba(self, theta, X):
         """Class probabilities, shape (..., len(X), 2)."""
         theta = np.asarray(theta, dtype=np.float64)
-        return self._forward(theta, np.asarray(X, dtype=np.float64))[0]
+        return self._forward(theta, self._with_ones(np.asarray(X, dtype=np.float64)))[0]
 
     @staticmethod
     def _true_class_prob(p, y):
@@ -158,14 +186,15 @@ class MoonsTask:
         -log(1e-7) ~ 16.1 and floors it at ~1e-7. Returns the unclipped and the
         clipped probability of the true class, shape (..., B).
         """
-        q = p / p.sum(axis=-1, keepdims=True)
-        q_true = q[..., np.arange(len(y)), y]    # pick column y_i in row i
+        q = p / (p[..., :1] + p[..., 1:])
+        q_true = np.where(y == 1, q[..., 1], q[..., 0])
         return q_true, np.clip(q_true, EPSILON, 1.0 - EPSILON)
 
     def _batch(self, idx):
+        """Inputs, labels and one-hot labels of training samples ``idx``."""
         if idx is None:
-            return self.X, self.y
-        return self.X[idx], self.y[idx]
+            return self._X1, self.y, self._onehot
+        return self._X1[idx], self.y[idx], self._onehot[idx]
 
     # --------------------------------------------------------- loss & backprop
     def loss_grad_accuracy(self, theta, idx=None):
@@ -175,36 +204,32 @@ class MoonsTask:
         the same forward pass (before any update), as Keras' fit does.
         """
         theta = np.asarray(theta, dtype=np.float64)
-        X, y = self._batch(idx)
-        B = len(y)
-        p, (layers, inputs, pre) = self._forward(theta, X)
+        X1, y, onehot = self._batch(idx)
+        p, layers, inputs = self._forward(theta, X1)
         q_true, q_clipped = self._true_class_prob(p, y)
         loss = -np.log(q_clipped).mean(axis=-1)
         accuracy = (p.argmax(axis=-1) == y).mean(axis=-1)
 
         # d loss / d logits. For softmax followed by -log p_y the classic result
         # is p - onehot(y) (the normalisation p / sum(p) adds nothing: sum(p)
-        # is constant 1, so its derivative is 0). Where the clip was active the
-        # loss is flat in p, so that sample contributes NO gradient at all, as
-        # in Keras. Divide by B because the loss is a mean over the batch.
-        not_clipped = (q_true > EPSILON) & (q_true < 1.0 - EPSILON)
-        dz = p.copy()
-        dz[..., np.arange(B), y] -= 1.0
-        dz *= not_clipped[..., None] / B
+        # is constant 1, so its derivative is 0). Where the clip was active
+        # (q_clipped != q_true) the loss is flat in p, so that sample gives NO
+        # gradient at all, as in Keras. Divide by B: the loss is a batch mean.
+        weight = (q_true == q_clipped) / len(y)
+        dz = (p - onehot) * weight[..., None]
 
         grad = np.empty_like(theta)
-        grad_layers = self.unflatten(grad)      # views: filling them fills grad
+        grad_layers = self._layers(grad)        # views: filling them fills grad
         for k in range(len(layers) - 1, -1, -1):
-            gW, gb = grad_layers[k]
-            h = inputs[k]
-            # z = h @ W + b  =>  dL/dW = h^T @ dz,  dL/db = sum of dz over the batch
-            gW[...] = np.matmul(np.swapaxes(h, -1, -2), dz)
-            gb[...] = dz.sum(axis=-2)
+            a = inputs[k]
+            # z = a @ Wb  =>  dL/dWb = a^T @ dz. Its last row (from the
+            # constant-1 input) is the bias gradient: dz summed over the batch.
+            np.matmul(a.mT, dz, out=grad_layers[k])
             if k > 0:
-                # Back through the matmul (dL/dh = dz @ W^T), then through the
-                # ReLU of the previous layer: gradient passes only where z > 0.
-                W = layers[k][0]
-                dz = np.matmul(dz, np.swapaxes(W, -1, -2)) * (pre[k - 1] > 0)
+                # Back through the matmul (dL/dh = dz @ W^T, without the bias
+                # row), then through the ReLU that made h: passes only where h > 0.
+                W, h = layers[k][..., :-1, :], a[..., :-1]
+                dz = (dz @ W.mT) * (h > 0)
         return loss, grad, accuracy
 
     def loss_and_grad(self, theta, idx=None):
@@ -212,21 +237,22 @@ class MoonsTask:
         loss, grad, _ = self.loss_grad_accuracy(theta, idx)
         return loss, grad
 
-    def evaluate(self, theta, X=None, y=None):
-        """(loss, accuracy), each shape (...,), on the training data or (X, y)."""
-        theta = np.asarray(theta, dtype=np.float64)
-        if X is None:
-            X, y = self.X, self.y
-        X = np.asarray(X, dtype=np.float64)
-        y = np.asarray(y, dtype=np.int64)
-        p = self._forward(theta, X)[0]
+    def _loss_accuracy(self, theta, X1, y, _onehot=None):
+        p = self._forward(np.asarray(theta, dtype=np.float64), X1)[0]
         loss = -np.log(self._true_class_prob(p, y)[1]).mean(axis=-1)
         return loss, (p.argmax(axis=-1) == y).mean(axis=-1)
 
+    def evaluate(self, theta, X=None, y=None):
+        """(loss, accuracy), each shape (...,), on the training data or (X, y)."""
+        if X is None:
+            return self._loss_accuracy(theta, self._X1, self.y, self._onehot)
+        y = np.asarray(y, dtype=np.int64)
+        X1 = self._with_ones(np.asarray(X, dtype=np.float64))
+        return self._loss_accuracy(theta, X1, y)
+
     def loss(self, theta, idx=None):
         """Mean loss on training samples ``idx`` (None = all), shape (...,)."""
-        X, y = self._batch(idx)
-        return self.evaluate(theta, X, y)[0]
+        return self._loss_accuracy(theta, *self._batch(idx))[0]
 
     def boundary(self, theta, n=60):
         """Decision map: (xs (n,), ys (n,), P(class 1) of shape (..., n, n)).
