@@ -12,6 +12,7 @@ PAGES = [
     st.Page("pages/home.py", title="Home", icon="🏠", default=True),
     st.Page("pages/race.py", title="Optimizer race", icon="🏁", url_path="race"),
     st.Page("pages/learning_rate.py", title="Learning rate", icon="📉", url_path="learning-rate"),
+    st.Page("pages/inspector.py", title="Step inspector", icon="🔬", url_path="inspector"),
     st.Page("pages/maths.py", title="The maths", icon=":material/functions:", url_path="maths"),
 ]
 
