@@ -1,7 +1,38 @@
-"""Home: what Descent Lab is."""
+"""Home: what Descent Lab is, a gallery of classroom presets, and the pages."""
+from urllib.parse import urlsplit
+
 import streamlit as st
 
 import optimizers
+from ui.presets import PAGES, PRESETS, link, page_link_or_text
+
+COLUMNS = 3
+
+PAGE_BLURBS = {
+    "race": "Up to eight optimizers on one landscape, animated side by side: Rosenbrock, saddles, "
+            "multimodal surfaces or your own formula. Click the map to move the start; add noise, schedules, "
+            "weight decay and clipping.",
+    "learning-rate": "The Kerasy document's line fit: the same optimizer with up to six learning rates, "
+                     "full-batch or mini-batch. Watch slow, good and diverging rates.",
+    "moons": "The article's experiment: a small neural network (12-13-13 hidden units) learning the two "
+             "moons, one loss curve and decision boundary per optimizer.",
+    "maths": "Every update rule as Keras 3 computes it and as the paper writes it, side by side, with "
+             "defaults, hyperparameters and the errors in the two source documents.",
+}
+
+
+def base_url() -> str:
+    """The app's address (for absolute links in slides), or "" when unknown (tests)."""
+    try:
+        url = st.context.url
+    except Exception:  # noqa: BLE001 - st.context is unavailable outside a real session
+        return ""
+    if not url:
+        return ""
+    parts = urlsplit(url)
+    path = parts.path[: parts.path.rfind("/") + 1] or "/"
+    return f"{parts.scheme}://{parts.netloc}{path}"
+
 
 st.title("Descent Lab")
 st.markdown(
@@ -9,4 +40,41 @@ st.markdown(
     "network, and compare them side by side. Every update rule is computed **exactly as Keras 3 computes "
     "it**, with the paper's *textbook* form one switch away."
 )
-st.markdown("**Optimizers:** " + ", ".join(optimizers.available()))
+st.caption("✅ Exactness: every optimizer is computed exactly as Keras 3 computes it, checked against Keras 3 "
+           "fixtures (and against PyTorch for the *pytorch* flavour); the maths page shows each rule.")
+
+# --- gallery --------------------------------------------------------------------------------------------
+st.header("Classroom presets")
+st.markdown("Each card opens a page with everything already set. What you see after a click is a "
+            "shareable link: copy it from the address bar into your slides.")
+
+for start in range(0, len(PRESETS), COLUMNS):
+    cols = st.columns(COLUMNS, gap="medium")
+    for col, preset in zip(cols, PRESETS[start:start + COLUMNS]):
+        with col.container(border=True, key=f"preset_{preset.id}"):
+            st.markdown(f"#### {preset.title}")
+            st.caption(f"Opens: {preset.page_title} · {', '.join(preset.optimizer_names())}")
+            st.markdown(f"**Look for:** {preset.description}")
+            page_link_or_text(preset.page_file, label=f"Open in {preset.page_title}", icon="▶️",
+                              query_params=preset.params, fallback_url=link(preset))
+
+base = base_url()
+with st.expander("All preset links, for slides"):
+    st.markdown("\n".join(f"- **{p.title}**: `{base}{link(p)}`" for p in PRESETS))
+
+# --- pages ---------------------------------------------------------------------------------------------------
+st.header("Pages")
+for url_path, (page_file, title, icon) in PAGES.items():
+    c1, c2 = st.columns([1, 3], vertical_alignment="center")
+    with c1:
+        page_link_or_text(page_file, label=title, icon=icon)
+    c2.markdown(PAGE_BLURBS[url_path])
+
+# --- optimizers ----------------------------------------------------------------------------------------------------
+st.header("The optimizers")
+st.markdown("Ten update rules, each with its Keras 3 and textbook form on the maths page:")
+names = optimizers.available()
+cols = st.columns(5)
+for i, name in enumerate(names):
+    with cols[i % 5]:
+        page_link_or_text("pages/maths.py", label=name, query_params={"opt": name})

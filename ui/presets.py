@@ -108,7 +108,8 @@ PRESETS: tuple[Preset, ...] = (
     Preset(
         "saddle-escape", "Escaping a saddle",
         "Starting almost on the ridge of x² − y² with a little gradient noise, plain gradient descent "
-        "lingers near the saddle point three times longer than momentum and Adam before sliding off.",
+        "lingers near the saddle point three times longer than momentum and Adam. (The saddle has no bottom: "
+        "momentum slides off the map so fast that it is flagged “diverged”.)",
         "race",
         {"land": "saddle", "start": "1.5,0.001", "steps": "300", "noise": "0.05", "seed": "0",
          **_opts(_o("GradientDescent", learning_rate=0.02), _o("SGD", learning_rate=0.02, momentum=0.9),
@@ -128,13 +129,13 @@ PRESETS: tuple[Preset, ...] = (
     Preset(
         "lion-sign-steps", "Lion's sign steps",
         "On a valley rotated 30°, every Lion step moves each coordinate by exactly ±η, so it zig-zags at "
-        "45° and keeps hopping around the minimum; Adam follows the valley and settles.",
+        "45° and never settles: it keeps hopping around the minimum, while Adam settles in it.",
         "race",
-        {"land": "custom", "expr": ROTATED_QUADRATIC, "start": "-2.5,2", "steps": "200",
-         **_opts(_o("Lion", learning_rate=0.05), _o("Adam", learning_rate=0.05))}),
+        {"land": "custom", "expr": ROTATED_QUADRATIC, "steps": "200",
+         **_opts(_o("Lion", learning_rate=0.03), _o("Adam", learning_rate=0.03))}),
     Preset(
         "adam-epsilon", "Keras vs textbook Adam: where ε goes",
-        "On a very flat bowl (gradients ~1e-7) Keras's ε̂, added before bias correction, damps the first "
+        "On a very flat bowl (gradients below 1e-6) Keras's ε̂, added before bias correction, damps the first "
         "steps: the Keras path lags far behind both textbook paths, even the one with the same ε = 1e-7.",
         "race",
         {"land": "custom", "expr": FLAT_BOWL, "steps": "150",
