@@ -32,7 +32,7 @@ FRAME_BUDGET = 2_200_000  # bytes of JSON the animation frames may take (the who
 # Bytes one (x, y) float32 point costs in the JSON Streamlit sends: 8 bytes, 4/3 in base64, and plotly.io.to_json
 # escapes every "/" of the base64 text as \u002f (6 characters), which for path coordinates adds up to ~45 %.
 BYTES_PER_POINT = 16
-SPEEDS = (("🐢 Slow", 200), ("▶ Play", 70), ("🐇 Fast", 20))  # label, ms per frame
+SPEEDS = (("▶ Slow", 200), ("▶ Play", 70), ("▶▶ Fast", 20))  # label, ms per frame (plain glyphs: DejaVu has them)
 MINIMUM_STYLE = dict(symbol="star", size=17, color="#FFD700", line=dict(color="black", width=1.5))
 SADDLE_STYLE = dict(symbol="diamond", size=12, color="white", line=dict(color="black", width=1.5))
 
@@ -145,7 +145,7 @@ def _run_traces(run: RaceRun, k: int, stride: int) -> list[dict]:
 
 
 def race_figure(land, runs: list[RaceRun], background: dict | None, *, start=None, active: int | None = None,
-                max_frames: int = MAX_FRAMES, pick_n: int = 51, height: int = 640,
+                max_frames: int = MAX_FRAMES, pick_n: int = 51, height: int = 720,
                 budget: int = FRAME_BUDGET, title: str | None = None) -> dict:
     """The animated race as a Plotly figure dict.
 
@@ -177,7 +177,8 @@ def race_figure(land, runs: list[RaceRun], background: dict | None, *, start=Non
                      unselected=dict(marker=dict(opacity=1))))
     s = np.asarray(start if start is not None else (runs[0].params[0] if runs else land.start), dtype=float)
     data.append(dict(type="scatter", mode="markers", x=[float(s[0])], y=[float(s[1])], name="start",
-                     marker=dict(symbol="circle-open", size=18, color="white", line=dict(width=3)),
+                     marker=dict(symbol="circle", size=16, color="rgba(255,255,255,0.35)",
+                                 line=dict(color="black", width=3)),
                      hoverinfo="skip", showlegend=True, unselected=dict(marker=dict(opacity=1))))
 
     animated = []  # trace indices the frames update
@@ -211,26 +212,28 @@ def race_figure(land, runs: list[RaceRun], background: dict | None, *, start=Non
                            fromcurrent=True, mode="immediate")]
 
     buttons = [dict(label=label, method="animate", args=anim(ms)) for label, ms in SPEEDS]
-    buttons.insert(2, dict(label="⏸ Pause", method="animate",
+    buttons.insert(2, dict(label="❚❚ Pause", method="animate",
                            args=[[None], dict(frame=dict(duration=0, redraw=False), transition=dict(duration=0),
                                               mode="immediate")]))
     slider_steps = [dict(method="animate", label=str(int(k)),
                          args=[[str(int(k))], dict(mode="immediate", frame=dict(duration=0, redraw=False),
                                                    transition=dict(duration=0))]) for k in ks]
     layout = dict(
-        title=dict(text=title or getattr(land, "title", ""), x=0.01, y=0.985, font=dict(size=18)),
-        height=height, margin=dict(l=60, r=20, t=40, b=150),
+        title=dict(text=title or getattr(land, "title", ""), x=0.01, y=0.99, yanchor="top", font=dict(size=18)),
+        height=height, margin=dict(l=60, r=20, t=40 + 24 * math.ceil((len(runs) + 2) / 3), b=120),
         xaxis=dict(range=[x0, x1], title=dict(text=xlabel), showgrid=False, zeroline=False, constrain="domain"),
         yaxis=dict(range=[y0, y1], title=dict(text=ylabel), showgrid=False, zeroline=False),
         images=[background] if background else [],
         plot_bgcolor="#f0f0f0", hovermode="closest", dragmode="pan",
-        legend=dict(orientation="h", x=0, y=-0.30, xanchor="left", yanchor="top", font=dict(size=13),
-                    itemclick="toggle", bgcolor="rgba(255,255,255,0.8)"),
-        updatemenus=[dict(type="buttons", direction="left", showactive=False, x=0, y=-0.07, xanchor="left",
-                          yanchor="top", pad=dict(t=0, r=10), buttons=buttons, font=dict(size=13))],
-        sliders=[dict(active=active, steps=slider_steps, x=0.42, len=0.58, y=-0.05, xanchor="left",
-                      yanchor="top", pad=dict(t=0, b=0), currentvalue=dict(prefix="step ", font=dict(size=14)),
-                      transition=dict(duration=0), font=dict(size=10))],
+        legend=dict(orientation="h", x=0, y=1.01, xanchor="left", yanchor="bottom", font=dict(size=13),
+                    itemclick="toggle", bgcolor="rgba(255,255,255,0)"),
+        updatemenus=[dict(type="buttons", direction="left", showactive=False, x=0, y=-0.1, xanchor="left",
+                          yanchor="top", pad=dict(t=0, r=10), buttons=buttons, font=dict(size=14))],
+        sliders=[dict(active=active, steps=slider_steps, x=0, len=1.0, y=-0.14, xanchor="left",
+                      yanchor="top", pad=dict(t=30, b=0), currentvalue=dict(prefix="step ", font=dict(size=14, color="#222"),
+                                                                           xanchor="right"),
+                      transition=dict(duration=0), ticklen=3,
+                      font=dict(size=10, color="rgba(0,0,0,0)"))],  # hide the crowded tick labels
         meta=dict(path_stride=stride, frame_steps=[int(k) for k in ks]),
     )
     return dict(data=data, layout=layout, frames=frames)
@@ -262,10 +265,15 @@ def loss_figure(runs: list[RaceRun], min_value: float | None = None, height: int
     if step is not None:
         shapes.append(dict(type="line", yref="paper", y0=0, y1=1, x0=step, x1=step,
                            line=dict(color="gray", dash="dash", width=1)))
+    yaxis = dict(title=dict(text="loss"), type="log" if log_y else "linear", exponentformat="power")
+    if log_y:  # an optimizer landing exactly on the minimum (loss 1e-30) must not squash the others
+        hi = max(float(np.max(d)) for d in drawn)
+        lo = min(float(np.min(d)) for d in drawn)
+        yaxis["range"] = [max(math.log10(lo), math.log10(hi) - 12) - 0.2, math.log10(hi) + 0.2]
     layout = dict(height=height, margin=dict(l=60, r=10, t=40, b=40),
                   title=dict(text="Loss vs step" + (" (log scale)" if log_y else ""), x=0.01, font=dict(size=16)),
                   xaxis=dict(title=dict(text="step")),
-                  yaxis=dict(title=dict(text="loss"), type="log" if log_y else "linear", exponentformat="power"),
+                  yaxis=yaxis,
                   showlegend=False, hovermode="closest", shapes=shapes)
     return dict(data=data, layout=layout), log_y
 
@@ -303,7 +311,7 @@ def race_summary(runs: list[RaceRun], minima, min_value: float | None, tol: floa
             "optimizer": r.label,
             "final loss": float(L[-1]),
             "distance to nearest minimum": None if dist is None else float(dist[-1]),
-            "steps to tolerance": reached,
+            "first step within tol": reached,
             "diverged": "—" if r.diverged_at is None else f"diverged at step {int(r.diverged_at)}",
         })
     return rows

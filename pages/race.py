@@ -203,7 +203,7 @@ def set_frame(which: str) -> None:
 # --------------------------------------------------------------------------- #
 # The page                                                                      #
 # --------------------------------------------------------------------------- #
-st.title("🏁 Optimizer race")
+st.title("Optimizer race")
 st.caption("Several optimizers start from the same point on the same landscape. Press **▶ Play** to watch them "
            "race, click the map to move the start, and change a learning rate to see how the race changes.")
 
@@ -283,15 +283,15 @@ for row in range(0, len(slots), 4):
     for col, slot in zip(cols, slots[row:row + 4]):
         with col.container(border=True):
             sid, colour = slot["id"], PALETTE[slot["color"]]
-            head, rm = st.columns([3, 2])
+            head, rm = st.columns([4, 1], vertical_alignment="center")
             head.markdown(f'<span style="display:inline-block;width:1.1em;height:1.1em;border-radius:50%;'
                           f'background:{colour};border:2px solid #333;vertical-align:middle"></span> '
                           f'**#{slots.index(slot) + 1}**', unsafe_allow_html=True)
-            rm.button("✕ Remove", key=f"{P}rm{sid}", on_click=remove_slot, args=(sid,), disabled=len(slots) <= 1,
-                      help="Take this optimizer off the track")
+            rm.button("", icon=":material/close:", key=f"{P}rm{sid}", on_click=remove_slot, args=(sid,),
+                      disabled=len(slots) <= 1, help="Remove this optimizer from the race", type="tertiary")
             choice = optimizer_editor(f"{P}o{sid}", st.session_state[f"{P}o{sid}_init"])
             choices.append((slot, choice))
-st.button("➕ Add optimizer", key=P + "add", on_click=add_slot, disabled=len(slots) >= MAX_OPTS,
+st.button("Add optimizer", icon=":material/add:", key=P + "add", on_click=add_slot, disabled=len(slots) >= MAX_OPTS,
           help=f"Up to {MAX_OPTS} optimizers race at once.")
 
 # Write the settings back: the address bar is always a shareable link.
@@ -351,17 +351,20 @@ with chart_row:
                     st.session_state[P + "pending_start"] = (land_name, x, y)
                     st.session_state[P + "frame"] = None
                     st.rerun()
-            b = st.columns([1, 1, 1, 1, 4])
-            b[0].button("⏮", key=P + "first", on_click=set_frame, args=("first",), help="First step")
-            b[1].button("◀ step", key=P + "prev", on_click=set_frame, args=("prev",), help="One frame back")
-            b[2].button("▶ step", key=P + "next", on_click=set_frame, args=("next",), help="One frame forward")
-            b[3].button("⏭", key=P + "last", on_click=set_frame, args=("last",), help="The whole race")
+            b = st.columns([1, 1, 1, 1, 6], vertical_alignment="center", gap="small")
+            b[0].button("", icon=":material/first_page:", key=P + "first", on_click=set_frame, args=("first",),
+                        help="Back to the start")
+            b[1].button("", icon=":material/chevron_left:", key=P + "prev", on_click=set_frame,
+                        args=("prev",), help="Step back one frame")
+            b[2].button("", icon=":material/chevron_right:", key=P + "next",
+                        on_click=set_frame, args=("next",), help="Step forward one frame")
+            b[3].button("", icon=":material/last_page:", key=P + "last", on_click=set_frame, args=("last",),
+                        help="The whole race")
             shown = int(ks[-1 if frame is None else frame])
             stride = fig["layout"]["meta"]["path_stride"]
-            b[4].caption(f"Showing step **{shown}** of {int(steps)} · {len(ks)} frames"
-                         + (f" · paths drawn every {stride} steps" if stride > 1 else "")
-                         + ". ▶ Play / ⏸ Pause / speed and the slider are on the chart; "
-                           "the camera icon in its toolbar saves a PNG.")
+            b[4].caption(f"Showing step **{shown}** of {int(steps)} ({len(ks)} frames"
+                         + (f", paths drawn every {stride} steps" if stride > 1 else "")
+                         + "). Play, Pause, speed and the scrubber are under the map.")
         else:
             shown = None
             st.plotly_chart(Prebuilt(surface_figure(land, runs)), key=P + "chart3d",
@@ -385,7 +388,7 @@ criterion = c1.radio("Reached when", ("loss", "distance"), key=P + "crit", horiz
                      format_func={"loss": "loss within tol of the minimum value",
                                   "distance": "distance to a minimum < tol"}.get)
 tol = c2.number_input("tol", min_value=1e-12, max_value=1e6, value=1e-3, format="%.1e", key=P + "tol")
-rows = [{**r, "steps to tolerance": str(r["steps to tolerance"])}  # one column type for the table
+rows = [{**r, "first step within tol": str(r["first step within tol"])}  # one column type for the table
         for r in race_summary(runs, land.minima, land.min_value, float(tol), criterion)]
 st.dataframe(rows, hide_index=True, width="stretch",
              column_config={"final loss": st.column_config.NumberColumn(format="%.4g"),
@@ -396,14 +399,14 @@ if land.min_value is None and not len(land.minima):
 # Exports and links.
 st.subheader("Export and learn more")
 e1, e2, e3 = st.columns(3)
-e1.download_button("⬇ Trajectories (CSV)", data=lambda: trajectories_csv(runs), file_name="race_trajectories.csv",
+e1.download_button("Trajectories (CSV)", icon=":material/download:", data=lambda: trajectories_csv(runs), file_name="race_trajectories.csv",
                    mime="text/csv", key=P + "dl_traj", on_click="ignore")
-e2.download_button("⬇ Loss curves (CSV)", data=lambda: loss_csv(runs), file_name="race_losses.csv",
+e2.download_button("Loss curves (CSV)", icon=":material/download:", data=lambda: loss_csv(runs), file_name="race_losses.csv",
                    mime="text/csv", key=P + "dl_loss", on_click="ignore")
 if view == "2d":
     import plotly.io as pio
 
-    e3.download_button("⬇ Animation (offline HTML)", key=P + "dl_html", on_click="ignore", mime="text/html",
+    e3.download_button("Animation (offline HTML)", icon=":material/download:", key=P + "dl_html", on_click="ignore", mime="text/html",
                        file_name="optimizer_race.html",
                        data=lambda: pio.to_html(fig, include_plotlyjs=True, full_html=True, auto_play=False),
                        help="A standalone page with Play/Pause that works without internet.")
