@@ -59,6 +59,12 @@ class SGD(Optimizer):
                         "differ, because PyTorch rescales the whole buffer by the current η. PyTorch adds "
                         "`dampening` and its weight_decay is L2 added to the gradient (so it enters the buffer)."}
 
+    def _validate_extra(self):
+        # torch.optim.SGD refuses these; Keras silently ignores nesterov without momentum.
+        if self.flavor == "pytorch" and self.hp["nesterov"] and (
+                np.any(np.asarray(self.hp["momentum"]) <= 0) or np.any(np.asarray(self.hp["dampening"]) != 0)):
+            raise ValueError("SGD (pytorch): Nesterov momentum requires `momentum` > 0 and `dampening` = 0.")
+
     def _slot_names(self):
         # Keras creates the slot only when momentum != 0.
         return ("momentum",) if np.any(np.asarray(self.hp["momentum"]) != 0) else ()

@@ -88,4 +88,4 @@ def test_schedules_match_keras(entry):
     ours = np.array([float(sched(s)) for s in entry["steps"]])
     vectorized = sched(np.array(entry["steps"]))
     np.testing.assert_allclose(ours, entry["values"], rtol=RTOL if "Cosine" in entry["class"] else 1e-12, atol=1e-12)
-    np.testing.assert_array_equal(vectorized, ours)
+    np.testing.assert_allclose(vectorized, ours, rtol=1e-15)  # array and scalar pow may differ by an ulp
