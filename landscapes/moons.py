@@ -93,6 +93,7 @@ class MoonsTask:
             self.tensor_slices.append(slice(start, start + size))
             start += size
         self.n_params = start
+        self.dim = start                   # like Landscape.dim (2 for the surfaces)
         # Each layer's W and b together: (slice of theta, (fan_in + 1, fan_out)).
         self._stacked = [(slice(w.start, b.stop), (fan_in + 1, fan_out))
                          for w, b, (fan_in, fan_out) in zip(
