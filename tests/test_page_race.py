@@ -1,0 +1,281 @@
+"""AppTest (browser-less) tests of the Optimizer race page."""
+import base64
+import functools
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from streamlit.components.v2 import manifest_scanner
+from streamlit.testing.v1 import AppTest
+
+from charts.race import PICK_TRACE
+
+ROOT = Path(__file__).resolve().parents[1]
+APP = str(ROOT / "app.py")
+DEFAULT_URL = {"o1": "SGD;learning_rate=0.002", "o2": "SGD;learning_rate=0.001;momentum=0.9",
+               "o3": "RMSprop;learning_rate=0.01", "o4": "Adam;learning_rate=0.1", "o5": "Lion;learning_rate=0.01"}
+
+
+def open_race(**params):
+    at = AppTest.from_file(APP, default_timeout=60)
+    for k, v in params.items():
+        at.query_params[k] = v
+    at.switch_page("pages/race.py")
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def chart(at, key="race_chart"):
+    found = [c for c in at.get("plotly_chart") if c.key == key]
+    assert found, [c.key for c in at.get("plotly_chart")]
+    return json.loads(found[0].proto.spec)
+
+
+def decode(b):
+    if isinstance(b, dict):
+        return np.frombuffer(base64.b64decode(b["bdata"]), dtype=np.dtype(b["dtype"]).newbyteorder("<")).astype(float)
+    return np.asarray(b, dtype=float)
+
+
+def paths(spec):
+    return {t["name"]: np.stack([decode(t["x"]), decode(t["y"])], axis=-1)
+            for t in spec["data"] if t.get("mode") == "lines"}
+
+
+def warnings(at):
+    return " ".join(w.value for w in at.warning)
+
+
+def errors(at):
+    return " ".join(e.value for e in at.error)
+
+
+def start_of(at):
+    land = at.selectbox(key="race_land").value
+    return at.number_input(key=f"race_sx_{land}").value, at.number_input(key=f"race_sy_{land}").value
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _scan_components_once():
+    """Every fresh AppTest rescans all installed packages for Streamlit components (~0.6 s here);
+    the answer cannot change within a test session, so compute it once for this module."""
+    original = manifest_scanner.scan_component_manifests
+    manifest_scanner.scan_component_manifests = functools.cache(original)
+    yield
+    manifest_scanner.scan_component_manifests = original
+
+
+@pytest.fixture(scope="module")
+def default_at():
+    return open_race()
+
+
+# --------------------------------------------------------------------------- #
+def test_default_run(default_at):
+    at = default_at
+    spec = chart(at)
+    assert len(spec["frames"]) > 50
+    assert spec["layout"]["images"][0]["source"].startswith("data:image/png;base64,")
+    assert len(paths(spec)) == 5
+    assert spec["layout"]["title"]["text"] == "Rosenbrock"
+    assert dict(at.query_params) == DEFAULT_URL  # the address bar is a shareable link
+    assert not at.warning and not at.error
+    assert start_of(at) == (-1.2, 1.0)
+    assert len(at.dataframe[0].value) == 5
+    assert chart(at, "race_loss")["layout"]["yaxis"]["type"] == "log"
+
+
+def test_change_a_learning_rate():
+    at = open_race()
+    before = paths(chart(at))
+    at.select_slider(key="race_o4_Adam_keras_learning_rate").set_value(0.01).run()
+    assert not at.exception
+    assert at.query_params["o4"] == "Adam;learning_rate=0.01"
+    after = paths(chart(at))
+    assert "Adam (lr 0.01)" in after and "Adam (lr 0.1)" not in after
+    assert before["Adam (lr 0.1)"].shape != after["Adam (lr 0.01)"].shape or \
+        not np.allclose(before["Adam (lr 0.1)"], after["Adam (lr 0.01)"])
+    assert np.array_equal(before["RMSprop (lr 0.01)"], after["RMSprop (lr 0.01)"])  # others unchanged
+
+
+def test_add_and_remove_optimizers():
+    at = open_race()
+    at.button(key="race_add").click().run()
+    assert not at.exception
+    assert len(paths(chart(at))) == 6 and "o6" in at.query_params
+    assert at.query_params["o6"].startswith("Nadam")  # the first of the add order whose class is not racing yet
+    at.button(key="race_rm1").click().run()  # remove plain SGD
+    names = list(paths(chart(at)))
+    assert len(names) == 5 and "SGD (lr 0.002)" not in names
+    assert at.query_params["o1"] == "SGD;learning_rate=0.001;momentum=0.9"
+    for _ in range(3):
+        at.button(key="race_add").click().run()
+    assert len(paths(chart(at))) == 8 and at.button(key="race_add").disabled  # at most eight
+    colours = [t["line"]["color"] for t in chart(at)["data"] if t.get("mode") == "lines"]
+    assert len(set(colours)) == 8  # each optimizer keeps its own colour
+
+
+def test_switch_landscape():
+    at = open_race()
+    at.selectbox(key="race_land").set_value("himmelblau").run()
+    assert not at.exception
+    spec = chart(at)
+    assert spec["layout"]["title"]["text"] == "Himmelblau"
+    assert at.query_params["land"] == "himmelblau"
+    minima = next(t for t in spec["data"] if t.get("name") == "minimum")
+    assert len(minima["x"]) == 4
+    assert start_of(at) == (0.0, 0.0)
+    at.selectbox(key="race_land").set_value("regression").run()
+    assert not at.exception and chart(at)["layout"]["xaxis"]["title"]["text"] == "slope w"
+
+
+def test_custom_formula_good_then_bad():
+    at = open_race(land="custom")
+    assert not at.error
+    at.text_input(key="race_expr").set_value("x**2 + 10*y**2").run()
+    good = chart(at)
+    assert not at.error and at.query_params["expr"] == "x**2 + 10*y**2"
+    at.text_input(key="race_expr").set_value("x^2 + y").run()
+    assert not at.exception
+    assert "**" in errors(at) and "x**2 + 10*y**2" in errors(at)
+    assert at.text_input(key="race_expr").value == "x^2 + y"  # the user's text is kept
+    bad = chart(at)
+    assert bad["layout"]["images"][0]["source"] == good["layout"]["images"][0]["source"]  # last valid formula
+    assert at.query_params["expr"] == "x**2 + 10*y**2"
+    at.text_input(key="race_expr").set_value("__import__('os')").run()
+    assert not at.exception and at.error
+
+
+def test_custom_formula_bad_from_the_link_uses_the_default():
+    at = open_race(land="custom", expr="sin(x) +* y")
+    assert at.error and at.text_input(key="race_expr").value == "sin(x) +* y"
+    assert "expr" not in at.query_params  # the chart shows the default formula
+    assert chart(at)["frames"]
+
+
+def test_good_url_params_are_applied():
+    at = open_race(land="beale", steps="120", noise="0.5", seed="3", sched="CosineDecay", sched_steps="50",
+                   sched_rate="0.2", wd="0.001", clip="clipnorm", clipv="0.5", start="1,1",
+                   o1="Adam;flavor=textbook;learning_rate=0.05", o2="Lion;learning_rate=0.003")
+    assert not at.warning and not at.error
+    assert at.selectbox(key="race_land").value == "beale"
+    assert at.number_input(key="race_steps").value == 120
+    assert at.number_input(key="race_noise").value == 0.5 and at.number_input(key="race_seed").value == 3
+    assert at.selectbox(key="race_sched").value == "CosineDecay"
+    assert at.number_input(key="race_sched_steps").value == 50 and at.number_input(key="race_clipv").value == 0.5
+    assert at.selectbox(key="race_clip").value == "clipnorm" and at.number_input(key="race_wd").value == 0.001
+    assert start_of(at) == (1.0, 1.0)
+    assert at.radio(key="race_o1_Adam_flavor").value == "textbook"
+    spec = chart(at)
+    assert int(spec["frames"][-1]["name"]) == 120 and len(paths(spec)) == 2
+    assert all(np.allclose(p[0], (1, 1)) for p in paths(spec).values())
+    assert at.query_params["o1"] == "Adam;flavor=textbook;learning_rate=0.05"
+    at3 = open_race(view="3d")
+    spec3 = chart(at3, "race_chart3d")
+    assert spec3["data"][0]["type"] == "surface" and "scatter3d" in {t["type"] for t in spec3["data"]}
+
+
+# Bad values from a tampered link, grouped so that each group is one page load; every one must get its own
+# notice and fall back to its default.
+BAD_GROUPS = [
+    {"land": "narnia", "steps": "abc", "noise": "-1", "seed": "1.5", "sched": "Sometimes", "sched_steps": "0",
+     "sched_rate": "fast", "wd": "-0.1", "clip": "scissors", "clipv": "0", "view": "4d", "start": "99,99",
+     "o1": "Nope;learning_rate=0.1", "o9": "Adam"},
+    {"steps": "5000", "start": "1", "o1": "Adam;learning_rate=-1", "o2": "Adam;beta_9=0.5"},
+    {"steps": "0", "start": "nan,1", "noise": "1e999"},
+]
+DEFAULTS = {"land": ("selectbox", "race_land", "rosenbrock"), "steps": ("number_input", "race_steps", 300),
+            "noise": ("number_input", "race_noise", 0.0), "seed": ("number_input", "race_seed", 0),
+            "sched": ("selectbox", "race_sched", "none"), "sched_steps": ("number_input", "race_sched_steps", 100),
+            "sched_rate": ("number_input", "race_sched_rate", 0.1), "wd": ("number_input", "race_wd", 0.0),
+            "clip": ("selectbox", "race_clip", "none"), "clipv": ("number_input", "race_clipv", 1.0),
+            "view": ("radio", "race_view", "2d")}
+
+
+@pytest.mark.parametrize("params", BAD_GROUPS, ids=["most", "ranges", "zero-nan"])
+def test_bad_url_params_show_a_notice_each_and_use_the_defaults(params):
+    at = open_race(**params)
+    notices = [w.value for w in at.warning]
+    for name, value in params.items():
+        assert any(f"`{name}=" in n or f"`{name}`" in n for n in notices), (name, notices)
+        if name in DEFAULTS:
+            kind, key, default = DEFAULTS[name]
+            assert getattr(at, kind)(key=key).value == default, name
+    assert start_of(at) == (-1.2, 1.0)
+    assert len(paths(chart(at))) == 5  # no usable optimizer in the link: the default line-up races
+    assert chart(at)["frames"]
+    assert "start" not in at.query_params and "land" not in at.query_params
+
+
+def test_clicking_the_map_moves_the_start():
+    at = open_race()
+    at.session_state["race_chart"] = {"selection": {"points": [
+        {"curve_number": PICK_TRACE, "point_number": 7, "point_index": 7, "x": 0.5, "y": 0.25}],
+        "point_indices": [7], "box": [], "lasso": []}}
+    at.run()
+    assert not at.exception
+    assert start_of(at) == (0.5, 0.25)
+    assert at.query_params["start"] == "0.5,0.25"
+    spec = chart(at)
+    assert all(np.allclose(p[0], (0.5, 0.25)) for p in paths(spec).values())
+    start = next(t for t in spec["data"] if t.get("name") == "start")
+    assert (start["x"], start["y"]) == ([0.5], [0.25])
+    at.run()  # the same selection again: one-shot, nothing changes
+    assert start_of(at) == (0.5, 0.25)
+    # A click that lands on another trace (a path, a marker) does not move the start.
+    at.session_state["race_chart"] = {"selection": {"points": [
+        {"curve_number": 5, "point_number": 0, "point_index": 0, "x": -1.0, "y": 0.0}],
+        "point_indices": [0], "box": [], "lasso": []}}
+    at.run()
+    assert start_of(at) == (0.5, 0.25)
+
+
+def test_diverging_learning_rate_is_reported():
+    at = open_race(o1="SGD;learning_rate=0.05", o2="Adam;learning_rate=0.05")
+    assert not at.exception
+    assert "diverged at step" in warnings(at)
+    names = list(paths(chart(at)))
+    assert any("diverged at step" in n for n in names) and "Adam (lr 0.05)" in names
+    table = at.dataframe[0].value
+    assert table["diverged"].str.startswith("diverged at step").sum() == 1
+
+
+def test_step_buttons_move_the_shown_frame():
+    at = open_race(steps="100")
+    spec = chart(at)
+    assert spec["layout"]["sliders"][0]["active"] == len(spec["frames"]) - 1
+    at.button(key="race_first").click().run()
+    assert chart(at)["layout"]["sliders"][0]["active"] == 0
+    at.button(key="race_next").click().run()
+    at.button(key="race_next").click().run()
+    spec = chart(at)
+    assert spec["layout"]["sliders"][0]["active"] == 2
+    assert all(len(p) == 3 for p in paths(spec).values())  # steps 0..2 drawn
+    assert "Showing step **2**" in " ".join(c.value for c in at.caption)
+    at.button(key="race_prev").click().run()
+    assert chart(at)["layout"]["sliders"][0]["active"] == 1
+    at.button(key="race_last").click().run()
+    assert chart(at)["layout"]["sliders"][0]["active"] == len(spec["frames"]) - 1
+
+
+def test_schedule_weight_decay_and_clipping_change_the_race():
+    at = open_race(o1="SGD;learning_rate=0.001;momentum=0.9")
+    base = paths(chart(at))["SGD (lr 0.001, μ 0.9)"]
+    at.selectbox(key="race_sched").set_value("PiecewiseConstantDecay").run()
+    at.number_input(key="race_sched_steps").set_value(20).run()
+    assert at.query_params["sched"] == "PiecewiseConstantDecay"
+    sched = paths(chart(at))["SGD (lr 0.001, μ 0.9)"]
+    assert not np.allclose(base, sched)
+    at.selectbox(key="race_clip").set_value("clipvalue").run()
+    assert not at.exception and at.query_params["clip"] == "clipvalue"
+
+
+def test_maths_links_and_exports(default_at):
+    at = default_at
+    labels = [b.label for b in at.get("download_button")] if at.get("download_button") else []
+    assert any("Trajectories" in l for l in labels) and any("HTML" in l for l in labels)
+    text = " ".join(str(e.proto) for e in at.get("page_link")) + " ".join(m.value for m in at.markdown)
+    for name in ("SGD", "RMSprop", "Adam", "Lion"):
+        assert f"The maths of {name}" in text
