@@ -36,6 +36,10 @@ MAX_LAYERS = 4
 UNITS_RANGE = (1, 128)
 VALIDATION_SPLIT_MAX = 0.9
 
+# Forward passes over many samples go in slices of about this many rows
+# (samples x models); see MoonsTask._probabilities.
+ROWS_PER_PASS = 2048
+
 # Padding (in data units) around the data for the decision-boundary grid.
 BOUNDARY_PAD = 0.5
 
@@ -172,10 +176,21 @@ class MoonsTask:
         p = e / (e[..., :1] + e[..., 1:])
         return p, layers, inputs
 
+    def _probabilities(self, theta, X1):
+        """Softmax outputs for many inputs X1, a slice of rows at a time.
+
+        Only speed: one pass over 300 samples x 13 models makes megabytes of
+        temporaries, which the memory allocator gives back to the OS after
+        every call (and page-faults in again on the next one). Slices of
+        about ROWS_PER_PASS (samples x models) keep them small: ~4x faster."""
+        step = max(16, ROWS_PER_PASS // math.prod(theta.shape[:-1]))
+        parts = [self._forward(theta, X1[i:i + step])[0] for i in range(0, len(X1), step)]
+        return parts[0] if len(parts) == 1 else np.concatenate(parts, axis=-2)
+
     def predict_proba(self, theta, X):
         """Class probabilities, shape (..., len(X), 2)."""
         theta = np.asarray(theta, dtype=np.float64)
-        return self._forward(theta, self._with_ones(np.asarray(X, dtype=np.float64)))[0]
+        return self._probabilities(theta, self._with_ones(np.asarray(X, dtype=np.float64)))
 
     @staticmethod
     def _true_class_prob(p, y):
@@ -239,7 +254,7 @@ class MoonsTask:
         return loss, grad
 
     def _loss_accuracy(self, theta, X1, y, _onehot=None):
-        p = self._forward(np.asarray(theta, dtype=np.float64), X1)[0]
+        p = self._probabilities(np.asarray(theta, dtype=np.float64), X1)
         loss = -np.log(self._true_class_prob(p, y)[1]).mean(axis=-1)
         return loss, (p.argmax(axis=-1) == y).mean(axis=-1)
 
