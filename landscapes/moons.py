@@ -253,7 +253,8 @@ class MoonsTask:
         loss, grad, _ = self.loss_grad_accuracy(theta, idx)
         return loss, grad
 
-    def _loss_accuracy(self, theta, X1, y, _onehot=None):
+    def _loss_accuracy(self, theta, X1, y):
+        """(mean loss, accuracy) of inputs X1 (with ones column) and labels y."""
         p = self._probabilities(np.asarray(theta, dtype=np.float64), X1)
         loss = -np.log(self._true_class_prob(p, y)[1]).mean(axis=-1)
         return loss, (p.argmax(axis=-1) == y).mean(axis=-1)
@@ -261,14 +262,15 @@ class MoonsTask:
     def evaluate(self, theta, X=None, y=None):
         """(loss, accuracy), each shape (...,), on the training data or (X, y)."""
         if X is None:
-            return self._loss_accuracy(theta, self._X1, self.y, self._onehot)
+            return self._loss_accuracy(theta, self._X1, self.y)
         y = np.asarray(y, dtype=np.int64)
         X1 = self._with_ones(np.asarray(X, dtype=np.float64))
         return self._loss_accuracy(theta, X1, y)
 
     def loss(self, theta, idx=None):
         """Mean loss on training samples ``idx`` (None = all), shape (...,)."""
-        return self._loss_accuracy(theta, *self._batch(idx))[0]
+        X1, y, _ = self._batch(idx)
+        return self._loss_accuracy(theta, X1, y)[0]
 
     def boundary(self, theta, n=60):
         """Decision map: (xs (n,), ys (n,), P(class 1) of shape (..., n, n)).

@@ -193,7 +193,6 @@ def train(optimizer_or_list, landscape, epochs, batch_size=32, seed=0,
     rng = np.random.default_rng(seed)
     t_start = time.perf_counter()
     steps = np.zeros(M, dtype=int)
-    epochs_run = 0
     stopped = False
     # Diverging runs overflow; we detect that ourselves, so silence numpy.
     with np.errstate(all="ignore"):
@@ -233,7 +232,6 @@ def train(optimizer_or_list, landscape, epochs, batch_size=32, seed=0,
                     history[i].setdefault(key, []).append(float(values[i]))
                 if two_d:
                     per_epoch[epoch, i] = theta[i]
-            epochs_run = epoch
             if epoch in boundary_epochs:
                 snapshot(epoch)
 
