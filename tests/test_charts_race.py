@@ -143,6 +143,28 @@ def test_frame_paths_are_cumulative_and_match_the_runs(rosen, bg):
         prev = k
 
 
+@pytest.mark.parametrize("budget", [60_000, 150_000])
+def test_strided_frame_paths_decode_to_the_right_points(rosen, bg, diverging, budget):
+    """With a tight budget the paths keep every s-th step plus the shown one; the base64 prefixes
+    (encoded once per run and sliced per frame) must decode to exactly those points."""
+    runs = make_runs(rosen, LINEUP[:2], 300) + [RaceRun("div", diverging[1].params, diverging[1].loss,
+                                                        diverging[1].diverged_at, "#000000")]
+    fig = race_figure(rosen, runs, bg, budget=budget)
+    s = fig["layout"]["meta"]["path_stride"]
+    assert s > 1
+    for fr in fig["frames"]:
+        k, pos = int(fr["name"]), 0
+        for run in runs:
+            j = min(k, run.last_good)
+            idx = list(range(0, j + 1, s)) + ([j] if j % s else [])
+            want = run.params[idx].astype(np.float32)
+            got = np.stack([decode(fr["data"][pos]["x"]), decode(fr["data"][pos]["y"])], axis=-1)
+            np.testing.assert_array_equal(got, want)
+            head = np.stack([decode(fr["data"][pos + 1]["x"]), decode(fr["data"][pos + 1]["y"])], axis=-1)
+            np.testing.assert_array_equal(head, want[-1:])
+            pos += 3 if run.diverged_at is not None else 2
+
+
 def test_frame_count_capped_and_json_budget(rosen, bg):
     runs = make_runs(rosen, LINEUP, 2000)
     fig = race_figure(rosen, runs, bg)
