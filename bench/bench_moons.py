@@ -89,14 +89,20 @@ def keras_worker(spec_path):
                 "accuracy": float(history.history["accuracy"][-1])}
 
     fit("SGD", {"learning_rate": 0.01}, 1)     # warm-up: backend start-up, not fit
-    runs = [dict(label=label, **fit(KERAS_CLASS.get(name, name), kwargs, spec["epochs"]))
-            for label, name, kwargs in spec["optimizers"]]
+    runs = []
+    for label, name, kwargs in spec["optimizers"]:
+        # The timed model (SGD) is fitted `repeats` times, best time kept, as
+        # on the project side; the others once (for their final loss).
+        tries = [fit(KERAS_CLASS.get(name, name), kwargs, spec["epochs"])
+                 for _ in range(spec["repeats"] if label == "SGD" else 1)]
+        best = min(tries, key=lambda r: r["seconds"])
+        runs.append(dict(label=label, **best))
     print(json.dumps({"keras": keras.__version__, "backend": keras.backend.backend(),
                       "runs": runs,
                       "max_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 
 
-def run_keras(X, y, epochs, seed, optimizers_spec):
+def run_keras(X, y, epochs, seed, optimizers_spec, repeats):
     """Fit with Keras in a subprocess; None (with a reason) if unavailable."""
     python = os.environ.get("KERAS_PYTHON", "/tmp/kvenv/bin/python")
     env = dict(os.environ, KERAS_BACKEND=os.environ.get("KERAS_BACKEND", "jax"))
@@ -112,7 +118,7 @@ def run_keras(X, y, epochs, seed, optimizers_spec):
         spec_path = os.path.join(tmp, "spec.json")
         with open(spec_path, "w") as f:
             json.dump({"data": os.path.join(tmp, "moons.npz"), "epochs": epochs,
-                       "seed": seed, "optimizers": optimizers_spec}, f)
+                       "seed": seed, "optimizers": optimizers_spec, "repeats": repeats}, f)
         out = subprocess.run([python, os.path.abspath(__file__), "--keras-worker", spec_path],
                              env=env, capture_output=True, text=True)
     if out.returncode != 0:
@@ -166,7 +172,7 @@ def main():
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
     keras_spec = OPTIMIZERS[1:2] if args.quick else OPTIMIZERS
-    keras_res, why = run_keras(task.X, task.y, epochs, args.seed, keras_spec)
+    keras_res, why = run_keras(task.X, task.y, epochs, args.seed, keras_spec, args.repeats)
     load_after = os.getloadavg()
 
     # ------------------------------------------------------------- report
@@ -185,8 +191,9 @@ def main():
         k_one = k_runs["SGD"]["seconds"]
         lines += [f"Keras {keras_res['keras']}, backend `{keras_res['backend']}` "
                   f"(KERAS_PYTHON={os.environ.get('KERAS_PYTHON', '/tmp/kvenv/bin/python')}); "
-                  "Keras time = `model.fit(..., verbose=0)` wall time after a warm-up fit "
-                  "of another model (so it includes this model's jit compilation).", ""]
+                  f"Keras time = best of {args.repeats} `model.fit(..., verbose=0)` wall times "
+                  "(a fresh model each, after a warm-up fit of another model; each includes "
+                  "its model's jit compilation).", ""]
     else:
         k_runs, k_one = {}, None
         lines += [f"Keras: not run ({why}).", ""]

@@ -154,15 +154,17 @@ class MoonsTask:
         """Run the network for every model in ``theta`` on inputs X1 (B, 3)
         (the data with its column of ones).
 
-        Returns the softmax probabilities (..., B, 2), the layer matrices and
-        every layer's input (with its column of ones), which backprop needs."""
+        Returns the softmax probabilities (..., B, 2) and what backprop needs:
+        the layer matrices, every layer's input (with its column of ones) and
+        where each ReLU was active (z > 0)."""
         layers = self._layers(theta)
-        inputs = []
+        inputs, active = [], []
         a = X1                                  # shared by all models
         for Wb in layers[:-1]:
             inputs.append(a)
             # (B, fan_in+1) @ (..., fan_in+1, fan_out) broadcasts over models.
             z = a @ Wb
+            active.append(z > 0)
             a = np.empty(z.shape[:-1] + (z.shape[-1] + 1,))
             np.maximum(z, 0.0, out=a[..., :-1])     # ReLU ...
             a[..., -1] = 1.0                        # ... and the constant 1
@@ -174,7 +176,7 @@ class MoonsTask:
         # the last axis.)
         e = np.exp(z - np.maximum(z[..., :1], z[..., 1:]))
         p = e / (e[..., :1] + e[..., 1:])
-        return p, layers, inputs
+        return p, (layers, inputs, active)
 
     def _probabilities(self, theta, X1):
         """Softmax outputs for many inputs X1, a slice of rows at a time.
@@ -221,7 +223,7 @@ class MoonsTask:
         """
         theta = np.asarray(theta, dtype=np.float64)
         X1, y, onehot = self._batch(idx)
-        p, layers, inputs = self._forward(theta, X1)
+        p, (layers, inputs, active) = self._forward(theta, X1)
         q_true, q_clipped = self._true_class_prob(p, y)
         loss = -np.log(q_clipped).mean(axis=-1)
         accuracy = (p.argmax(axis=-1) == y).mean(axis=-1)
@@ -242,10 +244,11 @@ class MoonsTask:
             # constant-1 input) is the bias gradient: dz summed over the batch.
             np.matmul(a.mT, dz, out=grad_layers[k])
             if k > 0:
-                # Back through the matmul (dL/dh = dz @ W^T, without the bias
-                # row), then through the ReLU that made h: passes only where h > 0.
-                W, h = layers[k][..., :-1, :], a[..., :-1]
-                dz = (dz @ W.mT) * (h > 0)
+                # Back through the matmul (dL/dh = dz @ W^T, W without its bias
+                # row), then through the ReLU: it passes gradient only where
+                # it was active (z > 0), elsewhere its slope is 0.
+                W = layers[k][..., :-1, :]
+                dz = (dz @ W.mT) * active[k - 1]
         return loss, grad, accuracy
 
     def loss_and_grad(self, theta, idx=None):
