@@ -27,7 +27,7 @@ MOMENTUM_COLOR = "#3FD0FF"  # momentum / velocity
 PATH_COLOR = "#FFB000"
 AXIS_COLORS = ("#D55E00", "#0072B2")  # x and y in the effective-step chart
 LR_COLOR = "#555555"
-MIN_FRAC = 0.1   # the zoomed view is at least this fraction of the landscape's larger side
+MIN_FRAC = 0.05  # the zoomed view is at least this fraction of the landscape's larger side
 MAX_FRAC = 10.0  # ... and at most this many times it (a diverging step is cut off at the edge)
 
 # Keras slot name -> short symbol shown in tables.
@@ -38,23 +38,31 @@ SLOT_SYMBOLS = {"momentum": "m", "velocity": "v", "accumulator": "a", "norm": "u
 
 
 def slot_label(optimizer: str, flavor: str, slot: str) -> str:
-    """``momentum (v, a step: η included)`` — the Keras name, its symbol and, where it helps, what it holds."""
-    if optimizer == "SGD" and slot == "momentum":
-        return "momentum b (gradient buffer)" if flavor == "pytorch" else "momentum v (velocity: a step)"
-    if optimizer == "RMSprop" and slot == "momentum":
-        return "momentum m (a step)" if flavor != "pytorch" else "momentum b (buffer of g/√v)"
-    if optimizer == "RMSprop" and slot == "velocity":
-        return "velocity v (average g²)"
-    if slot == "momentum" and optimizer in ("Adam", "AdamW", "Adamax", "Nadam", "Lion"):
-        return "momentum m (average g)"
-    if slot == "velocity" and optimizer in ("Adam", "AdamW", "Nadam"):
-        return "velocity v (average g²)"
-    if slot == "accumulator":
-        return "accumulator a (sum of g²)"
-    if slot == "norm":
-        return "norm u (max |g|)"
+    """``momentum v``: the Keras slot name and the symbol the update rule uses for it."""
+    if slot == "momentum":
+        if optimizer == "SGD":
+            return "momentum b" if flavor == "pytorch" else "momentum v"
+        if optimizer == "RMSprop" and flavor == "pytorch":
+            return "momentum b"
     sym = SLOT_SYMBOLS.get(slot)
     return f"{slot} {sym}" if sym else slot
+
+
+def slot_meaning(optimizer: str, flavor: str, slot: str) -> str:
+    """What a state slot holds, in a few words (for a caption under the table)."""
+    if slot == "momentum":
+        if optimizer == "SGD":
+            return ("a buffer of past gradients (no η)" if flavor == "pytorch"
+                    else "the velocity: the previous step, η included")
+        if optimizer == "RMSprop":
+            return "the previous step's increment (η/√v included)" if flavor != "pytorch" else \
+                "a buffer of past g/√v (no η)"
+        return "a moving average of the gradient"
+    return {"velocity": "a moving average of g²", "accumulator": "the running sum of g²",
+            "norm": "the largest recent |g| (decaying)", "accumulated_grad": "a moving average of g²",
+            "accumulated_delta_var": "a moving average of the squared steps",
+            "velocity_hat": "the largest v so far (AMSGrad)", "average_gradient": "a moving average of g",
+            "u_product": "the product of the momentum schedule μ₁…μ_t"}.get(slot, "")
 
 
 # --------------------------------------------------------------------------- #
@@ -76,11 +84,12 @@ class Arrow:
 
 
 def step_arrows(optimizer: str, flavor: str, ex, hp: dict | None = None) -> list[Arrow]:
-    """The arrows that explain step ``ex`` of ``optimizer``: −∇f, the momentum (if the
-    optimizer keeps one) and the actual step Δw, in drawing order (Δw last, on top)."""
+    """The arrows that explain step ``ex`` of ``optimizer``, in drawing order: the momentum
+    (if the optimizer keeps one), −∇f, and the actual step Δw last, on top."""
     hp = hp or {}
     g = np.asarray(ex.g, dtype=np.float64)
-    out = [Arrow("grad", "−∇f: downhill", -g, GRAD_COLOR, exact=False, dash="dot", width=2.5)]
+    grad = Arrow("grad", "−∇f: downhill", -g, GRAD_COLOR, exact=False, dash="dot", width=2.5)
+    out = []
     before, after = ex.slots_before, ex.slots_after
     mom = None
     if optimizer == "SGD" and "momentum" in after:
@@ -88,7 +97,7 @@ def step_arrows(optimizer: str, flavor: str, ex, hp: dict | None = None) -> list
             mom = ("−b: momentum buffer (sum of past g)", -np.asarray(after["momentum"]), False)
         else:
             mu = float(hp.get("momentum", 0.0))
-            mom = ("μ·v₍ₜ₋₁₎: momentum carried in (a step)", mu * np.asarray(before["momentum"]), True)
+            mom = ("μ·v: momentum carried in", mu * np.asarray(before["momentum"]), True)
     elif optimizer == "RMSprop" and "momentum" in after:
         mom = ("−m: momentum", -np.asarray(after["momentum"]), False)
     elif optimizer in ("Adam", "AdamW", "Adamax", "Nadam") and "momentum" in after:
@@ -99,9 +108,10 @@ def step_arrows(optimizer: str, flavor: str, ex, hp: dict | None = None) -> list
             mom = ("−c: momentum mix (its sign is the step)", -np.asarray(c, dtype=np.float64), False)
     if mom is not None:
         out.append(Arrow("momentum", mom[0], np.asarray(mom[1], dtype=np.float64).reshape(2), MOMENTUM_COLOR,
-                         exact=mom[2], dash="dash", width=3.0))
+                         exact=mom[2], dash="dash", width=6.0))
+    out.append(grad)  # over the (wider) momentum arrow: at t = 1 Adam's m points along g
     out.append(Arrow("step", "Δw: the actual step", np.asarray(ex.step, dtype=np.float64), STEP_COLOR,
-                     exact=True, width=4.0))
+                     exact=True, width=3.5))
     return out
 
 
@@ -195,8 +205,7 @@ def step_figure(background: dict | None, path, w, w_new, arrows: list[Arrow], wi
     if np.all(np.isfinite(w_new)):
         data.append(dict(type="scatter", mode="markers", name=f"w_{k + 1}: after it", x=[float(w_new[0])],
                          y=[float(w_new[1])],
-                         marker=dict(size=14, color="rgba(0,0,0,0)", symbol="circle-open",
-                                     line=dict(color=STEP_COLOR, width=3)),
+                         marker=dict(size=14, color=STEP_COLOR, symbol="circle-open", line=dict(width=3)),
                          hovertemplate=f"w_{k + 1}<br>{xl} = %{{x:.6g}}<br>{yl} = %{{y:.6g}}<extra></extra>"))
     annotations = []
     for a, (vec, scale) in zip(arrows, drawn_vectors(arrows, bounds)):
@@ -204,8 +213,9 @@ def step_figure(background: dict | None, path, w, w_new, arrows: list[Arrow], wi
         if not np.all(np.isfinite(vec)) or _norm(vec) == 0:
             continue
         tip = w + vec
+        inside = x0 <= tip[0] <= x1 and y0 <= tip[1] <= y1
         if scale is None:
-            note = f"exact, length {_fmt(_norm(vec))}"
+            note = f"exact, length {_fmt(_norm(vec))}" + ("" if inside else ", runs off the view")
         else:
             note = f"direction only, drawn ×{_fmt(scale)}"
         data.append(dict(type="scatter", mode="lines", name=f"{a.name} ({note})",
@@ -214,6 +224,8 @@ def step_figure(background: dict | None, path, w, w_new, arrows: list[Arrow], wi
                          meta=dict(arrow=a.key, scale=scale),
                          hovertemplate=(f"{a.name}<br>true vector ({_fmt(a.vector[0])}, {_fmt(a.vector[1])})"
                                         "<extra></extra>")))
+        if not inside:  # Plotly draws annotations over the margins: only arrowheads inside the view
+            continue
         annotations.append(dict(x=float(tip[0]), y=float(tip[1]), ax=float(w[0]), ay=float(w[1]),
                                 xref="x", yref="y", axref="x", ayref="y", text="", showarrow=True,
                                 arrowhead=2, arrowsize=1.1, arrowwidth=a.width, arrowcolor=a.color,
@@ -230,8 +242,9 @@ def step_figure(background: dict | None, path, w, w_new, arrows: list[Arrow], wi
                    scaleratio=1, constrain="domain", exponentformat="power"),
         images=[background] if background else [], annotations=annotations,
         plot_bgcolor="#f0f0f0", hovermode="closest", dragmode="pan",
-        legend=dict(orientation="v", x=0.0, y=-0.12, xanchor="left", yanchor="top", font=dict(size=13),
-                    bgcolor="rgba(255,255,255,0.9)"),
+        # A dark legend: the white (−∇f) and pale arrow colours must show in it too.
+        legend=dict(orientation="v", x=0.0, y=-0.12, xanchor="left", yanchor="top", font=dict(size=13, color="white"),
+                    bgcolor="#2f2f3a", bordercolor="#2f2f3a", borderwidth=6),
         meta=dict(window=[[x0, x1], [y0, y1]]),
     )
     if not title:
@@ -303,6 +316,8 @@ def _xy(v):
 def step_rows(optimizer: str, flavor: str, ex, axis_labels=("x", "y")) -> list[dict]:
     """The vectors of one step as rows ``{"quantity", "x", "y"}`` (column names are the axis labels).
 
+    State slots are labelled ``"<slot name> <symbol> before"`` / ``"… after"`` (:func:`slot_label`).
+
     Order: w_k, g, each state slot before → after, the optimizer's vector
     quantities (denominators, …), Δw, Δw/(−g), w_{k+1}. Scalars are left to
     :func:`step_scalars`."""
@@ -314,7 +329,7 @@ def step_rows(optimizer: str, flavor: str, ex, axis_labels=("x", "y")) -> list[d
         if a is None:
             continue
         lab = slot_label(optimizer, flavor, slot)
-        rows += [(f"{lab} · before", b), (f"{lab} · after", a)]
+        rows += [(f"{lab} before", b), (f"{lab} after", a)]
     for label, _sym, value in ex.quantities:
         if _xy(value) is not None and not label.endswith("before"):
             rows.append((label, value))
@@ -330,9 +345,50 @@ def step_rows(optimizer: str, flavor: str, ex, axis_labels=("x", "y")) -> list[d
 
 def step_scalars(optimizer: str, flavor: str, ex) -> list[tuple[str, float]]:
     """Scalar numbers of one step (η, bias corrections, Nadam's μ's, scalar slots)."""
-    out = [("η (learning rate of this step)", float(ex.learning_rate))]
+    out = [("η (this step)", float(ex.learning_rate))]
     for label, _sym, value in ex.quantities:
         a = np.asarray(value, dtype=np.float64)
         if a.size == 1:
             out.append((label, float(a.reshape(-1)[0])))
     return out
+
+
+def compare_rows(tables: dict, axis_labels=("x", "y")) -> list[dict]:
+    """Several flavours' :func:`step_rows` merged into one table, side by side.
+
+    ``tables`` maps a column title (``"Keras 3"``) to that flavour's rows. Rows
+    are matched by their label; a quantity one flavour does not have (PyTorch's
+    gradient buffer b instead of Keras's velocity v) is None there."""
+    xl, yl = axis_labels
+    order, values = [], {}
+    for title, rows in tables.items():
+        labels = [r["quantity"] for r in rows]
+        for i, q in enumerate(labels):
+            if q not in values:
+                # Right before this table's next row that is already placed (or at the end).
+                nxt = next((order.index(n) for n in labels[i + 1:] if n in values), len(order))
+                order.insert(nxt, q)
+                values[q] = {}
+        for r in rows:
+            q = r["quantity"]
+            values[q][title] = (r[xl], r[yl])
+    out = []
+    for q in order:
+        row = {"quantity": q}
+        for title in tables:
+            x, y = values[q].get(title, (None, None))
+            row[f"{title} · {xl}"], row[f"{title} · {yl}"] = x, y
+        out.append(row)
+    return out
+
+
+def compare_scalars(scalars: dict) -> list[dict]:
+    """Several flavours' :func:`step_scalars` as rows ``{"quantity", <title>: value, …}``."""
+    order, values = [], {}
+    for title, items in scalars.items():
+        for label, v in items:
+            if label not in values:
+                order.append(label)
+                values[label] = {}
+            values[label][title] = v
+    return [{"quantity": q, **{t: values[q].get(t) for t in scalars}} for q in order]

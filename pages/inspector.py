@@ -80,7 +80,10 @@ def num(v) -> str:
         return "—"
     if v == 0:
         return "0"
-    return f"{v:.4g}" if 1e-3 <= abs(v) < 1e5 else f"{v:.3e}"
+    if 1e-3 <= abs(v) < 1e5:
+        return f"{v:.4g}"
+    m, e = f"{v:.2e}".split("e")
+    return f"{m}e{int(e)}"
 
 
 def why_text(choice: OptChoice) -> str:
@@ -297,7 +300,7 @@ why = why_text(choice)
 if why:
     st.info(why, icon="💡")
 
-left, right = st.columns([5, 4])
+left, right = st.columns([1, 1], gap="medium")
 with left:
     arrows = ic.step_arrows(choice.name, choice.flavor, ex, hp)
     drawn = ic.drawn_vectors(arrows, land.bounds)
@@ -314,41 +317,44 @@ with left:
                             "toImageButtonOptions": {"format": "png", "filename": f"step-{k}", "scale": 2}})
     width = window[0][1] - window[0][0]
     step_len = float(np.hypot(*ex.step)) if np.all(np.isfinite(ex.step)) else float("nan")
-    msg = (f"The view is {_fmt(width)} wide. Red: the actual step Δw, drawn exactly. White (dotted) and blue "
+    msg = (f"The view is {num(width)} wide. Red: the actual step Δw, drawn exactly. White (dotted) and blue "
            "(dashed): directions only, scaled to a common length — the legend gives each scale.")
     if np.isfinite(step_len) and step_len < 0.02 * width:
-        msg += f" This step (length {_fmt(step_len)}) is too short to see at this zoom; the numbers are on the right."
+        msg += f" This step (length {num(step_len)}) is too short to see at this zoom; the numbers are on the right."
     st.caption(msg)
 
 with right:
     f_before, f_after = float(traj.loss[k]), float(land.value(ex.w_new)) if np.all(np.isfinite(ex.w_new)) else None
     m1, m2, m3 = st.columns(3)
-    m1.metric("loss f(w_k)", f"{f_before:.4g}")
-    m2.metric("loss after the step", "—" if f_after is None or not np.isfinite(f_after) else f"{f_after:.4g}",
-              delta=None if f_after is None or not np.isfinite(f_after) else f"{f_after - f_before:.3g}",
+    m1.metric(f"loss at w_{k}", num(f_before))
+    m2.metric(f"loss at w_{k + 1}", "—" if f_after is None or not np.isfinite(f_after) else num(f_after),
+              delta=None if f_after is None or not np.isfinite(f_after) else num(f_after - f_before),
               delta_color="inverse")
     m3.metric("step length ‖Δw‖", num(step_len))
-    scalars = ic.step_scalars(choice.name, choice.flavor, ex)
-    for row in range(0, len(scalars), 3):
-        cols = st.columns(3)
-        for col, (label, value) in zip(cols, scalars[row:row + 3]):
-            col.metric(label, num(value))
     rows = ic.step_rows(choice.name, choice.flavor, ex, axis_labels=land.axis_labels)
     st.dataframe(rows, hide_index=True, width="stretch", key=P + "numbers",
                  column_config={xlabel: st.column_config.NumberColumn(xlabel, format="%.6g"),
-                                ylabel: st.column_config.NumberColumn(ylabel, format="%.6g"),
-                                "quantity": st.column_config.TextColumn("quantity", width="large")})
+                                ylabel: st.column_config.NumberColumn(ylabel, format="%.6g")})
+    meanings = [f"**{ic.slot_label(choice.name, choice.flavor, s)}** = {ic.slot_meaning(choice.name, choice.flavor, s)}"
+                for s in ex.slots_after if np.asarray(ex.slots_after[s]).size == 2]
+    if meanings:
+        st.caption("State (Keras names): " + "; ".join(meanings) + ".")
+    scalars = ic.step_scalars(choice.name, choice.flavor, ex)
+    st.dataframe([{label: value for label, value in scalars}], hide_index=True, width="stretch",
+                 key=P + "scalars",
+                 column_config={label: st.column_config.NumberColumn(label, format="%.6g") for label, _ in scalars})
     eff = ex.effective_step_size
     if choice.name in ("GradientDescent",) or (choice.name == "SGD" and "momentum" not in ex.slots_after):
-        st.caption(f"**Effective step size** Δw/(−g): for plain gradient descent it is η = {_fmt(ex.learning_rate)} "
-                   f"on both axes, every step — here ({_fmt(eff[0])}, {_fmt(eff[1])}).")
+        st.caption(f"**Effective step size** Δw/(−g): for plain gradient descent it is η = {num(ex.learning_rate)} "
+                   f"on both axes, every step — here ({num(eff[0])}, {num(eff[1])}).")
     else:
         st.caption(f"**Effective step size** Δw/(−g) per axis: how far the step went per unit of downhill slope. "
-                   f"Plain gradient descent would use η = {_fmt(ex.learning_rate)} on both axes; "
-                   f"{choice.name} used {_fmt(eff[0])} on {xlabel} and {_fmt(eff[1])} on {ylabel}. "
-                   "A negative value means the step went uphill on that axis (momentum carried it).")
+                   f"Plain gradient descent would use η = {num(ex.learning_rate)} on both axes; "
+                   f"{choice.name} used {num(eff[0])} on {xlabel} and {num(eff[1])} on {ylabel}."
+                   + (" A negative value means the step went uphill on that axis (momentum carried it)."
+                      if np.any(eff < 0) else ""))
     if noise > 0:
-        st.caption(f"The gradient includes the seeded noise (σ = {_fmt(noise)}) the optimizer saw.")
+        st.caption(f"The gradient includes the seeded noise (σ = {num(noise)}) the optimizer saw.")
 
 st.subheader("The update rule, then this step's numbers")
 flav = FLAVOR_NAMES.get(choice.flavor, choice.flavor)
@@ -362,47 +368,62 @@ n = kmax + 1
 eff_all = ic.effective_step_sizes(traj.params, traj.grads, n)
 st.plotly_chart(Prebuilt(ic.effective_step_figure(eff_all, traj.learning_rate, k, axis_labels=land.axis_labels)),
                 key=P + "eff", config={"displaylogo": False})
-st.caption("|Δw / (−g)| on each axis at every update (log scale; hover for the signed value). Plain gradient "
-           "descent sits on the dashed η line; Adagrad sinks as its accumulator grows; Adam starts high (≈ η/|g|: "
-           "each axis moves ≈ η at t = 1) and then adapts; Lion's is η/|g| because its steps are always ±η.")
+st.caption("|Δw / (−g)| on each axis at every update (log scale; hover for the signed value; the dotted line is "
+           "step k). Plain gradient descent sits on the dashed η line. Adagrad's lines only sink: its accumulator "
+           "only grows. Adam (at t = 1) and Lion (always) move about η per axis whatever the slope, so their ratio "
+           "is about η/|g|: low where the slope is steep, high where it is flat.")
 
 # Flavours side by side.
 if cmp:
     cls = optimizers.get_class(choice.name)
     st.subheader(f"{choice.name}: the flavours side by side at step k = {k}")
-    st.caption("Each flavour ran its own path from the same start, so by step k they may be at different points.")
-    cols = st.columns(len(cls.flavors()))
-    for col, flavor in zip(cols, cls.flavors()):
-        with col.container(border=True):
-            fc, dropped = in_flavor(choice, flavor)
-            st.markdown(f"**{FLAVOR_NAMES.get(flavor, flavor)}** — {fc.label()}")
-            if dropped:
-                st.caption(f"Not in this flavour: {', '.join(dropped)}.")
-            try:
-                ftraj = trajectory(land_key, fc, start, int(steps), float(noise), int(seed))
-            except ValueError as exc:
-                st.error(str(exc))
-                continue
-            fk = min(k, last_step(ftraj))
-            if fk < 0:
-                st.warning("No usable step.")
-                continue
-            if fk != k:
-                st.warning(f"Diverged at step {ftraj.diverged_at}; showing its last update k = {fk}.")
-            fex = optimizers.explain_step(ftraj, fk)
-            st.dataframe(ic.step_rows(fc.name, flavor, fex, axis_labels=land.axis_labels), hide_index=True,
-                         width="stretch", key=f"{P}numbers_{flavor}",
-                         column_config={xlabel: st.column_config.NumberColumn(xlabel, format="%.6g"),
-                                        ylabel: st.column_config.NumberColumn(ylabel, format="%.6g")})
-            st.caption(" · ".join(f"{lab} = {_fmt(v)}" for lab, v in ic.step_scalars(fc.name, flavor, fex)))
-            note = cls.NOTES.get(flavor)
-            if note:
-                st.caption(note)
-            st.latex(ftraj.optimizer.latex)
-            for line in fex.lines:
-                st.latex(line)
+    st.caption("The same optimizer and hyperparameters as Keras 3 computes it, as the paper writes it (textbook) and "
+               "as torch.optim computes it. Each flavour ran its own path from the same start, so by step k they may "
+               "be at different points. “None”: that flavour has no such quantity.")
+    tables, scal, explained, problems = {}, {}, {}, []
+    for flavor in cls.flavors():
+        title = FLAVOR_NAMES.get(flavor, flavor)
+        fc, dropped = in_flavor(choice, flavor)
+        if dropped:
+            problems.append(f"{title} has no {', '.join(dropped)}: left out.")
+        try:
+            ftraj = trajectory(land_key, fc, start, int(steps), float(noise), int(seed))
+        except ValueError as exc:
+            problems.append(f"{title}: {exc}")
+            continue
+        fk = min(k, last_step(ftraj))
+        if fk < 0:
+            problems.append(f"{title}: the start is unusable.")
+            continue
+        if fk != k:
+            problems.append(f"{title} diverged at step {ftraj.diverged_at}; its column shows its last update, "
+                            f"k = {fk}.")
+        fex = optimizers.explain_step(ftraj, fk)
+        tables[title] = ic.step_rows(fc.name, flavor, fex, axis_labels=land.axis_labels)
+        scal[title] = ic.step_scalars(fc.name, flavor, fex)
+        explained[title] = (flavor, fc, ftraj.optimizer, fex)
+    for msg in problems:
+        st.warning(msg)
+    if tables:
+        fmt = st.column_config.NumberColumn(format="%.6g")
+        merged = ic.compare_rows(tables, axis_labels=land.axis_labels)
+        st.dataframe(merged, hide_index=True, width="stretch", key=P + "compare",
+                     column_config={c: fmt for c in merged[0] if c != "quantity"})
+        st.dataframe(ic.compare_scalars(scal), hide_index=True, width="stretch", key=P + "compare_scalars",
+                     column_config={t: fmt for t in scal})
+        tabs = st.tabs([f"{t}: rule and numbers" for t in explained])
+        for tab, (title, (flavor, fc, fopt, fex)) in zip(tabs, explained.items()):
+            with tab:
+                st.markdown(f"**{title}** — {fc.label()}")
+                note = cls.NOTES.get(flavor)
+                if note:
+                    st.caption(note)
+                st.latex(fopt.latex)
+                for line in fex.lines:
+                    st.latex(line)
 
 try:
-    st.page_link("pages/maths.py", label=f"The maths of {choice.name}", icon="∑", query_params={"opt": choice.name})
-except (StreamlitAPIException, KeyError):
+    st.page_link("pages/maths.py", label=f"The maths of {choice.name}: every symbol of its update rule",
+                 icon=":material/functions:", query_params={"opt": choice.name})
+except (StreamlitAPIException, KeyError):  # the maths page is not registered in this build
     st.markdown(f"[∑ The maths of {choice.name}](/maths?opt={choice.name})")
