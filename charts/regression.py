@@ -164,7 +164,9 @@ def surface_figure(runs, land, bounds=None, n: int = 160) -> go.Figure:
     labels = getattr(land, "axis_labels", ("slope w", "intercept b"))
     best = np.asarray(land.minima, float).reshape(-1, 2)
     start = np.asarray(land.start, float)
-    for i, run in enumerate(runs):
+    # Largest learning rate first, so the short, dense paths of small rates are drawn on top of it;
+    # legendrank keeps the legend in the order of the list.
+    for i, run in reversed(list(enumerate(runs))):
         c = color(i)
         name = run.label + (f" (diverged at epoch {run.diverged_at})" if run.diverged_at is not None else "")
         path = np.asarray(run.path, float)
@@ -176,7 +178,7 @@ def surface_figure(runs, land, bounds=None, n: int = 160) -> go.Figure:
                                      name=name + " (updates)"), row=1, col=1)
         fig.add_trace(go.Scatter(
             x=ep[:, 0], y=ep[:, 1], mode="markers" if per_step else "lines+markers", name=name,
-            legendgroup=run.label, line=dict(color=c, width=2), marker=dict(color=c, size=4),
+            legendgroup=run.label, legendrank=100 + i, line=dict(color=c, width=2), marker=dict(color=c, size=4),
             customdata=np.c_[np.arange(len(ep)), run.loss[:len(ep)]],
             hovertemplate=(f"{run.label}<br>epoch %{{customdata[0]}}<br>w %{{x:.4f}}, b %{{y:.4f}}"
                            "<br>loss %{customdata[1]:.4g}<extra></extra>")), row=1, col=1)
@@ -209,7 +211,7 @@ def surface_figure(runs, land, bounds=None, n: int = 160) -> go.Figure:
     fig.update_yaxes(title_text=labels[1], range=[y0, y1], showgrid=False, zeroline=False, row=1, col=1)
     fig.update_xaxes(title_text="epoch", row=1, col=2)
     fig.update_yaxes(title_text="loss (log scale)", type="log", exponentformat="power", row=1, col=2)
-    fig.update_layout(height=430, margin=dict(l=55, r=20, t=50, b=45), hovermode="closest",
+    fig.update_layout(height=470, margin=dict(l=55, r=20, t=50, b=45), hovermode="closest",
                       legend=dict(orientation="h", yanchor="bottom", y=-0.3, x=0),
                       meta={"view": "learning-rate-surface", "bounds": [[x0, x1], [y0, y1]]})
     return fig

@@ -41,6 +41,15 @@ for _flavor in optimizers.FLAVORS:
     controls.FLAVOR_LABELS.setdefault(_flavor, _flavor)
 
 
+def optimizer_text(choice: OptChoice) -> str:
+    """The optimizer without a learning rate (each column has its own): "SGD (momentum 0.9)"."""
+    bits = [f"{k} {v:g}" if not isinstance(v, bool) else k for k, v in choice.params
+            if k != "learning_rate" and v is not False]
+    if choice.flavor != "keras":
+        bits.append(choice.flavor)
+    return choice.name + (f" ({', '.join(bits)})" if bits else "")
+
+
 def fmt_lrs(lrs) -> str:
     return ",".join(f"{v:.10g}" for v in lrs)
 
@@ -108,6 +117,13 @@ def build_figures(lrs, epochs, mode, bs, seed, opt_code):
     return rc.fit_figure(runs, land.X[:, 0], land.y), rc.surface_figure(runs, land)
 
 
+@st.cache_data(max_entries=16, ttl=3600, show_spinner=False)
+def export_html(lrs, epochs, mode, bs, seed, opt_code) -> str:
+    # A plain string, not a callable: in Streamlit 1.67 a download_button with callable data made the
+    # browser show a spurious "Page not found" dialog on this multipage app.
+    return rc.export_html(list(build_figures(lrs, epochs, mode, bs, seed, opt_code)), "Descent Lab: learning rate")
+
+
 # --------------------------------------------------------------------------- #
 # Settings: URL on the first run, widgets afterwards                            #
 # --------------------------------------------------------------------------- #
@@ -141,7 +157,7 @@ else:
     for name, value in last.items():
         st.session_state.setdefault(K + name, value)
 
-st.title("📉 Learning rate")
+st.title("Learning rate")
 st.markdown(
     "*“The learning rate hyperparameter controls the rate or speed at which the model learns.”* "
     "This is the Kerasy document's experiment, live: fit a line to 100 noisy points "
@@ -200,7 +216,7 @@ st.session_state[K + "least_squares"] = [float(v) for v in land.minima[0]]
 mode_text = ("full batch: one update per epoch" if not mini else
              f"mini-batches of {bs}: {math.ceil(land.n_samples / bs)} updates per epoch, seed {seed}")
 st.subheader("The fitted line, epoch by epoch")
-st.caption(f"{choice.label()} · {epochs} epochs · {mode_text}. Blue: the line after each of the first 10 "
+st.caption(f"{optimizer_text(choice)} · {epochs} epochs · {mode_text}. Blue: the line after each of the first 10 "
            "epochs, fading in (α = 0.1·epoch, as in the document); red: after the last epoch.")
 st.plotly_chart(fit_fig, key=K + "fit_chart", config={"displaylogo": False})
 
@@ -229,13 +245,14 @@ with e1:
     st.download_button("Runs as CSV", rc.runs_csv(runs), file_name="learning_rate_runs.csv", mime="text/csv",
                        key=K + "csv", help="learning_rate, epoch, slope_w, intercept_b, loss_mse, diverged_at_epoch")
 with e2:
-    st.download_button("Figures as HTML", lambda: rc.export_html([fit_fig, surface_fig], "Descent Lab: learning rate"),
+    st.download_button("Figures as HTML", export_html(*args),
                        file_name="learning_rate.html", mime="text/html", key=K + "html",
                        help="A standalone page that works offline (plotly.js included).")
 with e3:
     st.caption("PNG: use the camera button in a chart's toolbar (works offline).")
 
 try:
-    st.page_link("pages/maths.py", label=f"The maths of {choice.name}", icon="∑", query_params={"opt": choice.name})
-except (StreamlitAPIException, KeyError):
+    st.page_link("pages/maths.py", label=f"The maths of {choice.name}", icon=":material/functions:",
+                 query_params={"opt": choice.name})
+except (StreamlitAPIException, KeyError):  # the maths page is not in this app's navigation
     st.caption(f"The maths of {choice.name}: see the maths page.")

@@ -111,9 +111,13 @@ def test_surface_figure_has_background_minimum_and_log_loss(land, runs):
     assert list(fig.layout.xaxis.range) == pytest.approx([x0, x1])
     star = [t for t in fig.data if t.name == "least-squares fit"][0]
     assert (star.x[0], star.y[0]) == pytest.approx(tuple(land.minima[0]))
-    loss_traces = [t for t in fig.data if t.xaxis == "x2" and t.mode == "lines"]
-    assert len(loss_traces) == 3
-    np.testing.assert_allclose(np.asarray(loss_traces[2].y), runs[2].loss)
+    loss_traces = {t.name: t for t in fig.data if t.xaxis == "x2" and t.mode == "lines"}
+    assert sorted(loss_traces) == ["lr 0.01", "lr 0.1", "lr 0.5"]
+    np.testing.assert_allclose(np.asarray(loss_traces["lr 0.5"].y), runs[2].loss)
+    # legend in the order of the learning rates; small rates drawn last (on top)
+    paths = [t for t in fig.data if t.xaxis == "x" and t.showlegend is not False and t.name.startswith("lr ")]
+    assert [t.name for t in sorted(paths, key=lambda t: t.legendrank)] == ["lr 0.01", "lr 0.1", "lr 0.5"]
+    assert [t.name for t in paths] == ["lr 0.5", "lr 0.1", "lr 0.01"]
     assert fig.layout.yaxis2.type == "log"
     assert len(pio.to_json(fig)) < 1_000_000
 

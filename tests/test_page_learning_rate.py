@@ -72,7 +72,8 @@ def test_default_figures(default_page):
     surf = pio.from_json(json.dumps(chart(default_page, "lr_surface_chart")))
     assert surf.layout.images[0].source.startswith("data:image/png;base64,")
     assert surf.layout.yaxis2.type == "log"
-    assert [t.name for t in surf.data if t.name and t.name.startswith("lr ") and t.showlegend is not False] == ["lr 0.01", "lr 0.1", "lr 0.5"]
+    legend = [t for t in surf.data if t.name and t.name.startswith("lr ") and t.showlegend is not False]
+    assert [t.name for t in sorted(legend, key=lambda t: t.legendrank)] == ["lr 0.01", "lr 0.1", "lr 0.5"]
     assert "NaN" not in default_page.get("plotly_chart")[1].proto.spec
 
 
@@ -80,6 +81,10 @@ def test_exports_and_maths_link(default_page):
     labels = [d.proto.label for d in default_page.get("download_button")]
     assert labels == ["Runs as CSV", "Figures as HTML"]
     assert default_page.get("download_button")[0].proto.url.endswith(".csv")
+    assert default_page.get("download_button")[1].proto.url.endswith(".html")
+    (link,) = default_page.get("page_link")
+    assert link.proto.label == "The maths of GradientDescent"
+    assert link.proto.page.endswith("maths") and "opt=GradientDescent" in link.proto.query_string
 
 
 def test_widget_changes_update_runs_and_link():
