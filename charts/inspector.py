@@ -235,7 +235,7 @@ def step_figure(background: dict | None, path, w, w_new, arrows: list[Arrow], wi
                      showlegend=False, hoverinfo="skip"))
     layout = dict(
         title=dict(text=title, x=0.01, y=0.985, font=dict(size=16)) if title else None,
-        height=height, margin=dict(l=60, r=15, t=40 if title else 15, b=40),
+        height=height, margin=dict(l=60, r=15, t=40 if title else 15, b=30),
         xaxis=dict(range=[x0, x1], title=dict(text=xl), showgrid=False, zeroline=False, constrain="domain",
                    exponentformat="power"),
         yaxis=dict(range=[y0, y1], title=dict(text=yl), showgrid=False, zeroline=False, scaleanchor="x",
@@ -243,7 +243,7 @@ def step_figure(background: dict | None, path, w, w_new, arrows: list[Arrow], wi
         images=[background] if background else [], annotations=annotations,
         plot_bgcolor="#f0f0f0", hovermode="closest", dragmode="pan",
         # A dark legend: the white (−∇f) and pale arrow colours must show in it too.
-        legend=dict(orientation="v", x=0.0, y=-0.12, xanchor="left", yanchor="top", font=dict(size=13, color="white"),
+        legend=dict(orientation="v", x=0.0, y=-0.2, xanchor="left", yanchor="top", font=dict(size=13, color="white"),
                     bgcolor="#2f2f3a", bordercolor="#2f2f3a", borderwidth=6),
         meta=dict(window=[[x0, x1], [y0, y1]]),
     )
@@ -297,7 +297,8 @@ def effective_step_figure(eff, learning_rates, k: int, *, axis_labels=("x", "y")
                          hoverinfo="skip", showlegend=False))
     layout = dict(height=height, margin=dict(l=60, r=10, t=10, b=40),
                   xaxis=dict(title=dict(text="step k"), range=[-0.5, max(n - 0.5, 0.5)]),
-                  yaxis=dict(title=dict(text="effective step size (log)"), type="log", exponentformat="power"),
+                  yaxis=dict(title=dict(text="effective step size (log)"), type="log", exponentformat="power",
+                             dtick=1),  # one label per decade: no 2s and 5s in between
                   shapes=[dict(type="line", yref="paper", y0=0, y1=1, x0=k, x1=k,
                                line=dict(color="black", dash="dot", width=1))],
                   legend=dict(orientation="h", x=0, y=1.02, xanchor="left", yanchor="bottom", font=dict(size=12)),
