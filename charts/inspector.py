@@ -275,11 +275,11 @@ def _positive_or_none(a) -> list:
 
 def effective_step_figure(eff, learning_rates, k: int, *, axis_labels=("x", "y"), height: int = 320) -> dict:
     """|Δw / (−g)| per axis against the step, log y, with η (what plain gradient descent
-    would use) dashed and the inspected step ``k`` marked. Hover shows the signed value."""
+    would use) dashed — unless ``learning_rates`` is None (a rule without η) — and the inspected
+    step ``k`` marked. Hover shows the signed value."""
     eff = np.asarray(eff, dtype=np.float64).reshape(-1, 2)
     n = len(eff)
     steps = list(range(n))
-    lrs = np.asarray(learning_rates, dtype=np.float64).reshape(-1)[:n]
     data = []
     for i, (lab, col) in enumerate(zip(axis_labels, AXIS_COLORS)):
         data.append(dict(type="scatter", mode="lines", name=f"{lab}-axis: |Δ{lab} / (−∂f/∂{lab})|", x=steps,
@@ -287,9 +287,11 @@ def effective_step_figure(eff, learning_rates, k: int, *, axis_labels=("x", "y")
                                                                       for v in eff[:, i]],
                          line=dict(color=col, width=2), connectgaps=False,
                          hovertemplate=f"step %{{x}}<br>{lab}: Δ{lab}/(−g) = %{{customdata:.4g}}<extra></extra>"))
-    data.append(dict(type="scatter", mode="lines", name="η (plain gradient descent: both axes)", x=steps,
-                     y=_positive_or_none(lrs), line=dict(color=LR_COLOR, width=1.5, dash="dash"),
-                     hovertemplate="step %{x}<br>η = %{y:.4g}<extra></extra>"))
+    if learning_rates is not None:
+        lrs = np.asarray(learning_rates, dtype=np.float64).reshape(-1)[:n]
+        data.append(dict(type="scatter", mode="lines", name="η (plain gradient descent: both axes)", x=steps,
+                         y=_positive_or_none(lrs), line=dict(color=LR_COLOR, width=1.5, dash="dash"),
+                         hovertemplate="step %{x}<br>η = %{y:.4g}<extra></extra>"))
     if 0 <= k < n:
         ys = _positive_or_none(eff[k])
         data.append(dict(type="scatter", mode="markers", name=f"step {k}", x=[k, k], y=ys,
@@ -344,9 +346,11 @@ def step_rows(optimizer: str, flavor: str, ex, axis_labels=("x", "y")) -> list[d
     return out
 
 
-def step_scalars(optimizer: str, flavor: str, ex) -> list[tuple[str, float]]:
-    """Scalar numbers of one step (η, bias corrections, Nadam's μ's, scalar slots)."""
-    out = [("η (this step)", float(ex.learning_rate))]
+def step_scalars(optimizer: str, flavor: str, ex, has_learning_rate: bool = True) -> list[tuple[str, float]]:
+    """Scalar numbers of one step (η, bias corrections, Nadam's μ's, scalar slots).
+
+    Rules without a learning rate (the paper's Adadelta) show no η."""
+    out = [("η (this step)", float(ex.learning_rate))] if has_learning_rate else []
     for label, _sym, value in ex.quantities:
         a = np.asarray(value, dtype=np.float64)
         if a.size == 1:

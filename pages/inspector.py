@@ -173,6 +173,23 @@ def init_from_url() -> list[str]:
     return notices
 
 
+SAVED = ("land", "expr", "steps", "noise", "seed", "cmp", "zoom", "k")
+
+
+def restore_widgets() -> None:
+    """Streamlit forgets a widget's value when a run does not draw it (a visit to another page):
+    put back the values this page last used, so coming back does not reset it (steps would become 1)."""
+    for key, value in st.session_state.get(P + "saved", {}).items():
+        if key not in st.session_state:
+            st.session_state[key] = value
+
+
+def save_widgets(choice: OptChoice) -> None:
+    keys = [P + n for n in SAVED] + [k for k in st.session_state if k.startswith((P + "sx_", P + "sy_"))]
+    st.session_state[P + "saved"] = {k: st.session_state[k] for k in keys if k in st.session_state}
+    st.session_state[P + "o1_init"] = choice  # the optimizer editor re-seeds from it
+
+
 def move_k(delta: int) -> None:
     k = int(st.session_state.get(P + "k", 0)) + delta
     st.session_state[P + "k"] = int(min(max(k, 0), st.session_state.get(P + "kmax", 0)))
@@ -187,6 +204,7 @@ st.caption("Pick an optimizer and a step, and see every number that went into it
 
 if P + "o1_init" not in st.session_state:
     st.session_state[P + "notices"] = init_from_url()
+restore_widgets()
 notice_box = st.container()
 notices = list(st.session_state.get(P + "notices", []))
 
@@ -264,6 +282,7 @@ if abs(start[0] - land.start[0]) > 1e-12 or abs(start[1] - land.start[1]) > 1e-1
 url["o1"] = choice.encode()
 url["k"] = str(st.session_state[P + "k"])
 st.query_params.from_dict(url)
+save_widgets(choice)
 
 if kmax < 0:
     st.error("The start point is unusable for this landscape (the loss or its gradient is not finite there), "
@@ -339,12 +358,16 @@ with right:
                 for s in ex.slots_after if np.asarray(ex.slots_after[s]).size == 2]
     if meanings:
         st.caption("State (Keras names): " + "; ".join(meanings) + ".")
-    scalars = ic.step_scalars(choice.name, choice.flavor, ex)
+    scalars = ic.step_scalars(choice.name, choice.flavor, ex, opt.has_learning_rate)
     st.dataframe([{label: value for label, value in scalars}], hide_index=True, width="stretch",
                  key=P + "scalars",
                  column_config={label: st.column_config.NumberColumn(label, format="%.6g") for label, _ in scalars})
     eff = ex.effective_step_size
-    if choice.name in ("GradientDescent",) or (choice.name == "SGD" and "momentum" not in ex.slots_after):
+    if not opt.has_learning_rate:
+        st.caption(f"**Effective step size** Δw/(−g) per axis: how far the step went per unit of downhill slope. "
+                   f"This rule has no learning rate η; it used {num(eff[0])} on {xlabel} and {num(eff[1])} on "
+                   f"{ylabel}.")
+    elif choice.name in ("GradientDescent",) or (choice.name == "SGD" and "momentum" not in ex.slots_after):
         st.caption(f"**Effective step size** Δw/(−g): for plain gradient descent it is η = {num(ex.learning_rate)} "
                    f"on both axes, every step — here ({num(eff[0])}, {num(eff[1])}).")
     else:
@@ -366,7 +389,8 @@ for line in ex.lines:
 st.subheader("Effective step size over the whole run")
 n = kmax + 1
 eff_all = ic.effective_step_sizes(traj.params, traj.grads, n)
-st.plotly_chart(Prebuilt(ic.effective_step_figure(eff_all, traj.learning_rate, k, axis_labels=land.axis_labels)),
+st.plotly_chart(Prebuilt(ic.effective_step_figure(eff_all, traj.learning_rate if opt.has_learning_rate else None, k,
+                                                         axis_labels=land.axis_labels)),
                 key=P + "eff", config={"displaylogo": False})
 st.caption("|Δw / (−g)| on each axis at every update (log scale; hover for the signed value; the dotted line is "
            "step k). Plain gradient descent sits on the dashed η line. Adagrad's lines only sink: its accumulator "
@@ -400,7 +424,7 @@ if cmp:
                             f"k = {fk}.")
         fex = optimizers.explain_step(ftraj, fk)
         tables[title] = ic.step_rows(fc.name, flavor, fex, axis_labels=land.axis_labels)
-        scal[title] = ic.step_scalars(fc.name, flavor, fex)
+        scal[title] = ic.step_scalars(fc.name, flavor, fex, ftraj.optimizer.has_learning_rate)
         explained[title] = (flavor, fc, ftraj.optimizer, fex)
     for msg in problems:
         st.warning(msg)

@@ -262,3 +262,13 @@ def test_compare_rows_align_flavours_and_leave_missing_quantities_empty():
 def test_figure_is_small():
     *_, fig = figure_for("adam", 59, learning_rate=0.05)
     assert len(json.dumps(fig)) < 200_000
+
+
+def test_a_rule_without_learning_rate_shows_no_eta():
+    traj = optimizers.run(optimizers.get("adadelta", flavor="textbook"), ROSEN, steps=20)
+    assert not traj.optimizer.has_learning_rate
+    ex = optimizers.explain_step(traj, 4)
+    labels = [lab for lab, _ in ic.step_scalars("Adadelta", "textbook", ex, has_learning_rate=False)]
+    assert "η (this step)" not in labels
+    fig = ic.effective_step_figure(ic.effective_step_sizes(traj.params, traj.grads), None, 4)
+    assert not any("η" in t.get("name", "") for t in fig["data"])

@@ -204,3 +204,16 @@ def test_custom_formula_and_a_broken_one():
     at.text_input(key="insp_expr").input("x**2 +").run()
     assert not at.exception and at.error  # a helpful message, the last valid formula stays
     assert at.query_params["expr"] == "x**2 + 10*y**2"
+
+
+def test_settings_survive_a_visit_to_another_page():
+    at = open_page()
+    at.number_input(key="insp_steps").set_value(50).run()
+    at.selectbox(key="insp_o1_name").set_value("Lion").run()
+    at.button(key="insp_next").click().run()
+    before = dict(at.query_params)
+    assert before == {"steps": "50", "o1": "Lion", "k": "1"}
+    at.switch_page("pages/home.py").run()
+    at.switch_page(PAGE).run()  # Streamlit dropped the widgets' values while they were not drawn
+    assert not at.exception
+    assert dict(at.query_params) == before and at.number_input(key="insp_steps").value == 50
