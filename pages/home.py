@@ -6,16 +6,24 @@ import streamlit as st
 import optimizers
 from ui.presets import PAGES, PRESETS, link, page_link_or_text
 
+# app.py sets this too; repeated here because a link opened directly (e.g. /maths?opt=Adam) runs this file
+# without app.py while a `pages/` folder exists (Streamlit's MPA v1 fallback).
+st.set_page_config(layout="wide")
+
 COLUMNS = 3
 
 PAGE_BLURBS = {
     "race": "Up to eight optimizers on one landscape, animated side by side: Rosenbrock, saddles, "
             "multimodal surfaces or your own formula. Click the map to move the start; add noise, schedules, "
             "weight decay and clipping.",
-    "learning-rate": "The Kerasy document's line fit: the same optimizer with up to six learning rates, "
+    "learning_rate": "The Kerasy document's line fit: the same optimizer with up to six learning rates, "
                      "full-batch or mini-batch. Watch slow, good and diverging rates.",
     "moons": "The article's experiment: a small neural network (12-13-13 hidden units) learning the two "
              "moons, one loss curve and decision boundary per optimizer.",
+    "inspector": "One update of one optimizer taken apart: the gradient, the optimizer's state and every term "
+                 "of its rule at a chosen step, with the flavours compared.",
+    "compare": "A fair comparison: learning-rate sensitivity sweeps, basin maps of where each optimizer ends "
+               "up from many starts, and a race with every optimizer at a tuned learning rate.",
     "maths": "Every update rule as Keras 3 computes it and as the paper writes it, side by side, with "
              "defaults, hyperparameters and the errors in the two source documents.",
 }
@@ -40,7 +48,7 @@ st.markdown(
     "network, and compare them side by side. Every update rule is computed **exactly as Keras 3 computes "
     "it**, with the paper's *textbook* form one switch away."
 )
-st.caption("✅ Exactness: every optimizer is computed exactly as Keras 3 computes it, checked against Keras 3 "
+st.caption(":material/verified: Exactness: every optimizer is computed exactly as Keras 3 computes it, checked against Keras 3 "
            "fixtures (and against PyTorch for the *pytorch* flavour); the maths page shows each rule.")
 
 # --- gallery --------------------------------------------------------------------------------------------
@@ -51,11 +59,11 @@ st.markdown("Each card opens a page with everything already set. What you see af
 for start in range(0, len(PRESETS), COLUMNS):
     cols = st.columns(COLUMNS, gap="medium")
     for col, preset in zip(cols, PRESETS[start:start + COLUMNS]):
-        with col.container(border=True, key=f"preset_{preset.id}"):
+        with col.container(border=True, key=f"preset_{preset.id}", height="stretch"):
             st.markdown(f"#### {preset.title}")
             st.caption(f"Opens: {preset.page_title} · {', '.join(preset.optimizer_names())}")
             st.markdown(f"**Look for:** {preset.description}")
-            page_link_or_text(preset.page_file, label=f"Open in {preset.page_title}", icon="▶️",
+            page_link_or_text(preset.page_file, label=f"Open in {preset.page_title}", icon=":material/play_circle:",
                               query_params=preset.params, fallback_url=link(preset))
 
 base = base_url()

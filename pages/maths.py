@@ -10,6 +10,10 @@ from ui import maths_content as mc
 from ui.controls import show_notices
 from ui.presets import page_link_or_text
 
+# app.py sets this too; repeated here because a link opened directly (e.g. /maths?opt=Adam) runs this file
+# without app.py while a `pages/` folder exists (Streamlit's MPA v1 fallback).
+st.set_page_config(layout="wide")
+
 KEY = "maths_opt"
 LAST_URL = "_maths_opt_url"  # the `opt` value this page last wrote to the URL
 NAMES = optimizers.available()
@@ -52,12 +56,18 @@ st.header(name, anchor="rule")
 st.markdown(mc.SUMMARY[name])
 
 # --- the rule, both flavours -------------------------------------------------------------------
+# Display maths is large in Streamlit; the longest rules (AdamW, Adam, RMSprop) only fit half a wide page at
+# about 0.7 of that size. Anything still too wide scrolls instead of being cut off.
+st.html("<style>.st-key-rule_keras .katex-display, .st-key-rule_textbook .katex-display "
+        "{font-size: 0.7em; overflow-x: auto; overflow-y: hidden; padding-bottom: 0.2rem;} "
+        ".st-key-rule_keras .katex-display > .katex, .st-key-rule_textbook .katex-display > .katex "
+        "{text-align: left; padding-left: 0.2rem;}</style>")
 left, right = st.columns(2, gap="medium")
-with left:
+with left.container(key="rule_keras"):
     st.subheader("Keras 3")
     st.caption("What `keras.optimizers` computes: the app's default flavour.")
     st.latex(cls.LATEX["keras"])
-with right:
+with right.container(key="rule_textbook"):
     st.subheader("Textbook")
     st.caption("The paper's form: the *textbook* flavour in the app.")
     st.latex(cls.LATEX["textbook"])
@@ -96,7 +106,7 @@ else:
                 "errata at the end of the page.")
 
 st.markdown("**See it move:**")
-page_link_or_text("pages/race.py", label=f"Race {name}: Keras 3 vs textbook", icon="🏁",
+page_link_or_text("pages/race.py", label=f"Race {name}: Keras 3 vs textbook", icon=":material/flag:",
                   query_params={"o1": name, "o2": f"{name};flavor=textbook"})
 
 st.divider()
@@ -107,19 +117,15 @@ st.markdown("Every Keras 3 optimizer inherits one `apply()` step. Its order of o
 st.markdown("\n".join(f"{i}. {line}" for i, line in enumerate(mc.ORDER_OF_OPERATIONS, start=1)))
 st.markdown("During the update rule the counter still holds the number of completed steps, so the "
             "bias corrections use **t = iterations + 1**.")
-c1, c2, c3 = st.columns(3, gap="medium")
-with c1:
-    st.markdown("**Decoupled weight decay**")
-    st.latex(mc.WEIGHT_DECAY_LATEX)
-    st.markdown(mc.WEIGHT_DECAY_TEXT)
-with c2:
-    st.markdown("**Clipping**")
-    st.latex(mc.CLIPPING_LATEX)
-    st.markdown(mc.CLIPPING_TEXT)
-with c3:
-    st.markdown("**Schedules at the raw counter**")
-    st.latex(mc.SCHEDULE_LATEX)
-    st.markdown(mc.SCHEDULE_TEXT)
+for title, latex, text in (("Decoupled weight decay", mc.WEIGHT_DECAY_LATEX, mc.WEIGHT_DECAY_TEXT),
+                           ("Clipping", mc.CLIPPING_LATEX, mc.CLIPPING_TEXT),
+                           ("Schedules at the raw counter", mc.SCHEDULE_LATEX, mc.SCHEDULE_TEXT)):
+    with st.container(border=True):
+        formula, words = st.columns([1, 1], gap="medium", vertical_alignment="center")
+        with formula:
+            st.markdown(f"**{title}**")
+            st.latex(latex)
+        words.markdown(text)
 
 st.divider()
 

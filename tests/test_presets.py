@@ -22,7 +22,7 @@ def test_at_least_eight_presets_with_unique_ids_and_titles():
     assert len(PRESETS) >= 8
     assert len({p.id for p in PRESETS}) == len(PRESETS)
     assert len({p.title for p in PRESETS}) == len(PRESETS)
-    assert {p.page_url_path for p in PRESETS} >= {"race", "learning-rate", "moons"}
+    assert {p.page_url_path for p in PRESETS} >= {"race", "learning_rate", "moons"}
 
 
 @pytest.mark.parametrize("preset", PRESETS, ids=lambda p: p.id)
@@ -45,7 +45,7 @@ def test_preset_uses_only_contract_params_with_valid_values(preset):
             (x0, x1), (y0, y1) = land.bounds
             assert x0 <= x <= x1 and y0 <= y <= y1
         assert 1 <= len(choices) <= 8
-    if preset.page_url_path == "learning-rate":
+    if preset.page_url_path == "learning_rate":
         lrs = [float(v) for v in p["lrs"].split(",")]
         assert 1 <= len(lrs) <= 6 and all(lr > 0 for lr in lrs)
         assert 1 <= int(p["epochs"]) <= 1000 and p["mode"] in ("full", "mini")

@@ -113,12 +113,12 @@ DIFFERENCES = {
         "u ← max(β₂u, |g|) is the p → ∞ limit of the p-norm average (β₂ → β₂ᵖ, p-th root outside).",
     ],
     "Nadam": [
-        "Momentum schedule: Keras 3 uses μ_t = β₁(1 − ½·0.96ᵗ); Dozat, PyTorch (`momentum_decay=0.004`), "
-        "legacy tf.keras and Kerasy use 0.96^(0.004·t) = 0.96^(t/250). Keras's μ_t reaches 0.75·β₁ at "
-        "t ≈ 17; Dozat's only at t ≈ 4245.",
-        "Both μ_t and μ_{t+1} use β₁ (never β₂); the m-average uses a constant β₁.",
-        "The product Π_t = ∏ μ_i is one scalar shared by all variables, starting at 1 and advanced "
-        "once per step before any variable is updated.",
+        r"Momentum schedule: Keras 3 uses $\mu_t = \beta_1(1 - \frac12\,0.96^{t})$; Dozat, PyTorch "
+        r"(`momentum_decay=0.004`), legacy tf.keras and Kerasy use $0.96^{0.004\,t} = 0.96^{t/250}$. Keras's "
+        r"$\mu_t$ reaches $0.75\,\beta_1$ at t ≈ 17; Dozat's only at t ≈ 4245.",
+        r"Both $\mu_t$ and $\mu_{t+1}$ use β₁ (never β₂); the m-average uses a constant β₁.",
+        r"The product $\Pi_t = \prod_{i \le t} \mu_i$ is one scalar shared by all variables, starting at 1 and "
+        "advanced once per step before any variable is updated.",
         "ε is added to the bias-corrected √v̂ (the textbook place), unlike Keras Adam; the Keras "
         "docstring's 'epsilon hat' is wrong.",
         "Keras Nadam equals PyTorch `NAdam(momentum_decay=1.0)`. Defaults: Keras lr 0.001, ε 1e-7; the "
@@ -382,12 +382,12 @@ ORDER_OF_OPERATIONS = [
 ]
 
 WEIGHT_DECAY_LATEX = r"w \leftarrow w - \eta\,\mathrm{wd}\; w = w\,(1 - \eta\,\mathrm{wd})"
-CLIPPING_LATEX = (r"\begin{gathered}"
-                  r"\text{clipnorm: } g \leftarrow g\,\frac{c}{\max(\lVert g\rVert_2,\, c)}\\"
-                  r"\text{global\_clipnorm: } g \leftarrow g\,c\,\min\!\Big(\frac{1}{N}, \frac{1}{c}\Big),\ "
-                  r"N = \sqrt{\textstyle\sum_{\text{tensors}} \sum g^2}\\"
-                  r"\text{clipvalue: } g \leftarrow \operatorname{clip}(g, -c, c)"
-                  r"\end{gathered}")
+CLIPPING_LATEX = r"""\begin{aligned}
+\text{clipnorm:}\ & g \leftarrow g\,\frac{c}{\max(\lVert g\rVert_2,\, c)}\\
+\text{global\_clipnorm:}\ & g \leftarrow g\,c\,\min\!\Big(\frac{1}{N}, \frac{1}{c}\Big),\\
+& N = \sqrt{\textstyle\sum_{\text{tensors}} \sum g^2}\\
+\text{clipvalue:}\ & g \leftarrow \operatorname{clip}(g, -c, c)
+\end{aligned}"""
 SCHEDULE_LATEX = r"\eta_k = \text{schedule}(k),\quad k = 0, 1, 2, \dots\ \text{(completed raw steps)}"
 
 WEIGHT_DECAY_TEXT = (

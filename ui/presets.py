@@ -19,11 +19,14 @@ from ui.settings import OptChoice
 
 ROOT = Path(__file__).resolve().parents[1]
 
-# url_path -> (page file, title, icon), as registered in app.py (see the app contract).
+# url_path -> (page file, title, icon), as registered in app.py (see the app contract). Presets use only the
+# contract's pages (race, learning_rate, moons); the others are listed on the home page.
 PAGES = {
     "race": ("pages/race.py", "Optimizer race", "🏁"),
-    "learning-rate": ("pages/learning_rate.py", "Learning rate", "📉"),
+    "learning_rate": ("pages/learning_rate.py", "Learning rate", "📉"),
     "moons": ("pages/moons.py", "Moons network", "🌙"),
+    "inspector": ("pages/inspector.py", "Step inspector", "🔬"),
+    "compare": ("pages/compare.py", "Fair comparison", "⚖️"),
     "maths": ("pages/maths.py", "The maths", ":material/functions:"),
 }
 
@@ -31,7 +34,7 @@ PAGES = {
 PAGE_PARAMS = {
     "race": {"land", "expr", "start", "steps", "noise", "seed", "sched", "sched_steps", "sched_rate", "wd",
              "clip", "clipv", "view", *(f"o{i}" for i in range(1, 9))},
-    "learning-rate": {"lrs", "epochs", "mode", "bs", "seed", "o1"},
+    "learning_rate": {"lrs", "epochs", "mode", "bs", "seed", "o1"},
     "moons": {"epochs", "bs", "hidden", "samples", "noise", "seed", "log", *(f"o{i}" for i in range(1, 9))},
     "maths": {"opt"},
 }
@@ -42,7 +45,7 @@ class Preset:
     id: str
     title: str
     description: str          # one line: what to look for
-    page_url_path: str        # "race", "learning-rate", "moons"
+    page_url_path: str        # "race", "learning_rate", "moons"
     params: dict              # URL parameters (str -> str) of the app contract
 
     @property
@@ -64,7 +67,7 @@ class Preset:
             name = OptChoice.decode(self.params[key]).name
             if name not in names:
                 names.append(name)
-        if not names and self.page_url_path == "learning-rate":
+        if not names and self.page_url_path == "learning_rate":
             names.append("GradientDescent")
         return names
 
@@ -118,13 +121,13 @@ PRESETS: tuple[Preset, ...] = (
         "lr-diverges", "A learning rate that diverges",
         "The Kerasy line fit with plain gradient descent: 0.01 is slow, 0.1 and 0.5 converge, 1.1 is above "
         "the stability limit (≈ 0.81 here) and blows up.",
-        "learning-rate",
+        "learning_rate",
         {"lrs": "0.01,0.1,0.5,1.1", "epochs": "100", "mode": "full", "o1": _o("GradientDescent").encode()}),
     Preset(
         "kerasy-lr-demo", "The Kerasy learning-rate demo",
         "The document's own experiment (learning rates 0.01, 0.1, 0.5 for 100 epochs): after 100 epochs "
         "0.01 is still far from the data, 0.5 fits it.",
-        "learning-rate",
+        "learning_rate",
         {"lrs": "0.01,0.1,0.5", "epochs": "100", "mode": "full", "o1": _o("GradientDescent").encode()}),
     Preset(
         "lion-sign-steps", "Lion's sign steps",

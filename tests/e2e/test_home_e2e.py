@@ -1,0 +1,101 @@
+"""Real browser: the home gallery renders, a preset card opens its page with its settings, maths links work."""
+import re
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.conftest import _free_port
+from ui.presets import PRESETS
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def wait_idle(page, timeout=60_000):
+    page.wait_for_function(
+        "() => { const a = document.querySelector('[data-testid=stApp]');"
+        " return a && a.getAttribute('data-test-script-state') === 'notRunning'; }", timeout=timeout)
+
+
+def open_home(page, url):
+    page.goto(url)
+    expect(page.get_by_text("Classroom presets", exact=True)).to_be_visible(timeout=60_000)
+    wait_idle(page)
+
+
+def test_gallery_renders_every_preset(page, app_url, artifacts_dir):
+    open_home(page, app_url)
+    expect(page.get_by_test_id("stException")).to_have_count(0)
+    for p in PRESETS:
+        expect(page.get_by_role("heading", name=p.title, exact=True)).to_be_visible()
+    cards = page.locator("[class*='st-key-preset_']")
+    expect(cards).to_have_count(len(PRESETS))
+    page.screenshot(path=str(artifacts_dir / "home.png"))
+    page.set_viewport_size({"width": 1400, "height": 2900})  # the app scrolls inside its own container
+    page.screenshot(path=str(artifacts_dir / "home_full.png"))
+
+
+def test_preset_card_opens_the_race_with_its_settings(page, app_url):
+    if not (ROOT / "pages/race.py").exists():
+        pytest.skip("the race page has not landed yet")
+    open_home(page, app_url)
+    card = page.locator(".st-key-preset_adagrad-stalls")
+    card.get_by_test_id("stPageLink").get_by_role("link").click()
+    page.wait_for_url(re.compile(r"/race\?"), timeout=30_000)
+    expect(page.locator(".js-plotly-plot").first).to_be_visible(timeout=60_000)
+    wait_idle(page)
+    expect(page.get_by_test_id("stException")).to_have_count(0)
+    expect(page.get_by_text("Ignored", exact=False)).to_have_count(0)
+    assert "steps=1000" in page.url and re.search(r"o1=Adagrad", page.url)
+    assert re.search(r"o3=Adam", page.url)
+
+
+def test_optimizer_link_opens_the_maths_page(page, app_url):
+    open_home(page, app_url)
+    page.get_by_test_id("stPageLink").filter(has_text=re.compile(r"^Nadam$")).get_by_role("link").click()
+    page.wait_for_url(re.compile(r"/maths\?opt=Nadam"), timeout=30_000)
+    expect(page.get_by_role("heading", name="Nadam", exact=True)).to_be_visible(timeout=60_000)
+    expect(page.get_by_test_id("stException")).to_have_count(0)
+
+
+@pytest.fixture
+def fresh_app_url():
+    """A server no session has visited yet (the bug below only shows before anyone opens the home page)."""
+    port = _free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless", "true",
+         "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
+         "--browser.serverAddress", "localhost", "--server.fileWatcherType", "none"],
+        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            try:
+                if urllib.request.urlopen(url + "/_stcore/health", timeout=2).read() == b"ok":
+                    break
+            except OSError:
+                time.sleep(0.25)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+@pytest.mark.xfail(reason="On a freshly started server, Streamlit 1.67 serves a directly opened /<page> link through "
+                          "its MPA-v1 fallback while a folder named pages/ exists: the page runs WITHOUT app.py "
+                          "(file-name sidebar with an 'app' entry, no set_page_config) until some session has "
+                          "opened the home page. Fix: rename pages/ (app.py and every page test refer to it).",
+                   strict=False)
+def test_first_shared_link_on_a_fresh_server_runs_inside_the_app(page, fresh_app_url):
+    page.goto(f"{fresh_app_url}/maths?opt=Adam")
+    expect(page.get_by_text("What differs", exact=True)).to_be_visible(timeout=60_000)
+    nav = page.get_by_test_id("stSidebarNav")
+    expect(nav.get_by_text("The maths", exact=True)).to_be_visible(timeout=5_000)
