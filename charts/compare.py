@@ -1,0 +1,770 @@
+"""Fair comparisons: learning-rate sensitivity, basin maps and the fair-mode race.
+
+Pure functions from engine results (``optimizers.lr_sweep`` / ``basin_map`` /
+``run``) to Plotly figure dicts, plus the tables and CSV exports:
+
+- :func:`sweep_figure`: final loss (or steps to a tolerance) against the
+  learning rate on log-log axes, each optimizer's best rate starred and
+  annotated, and a lane per optimizer shading the rates where it diverges;
+- :func:`endpoint_groups` + :func:`basin_figure`: which minimum each start of
+  an n×n grid reaches (known minima, plus local minima found among the end
+  points), or its final loss, one heatmap per optimizer side by side;
+- :func:`provenance_lines` + :func:`fair_figure`: the fair-mode race (paths
+  over the landscape and loss curves) with every setting the computation used
+  printed on the figure, so a screenshot carries its own provenance.
+
+Heatmaps are static (no animation), so ``Heatmap`` is safe here; their ``z``
+is sent as uint8 / float32 binary arrays to keep the figure small.
+"""
+from __future__ import annotations
+
+import io
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+import optimizers
+from charts.common import bdata
+from charts.race import MINIMUM_STYLE, RaceRun
+
+LOSS_FLOOR = 1e-16          # log axes: a loss gap of exactly 0 is drawn here
+DIVERGED_COLOR = "#D7191C"  # red: "blew up", the same in every chart of this page
+ELSEWHERE_COLOR = "#D0D0D0"  # light grey: ended away from every known or found minimum
+OTHER_MIN_COLOR = "#C9B18A"  # tan: one of many further local minima (Rastrigin)
+# Colours of the minima on basin maps: distinct, no red (reserved for "diverged"), no grey.
+GROUP_COLORS = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#F0E442", "#8C564B", "#9467BD",
+                "#17BECF", "#BCBD22"]
+MAX_GROUPS = len(GROUP_COLORS)
+NO_CLIPPING = "no clipping, no added weight decay, constant learning rate"
+
+
+def _g(v, digits: int = 4) -> str:
+    """Compact number: 4 significant digits, a real minus sign."""
+    v = float(v)
+    if v == 0:
+        return "0"
+    s = f"{v:.{digits}g}"
+    return s.replace("-", "−")
+
+
+def _pt(p, digits: int = 3) -> str:
+    """``(x, y)`` to 3 significant digits; coordinates within 1e-6 of 0 print as 0."""
+    x, y = (0.0 if abs(float(v)) < 1e-6 else float(v) for v in p[:2])
+    return f"({_g(x, digits)}, {_g(y, digits)})"
+
+
+def _plain(v) -> str:
+    """A number exactly as the engine used it: Python's shortest round-trip form (ASCII)."""
+    if isinstance(v, bool):
+        return str(v)
+    v = float(v)
+    return str(int(v)) if v.is_integer() and abs(v) < 1e15 else repr(v)
+
+
+# --------------------------------------------------------------------------- #
+# 1. Learning-rate sensitivity                                                  #
+# --------------------------------------------------------------------------- #
+@dataclass(frozen=True)
+class SweepSeries:
+    """One optimizer's sweep, as the chart needs it (arrays from ``optimizers.SweepResult``)."""
+
+    label: str
+    color: str
+    learning_rates: np.ndarray
+    final_loss: np.ndarray
+    diverged_at: np.ndarray
+    steps_to_tol: np.ndarray
+    best_index: int   # the engine's: lowest final loss among runs that did not diverge
+    name: str = ""
+
+
+def best_index(s: SweepSeries, metric: str = "final") -> int:
+    """The learning rate the chart stars: the engine's best (lowest final loss) for
+    ``metric="final"``; the fewest steps to the tolerance (smallest rate on ties) for ``"steps"``."""
+    if metric == "final":
+        return int(s.best_index)
+    ok = (s.diverged_at < 0) & (s.steps_to_tol >= 0)
+    if not ok.any():
+        return -1
+    return int(np.argmin(np.where(ok, s.steps_to_tol, np.iinfo(np.int64).max)))
+
+
+def sweep_values(s: SweepSeries, metric: str, f_star: float | None) -> np.ndarray:
+    """What the curve shows (NaN where nothing is drawn: diverged, or tolerance never reached).
+
+    ``final``: final loss − f* (clipped at :data:`LOSS_FLOOR` for log axes) if f* is known,
+    else the final loss. ``steps``: steps to the tolerance."""
+    bad = s.diverged_at >= 0
+    if metric == "steps":
+        v = s.steps_to_tol.astype(np.float64)
+        return np.where(bad | (s.steps_to_tol < 0), np.nan, v)
+    v = np.asarray(s.final_loss, dtype=np.float64)
+    if f_star is not None:
+        v = np.maximum(v - f_star, LOSS_FLOOR)
+    return np.where(bad | ~np.isfinite(v), np.nan, v)
+
+
+def diverging_segments(s: SweepSeries) -> list[tuple[float, float]]:
+    """Runs of consecutive diverging learning rates: [(first lr, last lr), …] of the grid."""
+    d = np.asarray(s.diverged_at) >= 0
+    segs, i, n = [], 0, len(d)
+    while i < n:
+        if d[i]:
+            j = i
+            while j + 1 < n and d[j + 1]:
+                j += 1
+            segs.append((float(s.learning_rates[i]), float(s.learning_rates[j])))
+            i = j + 1
+        else:
+            i += 1
+    return segs
+
+
+def _half_cell(lrs: np.ndarray) -> float:
+    """Half a grid cell in log space (as a factor), so shading covers the cells, not just their centres."""
+    if len(lrs) < 2:
+        return 1.0
+    return float(np.sqrt(np.exp(np.median(np.diff(np.log(lrs))))))
+
+
+def sweep_figure(series: list[SweepSeries], metric: str = "final", f_star: float | None = None,
+                 title: str = "", subtitle: str = "", tol: float | None = None, height: int | None = None) -> dict:
+    """Final loss (or steps to ``tol``) against the learning rate, log-log.
+
+    Traces: per optimizer its curve (NaN gaps where it diverged / never reached the
+    tolerance), then its best-rate star. Shapes: in the lane axis above the plot, one
+    rectangle per run of diverging rates, in the optimizer's colour. Annotations name the
+    best rates and label the lanes. ``layout.meta`` records the starred points and shaded
+    ranges (used by the tests and the page's table)."""
+    n = max(len(series), 1)
+    lane_h = min(0.045 * n + 0.03, 0.32)
+    main_top = 1 - lane_h - 0.06
+    vals = [sweep_values(s, metric, f_star) for s in series]
+    drawn = np.concatenate([v[np.isfinite(v)] for v in vals]) if vals else np.empty(0)
+    log_y = bool(drawn.size) and bool(np.all(drawn > 0))
+    data, shapes, annotations, meta_best, meta_div, placed = [], [], [], [], [], []
+    for i, (s, v) in enumerate(zip(series, vals)):
+        b = best_index(s, metric)
+        has_best = b >= 0 and np.isfinite(v[b])
+        if metric == "steps":
+            hover = f"{s.label}<br>learning rate %{{x:.3g}}<br>%{{y:.0f}} steps to tol<extra></extra>"
+        else:
+            what = "final loss − f*" if f_star is not None else "final loss"
+            hover = f"{s.label}<br>learning rate %{{x:.3g}}<br>{what} %{{y:.3g}}<extra></extra>"
+        name = s.label + (f" · ★ best lr {_g(s.learning_rates[b], 3)}" if has_best else " · no rate converged")
+        data.append(dict(type="scatter", mode="lines", name=name, legendgroup=f"o{i}",
+                         x=bdata(s.learning_rates, "f8"), y=bdata(v, "f8"), connectgaps=False,
+                         line=dict(color=s.color, width=3), hovertemplate=hover))
+        if has_best:
+            lr, y = float(s.learning_rates[b]), float(v[b])
+            data.append(dict(type="scatter", mode="markers", name=f"best lr of {s.label}", legendgroup=f"o{i}",
+                             showlegend=False, x=[lr], y=[y],
+                             marker=dict(symbol="star", size=20, color=s.color, line=dict(color="black", width=1.5)),
+                             hovertemplate=f"<b>best for {s.label}</b><br>learning rate {_g(lr)}<extra></extra>"))
+            level = sum(1 for prev in placed if abs(prev - math.log10(lr)) < 0.45)
+            placed.append(math.log10(lr))
+            annotations.append(dict(x=math.log10(lr), y=math.log10(y) if log_y else y, xref="x", yref="y",
+                                    text=f"<b>{s.name or s.label}</b> {_g(lr, 3)}", showarrow=True, arrowhead=0,
+                                    arrowwidth=1.5, arrowcolor=s.color, ax=0, ay=-30 - 24 * level,
+                                    font=dict(size=12, color="#111"), bgcolor="rgba(255,255,255,0.9)",
+                                    bordercolor=s.color, borderwidth=2, borderpad=2, name="best"))
+            meta_best.append(dict(label=s.label, index=b, learning_rate=lr, value=y))
+        else:
+            meta_best.append(dict(label=s.label, index=-1, learning_rate=None, value=None))
+        # Divergence lane i (top to bottom in the order of the optimizers).
+        half = _half_cell(s.learning_rates)
+        segs = diverging_segments(s)
+        meta_div.append(dict(label=s.label, segments=segs))
+        for lo, hi in segs:
+            shapes.append(dict(type="rect", xref="x", yref="y2", x0=lo / half, x1=hi * half, y0=i - 0.42,
+                               y1=i + 0.42, fillcolor=s.color, opacity=0.55, line=dict(width=0), layer="below",
+                               name=f"diverges: {s.label}"))
+            if math.log10(hi * half) - math.log10(lo / half) > 0.5:
+                annotations.append(dict(x=0.5 * (math.log10(lo) + math.log10(hi)), y=i, xref="x", yref="y2",
+                                        text="diverges", showarrow=False, font=dict(size=11, color="#111")))
+        if not segs:
+            annotations.append(dict(x=1, y=i, xref="paper", yref="y2", xanchor="right", showarrow=False,
+                                    text="never diverges on this grid", font=dict(size=11, color="#555")))
+        # faint shading of the same ranges in the main plot, under the curves
+        for lo, hi in segs:
+            shapes.append(dict(type="rect", xref="x", yref="y domain", x0=lo / half, x1=hi * half, y0=0, y1=1,
+                               fillcolor=s.color, opacity=0.07, line=dict(width=0), layer="below"))
+    lrs_all = np.concatenate([s.learning_rates for s in series]) if series else np.array([1e-5, 10])
+    xr = [math.log10(lrs_all.min()) - 0.05, math.log10(lrs_all.max()) + 0.05]
+    if metric == "steps":
+        ytitle = f"steps until loss − f* ≤ {_g(tol, 3)}" if tol is not None else "steps to tolerance"
+    elif f_star is not None:
+        ytitle = f"final loss − f*   (f* = {_g(f_star)}; 0 drawn at {LOSS_FLOOR:g})"
+    else:
+        ytitle = "final loss"
+    yaxis = dict(title=dict(text=ytitle), type="log" if log_y else "linear", exponentformat="power",
+                 domain=[0, main_top], anchor="x")
+    if log_y and metric == "final":
+        hi, lo = float(drawn.max()), float(drawn.min())
+        yaxis["range"] = [math.log10(lo) - 0.5, math.log10(hi) + 0.8]  # LOSS_FLOOR keeps lo ≥ 1e-16
+    labels = [s.name or s.label for s in series]
+    layout = dict(
+        height=height or int(560 + 26 * n),
+        margin=dict(l=80, r=30, t=80, b=60),
+        title=dict(text=title + (f"<br><span style='font-size:12px;color:#444'>{subtitle}</span>" if subtitle else ""),
+                   x=0.01, xanchor="left", font=dict(size=17)),
+        xaxis=dict(type="log", title=dict(text="learning rate (log scale)"), range=xr, exponentformat="power",
+                   anchor="y", showgrid=True),
+        yaxis=yaxis,
+        yaxis2=dict(domain=[main_top + 0.03, 1], anchor="x", range=[n - 0.5, -0.5], tickvals=list(range(n)),
+                    ticktext=labels, showgrid=False, zeroline=False, fixedrange=True,
+                    title=dict(text="diverges", font=dict(size=12, color=DIVERGED_COLOR))),
+        shapes=shapes, annotations=annotations, hovermode="closest", plot_bgcolor="white",
+        legend=dict(orientation="h", x=0, y=-0.1, xanchor="left", yanchor="top", font=dict(size=13)),
+        meta=dict(best=meta_best, diverging=meta_div, metric=metric, log_y=log_y),
+    )
+    layout["xaxis"]["gridcolor"] = "#e6e6e6"
+    layout["yaxis"]["gridcolor"] = "#e6e6e6"
+    return dict(data=data, layout=layout)
+
+
+def sweep_csv(series: list[SweepSeries]) -> str:
+    """Long format: optimizer, learning rate, final loss, steps to tol (−1 never), diverged at (−1 never)."""
+    buf = io.StringIO()
+    buf.write("optimizer,learning_rate,final_loss,steps_to_tol,diverged_at\n")
+    for s in series:
+        name = '"' + s.label.replace('"', '""') + '"'
+        for lr, f, k, d in zip(s.learning_rates, s.final_loss, s.steps_to_tol, s.diverged_at):
+            buf.write(f"{name},{lr:.10g},{f:.10g},{int(k)},{int(d)}\n")
+    return buf.getvalue()
+
+
+# --------------------------------------------------------------------------- #
+# 2. Basin maps                                                                 #
+# --------------------------------------------------------------------------- #
+@dataclass(frozen=True)
+class BasinPanel:
+    """One optimizer's basin map (arrays from ``optimizers.BasinResult``)."""
+
+    label: str
+    xs: np.ndarray
+    ys: np.ndarray
+    label_map: np.ndarray       # (m, n) engine labels: index of a known minimum, −1 elsewhere, −2 diverged
+    final_loss: np.ndarray      # (m, n)
+    final_params: np.ndarray    # (m, n, 2)
+    color: str = "#333"
+
+
+@dataclass(frozen=True)
+class Groups:
+    """The end points shared by every panel: known minima first, then found ones.
+
+    Codes per panel (uint8): 0..G−1 a listed group, G "another local minimum" (found, but
+    beyond the colours available), G+1 "ended elsewhere", G+2 "diverged"."""
+
+    centres: np.ndarray        # (G, 2)
+    names: list                # legend text, e.g. "M1 (3, 2) global minimum"
+    known: list                # bool: a minimum the landscape lists
+    codes: list                # per panel (m, n) uint8, see above
+    n_other: int = 0           # local minima found beyond the listed ones
+
+    @property
+    def other(self) -> int:
+        return len(self.centres)
+
+    @property
+    def elsewhere(self) -> int:
+        return len(self.centres) + 1
+
+    @property
+    def diverged(self) -> int:
+        return len(self.centres) + 2
+
+
+def _is_local_min(land, c, h) -> bool:
+    """f(c) ≤ f at 8 neighbours h away (a numerical check that a found end point is a minimum)."""
+    ang = np.arange(8) * np.pi / 4
+    nb = np.asarray(c)[None, :] + h * np.stack([np.cos(ang), np.sin(ang)], axis=-1)
+    with np.errstate(all="ignore"):
+        fc = float(np.asarray(land.value(np.asarray(c, dtype=float)[None, :])).reshape(-1)[0])
+        fn = np.asarray(land.value(nb), dtype=np.float64).reshape(-1)
+    return bool(np.isfinite(fc) and np.all(np.isfinite(fn)) and np.all(fc <= fn + 1e-12 * max(1.0, abs(fc))))
+
+
+def endpoint_groups(panels: list[BasinPanel], land, max_groups: int = MAX_GROUPS,
+                    min_share: float = 0.002, max_clusters: int = 400) -> Groups:
+    """Colour groups for basin maps, shared by every panel (the same minimum has the same
+    colour in every optimizer's map).
+
+    Known minima (the engine's labels) come first. End points that reached none of them
+    are clustered (cells of 1% of the view's diagonal, merged within 3 cells); a cluster
+    holding at least ``min_share`` of all starts is named after its centre: "local minimum"
+    if f there is ≤ f around it, else "end point". The most populated get their own colour
+    (at most ``max_groups`` groups in all); further local minima (Rastrigin has ~100) share
+    the colour "another local minimum"; everything else "ended elsewhere"."""
+    (x0, x1), (y0, y1) = land.bounds
+    diag = float(np.hypot(x1 - x0, y1 - y0))
+    minima = np.asarray(getattr(land, "minima", np.empty((0, 2))), dtype=np.float64).reshape(-1, 2)
+    minv = getattr(land, "min_value", None)
+    total = sum(p.label_map.size for p in panels)
+    centres, names, known = [], [], []
+    # Known minima, in the landscape's order (kept even if no start reaches them: the legend lists them).
+    with np.errstate(all="ignore"):
+        vals = np.asarray(land.value(minima), dtype=np.float64).reshape(-1) if len(minima) else np.empty(0)
+    for j, m in enumerate(minima[:max_groups]):
+        glob = minv is not None and np.isfinite(vals[j]) and abs(vals[j] - minv) <= 1e-6 * max(1.0, abs(minv))
+        centres.append(m)
+        names.append(f"M{j + 1} {_pt(m)}" + (" global minimum" if glob else " minimum"))
+        known.append(True)
+    n_known = len(centres)
+    # Clusters of the end points of runs that reached no known minimum, most populated first.
+    h = 0.01 * diag
+    pts = np.concatenate([p.final_params[p.label_map == -1].reshape(-1, 2) for p in panels]) if panels \
+        else np.empty((0, 2))
+    clusters = []
+    if len(pts):
+        cells = np.floor(pts / h).astype(np.int64)
+        _, inv, counts = np.unique(cells, axis=0, return_inverse=True, return_counts=True)
+        inv = inv.reshape(-1)
+        need = max(3, int(math.ceil(min_share * total)))
+        big = np.nonzero(counts >= need)[0]
+        big = big[np.argsort(-counts[big], kind="stable")]
+        sums = np.zeros((len(counts), 2))
+        np.add.at(sums, inv, pts)
+        for u in big:
+            if len(clusters) >= max_clusters:
+                break
+            c = sums[u] / counts[u]
+            if clusters and np.min(np.hypot(*(np.asarray(clusters) - c).T)) <= 3 * h:
+                continue
+            clusters.append(c)
+        if clusters:
+            # Members of each cluster (every cell within 3 cells of it, so a minimum split across cell
+            # borders counts once); most populated first, in tiers of factors of 2, and within a tier by
+            # the distance to the known minima (or the view's centre): Rastrigin then lists the dips
+            # around its global minimum.
+            C = np.asarray(clusters)
+            cell_c = sums / counts[:, None]
+            members = np.zeros(len(C))
+            for k0 in range(0, len(cell_c), 4096):
+                cc = cell_c[k0:k0 + 4096]
+                d = np.hypot(cc[:, None, 0] - C[None, :, 0], cc[:, None, 1] - C[None, :, 1])
+                j = d.argmin(axis=1)
+                hit = d[np.arange(len(cc)), j] <= 3 * h
+                np.add.at(members, j[hit], counts[k0:k0 + 4096][hit])
+            ref = minima if len(minima) else np.array([[(x0 + x1) / 2, (y0 + y1) / 2]])
+            dist = np.min(np.hypot(C[:, None, 0] - ref[None, :, 0], C[:, None, 1] - ref[None, :, 1]), axis=1)
+            tier = np.floor(np.log2(members.max() / np.maximum(members, 1)))  # 0: within 2× of the largest
+            clusters = [clusters[i] for i in np.lexsort((dist, tier))]
+    n_slots = max(max_groups - n_known, 0)
+    listed, extra = clusters[:n_slots], clusters[n_slots:]
+    for i, c in enumerate(listed):  # recentre on every end point within 3 cells
+        near = np.hypot(pts[:, 0] - c[0], pts[:, 1] - c[1]) <= 3 * h
+        listed[i] = pts[near].mean(axis=0)
+    n_min, n_end = n_known, 0
+    for c in listed:
+        centres.append(c)
+        if _is_local_min(land, c, h):
+            n_min += 1
+            names.append(f"M{n_min} ≈ {_pt(c)} local minimum")
+        else:
+            n_end += 1
+            names.append(f"E{n_end} ≈ {_pt(c)} end point, not a minimum")
+        known.append(False)
+    extra_min = np.array([_is_local_min(land, c, h) for c in extra], dtype=bool)
+    G = len(centres)
+    # Code of each found cluster, then of each point through its cell (distances per cell, in chunks).
+    all_c = np.asarray(listed + extra, dtype=np.float64).reshape(-1, 2)
+    cl_code = np.concatenate([np.arange(n_known, G), np.where(extra_min, G, G + 1)]).astype(np.uint8)
+    codes = []
+    for p in panels:
+        code = np.full(p.label_map.shape, G + 1, dtype=np.uint8)
+        lm = p.label_map
+        kn = (lm >= 0) & (lm < n_known)
+        code[kn] = lm[kn].astype(np.uint8)
+        rest = lm == -1
+        if len(all_c) and rest.any():
+            F = p.final_params[rest]
+            sub = np.full(len(F), G + 1, dtype=np.uint8)
+            for k0 in range(0, len(F), 4096):
+                Fk = F[k0:k0 + 4096]
+                d = np.hypot(Fk[:, None, 0] - all_c[None, :, 0], Fk[:, None, 1] - all_c[None, :, 1])
+                j = d.argmin(axis=1)
+                hit = d[np.arange(len(Fk)), j] <= 3 * h
+                sub[k0:k0 + 4096][hit] = cl_code[j[hit]]
+            code[rest] = sub
+        code[lm == -2] = G + 2
+        codes.append(code)
+    return Groups(np.asarray(centres, dtype=np.float64).reshape(-1, 2), names, known, codes, int(extra_min.sum()))
+
+
+def _discrete_scale(colors: list[str]) -> list:
+    """A colorscale showing integer z = 0..K−1 as flat colours (with zmin −0.5, zmax K−0.5)."""
+    K = len(colors)
+    out = []
+    for i, c in enumerate(colors):
+        out += [[i / K, c], [(i + 1) / K, c]]
+    return out
+
+
+def _grid_layout(n: int):
+    """Rows × columns of small multiples: 1–3 in a row, 4 as 2×2 (bigger maps), 5–8 in rows of 4."""
+    cols = 2 if n == 4 else min(max(n, 1), 4)
+    return max(1, math.ceil(n / cols)), cols
+
+
+def basin_figure(panels: list[BasinPanel], groups: Groups | None, land, mode: str = "minimum",
+                 f_star: float | None = None, title: str = "", subtitle: str = "", width_hint: int = 900) -> dict:
+    """Basin maps side by side: one heatmap per optimizer over the grid of start points.
+
+    ``mode="minimum"``: each start coloured by its group (``groups.codes``), light grey
+    for "ended elsewhere", red for "diverged"; a legend lists the minima with their
+    coordinates, and stars + "M1"… labels mark them on every map.
+    ``mode="loss"``: log10 of the final loss (− f* when known), one shared colour bar,
+    diverged starts red. ``layout.meta`` records the share of each outcome per panel.
+    Sizes are planned for a figure about ``width_hint`` pixels wide (maps keep equal x/y units)."""
+    n = len(panels)
+    rows, cols = _grid_layout(n)
+    xlabel, ylabel = getattr(land, "axis_labels", ("x", "y"))
+    (bx0, bx1), (by0, by1) = land.bounds
+    aspect = (by1 - by0) / (bx1 - bx0)
+    G = 0 if groups is None else len(groups.centres)
+    colors = GROUP_COLORS[:G] + [OTHER_MIN_COLOR, ELSEWHERE_COLOR, DIVERGED_COLOR]
+    n_other = 0 if groups is None else groups.n_other
+    # Plan in pixels, then convert to paper fractions.
+    ml, mr, mt = 55, (110 if mode == "loss" else 20), 95
+    n_items = G + 2 + (n_other > 0) if mode == "minimum" else 1
+    legend_px = 30 + 24 * math.ceil(n_items / 2)
+    mb = 45 + legend_px
+    gap_xpx, title_px, gap_ypx = 40, 48, 48
+    panel_w = (width_hint - ml - mr - gap_xpx * (cols - 1)) / cols
+    panel_h = min(panel_w * aspect, 400)
+    H = rows * (title_px + panel_h) + (rows - 1) * gap_ypx
+    height = int(mt + H + mb)
+    gap_x = gap_xpx / (width_hint - ml - mr)
+    w = (1 - gap_x * (cols - 1)) / cols
+    layout = dict(
+        height=height,
+        margin=dict(l=ml, r=mr, t=mt, b=mb),
+        title=dict(text=title + (f"<br><span style='font-size:12px;color:#444'>{subtitle}</span>" if subtitle else ""),
+                   x=0.01, xanchor="left", font=dict(size=17)),
+        plot_bgcolor="white", hovermode="closest", annotations=[], showlegend=True,
+        legend=dict(orientation="h", x=0, y=-(45 / H), xanchor="left", yanchor="top", font=dict(size=13),
+                    itemclick=False, itemdoubleclick=False, entrywidth=0.5, entrywidthmode="fraction",
+                    title=dict(text="Each start is coloured by where it ends:" if mode == "minimum" else "",
+                               side="top")),
+    )
+    data = []
+    counts_meta = []
+    if mode == "loss":
+        fs = f_star
+        finite = [p.final_loss[(p.label_map != -2) & np.isfinite(p.final_loss)] for p in panels]
+        allv = np.concatenate(finite) if finite else np.empty(0)
+        if fs is None:
+            fs = float(allv.min()) if allv.size else 0.0
+        lv = [np.log10(np.maximum(np.asarray(p.final_loss, np.float64) - fs, LOSS_FLOOR)) for p in panels]
+        okv = np.concatenate([v[(p.label_map != -2)] for v, p in zip(lv, panels)]) if panels else np.empty(0)
+        okv = okv[np.isfinite(okv)]
+        cmin, cmax = (float(np.percentile(okv, 1)), float(okv.max())) if okv.size else (0.0, 1.0)
+        if cmax <= cmin:
+            cmax = cmin + 1
+        label = "log₁₀(final loss − f*)" if f_star is not None else f"log₁₀(final loss − {_g(fs)})"
+        layout["coloraxis"] = dict(colorscale="Viridis", cmin=cmin, cmax=cmax,
+                                   colorbar=dict(title=dict(text=label, side="right"), thickness=16, len=0.9,
+                                                 y=1, yanchor="top"))
+    for i, p in enumerate(panels):
+        r, c = divmod(i, cols)
+        ax = "" if i == 0 else str(i + 1)
+        x0 = c * (w + gap_x)
+        top_px = r * (title_px + panel_h + gap_ypx) + title_px
+        y1 = 1 - top_px / H
+        y0 = 1 - (top_px + panel_h) / H
+        layout[f"xaxis{ax}"] = dict(domain=[x0, x0 + w], anchor=f"y{ax}", range=[bx0, bx1], showgrid=False,
+                                    zeroline=False, title=dict(text=xlabel, standoff=4), constrain="domain",
+                                    ticks="outside")
+        layout[f"yaxis{ax}"] = dict(domain=[max(y0, 0), y1], anchor=f"x{ax}", range=[by0, by1], showgrid=False,
+                                    zeroline=False, scaleanchor=f"x{ax}", scaleratio=1, constrain="domain",
+                                    constraintoward="top", showticklabels=c == 0, ticks="outside",
+                                    title=dict(text=ylabel if c == 0 else "", standoff=4))
+        lm = p.label_map
+        div_share = float((lm == -2).mean())
+        hm = dict(type="heatmap", x=bdata(p.xs), y=bdata(p.ys), xaxis=f"x{ax}", yaxis=f"y{ax}", zsmooth=False,
+                  showscale=False, name=p.label, showlegend=False)
+        if mode == "minimum":
+            code = groups.codes[i]
+            hm.update(z=bdata(code, "u1"), zmin=-0.5, zmax=len(colors) - 0.5, colorscale=_discrete_scale(colors),
+                      hovertemplate="start (%{x:.3g}, %{y:.3g})<extra>" + p.label + "</extra>")
+            share = np.bincount(code.ravel(), minlength=G + 3) / code.size
+            counts_meta.append(dict(label=p.label, shares=[float(v) for v in share]))
+            reached_g = share[:G] > 0
+            sub = f"diverged {100 * div_share:.1f}% · elsewhere {100 * float(share[G + 1]):.1f}%"
+            if n_other:
+                sub = f"other local minima {100 * float(share[G]):.0f}% · " + sub
+        else:
+            z = np.where(lm == -2, np.nan, lv[i]).astype(np.float32)
+            hm.update(z=bdata(z, "f4"), coloraxis="coloraxis",
+                      hovertemplate="start (%{x:.3g}, %{y:.3g})<br>log₁₀ loss gap %{z:.2f}<extra>"
+                                    + p.label + "</extra>")
+            counts_meta.append(dict(label=p.label, diverged=div_share))
+            sub = f"diverged {100 * div_share:.1f}%"
+        data.append(hm)
+        if mode == "loss":  # diverged starts on top, red; transparent elsewhere
+            data.append(dict(type="heatmap", x=bdata(p.xs), y=bdata(p.ys), xaxis=f"x{ax}", yaxis=f"y{ax}",
+                             z=bdata((lm == -2).astype(np.uint8), "u1"), zmin=0, zmax=1, zsmooth=False,
+                             colorscale=[[0, "rgba(0,0,0,0)"], [1, DIVERGED_COLOR]], showscale=False,
+                             showlegend=False, hoverinfo="skip", name="diverged"))
+        layout["annotations"].append(dict(
+            text=f"<b>{p.label}</b><br><span style='font-size:11px;color:#444'>{sub}</span>",
+            x=x0 + w / 2, y=y1, yshift=4, xref="paper", yref="paper", xanchor="center", yanchor="bottom",
+            showarrow=False, font=dict(size=14, color="#111")))
+        # Minima (known and found): stars; other end points: open circles; each with its name.
+        if groups is not None and G:
+            cx, cy = groups.centres[:, 0], groups.centres[:, 1]
+            inside = (cx >= bx0) & (cx <= bx1) & (cy >= by0) & (cy <= by1)
+            is_min = np.array([not nm.startswith("E") for nm in groups.names])
+            if mode == "minimum":  # found points only where this optimizer reaches them; listed minima always
+                inside = inside & (np.asarray(groups.known) | reached_g)
+            for sel, marker in ((inside & is_min, dict(MINIMUM_STYLE, size=14)),
+                                (inside & ~is_min, dict(symbol="circle-open", size=12, color="black",
+                                                        line=dict(width=2.5)))):
+                if sel.any():
+                    data.append(dict(type="scatter", mode="markers", x=cx[sel].tolist(), y=cy[sel].tolist(),
+                                     xaxis=f"x{ax}", yaxis=f"y{ax}", marker=marker, showlegend=False,
+                                     hovertext=[nm for nm, ok in zip(groups.names, sel) if ok], hoverinfo="text",
+                                     name="minima" if marker.get("symbol") == "star" else "end points"))
+            for j in np.nonzero(inside)[0]:
+                layout["annotations"].append(dict(
+                    x=float(cx[j]), y=float(cy[j]), xref=f"x{ax}", yref=f"y{ax}", text=groups.names[j].split(" ")[0],
+                    showarrow=False, yshift=14, font=dict(size=11, color="#111"), bgcolor="rgba(255,255,255,0.85)",
+                    borderpad=1))
+    # Legend: every group (reached or not), then "elsewhere" and "diverged".
+    if mode == "minimum":
+        items = [(groups.names[j], colors[j]) for j in range(G)]
+        if n_other:
+            items.append((f"another local minimum (one of {n_other} more found)", OTHER_MIN_COLOR))
+        items.append(("ended elsewhere (no minimum within reach)", ELSEWHERE_COLOR))
+        items.append(("✖ diverged", DIVERGED_COLOR))
+    else:
+        items = [("✖ diverged", DIVERGED_COLOR)]
+    for name, col in items:
+        data.append(dict(type="scatter", mode="markers", x=[None], y=[None], name=name, showlegend=True,
+                         marker=dict(symbol="square", size=15, color=col, line=dict(color="#333", width=1)),
+                         hoverinfo="skip"))
+    layout["meta"] = dict(panels=counts_meta, groups=[] if groups is None else list(groups.names), mode=mode)
+    return dict(data=data, layout=layout)
+
+
+def basin_csv(panels: list[BasinPanel], groups: Groups | None) -> str:
+    """Long format: optimizer, start x, start y, end x, end y, final loss, outcome."""
+    buf = io.StringIO()
+    buf.write("optimizer,start_x,start_y,end_x,end_y,final_loss,outcome\n")
+    for i, p in enumerate(panels):
+        name = '"' + p.label.replace('"', '""') + '"'
+        X, Y = np.meshgrid(p.xs, p.ys)
+        for (r, c), lm in np.ndenumerate(p.label_map):
+            if lm == -2:
+                out = "diverged"
+            elif groups is not None:
+                code = int(groups.codes[i][r, c])
+                out = groups.names[code].split(" ")[0] if code < len(groups.centres) else "elsewhere"
+            else:
+                out = f"M{lm + 1}" if lm >= 0 else "elsewhere"
+            e = p.final_params[r, c]
+            buf.write(f"{name},{X[r, c]:.6g},{Y[r, c]:.6g},{e[0]:.8g},{e[1]:.8g},{p.final_loss[r, c]:.8g},{out}\n")
+    return buf.getvalue()
+
+
+# --------------------------------------------------------------------------- #
+# 3. Fair comparison                                                           #
+# --------------------------------------------------------------------------- #
+def full_config(name: str, flavor: str, params: dict) -> dict:
+    """Every hyperparameter the optimizer uses: the spec defaults overridden by ``params``."""
+    out = {}
+    for hp in optimizers.spec(name, flavor):
+        v = params.get(hp.name, hp.default)
+        out[hp.name] = bool(v) if hp.kind == "bool" else float(v)
+    return out
+
+
+def config_line(name: str, flavor: str, params: dict, tuned: bool = False) -> str:
+    """``Adam [keras] learning_rate=0.05812 (tuned), beta_1=0.9, …`` (machine-readable: the
+    engine can be re-run from it)."""
+    cfg = full_config(name, flavor, params)
+    bits = []
+    for k, v in cfg.items():
+        s = f"{k}={_plain(v)}"
+        if k == "learning_rate" and tuned:
+            s += " (tuned)"
+        bits.append(s)
+    if "learning_rate" not in cfg:
+        bits.insert(0, "no learning rate (nothing to tune)")
+    return f"{name} [{flavor}] " + ", ".join(bits)
+
+
+def _wrap(text: str, width: int) -> list[str]:
+    """Split a long settings line after ", " or " · " separators; continuation lines are indented."""
+    import re
+
+    if len(text) <= width:
+        return [text]
+    tokens = re.split(r"(?<=, )|(?<= · )", text)
+    out, cur = [], ""
+    for tok in tokens:
+        if cur and len(cur) + len(tok) > width:
+            out.append(cur.rstrip())
+            cur = "    " + tok
+        else:
+            cur += tok
+    out.append(cur.rstrip())
+    return out
+
+
+def provenance_lines(landscape: str, start, steps: int, noise: float, seed: int, tol: float,
+                     configs: list[tuple[str, str]], grid_note: str = "", width: int = 125) -> list[str]:
+    """The text printed on the fair-mode chart: the shared settings, then one entry per optimizer
+    (``configs`` = [(colour, config_line), …]); long entries wrap onto indented lines."""
+    head = (f"Landscape: {landscape} · start ({_plain(start[0])}, {_plain(start[1])}) · steps {int(steps)} · "
+            f"gradient noise σ={_plain(noise)} · noise seed {int(seed)} · tolerance {_plain(tol)}")
+    lines = _wrap(head, width)
+    lines += _wrap("Same start, same number of steps and the same noise seed for every optimizer; "
+                   + NO_CLIPPING + ".", width)
+    if grid_note:
+        lines += _wrap(grid_note, width)
+    for color, text in configs:
+        wrapped = _wrap(text, width - 2)
+        lines.append(f"<span style='color:{color}'>■</span> " + wrapped[0])
+        lines += ["  " + w for w in wrapped[1:]]
+    return lines
+
+
+def parse_config_lines(lines: list[str]) -> list[tuple[str, str, dict]]:
+    """Read the optimizer settings back from :func:`provenance_lines` (name, flavour, hyperparameters)."""
+    import re
+
+    text, entries = "", []
+    for ln in lines:
+        if ln.startswith("<span"):
+            entries.append(re.sub(r"^<span[^>]*>■</span> ", "", ln))
+        elif entries and ln.startswith("  "):
+            entries[-1] += " " + ln.strip()
+    out = []
+    for e in entries:
+        m = re.match(r"(\w+) \[(\w+)\] (.*)$", e)
+        name, flavor, rest = m.group(1), m.group(2), m.group(3)
+        params = {}
+        for k, v in re.findall(r"(\w+)=([^,\s]+)", rest):
+            params[k] = (v == "True") if v in ("True", "False") else float(v)
+        out.append((name, flavor, params))
+    return out
+
+
+def fair_figure(land, runs: list[RaceRun], background: dict | None, provenance: list[str], title: str,
+                f_star: float | None = None, start=None) -> dict:
+    """Paths over the landscape (left) and loss curves (right), with the provenance lines
+    printed under both: the figure (or its PNG) says exactly what was run."""
+    (x0, x1), (y0, y1) = land.bounds
+    xlabel, ylabel = getattr(land, "axis_labels", ("x", "y"))
+    data = [dict(type="scatter", mode="markers", x=[x0, x1], y=[y0, y1], marker=dict(opacity=0), showlegend=False,
+                 hoverinfo="skip", xaxis="x", yaxis="y")]
+    minima = np.asarray(getattr(land, "minima", np.empty((0, 2))), dtype=np.float64).reshape(-1, 2)
+    if len(minima):
+        data.append(dict(type="scatter", mode="markers", x=minima[:, 0].tolist(), y=minima[:, 1].tolist(),
+                         name="minimum", marker=MINIMUM_STYLE, hoverinfo="skip", xaxis="x", yaxis="y"))
+    s = np.asarray(start if start is not None else (runs[0].params[0] if runs else land.start), dtype=float)
+    drawn = []
+    for i, r in enumerate(runs):
+        good = r.last_good
+        P = r.params[:good + 1]
+        # a white halo under each path keeps every colour readable on the landscape
+        data.append(dict(type="scatter", mode="lines", x=bdata(P[:, 0]), y=bdata(P[:, 1]), showlegend=False,
+                         line=dict(color="rgba(255,255,255,0.75)", width=6), hoverinfo="skip", xaxis="x", yaxis="y",
+                         legendgroup=f"r{i}"))
+        data.append(dict(type="scatter", mode="lines", name=r.legend, legendgroup=f"r{i}", x=bdata(P[:, 0]),
+                         y=bdata(P[:, 1]), line=dict(color=r.color, width=3), xaxis="x", yaxis="y",
+                         hovertemplate=f"{r.label}<br>({xlabel}, {ylabel}) = (%{{x:.3g}}, %{{y:.3g}})<extra></extra>"))
+        end = P[-1]
+        data.append(dict(type="scatter", mode="markers", x=[float(end[0])], y=[float(end[1])], legendgroup=f"r{i}",
+                         showlegend=False, xaxis="x", yaxis="y", hoverinfo="skip",
+                         marker=dict(symbol="x" if r.diverged_at is not None else "circle",
+                                     size=18 if r.diverged_at is not None else 13, color=r.color,
+                                     line=dict(color="black", width=1.5))))
+        L = np.asarray(r.loss[:good + 1], dtype=np.float64)
+        y = np.maximum(L - f_star, LOSS_FLOOR) if f_star is not None else L
+        drawn.append(y)
+        data.append(dict(type="scatter", mode="lines", legendgroup=f"r{i}", showlegend=False, name=r.label,
+                         x=bdata(np.arange(len(y)), "i4"), y=bdata(y, "f8"), line=dict(color=r.color, width=1.8),
+                         opacity=0.9,
+                         xaxis="x2", yaxis="y2",
+                         hovertemplate=f"{r.label}<br>step %{{x}}<br>loss %{{y:.4g}}<extra></extra>"))
+        if r.diverged_at is not None:
+            data.append(dict(type="scatter", mode="markers", x=[len(y) - 1], y=[float(y[-1])], showlegend=False,
+                             xaxis="x2", yaxis="y2", marker=dict(symbol="x", size=16, color=r.color,
+                                                                 line=dict(color="black", width=1.5)),
+                             hovertext=f"diverged at step {int(r.diverged_at)}", hoverinfo="text"))
+    data.append(dict(type="scatter", mode="markers", x=[float(s[0])], y=[float(s[1])], name="shared start",
+                     marker=dict(symbol="circle", size=16, color="rgba(255,255,255,0.6)",
+                                 line=dict(color="black", width=3)), hoverinfo="skip", xaxis="x", yaxis="y"))
+    log_y = bool(drawn) and all(np.all(d > 0) for d in drawn)
+    y2 = dict(domain=[0, 1], anchor="x2", type="log" if log_y else "linear", exponentformat="power",
+              title=dict(text="loss − f*" if f_star is not None else "loss"), gridcolor="#e6e6e6")
+    if log_y:
+        hi = max(float(np.max(d)) for d in drawn)
+        lo = min(float(np.min(d)) for d in drawn)
+        y2["range"] = [max(math.log10(lo), math.log10(hi) - 18) - 0.3, math.log10(hi) + 0.3]
+    footer = "<br>".join(provenance)
+    plot_h = 460
+    foot_h = 17 * len(provenance) + 20
+    n_leg_rows = math.ceil((len(runs) + 2) / 3)
+    top = 60 + 26 * n_leg_rows
+    layout = dict(
+        height=top + plot_h + 60 + foot_h + 10,
+        margin=dict(l=60, r=20, t=top, b=60 + foot_h + 10),
+        title=dict(text=title, x=0.01, xanchor="left", y=0.995, yref="container", yanchor="top", font=dict(size=17)),
+        xaxis=dict(domain=[0, 0.5], range=[x0, x1], title=dict(text=xlabel), showgrid=False, zeroline=False,
+                   constrain="domain", anchor="y"),
+        yaxis=dict(domain=[0, 1], range=[y0, y1], title=dict(text=ylabel), showgrid=False, zeroline=False,
+                   scaleanchor="x", constrain="domain", anchor="x"),
+        xaxis2=dict(domain=[0.6, 1], title=dict(text="step"), anchor="y2", gridcolor="#e6e6e6"),
+        yaxis2=y2,
+        images=[background] if background else [],
+        plot_bgcolor="white", hovermode="closest",
+        legend=dict(orientation="h", x=0, y=1.0, yref="paper", xanchor="left", yanchor="bottom",
+                    font=dict(size=13), entrywidth=0.33, entrywidthmode="fraction"),
+        annotations=[
+            dict(text=footer, xref="paper", yref="paper", x=0, y=0, yshift=-60, xanchor="left",
+                 yanchor="top", align="left", showarrow=False,
+                 font=dict(size=12, color="#111", family="DejaVu Sans Mono, monospace"),
+                 bgcolor="rgba(245,245,245,0.95)", bordercolor="#999", borderwidth=1, borderpad=6,
+                 name="provenance"),
+            dict(text="loss − f*, log scale" if log_y and f_star is not None else "loss" + (", log scale" if log_y else ""),
+                 xref="paper", yref="paper", x=1, y=1.0, xanchor="right", yanchor="bottom", showarrow=False,
+                 font=dict(size=12, color="#333")),
+        ],
+        meta=dict(provenance=provenance),
+    )
+    return dict(data=data, layout=layout)
+
+
+def fair_table(runs: list[RaceRun], tuned: list, f_star: float | None, tol: float) -> list[dict]:
+    """One row per optimizer: tuned learning rate, final loss, steps to tolerance, divergence."""
+    target = f_star if f_star is not None else 0.0
+    rows = []
+    for r, lr in zip(runs, tuned):
+        stt = int(optimizers.steps_to_tolerance(r.loss, target, tol,
+                                                -1 if r.diverged_at is None else r.diverged_at))
+        rows.append({
+            "optimizer": r.label,
+            "tuned learning rate": None if lr is None else float(lr),
+            "final loss": float(r.loss[r.last_good]),
+            "steps to tolerance": str(stt) if stt >= 0 else "not reached",
+            "diverged": "—" if r.diverged_at is None else f"diverged at step {int(r.diverged_at)}",
+        })
+    return rows
+
+
+def fair_csv(runs: list[RaceRun]) -> str:
+    """Long format: step, optimizer, x, y, loss (each run up to its last good point)."""
+    buf = io.StringIO()
+    buf.write("step,optimizer,x,y,loss\n")
+    for r in runs:
+        name = '"' + r.label.replace('"', '""') + '"'
+        for k in range(r.last_good + 1):
+            x, y = r.params[k]
+            buf.write(f"{k},{name},{x:.10g},{y:.10g},{r.loss[k]:.10g}\n")
+    return buf.getvalue()
