@@ -125,10 +125,20 @@ class _Encoded:
     complete 3-byte group; only the 0–2 bytes after it (plus an appended point) are encoded anew.
     This makes a 150-frame race with 8 runs ~10× cheaper than encoding every frame's arrays."""
 
-    def __init__(self, run: RaceRun, stride: int):
+    def __init__(self, run: RaceRun, stride: int, box=None):
         self.run, self.stride = run, stride
         p32 = np.ascontiguousarray(run.params, dtype="<f4")
         self.point = [p32[:, 0].tobytes(), p32[:, 1].tobytes()]  # every step, for heads and end points
+        self.cross = b"", b""
+        if run.diverged_at is not None:
+            # The ✖ sits at the last good point; a run that flew off the map gets it on the map's edge,
+            # where its path leaves the view, so the class still sees where it went.
+            c = run.params[run.last_good].astype(np.float64)
+            if box is not None:
+                (x0, x1), (y0, y1) = box
+                c = _to_edge(run.params[max(run.last_good - 1, 0)], c, x0, x1, y0, y1)
+            c32 = c.astype("<f4")
+            self.cross = c32[0:1].tobytes(), c32[1:2].tobytes()
         strided = p32[::stride]
         self.raw = [strided[:, 0].tobytes(), strided[:, 1].tobytes()]
         self.b64 = [base64.b64encode(r).decode("ascii") for r in self.raw]
@@ -155,14 +165,31 @@ class _Encoded:
                {"x": _b64(self._at(0, j)), "y": _b64(self._at(1, j))}]
         if run.diverged_at is not None:
             if k >= int(run.diverged_at):
-                g = run.last_good
-                out.append({"x": _b64(self._at(0, g)), "y": _b64(self._at(1, g))})
+                out.append({"x": _b64(self.cross[0]), "y": _b64(self.cross[1])})
             else:
                 out.append({"x": _EMPTY, "y": _EMPTY})
         return out
 
 
 _EMPTY = {"dtype": "f4", "bdata": ""}
+
+
+def _to_edge(a, b, x0, x1, y0, y1):
+    """Point b, or where the segment a→b leaves the box if b is outside it (a inside)."""
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    inside = lambda p: x0 <= p[0] <= x1 and y0 <= p[1] <= y1  # noqa: E731
+    if inside(b):
+        return b
+    if not inside(a):
+        return np.array([np.clip(b[0], x0, x1), np.clip(b[1], y0, y1)])
+    d = b - a
+    t = 1.0
+    for lo, hi, i in ((x0, x1, 0), (y0, y1, 1)):
+        if d[i] > 0:
+            t = min(t, (hi - a[i]) / d[i])
+        elif d[i] < 0:
+            t = min(t, (lo - a[i]) / d[i])
+    return a + t * d
 
 
 def _b64(raw: bytes) -> dict:
@@ -207,7 +234,7 @@ def race_figure(land, runs: list[RaceRun], background: dict | None, *, start=Non
                      hoverinfo="skip", showlegend=True, unselected=dict(marker=dict(opacity=1))))
 
     animated = []  # trace indices the frames update
-    encoded = [_Encoded(run, stride) for run in runs]
+    encoded = [_Encoded(run, stride, land.bounds) for run in runs]
     for i, run in enumerate(runs):
         group = f"run{i}"
         traces = encoded[i].traces(int(ks[active]))
@@ -246,16 +273,16 @@ def race_figure(land, runs: list[RaceRun], background: dict | None, *, start=Non
                                                    transition=dict(duration=0))]) for k in ks]
     layout = dict(
         title=dict(text=title or getattr(land, "title", ""), x=0.01, y=0.99, yanchor="top", font=dict(size=18)),
-        height=height, margin=dict(l=60, r=20, t=40 + 24 * math.ceil((len(runs) + 2) / 3), b=120),
+        height=height, margin=dict(l=60, r=20, t=40 + 24 * math.ceil((len(runs) + 2) / 3), b=135),
         xaxis=dict(range=[x0, x1], title=dict(text=xlabel), showgrid=False, zeroline=False, constrain="domain"),
         yaxis=dict(range=[y0, y1], title=dict(text=ylabel), showgrid=False, zeroline=False),
         images=[background] if background else [],
         plot_bgcolor="#f0f0f0", hovermode="closest", dragmode="pan",
         legend=dict(orientation="h", x=0, y=1.01, xanchor="left", yanchor="bottom", font=dict(size=13),
                     itemclick="toggle", bgcolor="rgba(255,255,255,0)"),
-        updatemenus=[dict(type="buttons", direction="left", showactive=False, x=0, y=-0.1, xanchor="left",
+        updatemenus=[dict(type="buttons", direction="left", showactive=False, x=0, y=-0.125, xanchor="left",
                           yanchor="top", pad=dict(t=0, r=10), buttons=buttons, font=dict(size=14))],
-        sliders=[dict(active=active, steps=slider_steps, x=0, len=1.0, y=-0.14, xanchor="left",
+        sliders=[dict(active=active, steps=slider_steps, x=0, len=1.0, y=-0.16, xanchor="left",
                       yanchor="top", pad=dict(t=30, b=0), currentvalue=dict(prefix="step ", font=dict(size=14, color="#222"),
                                                                            xanchor="right"),
                       transition=dict(duration=0), ticklen=3,

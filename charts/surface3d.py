@@ -41,9 +41,9 @@ def surface_figure(land, runs: list[RaceRun], n: int = 80, height: int = 640, ti
     if hi <= lo:
         hi = lo + 1.0
     Hc = np.where(np.isfinite(H), np.clip(H, lo, hi), np.nan)  # tame the spikes of steep walls
-    lift = 0.01 * (hi - lo)  # draw paths just above the surface so they stay visible
+    lift = 0.03 * (hi - lo)  # draw paths just above the surface so they stay visible
     data = [dict(type="surface", x=bdata(xs, "f8"), y=bdata(ys, "f8"), z=[finite_or_none(row) for row in Hc],
-                 colorscale="Viridis", showscale=False, opacity=0.92, name="landscape",
+                 colorscale="Viridis", showscale=False, opacity=0.9, name="landscape",
                  contours=dict(z=dict(show=True, usecolormap=True, project=dict(z=True), width=1)),
                  hovertemplate="x %{x:.3g}<br>y %{y:.3g}<extra></extra>")]
     for r in runs:
@@ -51,7 +51,7 @@ def surface_figure(land, runs: list[RaceRun], n: int = 80, height: int = 640, ti
         z = np.clip(f(r.loss[:r.last_good + 1]), lo, hi) + lift
         z = np.where(np.isfinite(z), z, hi)
         data.append(dict(type="scatter3d", mode="lines", name=r.legend, x=bdata(P[:, 0]), y=bdata(P[:, 1]),
-                         z=bdata(z), line=dict(color=r.color, width=7), hoverinfo="skip"))
+                         z=bdata(z), line=dict(color=r.color, width=8), hoverinfo="skip"))
         data.append(dict(type="scatter3d", mode="markers", name=r.label, showlegend=False,
                          x=[float(P[-1, 0])], y=[float(P[-1, 1])], z=[float(z[-1])],
                          marker=dict(color=r.color, size=7 if r.diverged_at is None else 9,
@@ -73,8 +73,8 @@ def surface_figure(land, runs: list[RaceRun], n: int = 80, height: int = 640, ti
         scene=dict(xaxis=dict(title=dict(text=xlabel), range=[x0, x1]),
                    yaxis=dict(title=dict(text=ylabel), range=[y0, y1]),
                    zaxis=dict(title=dict(text="log₁₀ loss" if log else "loss")),
-                   camera=dict(eye=dict(x=1.5, y=-1.5, z=1.1)), aspectmode="manual",
-                   aspectratio=dict(x=1, y=1, z=0.6)),
+                   camera=dict(eye=dict(x=-0.5, y=-1.6, z=1.7)), aspectmode="manual",
+                   aspectratio=dict(x=1, y=1, z=0.5)),
         legend=dict(orientation="h", x=0, y=0, font=dict(size=13), bgcolor="rgba(255,255,255,0.8)"),
         meta=dict(log_height=log),
     )

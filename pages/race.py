@@ -231,7 +231,7 @@ with sb:
             st.session_state[P + "expr_valid"] = text
         except ValueError as exc:
             expr = st.session_state.get(P + "expr_valid", DEFAULT_EXPR)
-            st.error(f"{exc}\n\nThe chart shows the last valid formula: `{expr}`.", icon="✏️")
+            st.error(f"{exc}\n\nThe chart shows the last valid formula: `{expr}`.", icon=":material/edit:")
     land = get_land(land_name, expr)
     (bx0, bx1), (by0, by1) = land.bounds
     for axis, i in (("sx", 0), ("sy", 1)):
@@ -326,7 +326,7 @@ with chart_row:
     if diverged:
         st.warning("**Diverged:** " + "; ".join(f"{r.label} diverged at step {r.diverged_at}" for r in diverged)
                    + ". Their paths stop at the last good point (✖). Try a smaller learning rate or clipping.",
-                   icon="💥")
+                   icon=":material/warning:")
     left, right = st.columns([3, 2])
     ks = frame_steps(int(steps))
     st.session_state[P + "nframes"] = len(ks)

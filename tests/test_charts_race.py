@@ -197,6 +197,15 @@ def test_diverged_run_is_cut_and_labelled(rosen, bg, diverging):
     cross_idx = next(i for i, t in enumerate(fig["data"]) if t.get("name") == f"diverged at step {k}")
     assert fig["data"][cross_idx]["marker"]["symbol"] == "x"
     assert len(decode(fig["data"][cross_idx]["x"])) == 1  # shown at the end of the race
+    # This run's last good point is far off the map: the ✖ goes where its path leaves the view.
+    cross = np.array([decode(fig["data"][cross_idx]["x"])[0], decode(fig["data"][cross_idx]["y"])[0]])
+    (x0, x1), (y0, y1) = rosen.bounds
+    a, b = diverging[1].params[k - 2], diverging[1].params[k - 1]
+    assert not (x0 <= b[0] <= x1 and y0 <= b[1] <= y1)
+    assert x0 - 1e-6 <= cross[0] <= x1 + 1e-6 and y0 - 1e-6 <= cross[1] <= y1 + 1e-6
+    assert min(abs(cross[0] - x0), abs(cross[0] - x1), abs(cross[1] - y0), abs(cross[1] - y1)) < 1e-5
+    d, e = b - a, cross - a
+    assert abs(d[0] * e[1] - d[1] * e[0]) < 1e-4 * np.linalg.norm(d) * np.linalg.norm(e)  # on the segment
     for fr in fig["frames"]:
         pos = fr["traces"].index(cross_idx)
         shown = len(decode(fr["data"][pos]["x"]))
