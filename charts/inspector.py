@@ -280,7 +280,7 @@ def effective_step_figure(eff, learning_rates, k: int, *, axis_labels=("x", "y")
     eff = np.asarray(eff, dtype=np.float64).reshape(-1, 2)
     n = len(eff)
     steps = list(range(n))
-    data = []
+    data, notes = [], []
     for i, (lab, col) in enumerate(zip(axis_labels, AXIS_COLORS)):
         data.append(dict(type="scatter", mode="lines", name=f"{lab}-axis: |Δ{lab} / (−∂f/∂{lab})|", x=steps,
                          y=_positive_or_none(eff[:, i]), customdata=[None if not np.isfinite(v) else float(v)
@@ -292,6 +292,9 @@ def effective_step_figure(eff, learning_rates, k: int, *, axis_labels=("x", "y")
         data.append(dict(type="scatter", mode="lines", name="η (plain gradient descent: both axes)", x=steps,
                          y=_positive_or_none(lrs), line=dict(color=LR_COLOR, width=1.5, dash="dash"),
                          hovertemplate="step %{x}<br>η = %{y:.4g}<extra></extra>"))
+        if n and np.isfinite(lrs[-1]) and lrs[-1] > 0:
+            notes.append(dict(x=n - 1, y=float(np.log10(lrs[-1])), xref="x", yref="y", text=f"η = {_fmt(lrs[-1])}",
+                              showarrow=False, xanchor="right", yanchor="bottom", font=dict(color=LR_COLOR, size=12)))
     if 0 <= k < n:
         ys = _positive_or_none(eff[k])
         data.append(dict(type="scatter", mode="markers", name=f"step {k}", x=[k, k], y=ys,
@@ -304,7 +307,7 @@ def effective_step_figure(eff, learning_rates, k: int, *, axis_labels=("x", "y")
                   shapes=[dict(type="line", yref="paper", y0=0, y1=1, x0=k, x1=k,
                                line=dict(color="black", dash="dot", width=1))],
                   legend=dict(orientation="h", x=0, y=1.02, xanchor="left", yanchor="bottom", font=dict(size=12)),
-                  hovermode="closest")
+                  annotations=notes, hovermode="closest")
     return dict(data=data, layout=layout)
 
 

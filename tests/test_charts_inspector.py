@@ -209,6 +209,8 @@ def test_effective_step_figure_is_log_with_eta_and_the_current_step():
     assert eta["y"] == pytest.approx([0.001] * 80)
     assert mark["x"] == [25, 25] and mark["y"] == pytest.approx(np.abs(eff[25]).tolist())
     assert fig["layout"]["shapes"][0]["x0"] == 25
+    (label,) = fig["layout"]["annotations"]  # η labelled at the right end (log axes take log10 positions)
+    assert label["text"] == "η = 0.001" and label["y"] == pytest.approx(-3)
     # a zero gradient component (ratio NaN) is a gap, not a crash
     eff2 = eff.copy()
     eff2[3, 0] = np.nan
