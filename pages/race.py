@@ -249,7 +249,8 @@ with sb:
     steps = st.number_input("Steps", 1, 2000, step=50, key=P + "steps")
     c1, c2 = st.columns(2)
     noise = c1.number_input("Gradient noise σ", 0.0, 10.0, step=0.1, format="%.3g", key=P + "noise",
-                            help="Gaussian noise added to every gradient: a stand-in for mini-batch gradients.")
+                            help="Gaussian noise added to every gradient: a stand-in for mini-batch gradients. "
+                                 "Every optimizer gets the same noise sequence (same seed), so the race stays fair.")
     seed = c2.number_input("Noise seed", 0, 2**31 - 1, step=1, key=P + "seed")
     with st.expander("Schedule, weight decay, clipping", expanded=False):
         sched = st.selectbox("Learning-rate schedule", SCHEDULES, key=P + "sched",

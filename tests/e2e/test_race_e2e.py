@@ -125,3 +125,17 @@ def test_shared_link_reproduces_the_settings(server, page):
     assert q["o1"] == ["Adam;flavor=textbook;learning_rate=0.05"] and q["land"] == ["himmelblau"]
     assert q["sched"] == ["CosineDecay"] and q["start"] == ["1,1"]
     assert page.get_by_test_id("stAlert").filter(has_text="Ignored").count() == 0
+
+
+def test_exports_download(server, page):
+    open_race(page, server, "?steps=50", frames=51)
+    with page.expect_download(timeout=60_000) as dl:
+        page.locator(".st-key-race_dl_html button").first.click()
+    html = open(dl.value.path(), encoding="utf-8").read()
+    assert dl.value.suggested_filename == "optimizer_race.html"
+    assert len(html) > 3_000_000 and "Plotly.newPlot" in html and "addFrames" in html  # plotly.js inlined: offline
+    assert '<script src="http' not in html
+    with page.expect_download(timeout=60_000) as dl:
+        page.locator(".st-key-race_dl_traj button").first.click()
+    lines = open(dl.value.path(), encoding="utf-8").read().splitlines()
+    assert lines[0] == "step,optimizer,x,y,loss" and len(lines) == 1 + 5 * 51
