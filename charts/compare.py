@@ -277,14 +277,29 @@ class Groups:
         return len(self.centres) + 2
 
 
-def _is_local_min(land, c, h) -> bool:
-    """f(c) ≤ f at 8 neighbours h away (a numerical check that a found end point is a minimum)."""
-    ang = np.arange(8) * np.pi / 4
-    nb = np.asarray(c)[None, :] + h * np.stack([np.cos(ang), np.sin(ang)], axis=-1)
+def _local_minima(land, C, h) -> np.ndarray:
+    """Which points of ``C`` (k, 2) are (within ``3h``) local minima, judged from the local quadratic
+    model: the Hessian (central differences of the gradient) is positive definite and the Newton
+    step −H⁻¹∇f to the stationary point is shorter than ``3h``. A point on a slope or along a
+    curved valley (Rosenbrock) fails the step test; a saddle fails the definiteness test."""
+    C = np.asarray(C, dtype=np.float64).reshape(-1, 2)
+    if not len(C):
+        return np.zeros(0, dtype=bool)
+    e = 1e-3 * h
     with np.errstate(all="ignore"):
-        fc = float(np.asarray(land.value(np.asarray(c, dtype=float)[None, :])).reshape(-1)[0])
-        fn = np.asarray(land.value(nb), dtype=np.float64).reshape(-1)
-    return bool(np.isfinite(fc) and np.all(np.isfinite(fn)) and np.all(fc <= fn + 1e-12 * max(1.0, abs(fc))))
+        g = np.asarray(land.grad(C), dtype=np.float64).reshape(-1, 2)
+        gxp, gxm = (np.asarray(land.grad(C + d), dtype=np.float64).reshape(-1, 2) for d in ([e, 0], [-e, 0]))
+        gyp, gym = (np.asarray(land.grad(C + d), dtype=np.float64).reshape(-1, 2) for d in ([0, e], [0, -e]))
+        hxx, hyx = (gxp - gxm).T / (2 * e)
+        hxy, hyy = (gyp - gym).T / (2 * e)
+        hxy = 0.5 * (hxy + hyx)
+        det = hxx * hyy - hxy * hxy
+        pd = (hxx > 0) & (det > 0)
+        # Newton step H⁻¹ g for a 2×2 symmetric H
+        sx = (hyy * g[:, 0] - hxy * g[:, 1]) / det
+        sy = (hxx * g[:, 1] - hxy * g[:, 0]) / det
+        step = np.hypot(sx, sy)
+    return pd & np.isfinite(step) & (step <= 3 * h)
 
 
 def endpoint_groups(panels: list[BasinPanel], land, max_groups: int = MAX_GROUPS,
@@ -295,7 +310,7 @@ def endpoint_groups(panels: list[BasinPanel], land, max_groups: int = MAX_GROUPS
     Known minima (the engine's labels) come first. End points that reached none of them
     are clustered (cells of 1% of the view's diagonal, merged within 3 cells); a cluster
     holding at least ``min_share`` of all starts is named after its centre: "local minimum"
-    if f there is ≤ f around it, else "end point". The most populated get their own colour
+    if the local quadratic model says so (:func:`_local_minima`), else "end point". The most populated get their own colour
     (at most ``max_groups`` groups in all); further local minima (Rastrigin has ~100) share
     the colour "another local minimum"; everything else "ended elsewhere"."""
     (x0, x1), (y0, y1) = land.bounds
@@ -313,82 +328,96 @@ def endpoint_groups(panels: list[BasinPanel], land, max_groups: int = MAX_GROUPS
         names.append(f"M{j + 1} {_pt(m)}" + (" global minimum" if glob else " minimum"))
         known.append(True)
     n_known = len(centres)
-    # Clusters of the end points of runs that reached no known minimum, most populated first.
+    # Clusters of the end points of runs that reached no known minimum. Everything works on cells of
+    # size h (1% of the diagonal), so the cost grows with the number of occupied cells, not of points.
     h = 0.01 * diag
-    pts = np.concatenate([p.final_params[p.label_map == -1].reshape(-1, 2) for p in panels]) if panels \
+    masks = [p.label_map == -1 for p in panels]
+    pts = np.concatenate([p.final_params[m].reshape(-1, 2) for p, m in zip(panels, masks)]) if panels \
         else np.empty((0, 2))
-    clusters = []
+    point_cl = np.full(len(pts), -1, dtype=np.int64)   # cluster of each end point (−1 none)
+    C = np.empty((0, 2))
     if len(pts):
-        cells = np.floor(pts / h).astype(np.int64)
-        _, inv, counts = np.unique(cells, axis=0, return_inverse=True, return_counts=True)
+        kx, ky = (np.floor(pts / h).astype(np.int64) + (1 << 30)).T
+        keys = (kx << 32) | ky
+        ukeys, inv, counts = np.unique(keys, return_inverse=True, return_counts=True)
         inv = inv.reshape(-1)
+        cell_c = np.stack([np.bincount(inv, weights=pts[:, 0]), np.bincount(inv, weights=pts[:, 1])], -1) \
+            / counts[:, None]
         need = max(3, int(math.ceil(min_share * total)))
         big = np.nonzero(counts >= need)[0]
         big = big[np.argsort(-counts[big], kind="stable")]
-        sums = np.zeros((len(counts), 2))
-        np.add.at(sums, inv, pts)
-        for u in big:
+        clusters = []
+        for u in big:  # at most 1 / min_share cells are this full
             if len(clusters) >= max_clusters:
                 break
-            c = sums[u] / counts[u]
+            c = cell_c[u]
             if clusters and np.min(np.hypot(*(np.asarray(clusters) - c).T)) <= 3 * h:
                 continue
             clusters.append(c)
         if clusters:
-            # Members of each cluster (every cell within 3 cells of it, so a minimum split across cell
-            # borders counts once); most populated first, in tiers of factors of 2, and within a tier by
-            # the distance to the known minima (or the view's centre): Rastrigin then lists the dips
-            # around its global minimum.
             C = np.asarray(clusters)
-            cell_c = sums / counts[:, None]
-            members = np.zeros(len(C))
-            for k0 in range(0, len(cell_c), 4096):
-                cc = cell_c[k0:k0 + 4096]
-                d = np.hypot(cc[:, None, 0] - C[None, :, 0], cc[:, None, 1] - C[None, :, 1])
-                j = d.argmin(axis=1)
-                hit = d[np.arange(len(cc)), j] <= 3 * h
-                np.add.at(members, j[hit], counts[k0:k0 + 4096][hit])
+            # Cells within 3h of a cluster: look only at the 9×9 cells around each cluster centre.
+            off = np.arange(-4, 5)
+            ccx, ccy = (np.floor(C / h).astype(np.int64) + (1 << 30)).T
+            cand = ((ccx[:, None, None] + off[None, :, None]) << 32) | (ccy[:, None, None] + off[None, None, :])
+            cand_k = np.repeat(np.arange(len(C)), off.size ** 2)
+            cand = cand.reshape(-1)
+            pos = np.clip(np.searchsorted(ukeys, cand), 0, len(ukeys) - 1)
+            hit = ukeys[pos] == cand
+            u_c, k_c = pos[hit], cand_k[hit]
+            d = np.hypot(*(cell_c[u_c] - C[k_c]).T)
+            near = d <= 3 * h
+            u_c, k_c, d = u_c[near], k_c[near], d[near]
+            order = np.lexsort((d, u_c))                  # for each cell, its nearest cluster first
+            u_c, k_c = u_c[order], k_c[order]
+            first = np.r_[True, u_c[1:] != u_c[:-1]]
+            cell_cl = np.full(len(ukeys), -1, dtype=np.int64)
+            cell_cl[u_c[first]] = k_c[first]
+            point_cl = cell_cl[inv]
+            members = np.bincount(cell_cl[cell_cl >= 0], weights=counts[cell_cl >= 0], minlength=len(C))
+            # recentre each cluster on all its end points
+            has = point_cl >= 0
+            n_pts = np.bincount(point_cl[has], minlength=len(C))
+            C = np.stack([np.bincount(point_cl[has], weights=pts[has, 0], minlength=len(C)),
+                          np.bincount(point_cl[has], weights=pts[has, 1], minlength=len(C))], -1) \
+                / np.maximum(n_pts, 1)[:, None]
+            # Most populated first, in tiers of factors of 2, and within a tier by the distance to the
+            # known minima (or the view's centre): Rastrigin then lists the dips around its global minimum.
             ref = minima if len(minima) else np.array([[(x0 + x1) / 2, (y0 + y1) / 2]])
             dist = np.min(np.hypot(C[:, None, 0] - ref[None, :, 0], C[:, None, 1] - ref[None, :, 1]), axis=1)
             tier = np.floor(np.log2(members.max() / np.maximum(members, 1)))  # 0: within 2× of the largest
-            clusters = [clusters[i] for i in np.lexsort((dist, tier))]
+            perm = np.lexsort((dist, tier))
+            rank = np.empty_like(perm)
+            rank[perm] = np.arange(len(perm))
+            C = C[perm]
+            point_cl = np.where(point_cl >= 0, rank[np.maximum(point_cl, 0)], -1)
     n_slots = max(max_groups - n_known, 0)
-    listed, extra = clusters[:n_slots], clusters[n_slots:]
-    for i, c in enumerate(listed):  # recentre on every end point within 3 cells
-        near = np.hypot(pts[:, 0] - c[0], pts[:, 1] - c[1]) <= 3 * h
-        listed[i] = pts[near].mean(axis=0)
+    listed, extra = C[:n_slots], C[n_slots:]
     n_min, n_end = n_known, 0
-    for c in listed:
+    for c, is_min in zip(listed, _local_minima(land, listed, h)):
         centres.append(c)
-        if _is_local_min(land, c, h):
+        if is_min:
             n_min += 1
             names.append(f"M{n_min} ≈ {_pt(c)} local minimum")
         else:
             n_end += 1
             names.append(f"E{n_end} ≈ {_pt(c)} end point, not a minimum")
         known.append(False)
-    extra_min = np.array([_is_local_min(land, c, h) for c in extra], dtype=bool)
+    extra_min = _local_minima(land, extra, h)
     G = len(centres)
-    # Code of each found cluster, then of each point through its cell (distances per cell, in chunks).
-    all_c = np.asarray(listed + extra, dtype=np.float64).reshape(-1, 2)
-    cl_code = np.concatenate([np.arange(n_known, G), np.where(extra_min, G, G + 1)]).astype(np.uint8)
-    codes = []
-    for p in panels:
-        code = np.full(p.label_map.shape, G + 1, dtype=np.uint8)
+    # Codes: known minima from the engine's labels, found clusters through their cells.
+    cl_code = np.concatenate([np.arange(n_known, G), np.where(extra_min, G, G + 1),
+                              [G + 1]]).astype(np.uint8)      # the last entry: no cluster (index −1)
+    pt_code = cl_code[point_cl]
+    codes, k0 = [], 0
+    for p, m in zip(panels, masks):
         lm = p.label_map
+        code = np.full(lm.shape, G + 1, dtype=np.uint8)
         kn = (lm >= 0) & (lm < n_known)
         code[kn] = lm[kn].astype(np.uint8)
-        rest = lm == -1
-        if len(all_c) and rest.any():
-            F = p.final_params[rest]
-            sub = np.full(len(F), G + 1, dtype=np.uint8)
-            for k0 in range(0, len(F), 4096):
-                Fk = F[k0:k0 + 4096]
-                d = np.hypot(Fk[:, None, 0] - all_c[None, :, 0], Fk[:, None, 1] - all_c[None, :, 1])
-                j = d.argmin(axis=1)
-                hit = d[np.arange(len(Fk)), j] <= 3 * h
-                sub[k0:k0 + 4096][hit] = cl_code[j[hit]]
-            code[rest] = sub
+        n_rest = int(m.sum())
+        code[m] = pt_code[k0:k0 + n_rest]
+        k0 += n_rest
         code[lm == -2] = G + 2
         codes.append(code)
     return Groups(np.asarray(centres, dtype=np.float64).reshape(-1, 2), names, known, codes, int(extra_min.sum()))

@@ -26,6 +26,10 @@ from ui import controls
 from ui.controls import optimizer_editor, show_notices
 from ui.settings import Field, OptChoice, _fmt, encode_fields, encode_optimizers, read_fields, read_optimizers
 
+# app.py sets this too; repeated here because a link opened directly (e.g. /compare?view=basins) on a fresh
+# server runs this file without app.py while a `pages/` folder exists (Streamlit's MPA v1 fallback).
+st.set_page_config(layout="wide")
+
 # ui.controls labels only the keras and textbook flavours; its radio fails on a None label (pytorch).
 for _flavor in optimizers.FLAVORS:
     controls.FLAVOR_LABELS.setdefault(_flavor, {"pytorch": "PyTorch"}.get(_flavor, _flavor))
@@ -100,6 +104,10 @@ def with_lr(choice: OptChoice, lr: float) -> OptChoice:
     return OptChoice(choice.name, choice.flavor, tuple(sorted(params.items())))
 
 
+def without_lr(choice: OptChoice) -> OptChoice:
+    return OptChoice(choice.name, choice.flavor, tuple((k, v) for k, v in choice.params if k != "learning_rate"))
+
+
 def short_label(choice: OptChoice) -> str:
     """Legend text with the learning rate to 4 significant digits (the chart prints the exact value)."""
     lr = choice.value("learning_rate")
@@ -134,7 +142,10 @@ def get_background(name: str, expr: str | None) -> dict:
 
 @st.cache_data(max_entries=256, ttl=6 * 3600, show_spinner=False)
 def sweep_one(land_key: tuple, choice: OptChoice, start: tuple, steps: int, noise: float, seed: int, tol: float):
-    """One optimizer's learning-rate sweep (all other hyperparameters from the editor), one vectorized run."""
+    """One optimizer's learning-rate sweep (all other hyperparameters from the editor), one vectorized run.
+
+    Called with the choice minus its learning rate (:func:`without_lr`), so moving a learning-rate
+    slider does not recompute the sweep."""
     hyper = {k: v for k, v in choice.params if k != "learning_rate"}
     return optimizers.lr_sweep(choice.name, get_land(*land_key), LR_GRID, start=np.asarray(start), steps=steps,
                                noise=noise, seed=seed, tol=tol, flavor=choice.flavor, **hyper)
@@ -379,7 +390,7 @@ def sweep_view():
     series, results = [], {}
     for (slot, colour, c), label in zip(progress_loop(usable, "Sweeping optimizer {i} of {n}…"), labels):
         try:
-            res = sweep_one(land_key, c, start, steps, noise, seed, tol)
+            res = sweep_one(land_key, without_lr(c), start, steps, noise, seed, tol)
         except ValueError as exc:
             st.error(f"{label}: {exc}")
             continue
@@ -491,7 +502,7 @@ def fair_view():
     for slot, colour, c in progress_loop(entries, "Tuning optimizer {i} of {n}…"):
         try:
             if has_lr(c):
-                lr, loss_at, loss_nb = tune_one(land_key, c, start, steps, noise, seed)
+                lr, loss_at, loss_nb = tune_one(land_key, without_lr(c), start, steps, noise, seed)
                 if lr is not None and loss_nb is not None and f_star is not None and \
                         loss_nb - f_star > 10 * max(loss_at - f_star, tol):
                     lucky.append(f"{c.name}: the tuned rate {_fmt(float(f'{lr:.4g}'))} reaches a final loss gap of "
