@@ -13,7 +13,9 @@ Measured:
   (b) every engine optimizer side by side in one train() call vs Keras
       fitting ONE model (goal: less wall time);
   peak memory (tracemalloc of the side-by-side training, and max RSS of each
-  process); with Keras, each optimizer's final loss from both (fidelity).
+  process); with Keras, each optimizer's final loss from both, and
+  (c) fidelity: our initial weights and batch order fed to Keras, one
+      train_on_batch per batch; the per-epoch losses must agree to float32.
 This file must stay importable by the Keras venv's Python: top-level imports
 are the standard library and numpy only.
 """
@@ -54,6 +56,7 @@ OPTIMIZERS = [
     ("Lion", "Lion", {"learning_rate": 0.001}),
 ]
 KERAS_CLASS = {"GradientDescent": "SGD"}
+TRAJECTORY_EPOCHS = 5
 
 
 # ----------------------------------------------------------------- Keras side
@@ -88,6 +91,30 @@ def keras_worker(spec_path):
                 "loss": float(history.history["loss"][-1]),
                 "accuracy": float(history.history["accuracy"][-1])}
 
+    def same_start_same_batches(cls_name, kwargs):
+        """Our initial weights and batch order, one train_on_batch per batch:
+        per-epoch losses (batch-size weighted, as fit's loss tracker)."""
+        model = build_model()
+        model.compile(optimizer=getattr(keras.optimizers, cls_name)(**kwargs),
+                      loss="sparse_categorical_crossentropy")
+        flat, start = data["theta0"], 0
+        weights = []
+        for w in model.get_weights():             # Keras order: W1, b1, W2, ...
+            weights.append(flat[start:start + w.size].reshape(w.shape))
+            start += w.size
+        model.set_weights(weights)
+        losses = []
+        for order in data["orders"]:
+            total = 0.0
+            for b0 in range(0, len(order), 32):
+                idx = order[b0:b0 + 32]
+                total += float(model.train_on_batch(X[idx], y[idx])) * len(idx)
+            losses.append(total / len(order))
+        return losses
+
+    trajectories = {label: same_start_same_batches(KERAS_CLASS.get(name, name), kwargs)
+                    for label, name, kwargs in spec["trajectory_optimizers"]}
+
     fit("SGD", {"learning_rate": 0.01}, 1)     # warm-up: backend start-up, not fit
     runs = []
     for label, name, kwargs in spec["optimizers"]:
@@ -98,12 +125,12 @@ def keras_worker(spec_path):
         best = min(tries, key=lambda r: r["seconds"])
         runs.append(dict(label=label, **best))
     print(json.dumps({"keras": keras.__version__, "backend": keras.backend.backend(),
-                      "runs": runs,
+                      "runs": runs, "trajectories": trajectories,
                       "max_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 
 
-def run_keras(X, y, epochs, seed, optimizers_spec, repeats):
-    """Fit with Keras in a subprocess; None (with a reason) if unavailable."""
+def run_keras(arrays, spec):
+    """Run the Keras worker in a subprocess; (result, None) or (None, reason)."""
     python = os.environ.get("KERAS_PYTHON", "/tmp/kvenv/bin/python")
     env = dict(os.environ, KERAS_BACKEND=os.environ.get("KERAS_BACKEND", "jax"))
     try:
@@ -114,11 +141,10 @@ def run_keras(X, y, epochs, seed, optimizers_spec, repeats):
     if probe.returncode != 0:
         return None, f"{python} cannot import keras"
     with tempfile.TemporaryDirectory() as tmp:
-        np.savez(os.path.join(tmp, "moons.npz"), X=X, y=y)
+        np.savez(os.path.join(tmp, "moons.npz"), **arrays)
         spec_path = os.path.join(tmp, "spec.json")
         with open(spec_path, "w") as f:
-            json.dump({"data": os.path.join(tmp, "moons.npz"), "epochs": epochs,
-                       "seed": seed, "optimizers": optimizers_spec, "repeats": repeats}, f)
+            json.dump(dict(spec, data=os.path.join(tmp, "moons.npz")), f)
         out = subprocess.run([python, os.path.abspath(__file__), "--keras-worker", spec_path],
                              env=env, capture_output=True, text=True)
     if out.returncode != 0:
@@ -171,8 +197,21 @@ def main():
     tracemalloc.stop()
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
-    keras_spec = OPTIMIZERS[1:2] if args.quick else OPTIMIZERS
-    keras_res, why = run_keras(task.X, task.y, epochs, args.seed, keras_spec, args.repeats)
+    # (c) Same start, same batches: our initial weights and batch order, fed
+    # to Keras one train_on_batch at a time; per-epoch losses must agree to
+    # float32 precision (Keras computes in float32, we in float64).
+    theta0 = task.init_params(args.seed)
+    rng = np.random.default_rng(args.seed)          # train()'s batch order
+    orders = np.array([rng.permutation(task.n_samples) for _ in range(TRAJECTORY_EPOCHS)])
+    ours = {label: train(optimizers.get(name, **kw), task, TRAJECTORY_EPOCHS,
+                         seed=args.seed).history["loss"]
+            for label, name, kw in OPTIMIZERS}
+
+    keras_spec = {"epochs": epochs, "seed": args.seed, "repeats": args.repeats,
+                  "optimizers": OPTIMIZERS[1:2] if args.quick else OPTIMIZERS,
+                  "trajectory_optimizers": OPTIMIZERS}
+    keras_res, why = run_keras(dict(X=task.X, y=task.y, theta0=theta0, orders=orders),
+                               keras_spec)
     load_after = os.getloadavg()
 
     # ------------------------------------------------------------- report
@@ -221,7 +260,18 @@ def main():
         div = f" (diverged at epoch {res.diverged_at})" if res.diverged_at else ""
         lines.append(f"| {label} | {h['loss'][-1]:.4g}{div} | {h['accuracy'][-1]:.3f} | {keras_cells} |")
     lines += ["", f"Single-model SGD final loss {one.history['loss'][-1]:.4g} "
-              f"(Keras band over seeds: 0.003-0.012)."]
+              f"(Keras band over seeds: 0.003-0.012).", "",
+              f"(c) Same start, same batches: our initial weights and batch order fed to Keras "
+              f"(`set_weights`, then one `train_on_batch` per batch), {TRAJECTORY_EPOCHS} epochs. "
+              "Largest relative difference of the per-epoch losses (Keras is float32):", ""]
+    if keras_res:
+        lines += ["| optimizer | Keras epoch losses | max relative difference |", "|---|---|---|"]
+        for label, _, _ in OPTIMIZERS:
+            k = np.array(keras_res["trajectories"][label])
+            rel = np.max(np.abs(ours[label] - k) / np.abs(k))
+            lines.append(f"| {label} | {', '.join(f'{v:.8g}' for v in k)} | {rel:.1e} |")
+    else:
+        lines.append("(needs Keras)")
     report = "\n".join(lines) + "\n"
     print(report)
     if args.out:

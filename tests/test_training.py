@@ -77,6 +77,39 @@ def test_sgd_800_epochs_matches_the_keras_band(moons):
     assert res.params.shape == (moons.n_params,) and res.path is None
 
 
+# Keras 3.15.1 (jax backend), given OUR initial weights (init_params(0)) and
+# OUR batch order (seed 0) through set_weights + one train_on_batch per batch:
+# per-epoch losses of the first 5 epochs (bench/bench_moons.py, part (c)).
+KERAS_SAME_START = [  # (optimizer, learning_rate, other arguments), epoch losses
+    ("SGD", 0.01, {}, [0.63198088, 0.60379189, 0.58005657, 0.55845709, 0.5389475]),
+    ("SGD", 0.01, {"momentum": 0.9},
+     [0.61025423, 0.48888708, 0.38817824, 0.32153631, 0.28990469]),
+    ("SGD", 0.01, {"momentum": 0.9, "nesterov": True},
+     [0.60333487, 0.47883382, 0.38073445, 0.31781945, 0.28765022]),
+    ("Adagrad", 0.01, {}, [0.61065522, 0.54915846, 0.50404167, 0.46747613, 0.4363557]),
+    ("RMSprop", 0.01, {}, [0.38120431, 0.2615085, 0.21986182, 0.19455438, 0.17579566]),
+    ("RMSprop", 0.01, {"momentum": 0.9, "centered": True},
+     [0.70926961, 0.86269747, 0.32430729, 0.30631902, 0.19078691]),
+    ("Adadelta", 0.001, {}, [0.64446258, 0.64436179, 0.64426167, 0.64416081, 0.64405984]),
+    ("Adam", 0.01, {}, [0.45528918, 0.28702601, 0.25635781, 0.21135956, 0.19024494]),
+    ("AdamW", 0.01, {"weight_decay": 0.01},
+     [0.45549677, 0.28719443, 0.25622345, 0.21124279, 0.18970948]),
+    ("Adamax", 0.001, {}, [0.62179166, 0.58360102, 0.55176702, 0.52344147, 0.49957415]),
+    ("Nadam", 0.01, {}, [0.47644911, 0.29693064, 0.24453575, 0.21223248, 0.17817053]),
+    ("Lion", 0.001, {}, [0.61701555, 0.5591449, 0.50422384, 0.45501589, 0.41284977]),
+]
+
+
+def test_same_start_same_batches_as_keras(moons):
+    # Everything at once: data, init, batch order, loss, backprop, optimizer
+    # rules and the epoch-loss bookkeeping. Keras is float32: rtol 1e-5.
+    opts = [optimizers.get(name, learning_rate=lr, **kw) for name, lr, kw, _ in KERAS_SAME_START]
+    results = train(opts, moons, 5, seed=0)
+    for (name, lr, kw, expected), res in zip(KERAS_SAME_START, results):
+        np.testing.assert_allclose(res.history["loss"], expected, rtol=1e-5,
+                                   err_msg=f"{name} {kw}")
+
+
 def test_side_by_side_equals_each_alone(moons):
     def make_opts():
         return [optimizers.get("sgd", learning_rate=0.05, momentum=0.9),
