@@ -253,6 +253,23 @@ def test_moons_article_lineup(seed):
 
 def moons_task():
     """The article's task with the moons page's defaults (300 samples, noise 0.1, hidden 12-13-13)."""
-    from landscapes.moons import make
+    return landscapes.get("moons", n_samples=300, noise=0.1, data_seed=42, hidden=(12, 13, 13))
 
-    return make()
+
+def test_page_table_matches_app_navigation():
+    """ui.presets.PAGES must agree with app.py (url paths change: learning-rate became learning_rate)."""
+    import ast
+    from pathlib import Path
+
+    tree = ast.parse((Path(__file__).resolve().parents[1] / "app.py").read_text())
+    registered = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and getattr(node.func, "attr", "") == "Page":
+            kw = {k.arg: k.value.value for k in node.keywords if isinstance(k.value, ast.Constant)}
+            registered[node.args[0].value] = kw
+    for url_path, (page_file, title, _icon) in PAGES.items():
+        if page_file in registered:
+            assert registered[page_file].get("url_path") == url_path, page_file
+            assert registered[page_file].get("title") == title, page_file
+    for p in PRESETS:
+        assert p.page_file in registered, f"{p.id}: {p.page_file} is not in app.py"
