@@ -93,16 +93,6 @@ def _start_params(landscape, start, seed):
     return np.array(landscape.start, dtype=np.float64)
 
 
-def _too_big(x):
-    """True if x holds inf/NaN or its norm exceeds DIVERGENCE_LIMIT.
-
-    One BLAS call: x . x is inf or NaN as soon as any entry is, and
-    ``NaN <= limit`` is False."""
-    if isinstance(x, (list, tuple)):
-        return not sum(np.vdot(t, t) for t in x) <= DIVERGENCE_LIMIT ** 2
-    return not np.vdot(x, x) <= DIVERGENCE_LIMIT ** 2
-
-
 def _check_int(name, value, low):
     if isinstance(value, bool) or int(value) != value or value < low:
         raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
@@ -192,7 +182,8 @@ def train(optimizer_or_list, landscape, epochs, batch_size=32, seed=0,
 
     rng = np.random.default_rng(seed)
     t_start = time.perf_counter()
-    steps = np.zeros(M, dtype=int)
+    step = 0                                # updates so far (of runs still going)
+    steps = [None] * M                      # for a diverged run: its last good step
     stopped = False
     # Diverging runs overflow; we detect that ourselves, so silence numpy.
     with np.errstate(all="ignore"):
@@ -210,20 +201,23 @@ def train(optimizer_or_list, landscape, epochs, batch_size=32, seed=0,
                 else:
                     loss, grad = landscape.loss_and_grad(theta, idx)
                 loss_sum += loss * len(idx)
-                for i in tuple(live):
-                    if math.isfinite(loss[i]):
-                        new, state = opts[i].update(row(i, grad), states[i], row(i, theta))
-                    if not math.isfinite(loss[i]) or _too_big(new):
-                        # Stop this run; theta[i] keeps its last good value.
-                        active[i] = False
-                        live.remove(i)
-                        results[i].diverged_at = epoch
-                        continue
+                before = theta.copy()       # to roll back a run that blows up
+                for i in live:
+                    new, states[i] = opts[i].update(row(i, grad), states[i], row(i, theta))
                     write_row(i, new)
-                    states[i] = state
-                    steps[i] += 1
-                    if two_d:
-                        path[steps[i], i] = theta[i]
+                step += 1
+                # Divergence, all runs at once: a NaN/inf loss, or params with
+                # NaN/inf or a norm over the limit (NaN <= x is False).
+                ok = np.isfinite(loss) & (np.einsum("ij,ij->i", theta, theta)
+                                          <= DIVERGENCE_LIMIT ** 2)
+                for i in [i for i in live if not ok[i]]:
+                    theta[i] = before[i]        # keep its last good params
+                    active[i] = False
+                    live.remove(i)
+                    results[i].diverged_at = epoch
+                    steps[i] = step - 1         # updates it completed
+                if two_d:
+                    path[step] = theta
 
             logs = _epoch_logs(landscape, theta, loss_sum / n,
                                acc_sum / n if has_accuracy else None, has_val)
@@ -246,13 +240,15 @@ def train(optimizer_or_list, landscape, epochs, batch_size=32, seed=0,
     seconds = time.perf_counter() - t_start
 
     for i, res in enumerate(results):
+        if steps[i] is None:
+            steps[i] = step
         done = len(next(iter(history[i].values()), []))   # epochs this run completed
         res.history = {k: np.asarray(v, dtype=np.float64) for k, v in history[i].items()}
         res.final_params = theta[i].copy()
         res.params = per_epoch[:done + 1, i].copy() if two_d else res.final_params
         res.path = path[:steps[i] + 1, i].copy() if two_d else None
         res.epochs_run = done
-        res.steps = int(steps[i])
+        res.steps = steps[i]
         res.stopped_early = stopped
         res.seconds = seconds
     return results[0] if single else results
