@@ -351,7 +351,8 @@ st.button("Add optimizer", icon=":material/add:", key=P + "add", on_click=add_sl
           help=f"Up to {MAX_OPTS} optimizers.")
 
 # Write the settings back: the address bar is always a shareable link.
-metric = st.session_state.get(P + "metric", "final")
+# the sweep's metric switch is drawn later (only in that view): its value this run is the widget's, if drawn
+metric = st.session_state.get(P + "metric_w", st.session_state.get(P + "metric", "final"))
 url = encode_fields(FIELDS, {"land": land_name, "expr": expr or DEFAULT_EXPR, "steps": steps, "noise": noise,
                              "seed": seed, "tol": tol, "view": view, "grid": grid_n, "metric": metric})
 if abs(start[0] - land.start[0]) > 1e-12 or abs(start[1] - land.start[1]) > 1e-12:
