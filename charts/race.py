@@ -301,13 +301,14 @@ def loss_figure(runs: list[RaceRun], min_value: float | None = None, height: int
 
     The y axis is logarithmic when every drawn loss is positive; otherwise linear."""
     drawn = [r.loss[:r.last_good + 1] for r in runs]
-    log_y = bool(drawn) and all(len(d) and np.all(d > 0) for d in drawn)
+    drawn = [d if np.all(np.isfinite(d)) else d[:0] for d in drawn]  # a run that failed at its start has no curve
+    log_y = any(len(d) for d in drawn) and all(np.all(d > 0) for d in drawn)
     data = []
     for r, d in zip(runs, drawn):
         data.append(dict(type="scatter", mode="lines", name=r.legend, x=bdata(np.arange(len(d)), "i4"),
                          y=bdata(d, "f8"), line=dict(color=r.color, width=2.5),
                          hovertemplate=f"{r.label}<br>step %{{x}}<br>loss %{{y:.4g}}<extra></extra>"))
-        if r.diverged_at is not None:
+        if r.diverged_at is not None and len(d):
             data.append(dict(type="scatter", mode="markers+text", x=[len(d) - 1], y=[float(d[-1])], text=["✖"],
                              textfont=dict(size=20, color=r.color), marker=dict(size=1, color=r.color),
                              showlegend=False, hoverinfo="skip"))
@@ -320,8 +321,8 @@ def loss_figure(runs: list[RaceRun], min_value: float | None = None, height: int
                            line=dict(color="gray", dash="dash", width=1)))
     yaxis = dict(title=dict(text="loss"), type="log" if log_y else "linear", exponentformat="power")
     if log_y:  # an optimizer landing exactly on the minimum (loss 1e-30) must not squash the others
-        hi = max(float(np.max(d)) for d in drawn)
-        lo = min(float(np.min(d)) for d in drawn)
+        hi = max(float(np.max(d)) for d in drawn if len(d))
+        lo = min(float(np.min(d)) for d in drawn if len(d))
         yaxis["range"] = [max(math.log10(lo), math.log10(hi) - 12) - 0.2, math.log10(hi) + 0.2]
     layout = dict(height=height, margin=dict(l=60, r=10, t=40, b=40),
                   title=dict(text="Loss vs step" + (" (log scale)" if log_y else ""), x=0.01, font=dict(size=16)),
@@ -349,7 +350,8 @@ def race_summary(runs: list[RaceRun], minima, min_value: float | None, tol: floa
         P, L = r.params[:good + 1], r.loss[:good + 1]
         dist = np.linalg.norm(P[:, None, :] - minima[None, :, :], axis=-1).min(axis=1) if len(minima) else None
         if criterion == "loss" and min_value is not None:
-            hit = np.nonzero(L - min_value <= tol)[0]
+            with np.errstate(invalid="ignore"):
+                hit = np.nonzero(L - min_value <= tol)[0]
         elif criterion == "distance" and dist is not None:
             hit = np.nonzero(dist <= tol)[0]
         else:
@@ -362,7 +364,7 @@ def race_summary(runs: list[RaceRun], minima, min_value: float | None, tol: floa
             reached = "not reached"
         rows.append({
             "optimizer": r.label,
-            "final loss": float(L[-1]),
+            "final loss": float(L[-1]) if np.isfinite(L[-1]) else None,
             "distance to nearest minimum": None if dist is None else float(dist[-1]),
             "first step within tol": reached,
             "diverged": "—" if r.diverged_at is None else f"diverged at step {int(r.diverged_at)}",
@@ -390,7 +392,8 @@ def trajectories_csv(runs: list[RaceRun]) -> str:
         name = _q(r.label)
         for k in range(r.last_good + 1):
             x, y = r.params[k]
-            buf.write(f"{k},{name},{x:.10g},{y:.10g},{r.loss[k]:.10g}\n")
+            loss = f"{r.loss[k]:.10g}" if np.isfinite(r.loss[k]) else ""
+            buf.write(f"{k},{name},{x:.10g},{y:.10g},{loss}\n")
     return buf.getvalue()
 
 
@@ -400,7 +403,8 @@ def loss_csv(runs: list[RaceRun]) -> str:
     header = ["step"] + [_q(r.label) for r in runs]
     rows = []
     for k in range(steps + 1):
-        rows.append([str(k)] + [f"{r.loss[k]:.10g}" if k <= r.last_good and k < len(r.loss) else "" for r in runs])
+        rows.append([str(k)] + [f"{r.loss[k]:.10g}" if k <= r.last_good and k < len(r.loss) and np.isfinite(r.loss[k])
+                                else "" for r in runs])
     return _csv(header, rows)
 
 

@@ -90,7 +90,7 @@ ADD_ORDER = [canonical(c) for c in (
 # --------------------------------------------------------------------------- #
 @st.cache_resource(max_entries=64, show_spinner=False)
 def get_land(name: str, expr: str | None):
-    return landscapes.get(name, expression=expr) if name == "custom" else landscapes.get(name)
+    return landscapes.get(name, expression=expr) if name == "custom" and expr is not None else landscapes.get(name)
 
 
 def title_of(name: str) -> str:
@@ -271,6 +271,9 @@ with sb:
                     format_func={"2d": "2-D map (animated)", "3d": "3-D surface"}.get)
 
 start = (float(sx), float(sy))
+if not np.isfinite(land.value(np.array(start))):
+    st.warning(f"f is undefined at the start ({_fmt(start[0])}, {_fmt(start[1])}), so no optimizer can move. "
+               "Type another start or click the map.", icon=":material/warning:")
 common = (sched, int(sched_steps), float(sched_rate), float(wd), clip, float(clipv))
 land_key = (land_name, expr)
 

@@ -308,3 +308,17 @@ def test_surface_figure(rosen, diverging):
     adam = fig["data"][1]
     z = decode(adam["z"])
     assert np.all(np.diff(z[:20]) < 0.5)  # lifted with the surface's log transform (no raw loss spikes)
+
+
+def test_a_start_where_f_is_undefined_gives_no_nan(bg):
+    land = landscapes.get("custom", expression="log(x) + y**2")
+    runs = make_runs(land, [("Adam", dict(learning_rate=0.1)), ("SGD", dict(learning_rate=0.1))], 30, start=(-1.0, 1.0))
+    assert all(r.diverged_at == 0 for r in runs)
+    for fig in (race_figure(land, runs, background_image(land)), loss_figure(runs)[0], surface_figure(land, runs)):
+        text = pio.to_json(fig, validate=False)
+        assert not re.search(r"\bNaN\b|Infinity", text)
+        for b in all_bdata(json.loads(text)):
+            assert np.all(np.isfinite(decode(b)))
+    row = race_summary(runs, land.minima, land.min_value, 1e-3)[0]
+    assert row["final loss"] is None and row["diverged"] == "diverged at step 0"
+    assert trajectories_csv(runs).splitlines()[1] == '0,"Adam {\'learning_rate\': 0.1}",-1,1,'

@@ -279,3 +279,14 @@ def test_maths_links_and_exports(default_at):
     text = " ".join(str(e.proto) for e in at.get("page_link")) + " ".join(m.value for m in at.markdown)
     for name in ("SGD", "RMSprop", "Adam", "Lion"):
         assert f"The maths of {name}" in text
+
+
+def test_undefined_start_and_landscape_without_minima():
+    at = open_race(land="custom", expr="log(x) + y**2", start="-1,1")
+    assert not at.exception and "undefined at the start" in warnings(at)
+    assert chart(at)["frames"]
+    at.selectbox(key="race_land").set_value("saddle").run()  # unbounded below: no minimum, negative losses
+    assert not at.exception
+    assert chart(at, "race_loss")["layout"]["yaxis"]["type"] == "linear"
+    assert "log scale cannot show" in " ".join(c.value for c in at.caption)
+    assert set(at.dataframe[0].value["first step within tol"]) == {"n/a (unknown minimum)"}
