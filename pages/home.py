@@ -6,10 +6,6 @@ import streamlit as st
 import optimizers
 from ui.presets import PAGES, PRESETS, link, page_link_or_text
 
-# app.py sets this too; repeated here because a link opened directly (e.g. /maths?opt=Adam) runs this file
-# without app.py while a `pages/` folder exists (Streamlit's MPA v1 fallback).
-st.set_page_config(layout="wide")
-
 COLUMNS = 3
 
 PAGE_BLURBS = {

@@ -10,10 +10,6 @@ from ui import maths_content as mc
 from ui.controls import show_notices
 from ui.presets import page_link_or_text
 
-# app.py sets this too; repeated here because a link opened directly (e.g. /maths?opt=Adam) runs this file
-# without app.py while a `pages/` folder exists (Streamlit's MPA v1 fallback).
-st.set_page_config(layout="wide")
-
 KEY = "maths_opt"
 LAST_URL = "_maths_opt_url"  # the `opt` value this page last wrote to the URL
 NAMES = optimizers.available()

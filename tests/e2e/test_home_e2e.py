@@ -1,15 +1,10 @@
 """Real browser: the home gallery renders, a preset card opens its page with its settings, maths links work."""
 import re
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
 
-from tests.conftest import _free_port
 from ui.presets import PRESETS
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -60,42 +55,3 @@ def test_optimizer_link_opens_the_maths_page(page, app_url):
     page.wait_for_url(re.compile(r"/maths\?opt=Nadam"), timeout=30_000)
     expect(page.get_by_role("heading", name="Nadam", exact=True)).to_be_visible(timeout=60_000)
     expect(page.get_by_test_id("stException")).to_have_count(0)
-
-
-@pytest.fixture
-def fresh_app_url():
-    """A server no session has visited yet (the bug below only shows before anyone opens the home page)."""
-    port = _free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless", "true",
-         "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
-         "--browser.serverAddress", "localhost", "--server.fileWatcherType", "none"],
-        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.time() + 60
-        while time.time() < deadline:
-            try:
-                if urllib.request.urlopen(url + "/_stcore/health", timeout=2).read() == b"ok":
-                    break
-            except OSError:
-                time.sleep(0.25)
-        yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-
-
-@pytest.mark.xfail(reason="On a freshly started server, Streamlit 1.67 serves a directly opened /<page> link through "
-                          "its MPA-v1 fallback while a folder named pages/ exists: the page runs WITHOUT app.py "
-                          "(file-name sidebar with an 'app' entry, no set_page_config) until some session has "
-                          "opened the home page. Fix: rename pages/ (app.py and every page test refer to it).",
-                   strict=False)
-def test_first_shared_link_on_a_fresh_server_runs_inside_the_app(page, fresh_app_url):
-    page.goto(f"{fresh_app_url}/maths?opt=Adam")
-    expect(page.get_by_text("What differs", exact=True)).to_be_visible(timeout=60_000)
-    nav = page.get_by_test_id("stSidebarNav")
-    expect(nav.get_by_text("The maths", exact=True)).to_be_visible(timeout=5_000)
