@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import plotly.graph_objects as go
+import plotly.io as pio
 from plotly.subplots import make_subplots
 
 from charts.background import background_image
@@ -234,7 +235,8 @@ def runs_csv(runs) -> str:
 
 def export_html(figs, title: str = "Descent Lab") -> str:
     """Several figures as one standalone, offline HTML page (plotly.js embedded once)."""
-    parts = [f.to_html(include_plotlyjs=(i == 0), full_html=False, config={"displaylogo": False})
+    parts = [pio.to_html(f, include_plotlyjs=(i == 0), full_html=False, config={"displaylogo": False},
+                         validate=False, auto_play=False)  # figures or figure dicts (with bdata frames)
              for i, f in enumerate(figs)]
     body = "\n".join(f"<div>{p}</div>" for p in parts)
     safe = title.replace("&", "&amp;").replace("<", "&lt;")

@@ -1,0 +1,319 @@
+"""Figures for the Moons page: the article's MLP experiment, one network per optimizer.
+
+Input is a list of :class:`MoonsRun` built by the page from ``optimizers.train``:
+
+- :func:`loss_figure`: the loss curves overlaid (the article's plots, all on one axis; log option);
+- :func:`multiples_figure`: small multiples, one cell per optimizer, loss and accuracy;
+- :func:`boundary_figure`: each network's decision boundary animated over the snapshot epochs. The
+  boundary itself changes, so every frame carries the heatmaps (float32 binary arrays, a 50×50 grid,
+  ~20 frames); the data points are static traces that no frame touches. Play/slider use
+  ``redraw=True`` (a heatmap is not animatable without it);
+- :func:`histories_csv`: the exports.
+
+Diverged runs stop at their last good epoch and are labelled "diverged at epoch k"; nothing here
+plots NaN. Pure functions (plotly, numpy): no Streamlit.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from charts.common import bdata
+
+# Okabe–Ito without yellow and white: these curves are drawn on a white background.
+COLORS = ["#E69F00", "#56B4E9", "#009E73", "#0072B2", "#D55E00", "#CC79A7", "#000000", "#999999"]
+CLASS_COLORS = ("#1f5fa8", "#d9480f")  # class 0 / class 1 points
+# P(class 1): blue for class 0, white at the boundary (p = 0.5), orange for class 1.
+BOUNDARY_SCALE = [[0.0, "#6fa8dc"], [0.45, "#e3eef9"], [0.5, "#ffffff"], [0.55, "#fde3cf"], [1.0, "#f4a261"]]
+FIGURE_BUDGET = 2_900_000  # bytes of JSON for the animated figure (the brief: ≤ 3 MB)
+MAX_SNAPSHOTS = 21
+
+
+def color(i: int) -> str:
+    return COLORS[i % len(COLORS)]
+
+
+@dataclass
+class MoonsRun:
+    """One optimizer's network.
+
+    history        Keras-style per-epoch arrays ("loss", "accuracy", "eval_loss", "eval_accuracy"),
+                   one entry per completed epoch (so shorter than ``epochs`` if it diverged);
+    snapshot_epochs the epochs (0 = before training) with a decision map, ascending;
+    maps           (len(snapshot_epochs), n, n) float32 P(class 1), row i = ys[i], column j = xs[j].
+    """
+
+    label: str
+    name: str
+    history: dict
+    epochs: int
+    snapshot_epochs: np.ndarray
+    maps: np.ndarray
+    diverged_at: int | None = None
+    stopped_at: int | None = None
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def epochs_run(self) -> int:
+        return len(self.history.get("loss", ()))
+
+    @property
+    def status(self) -> str:
+        if self.diverged_at is not None:
+            return f"diverged at epoch {self.diverged_at}"
+        if not self.epochs_run:
+            return "not trained"
+        acc = self.history.get("accuracy")
+        tail = f", accuracy {acc[-1]:.3f}" if acc is not None and len(acc) else ""
+        return f"loss {self.history['loss'][-1]:.3g}{tail}"
+
+
+def snapshot_epochs(epochs: int, count: int = MAX_SNAPSHOTS) -> list[int]:
+    """About ``count`` epochs from 0 to ``epochs`` (both included), evenly spread."""
+    epochs = int(epochs)
+    return sorted({int(round(v)) for v in np.linspace(0, epochs, min(count, epochs + 1))})
+
+
+def json_size(obj) -> int:
+    """Length of ``obj`` as Plotly/Streamlit serialise it (plotly.io.to_json escapes "/" as \\u002f,
+    which base64 is full of: float32 probabilities near 0.5–1 encode to many "/")."""
+    text = json.dumps(obj, separators=(",", ":"))
+    return len(text) + 5 * text.count("/")
+
+
+def thin(items: list, keep: int) -> list:
+    """``keep`` items spread evenly over ``items``, always keeping the first and the last."""
+    if keep >= len(items):
+        return list(items)
+    idx = np.unique(np.round(np.linspace(0, len(items) - 1, max(keep, 2))).astype(int))
+    return [items[i] for i in idx]
+
+
+def _grid(n: int) -> tuple[int, int]:
+    cols = n if n <= 4 else math.ceil(n / 2)
+    return math.ceil(n / cols), cols
+
+
+def _axis(i: int) -> str:
+    return "" if i == 0 else str(i + 1)
+
+
+# --------------------------------------------------------------------------- #
+# Loss curves                                                                   #
+# --------------------------------------------------------------------------- #
+def _positive(a) -> np.ndarray:
+    """For a log axis: cross-entropy can round to 0 after clipping; draw it at a tiny positive value."""
+    return np.maximum(np.asarray(a, dtype=np.float64), 1e-12)
+
+
+def loss_figure(runs, log: bool = True, metric: str = "loss") -> go.Figure:
+    """All optimizers' loss curves on one axis (the article's curves, overlaid)."""
+    fig = go.Figure()
+    for i, r in enumerate(runs):
+        y = np.asarray(r.history.get(metric, ()), dtype=np.float64)
+        x = np.arange(1, len(y) + 1)
+        name = r.label + (f" (diverged at epoch {r.diverged_at})" if r.diverged_at is not None else "")
+        fig.add_trace(go.Scatter(x=x, y=_positive(y) if log else y, mode="lines", name=name, legendgroup=r.label,
+                                 line=dict(color=color(i), width=2),
+                                 hovertemplate=f"{r.label}<br>epoch %{{x}}<br>{metric} %{{y:.4g}}<extra></extra>"))
+        if r.diverged_at is not None and len(y):
+            fig.add_trace(go.Scatter(x=[x[-1]], y=[max(y[-1], 1e-12) if log else y[-1]], mode="markers",
+                                     marker=dict(symbol="x", size=11, color=color(i)), showlegend=False,
+                                     legendgroup=r.label, hovertemplate=f"{r.label}: diverged at epoch "
+                                                                        f"{r.diverged_at}<extra></extra>"))
+    epochs = max((r.epochs for r in runs), default=1)
+    fig.update_xaxes(title_text="epoch", range=[0, epochs + 0.5])
+    fig.update_yaxes(title_text=f"{metric} (log scale)" if log else metric, type="log" if log else "linear",
+                     exponentformat="power")
+    fig.update_layout(height=420, margin=dict(l=60, r=20, t=40, b=45), hovermode="x unified",
+                      title=dict(text="Training loss per epoch (Keras's running mean over the batches)", x=0,
+                                 font=dict(size=14)),
+                      legend=dict(orientation="v", x=1.01, y=1), meta={"view": "moons-loss", "log": bool(log)})
+    return fig
+
+
+def multiples_figure(runs, log: bool = True) -> go.Figure:
+    """Small multiples on shared scales: per optimizer, its loss (top cell) over its accuracy (bottom cell)."""
+    n = max(len(runs), 1)
+    blocks, cols = _grid(n)
+    rows = 2 * blocks
+    titles = []
+    for b in range(blocks):
+        titles += [runs[b * cols + c].label if b * cols + c < len(runs) else "" for c in range(cols)]
+        titles += [""] * cols
+    fig = make_subplots(rows=rows, cols=cols, subplot_titles=titles, shared_xaxes=True,
+                        horizontal_spacing=0.03, vertical_spacing=0.035 if blocks > 1 else 0.05,
+                        row_heights=[1.6, 1] * blocks)
+    epochs = max((r.epochs for r in runs), default=1)
+    loss_axes, acc_axes = [], []
+    for i, r in enumerate(runs):
+        b, col = divmod(i, cols)
+        loss = np.asarray(r.history.get("loss", ()), dtype=np.float64)
+        acc = np.asarray(r.history.get("accuracy", ()), dtype=np.float64)
+        x = np.arange(1, len(loss) + 1)
+        fig.add_trace(go.Scatter(x=x, y=_positive(loss) if log else loss, mode="lines", name=r.label,
+                                 showlegend=False, line=dict(color=color(i), width=2),
+                                 hovertemplate=f"{r.label}<br>epoch %{{x}}<br>loss %{{y:.4g}}<extra></extra>"),
+                      row=2 * b + 1, col=col + 1)
+        loss_axes.append(fig.data[-1].yaxis)
+        fig.add_trace(go.Scatter(x=x, y=acc, mode="lines", name=r.label, showlegend=False,
+                                 line=dict(color=color(i), width=1.5, dash="dot"),
+                                 hovertemplate=f"{r.label}<br>epoch %{{x}}<br>accuracy %{{y:.3f}}<extra></extra>"),
+                      row=2 * b + 2, col=col + 1)
+        acc_axes.append(fig.data[-1].yaxis)
+        if r.diverged_at is not None:
+            ax = loss_axes[-1][1:]
+            fig.add_annotation(text=f"diverged at epoch {r.diverged_at}", showarrow=False,
+                               font=dict(color="#c0392b"), xref=f"x{ax} domain", yref=f"y{ax} domain", x=0.5, y=0.5)
+    # Shared scales: every loss cell matches the first loss axis, every accuracy cell is 0–1.
+    for ax in loss_axes[1:]:
+        fig.layout["yaxis" + ax[1:]].matches = loss_axes[0]
+    values = np.concatenate([np.asarray(r.history.get("loss", ()), dtype=np.float64) for r in runs] or [np.ones(1)])
+    values = values[np.isfinite(values)]
+    if log:
+        pos = _positive(values) if len(values) else np.ones(1)
+        lo, hi = np.log10(pos.min()), np.log10(pos.max())
+        pad = 0.05 * max(hi - lo, 0.5)
+        loss_range = [lo - pad, hi + pad]  # log axes take log10 units
+    else:
+        loss_range = [0, 1.05 * float(values.max()) if len(values) else 1.0]
+    for ax in loss_axes:
+        fig.layout["yaxis" + ax[1:]].update(type="log" if log else "linear", exponentformat="power",
+                                            range=loss_range)
+    for ax in acc_axes:
+        fig.layout["yaxis" + ax[1:]].update(range=[0, 1.05], tickvals=[0, 0.5, 1])
+    for b in range(blocks):
+        for c in range(cols):
+            show = c == 0
+            fig.update_yaxes(showticklabels=show, row=2 * b + 1, col=c + 1, title_text="loss" if show else None)
+            fig.update_yaxes(showticklabels=show, row=2 * b + 2, col=c + 1, title_text="accuracy" if show else None)
+    fig.update_xaxes(range=[0, epochs + 0.5])
+    fig.update_xaxes(title_text="epoch", row=rows)
+    fig.update_layout(height=240 * blocks + 80, margin=dict(l=60, r=15, t=40, b=45),
+                      meta={"view": "moons-multiples", "log": bool(log)})
+    return fig
+
+
+# --------------------------------------------------------------------------- #
+# Decision boundaries, animated                                                 #
+# --------------------------------------------------------------------------- #
+def _map_at(run, epoch):
+    """The run's map at ``epoch``: the last snapshot at or before it (a diverged run holds its last one)."""
+    eps = np.asarray(run.snapshot_epochs)
+    k = int(np.searchsorted(eps, epoch, side="right")) - 1
+    return run.maps[max(k, 0)], int(eps[max(k, 0)])
+
+
+def boundary_figure(runs, X, y, grid, budget: int = FIGURE_BUDGET) -> dict:
+    """Each optimizer's decision map P(class 1) with the data, animated over the snapshot epochs.
+
+    Returns a plain figure dict (frames hold hand-made float32 bdata; see the module docstring).
+    ``grid`` = (xs, ys) of the maps. The figure rests on the last epoch; ▶ Play runs from epoch 0.
+    """
+    xs, ys = (np.asarray(a, dtype=np.float64) for a in grid)
+    n_runs = max(len(runs), 1)
+    rows, cols = _grid(n_runs)
+    titles = [f"{r.label}<br><sup>{r.status}</sup>" for r in runs] or [""]
+    base = make_subplots(rows=rows, cols=cols, subplot_titles=titles, horizontal_spacing=0.03,
+                         vertical_spacing=0.12 if rows > 1 else 0.05)
+    all_epochs = sorted({int(e) for r in runs for e in r.snapshot_epochs}) or [0]
+    last = all_epochs[-1] if all_epochs else 0
+    X = np.asarray(X, dtype=np.float64)
+    y = np.asarray(y)
+    heat_idx = []
+    for i, r in enumerate(runs):
+        row, col = divmod(i, cols)
+        z, _ = _map_at(r, last)
+        base.add_trace(go.Heatmap(x=xs, y=ys, z=np.asarray(z, np.float32), zmin=0, zmax=1, colorscale=BOUNDARY_SCALE,
+                                  showscale=False, name=r.label, zsmooth="best",
+                                  hovertemplate="x %{x:.2f}, y %{y:.2f}<br>P(class 1) %{z:.2f}<extra></extra>"),
+                       row=row + 1, col=col + 1)
+        heat_idx.append(len(base.data) - 1)
+    for i, r in enumerate(runs):  # the data: static traces, in no frame
+        row, col = divmod(i, cols)
+        for cls in (0, 1):
+            pts = X[y == cls]
+            base.add_trace(go.Scatter(x=pts[:, 0], y=pts[:, 1], mode="markers", name=f"class {cls}",
+                                      showlegend=False, hoverinfo="skip",
+                                      marker=dict(size=5, color=CLASS_COLORS[cls], line=dict(color="white", width=0.6))),
+                           row=row + 1, col=col + 1)
+    for i in range(n_runs):
+        row, col = divmod(i, cols)
+        base.update_xaxes(range=[xs[0], xs[-1]], showticklabels=False, showgrid=False, zeroline=False,
+                          row=row + 1, col=col + 1)
+        base.update_yaxes(range=[ys[0], ys[-1]], showticklabels=False, showgrid=False, zeroline=False,
+                          row=row + 1, col=col + 1)
+    redraw = {"frame": {"duration": 350, "redraw": True}, "transition": {"duration": 0}, "mode": "immediate"}
+    base.update_layout(
+        height=250 * rows + 140, margin=dict(l=10, r=10, t=60, b=10),
+        updatemenus=[dict(type="buttons", direction="left", x=0.0, y=-0.02, xanchor="left", yanchor="top",
+                          pad=dict(t=5, r=10), showactive=False,
+                          buttons=[dict(label="▶ Play", method="animate", args=[None, {**redraw, "fromcurrent": False}]),
+                                   dict(label="❚❚ Pause", method="animate",
+                                        args=[[None], {"mode": "immediate", "frame": {"duration": 0, "redraw": False},
+                                                       "transition": {"duration": 0}}])])],
+        sliders=[dict(active=len(all_epochs) - 1, x=0.2, len=0.8, y=-0.02, yanchor="top", pad=dict(t=5),
+                      currentvalue=dict(prefix="epoch ", visible=True, xanchor="right"),
+                      steps=[dict(label=str(e), method="animate",
+                                  args=[[str(e)], {"frame": {"duration": 0, "redraw": True},
+                                                   "transition": {"duration": 0}, "mode": "immediate"}])
+                             for e in all_epochs])],
+        meta={"view": "moons-boundary", "epochs": all_epochs, "heatmaps": heat_idx},
+    )
+    fig = base.to_plotly_json()
+    fig["layout"]["margin"]["b"] = 70
+    fig["data"] = [_compact(t) for t in fig["data"]]
+    frames = []
+    for e in all_epochs:
+        data = [{"type": "heatmap", "z": bdata(np.asarray(_map_at(r, e)[0], np.float32))} for r in runs]
+        frames.append({"name": str(e), "data": data, "traces": heat_idx})
+    # Stay within the budget: drop frames evenly (the first and the last stay), then the slider to match.
+    room = budget - json_size(fig) - 2_000
+    per_frame = max(json_size(f) for f in frames)
+    keep = max(2, int(room // per_frame))
+    if keep < len(frames):
+        frames = thin(frames, keep)
+        names = {f["name"] for f in frames}
+        slider = fig["layout"]["sliders"][0]
+        slider["steps"] = [s for s in slider["steps"] if s["args"][0][0] in names]
+        slider["active"] = len(slider["steps"]) - 1
+        fig["layout"]["meta"]["epochs"] = [int(f["name"]) for f in frames]
+    fig["frames"] = frames
+    return fig
+
+
+def _compact(trace: dict) -> dict:
+    """float32 binary arrays for the big arrays of a trace dict."""
+    out = dict(trace)
+    for k in ("x", "y", "z"):
+        v = out.get(k)
+        if isinstance(v, np.ndarray) and v.dtype.kind == "f":
+            out[k] = bdata(v)
+    return out
+
+
+# --------------------------------------------------------------------------- #
+# Exports                                                                       #
+# --------------------------------------------------------------------------- #
+CSV_COLUMNS = ("optimizer", "epoch", "loss", "accuracy", "eval_loss", "eval_accuracy", "diverged_at_epoch")
+
+
+def histories_csv(runs) -> str:
+    """One row per (optimizer, completed epoch)."""
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(CSV_COLUMNS)
+    for r in runs:
+        d = "" if r.diverged_at is None else r.diverged_at
+        h = r.history
+        for k in range(r.epochs_run):
+            w.writerow([r.label, k + 1] + [repr(float(h[m][k])) if m in h and k < len(h[m]) else ""
+                                           for m in CSV_COLUMNS[2:6]] + [d])
+    return buf.getvalue()

@@ -1,0 +1,168 @@
+"""AppTest: the Moons page (the article's MLP experiment). Small epochs via the URL keep it fast."""
+import json
+from pathlib import Path
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+ROOT = Path(__file__).resolve().parents[1]
+PAGE = "pages/moons.py"
+ARTICLE = ["SGD (lr 0.01)", "SGD (lr 0.01, μ 0.9)", "SGD (lr 0.01, μ 0.9, nesterov)", "Adagrad (lr 0.01)",
+           "RMSprop (lr 0.01)", "Adam (lr 0.01)", "Nadam (lr 0.01)", "Lion (lr 0.001)"]
+
+
+def open_page(**params):
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    for k, v in params.items():
+        at.query_params[k] = v
+    at.switch_page(PAGE).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def chart(at, key):
+    (c,) = [c for c in at.get("plotly_chart") if c.key == key]
+    return json.loads(c.proto.spec)
+
+
+def summary(at):
+    return at.session_state["moons_summary"]
+
+
+@pytest.fixture(scope="module")
+def default_page():
+    st.cache_data.clear()
+    return open_page(epochs="6")
+
+
+def test_default_run_is_the_articles_lineup(default_page):
+    at = default_page
+    s = summary(at)
+    assert [r["label"] for r in s] == ARTICLE
+    assert all(r["epochs_run"] == 6 and r["diverged_at"] is None for r in s)
+    by = {r["label"]: r for r in s}
+    # even after 6 epochs the adaptive optimizers are far ahead of plain SGD (the article's point)
+    assert by["Adam (lr 0.01)"]["loss"] < 0.5 * by["SGD (lr 0.01)"]["loss"]
+    assert by["Adam (lr 0.01)"]["accuracy"] > 0.9
+    assert dict(at.query_params) == {"epochs": "6"}
+    assert not at.warning and not at.error
+    assert any("8 networks of 415 weights" in c.value for c in at.caption)  # 2-12-13-13-2
+
+
+def test_default_figures(default_page):
+    at = default_page
+    loss = chart(at, "moons_loss_chart")
+    assert loss["layout"]["yaxis"]["type"] == "log"
+    assert [t["name"] for t in loss["data"]] == ARTICLE
+    b = chart(at, "moons_boundary_chart")
+    heat = b["layout"]["meta"]["heatmaps"]
+    assert len(heat) == 8 and all(b["data"][i]["type"] == "heatmap" for i in heat)
+    assert [f["name"] for f in b["frames"]] == [str(e) for e in range(7)]
+    assert all(f["traces"] == heat for f in b["frames"])
+    assert all(d["z"]["dtype"] == "f4" and d["z"]["shape"] == "50,50" for f in b["frames"] for d in f["data"])
+    assert len(at.get("plotly_chart")[2].proto.spec) < 3_000_000
+    labels = [d.proto.label for d in at.get("download_button")]
+    assert labels == ["Histories as CSV", "Figures as HTML"]
+    links = [p.proto.label for p in at.get("page_link")]
+    assert sorted(links) == sorted(["SGD", "Adagrad", "RMSprop", "Adam", "Nadam", "Lion"])
+
+
+def test_results_are_cached_across_sessions(default_page):
+    first = [c.value for c in default_page.caption if "trained in" in c.value]
+    again = open_page(epochs="6")
+    assert [c.value for c in again.caption if "trained in" in c.value] == first  # same training, not a new one
+
+
+def test_widget_changes():
+    at = open_page(epochs="3")
+    at.toggle(key="moons_log").set_value(False).run()
+    assert not at.exception
+    assert chart(at, "moons_loss_chart")["layout"]["yaxis"]["type"] == "linear"
+    assert at.query_params["log"] == "0"
+    at.number_input(key="moons_epochs").set_value(4).run()
+    assert all(r["epochs_run"] == 4 for r in summary(at))
+    at.text_input(key="moons_hidden").set_value("8, 8").run()
+    assert not at.exception
+    assert at.query_params["hidden"] == "8,8"
+    assert any("networks of 114 weights" in c.value for c in at.caption)  # (2*8+8) + (8*8+8) + (8*2+2)
+    # a bad value: kept in the box, a clear message, training goes on with the last valid layers
+    at.text_input(key="moons_hidden").set_value("8, x").run()
+    assert not at.exception
+    assert at.text_input(key="moons_hidden").value == "8, x"
+    assert any("`x` is not a whole number" in e.value for e in at.error)
+    assert any("networks of 114 weights" in c.value for c in at.caption)
+    at.text_input(key="moons_hidden").set_value("500").run()
+    assert any("1 to 128 units" in e.value for e in at.error)
+
+
+def test_remove_and_add_optimizers():
+    at = open_page(epochs="2")
+    at.button(key="moons_rm1").click().run()
+    assert [r["label"] for r in summary(at)] == ARTICLE[1:]
+    assert at.query_params["o1"] == "SGD;momentum=0.9"  # lr 0.01 is the default
+    assert "o8" not in at.query_params
+    at.button(key="moons_add").click().run()
+    assert not at.exception
+    assert [r["label"] for r in summary(at)][-1] == "RMSprop (lr 0.01, centered, μ 0.9)"  # the article's 9th
+    assert at.button(key="moons_add").disabled  # 8 is the limit
+
+
+def test_editing_an_optimizer():
+    at = open_page(epochs="2", o1="Adam;learning_rate=0.01")
+    at.select_slider(key="moons_o1_Adam_keras_learning_rate").set_value(0.05).run()
+    assert not at.exception
+    assert at.query_params["o1"] == "Adam;learning_rate=0.05"
+    assert [r["label"] for r in summary(at)] == ["Adam (lr 0.05)"]
+
+
+def test_good_url_params():
+    at = open_page(o1="Adam;learning_rate=0.02", o2="SGD;momentum=0.9", epochs="4", bs="16", hidden="8,8",
+                   samples="100", noise="0.2", seed="3", log="0")
+    assert not at.warning and not at.error
+    assert [r["label"] for r in summary(at)] == ["Adam (lr 0.02)", "SGD (lr 0.01, μ 0.9)"]
+    assert at.number_input(key="moons_bs").value == 16 and at.number_input(key="moons_samples").value == 100
+    assert at.slider(key="moons_noise").value == 0.2 and at.toggle(key="moons_log").value is False
+    assert any("100 samples, noise 0.2 · batch size 16 (7 updates per epoch) · 4 epochs" in c.value
+               for c in at.caption)
+    assert dict(at.query_params) == {"epochs": "4", "bs": "16", "hidden": "8,8", "samples": "100", "noise": "0.2",
+                                     "seed": "3", "log": "0", "o1": "Adam;learning_rate=0.02",
+                                     "o2": "SGD;momentum=0.9"}
+
+
+@pytest.mark.parametrize("params, expect", [
+    ({"hidden": "a,b", "epochs": "1e9"}, ["`hidden=a,b`", "`epochs=1e9`"]),
+    ({"hidden": "1,2,3,4,5", "samples": "5", "noise": "3", "bs": "x"},
+     ["1 to 4 hidden layers", "`samples=5`", "`noise=3`", "`bs=x`"]),
+    ({"o1": "Nope", "o2": "Adam;beta_1=2", "o9": "Adam"}, ["o1=Nope", "o2=Adam;beta_1=2", "`o9`",
+                                                          "No usable optimizer"]),
+])
+def test_bad_url_params_give_notices(params, expect):
+    at = open_page(**{"epochs": "2", **params}) if "epochs" not in params else open_page(**params)
+    notices = " ".join(w.value for w in at.warning)
+    for e in expect:
+        assert e in notices
+    assert summary(at)  # something was trained, nothing crashed
+    assert at.number_input(key="moons_epochs").value in (2, 100)
+
+
+def test_too_much_work_is_refused_with_a_message():
+    at = open_page(epochs="2000", bs="1", samples="500", o1="Adam;learning_rate=0.01")
+    assert any("updates per network" in e.value and "limit is 40,000" in e.value for e in at.error)
+    assert at.get("plotly_chart") == [] or not any(c.key == "moons_boundary_chart" for c in at.get("plotly_chart"))
+    assert at.query_params["epochs"] == "2000"  # the settings are kept, so the user can fix one of them
+    at.number_input(key="moons_bs").set_value(250).run()
+    assert not at.error  # 2000 epochs x 2 batches = 4,000 updates: allowed
+    assert [r["epochs_run"] for r in summary(at)] == [2000]
+
+
+def test_stopped_training_offers_train_again():
+    at = open_page(epochs="3", o1="Adam;learning_rate=0.01")
+    at.session_state["moons_stopped_key"] = at.session_state["moons_key"]
+    at.run()
+    assert not at.exception
+    assert any("Training stopped" in w.value for w in at.warning)
+    at.button(key="moons_resume").click().run()
+    assert not at.exception
+    assert [r["epochs_run"] for r in summary(at)] == [3]
+    assert not any("Training stopped" in w.value for w in at.warning)
