@@ -16,7 +16,7 @@ w_t &= w_{t-1} - \frac{\eta\, g_t}{\sqrt{a_t + \epsilon}}
 
 _TEXTBOOK = r"""\begin{aligned}
 a_t &= a_{t-1} + g_t^2 \qquad (a_0 = 0)\\
-w_t &= w_{t-1} - \frac{\eta\, g_t}{\delta + \sqrt{a_t}}
+w_t &= w_{t-1} - \frac{\eta\, g_t}{\epsilon + \sqrt{a_t}} &&\text{(the paper's } \delta\text{)}
 \end{aligned}"""
 
 

@@ -29,7 +29,7 @@ def adam_params(lr, eps):
 KERAS_LATEX = r"""\begin{aligned}
 m_t &= m_{t-1} + (1-\beta_1)(g_t - m_{t-1})\\
 v_t &= v_{t-1} + (1-\beta_2)(g_t^2 - v_{t-1})\\
-\hat v^{\max}_t &= \max(\hat v^{\max}_{t-1}, v_t) &&\text{(amsgrad: used in place of } v_t\text{)}\\
+v^{\max}_t &= \max(v^{\max}_{t-1}, v_t) &&\text{(amsgrad: used in place of } v_t\text{)}\\
 \alpha_t &= \eta\,\frac{\sqrt{1-\beta_2^{\,t}}}{1-\beta_1^{\,t}}\\
 w_t &= w_{t-1} - \alpha_t\,\frac{m_t}{\sqrt{v_t} + \hat\epsilon}
 \end{aligned}"""
@@ -38,13 +38,13 @@ TEXTBOOK_LATEX = r"""\begin{aligned}
 m_t &= \beta_1 m_{t-1} + (1-\beta_1)\, g_t,\qquad v_t = \beta_2 v_{t-1} + (1-\beta_2)\, g_t^2\\
 \hat m_t &= \frac{m_t}{1-\beta_1^{\,t}},\qquad \hat v_t = \frac{v_t}{1-\beta_2^{\,t}}\\
 w_t &= w_{t-1} - \eta\,\frac{\hat m_t}{\sqrt{\hat v_t} + \epsilon}\\
-\text{AMSGrad: } \hat v^{\max}_t &= \max(\hat v^{\max}_{t-1}, v_t),\quad
-w_t = w_{t-1} - \eta\,\frac{m_t}{\sqrt{\hat v^{\max}_t} + \epsilon}
+\text{AMSGrad: } v^{\max}_t &= \max(v^{\max}_{t-1}, v_t),\quad
+w_t = w_{t-1} - \eta\,\frac{m_t}{\sqrt{v^{\max}_t} + \epsilon}
 \end{aligned}"""
 
 TORCH_LATEX = r"""\begin{aligned}
 m_t &= m_{t-1} + (1-\beta_1)(g_t - m_{t-1}),\qquad v_t = \beta_2 v_{t-1} + (1-\beta_2)\, g_t^2\\
-\hat v^{\max}_t &= \max(\hat v^{\max}_{t-1}, v_t) &&\text{(amsgrad: used in place of } v_t\text{)}\\
+v^{\max}_t &= \max(v^{\max}_{t-1}, v_t) &&\text{(amsgrad: used in place of } v_t\text{)}\\
 w_t &= w_{t-1} - \frac{\eta}{1-\beta_1^{\,t}}\;\frac{m_t}{\sqrt{v_t}\,/\sqrt{1-\beta_2^{\,t}} + \epsilon}
 \end{aligned}"""
 

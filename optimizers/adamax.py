@@ -28,7 +28,7 @@ w_t &= w_{t-1} - \frac{\eta\, m_t}{(1-\beta_1^{\,t})\,(u_t + \epsilon)}
 _TEXTBOOK = r"""\begin{aligned}
 m_t &= \beta_1 m_{t-1} + (1-\beta_1)\, g_t\\
 u_t &= \max(\beta_2\, u_{t-1},\ |g_t|)\\
-w_t &= w_{t-1} - \frac{\alpha}{1-\beta_1^{\,t}}\,\frac{m_t}{u_t}
+w_t &= w_{t-1} - \frac{\eta}{1-\beta_1^{\,t}}\,\frac{m_t}{u_t}
 \end{aligned}"""
 
 

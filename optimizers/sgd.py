@@ -39,9 +39,9 @@ w_t &= w_{t-1} - \eta\, g_t &&\text{(}\mu = 0\text{)}
 \end{aligned}"""
 
 _TEXTBOOK = r"""\begin{aligned}
-v_t &= \mu\, v_{t-1} - \eta\, \nabla f(w_{t-1}) &&\text{(Polyak heavy ball)}\\
-v_t &= \mu\, v_{t-1} - \eta\, \nabla f(w_{t-1} + \mu v_{t-1}) &&\text{(Sutskever NAG)}\\
-w_t &= w_{t-1} + v_t
+v_t &= \mu\, v_{t-1} - \eta\, \nabla f(w_{t-1}),\quad w_t = w_{t-1} + v_t &&\text{(Polyak heavy ball)}\\
+v_t &= \mu\, v_{t-1} - \eta\, \nabla f(w_{t-1} + \mu v_{t-1}),\quad w_t = w_{t-1} + v_t &&\text{(Sutskever NAG)}\\
+\tilde w_t &= \tilde w_{t-1} + \mu\, v_t - \eta\, \nabla f(\tilde w_{t-1}) &&\text{(NAG in } \tilde w = w + \mu v\text{: what is plotted)}
 \end{aligned}"""
 
 
