@@ -714,11 +714,15 @@ def fair_figure(land, runs: list[RaceRun], background: dict | None, provenance: 
                                      size=18 if r.diverged_at is not None else 13, color=r.color,
                                      line=dict(color="black", width=1.5))))
         L = np.asarray(r.loss[:good + 1], dtype=np.float64)
-        y = np.maximum(L - f_star, LOSS_FLOOR) if f_star is not None else L
-        drawn.append(y)
+        drawn.append(np.maximum(L - f_star, LOSS_FLOOR) if f_star is not None else L)
+    # Loss curves: the most jagged first (drawn underneath), so an optimizer that oscillates every
+    # step (a solid band on a log axis) does not hide the smooth curves.
+    with np.errstate(all="ignore"):
+        jag = [float(np.nansum(np.abs(np.diff(np.log10(np.abs(y) + 1e-300))))) for y in drawn]
+    for i in sorted(range(len(runs)), key=lambda k: -jag[k]):
+        r, y = runs[i], drawn[i]
         data.append(dict(type="scatter", mode="lines", legendgroup=f"r{i}", showlegend=False, name=r.label,
                          x=bdata(np.arange(len(y)), "i4"), y=bdata(y, "f8"), line=dict(color=r.color, width=1.8),
-                         opacity=0.9,
                          xaxis="x2", yaxis="y2",
                          hovertemplate=f"{r.label}<br>step %{{x}}<br>loss %{{y:.4g}}<extra></extra>"))
         if r.diverged_at is not None:

@@ -355,3 +355,12 @@ def test_fair_figure_cuts_diverged_paths_and_table_says_so(himmel):
     assert rows[1]["final loss"] == float(ok.loss[-1])
     stt = optimizers.steps_to_tolerance(ok.loss, 0.0, 1e-3)
     assert rows[1]["steps to tolerance"] == (str(int(stt)) if stt >= 0 else "not reached")
+
+
+def test_fair_csv_stops_at_divergence(himmel):
+    from charts.compare import fair_csv
+    t = optimizers.run(optimizers.get("SGD", learning_rate=0.5), himmel, start=(4, 4), steps=50, record="path")
+    rows = fair_csv([RaceRun('SGD "big"', t.params, t.loss, t.diverged_at, "#000", "SGD")]).splitlines()
+    assert rows[0] == "step,optimizer,x,y,loss"
+    assert len(rows) == 1 + t.diverged_at          # steps 0 … last good point
+    assert rows[1].startswith('0,"SGD ""big""",4,4,')

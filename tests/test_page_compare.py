@@ -187,12 +187,12 @@ def test_fair_mode_prints_the_settings_it_used():
     assert printed[0][2]["beta_1"] == 0.8 and printed[1][2]["nesterov"] is True
     assert printed[0][2]["epsilon"] == 1e-08  # the textbook default, printed although not set
     table = at.dataframe[0].value
-    curves = [t for t in spec["data"] if t.get("yaxis") == "y2" and t["mode"] == "lines"]
+    curves = {t["name"]: t for t in spec["data"] if t.get("yaxis") == "y2" and t["mode"] == "lines"}
     for k, (oname, flavor, hp) in enumerate(printed):
         t = optimizers.run(optimizers.get(oname, flavor=flavor, **hp), land, start=(float(sx), float(sy)),
                            steps=int(steps), noise=float(noise), seed=int(seed))
         assert float(table["final loss"].iloc[k]) == float(t.loss[-1 if t.diverged_at is None else t.diverged_at - 1])
-        assert decode(curves[k]["y"])[-1] == pytest.approx(max(float(t.loss[-1]) - land.min_value, 1e-16), rel=1e-12)
+        assert decode(curves[table["optimizer"].iloc[k]]["y"])[-1] == pytest.approx(max(float(t.loss[-1]) - land.min_value, 1e-16), rel=1e-12)
         # the printed learning rate is the tuned one: the sweep's best on these very settings
         hyper = {kk: v for kk, v in hp.items() if kk != "learning_rate"}
         best, _ = optimizers.tune_learning_rate(oname, land, start=(1.0, -0.5), steps=200, noise=0.5, seed=3,
