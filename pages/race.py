@@ -8,6 +8,7 @@ reproduces the page.
 from __future__ import annotations
 
 import json
+import re
 import time
 
 import numpy as np
@@ -55,6 +56,7 @@ FIELDS = [
     Field("view", "choice", "2d", choices=VIEWS, label="View"),
 ]
 FIELD = {f.name: f for f in FIELDS}
+NOT_SETTABLE = re.compile(rf"^{P}(add|rm\d+|first|prev|next|last|dl_\w+|chart|chart3d|loss)$")
 START = Field("start", "point", None)
 
 
@@ -156,14 +158,20 @@ def _new_slot(choice: OptChoice) -> None:
     slots.append({"id": sid, "color": next(i for i in range(len(PALETTE)) if i not in used)})
 
 
-def init_from_url() -> list[str]:
-    params = {k: st.query_params[k] for k in st.query_params}
+def init_from_url(params: dict) -> list[str]:
+    """Seed every widget of the page from URL ``params``; return the notices about bad values."""
+    for key in [k for k in st.session_state if isinstance(k, str) and k.startswith((P + "sx_", P + "sy_"))]:
+        del st.session_state[key]  # starts not in the link are the landscapes' own
+    for key in ("frame", "expr_valid", "last_pick", "pending_start"):
+        st.session_state.pop(P + key, None)
     values, notices = read_fields(FIELDS, params)
     for name, v in values.items():
         st.session_state[P + name] = v
     choices, more = read_optimizers(params, DEFAULT_LINEUP, max_n=MAX_OPTS)
     notices += more
-    st.session_state[P + "slots"], st.session_state[P + "next_id"] = [], 1
+    # Slot ids keep counting across re-initialisations, so no stale widget value of an earlier slot is reused.
+    st.session_state[P + "slots"] = []
+    st.session_state.setdefault(P + "next_id", 1)
     for c in choices:
         _new_slot(canonical(c))
     if "start" in params:
@@ -207,8 +215,18 @@ st.title("Optimizer race")
 st.caption("Several optimizers start from the same point on the same landscape. Press **▶ Play** to watch them "
            "race, click the map to move the start, and change a learning rate to see how the race changes.")
 
-if P + "slots" not in st.session_state:
-    st.session_state[P + "notices"] = init_from_url()
+# Streamlit forgets the values of widgets that were not drawn in a run, so a visit to another page would reset
+# this one. A plain (non-widget) copy of them, taken at the end of every run, restores them on the way back.
+for _key, _value in st.session_state.get(P + "shadow", {}).items():
+    if _key not in st.session_state:
+        st.session_state[_key] = _value
+
+# Read the URL on the first run of the page in a session, and again whenever the page is opened with a
+# different link (a preset on the home page, a link followed inside the app). Reruns see exactly the
+# parameters this page wrote last time; opening the page from the sidebar (no parameters) keeps the state.
+url_now = {k: st.query_params[k] for k in st.query_params}
+if P + "slots" not in st.session_state or (url_now and url_now != st.session_state.get(P + "written")):
+    st.session_state[P + "notices"] = init_from_url(url_now)
 show_notices(st.session_state.get(P + "notices", []))
 
 # Apply a start chosen by clicking the chart (before the start inputs are drawn).
@@ -307,6 +325,7 @@ if abs(start[0] - land.start[0]) > 1e-12 or abs(start[1] - land.start[1]) > 1e-1
     url["start"] = START.encode(start)
 url.update(encode_optimizers([c for _, c in choices]))
 st.query_params.from_dict(url)
+st.session_state[P + "written"] = url
 
 # Run every optimizer (cached one by one).
 runs, errors = [], []
@@ -423,3 +442,8 @@ for col, name in zip(links, names):
             st.page_link("pages/maths.py", label=f"∑ The maths of {name}", query_params={"opt": name})
         except StreamlitAPIException:  # the maths page is not registered in this build of the app
             st.markdown(f"[∑ The maths of {name}](/maths?opt={name})")
+
+# Keep a copy of every settable widget value of this page (see the top): buttons and charts cannot be set.
+st.session_state[P + "shadow"] = {k: st.session_state[k] for k in st.session_state
+                                  if isinstance(k, str) and k.startswith(P) and not NOT_SETTABLE.match(k)
+                                  and k not in (P + "shadow",)}

@@ -290,3 +290,28 @@ def test_undefined_start_and_landscape_without_minima():
     assert chart(at, "race_loss")["layout"]["yaxis"]["type"] == "linear"
     assert "log scale cannot show" in " ".join(c.value for c in at.caption)
     assert set(at.dataframe[0].value["first step within tol"]) == {"n/a (unknown minimum)"}
+
+
+def test_opening_the_page_with_a_new_link_applies_it_and_the_sidebar_keeps_the_state():
+    at = open_race()
+    at.select_slider(key="race_o4_Adam_keras_learning_rate").set_value(0.01).run()
+    at.number_input(key="race_sx_rosenbrock").set_value(0.5).run()
+    # The sidebar navigation opens the page without parameters: the race is kept.
+    at.query_params.clear()
+    at.switch_page("pages/home.py").run()
+    at.query_params.clear()
+    at.switch_page("pages/race.py").run()
+    assert not at.exception
+    assert "Adam (lr 0.01)" in paths(chart(at)) and start_of(at) == (0.5, 1.0)
+    assert at.query_params["o4"] == "Adam;learning_rate=0.01"
+    # A preset link (st.page_link with query_params) opens it with new settings: they replace the old ones.
+    at.switch_page("pages/home.py").run()
+    at.query_params.clear()
+    for k, v in {"land": "beale", "o1": "Adam;learning_rate=0.05", "steps": "100"}.items():
+        at.query_params[k] = v
+    at.switch_page("pages/race.py").run()
+    assert not at.exception and not at.warning
+    assert at.selectbox(key="race_land").value == "beale" and at.number_input(key="race_steps").value == 100
+    assert list(paths(chart(at))) == ["Adam (lr 0.05)"]
+    assert start_of(at) == (1.0, 1.5)  # Beale's own start
+    assert dict(at.query_params) == {"land": "beale", "o1": "Adam;learning_rate=0.05", "steps": "100"}
