@@ -331,7 +331,11 @@ def endpoint_groups(panels: list[BasinPanel], land, max_groups: int = MAX_GROUPS
     # Clusters of the end points of runs that reached no known minimum. Everything works on cells of
     # size h (1% of the diagonal), so the cost grows with the number of occupied cells, not of points.
     h = 0.01 * diag
-    masks = [p.label_map == -1 for p in panels]
+    # Only end points inside the view (plus a 5% margin) are clustered: runs that left it (escaping a
+    # saddle, still on their way) are "ended elsewhere", not a group of their own.
+    mx, my = 0.05 * (x1 - x0), 0.05 * (y1 - y0)
+    masks = [(p.label_map == -1) & (p.final_params[..., 0] >= x0 - mx) & (p.final_params[..., 0] <= x1 + mx)
+             & (p.final_params[..., 1] >= y0 - my) & (p.final_params[..., 1] <= y1 + my) for p in panels]
     pts = np.concatenate([p.final_params[m].reshape(-1, 2) for p, m in zip(panels, masks)]) if panels \
         else np.empty((0, 2))
     point_cl = np.full(len(pts), -1, dtype=np.int64)   # cluster of each end point (−1 none)
@@ -567,7 +571,7 @@ def basin_figure(panels: list[BasinPanel], groups: Groups | None, land, mode: st
         items = [(groups.names[j], colors[j]) for j in range(G)]
         if n_other:
             items.append((f"another local minimum (one of {n_other} more found)", OTHER_MIN_COLOR))
-        items.append(("ended elsewhere (no minimum within reach)", ELSEWHERE_COLOR))
+        items.append(("ended elsewhere (no minimum within reach, or left the view)", ELSEWHERE_COLOR))
         items.append(("✖ diverged", DIVERGED_COLOR))
     else:
         items = [("✖ diverged", DIVERGED_COLOR)]

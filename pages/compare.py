@@ -355,7 +355,7 @@ st.button("Add optimizer", icon=":material/add:", key=P + "add", on_click=add_sl
 metric = st.session_state.get(P + "metric_w", st.session_state.get(P + "metric", "final"))
 url = encode_fields(FIELDS, {"land": land_name, "expr": expr or DEFAULT_EXPR, "steps": steps, "noise": noise,
                              "seed": seed, "tol": tol, "view": view, "grid": grid_n, "metric": metric})
-if abs(start[0] - land.start[0]) > 1e-12 or abs(start[1] - land.start[1]) > 1e-12:
+if abs(start[0] - land.start[0]) > 1e-9 or abs(start[1] - land.start[1]) > 1e-9:
     url["start"] = START.encode(start)
 url.update(encode_optimizers([c for _, _, c in entries]))
 st.query_params.from_dict(url)
@@ -464,7 +464,11 @@ def basin_view():
     st.session_state[P + "basin_time"] = time.perf_counter() - t0
     st.session_state[P + "basin_results"] = {lab: {"choice": c, "grid": grid_n} for c, lab, _ in ok}
     n_known = len(np.asarray(land.minima).reshape(-1, 2))
-    if n_groups + n_other <= 1:
+    if n_groups + n_other == 0:
+        st.info("No run ended at a minimum: this landscape has none in view (a saddle lets runs slide off "
+                "and escape), or the runs needed more steps. The final-loss colouring still shows how far each start "
+                "got.", icon=":material/info:")
+    elif n_groups + n_other == 1:
         st.info("This landscape has a single minimum (as far as these runs find), so every start that converges "
                 "ends in the same place and the map has one colour. The final-loss colouring still shows which "
                 "starts got close and which are slow. Try Himmelblau, Six-hump camel or Rastrigin for several basins.",
