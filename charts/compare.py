@@ -75,12 +75,12 @@ class SweepSeries:
     final_loss: np.ndarray
     diverged_at: np.ndarray
     steps_to_tol: np.ndarray
-    best_index: int   # the engine's: lowest final loss among runs that did not diverge
+    best_index: int   # the engine's: lowest mean loss over the last 10% of steps, among runs that did not diverge
     name: str = ""
 
 
 def best_index(s: SweepSeries, metric: str = "final") -> int:
-    """The learning rate the chart stars: the engine's best (lowest final loss) for
+    """The learning rate the chart stars: the engine's best (lowest tail-mean loss) for
     ``metric="final"``; the fewest steps to the tolerance (smallest rate on ties) for ``"steps"``."""
     if metric == "final":
         return int(s.best_index)

@@ -51,8 +51,9 @@ class SweepResult:
     final_loss: np.ndarray       # (n,) loss at the last step (last good point for diverged runs)
     diverged_at: np.ndarray      # (n,) −1 = never
     steps_to_tol: np.ndarray     # (n,) −1 = never
-    best_index: int              # lowest final loss among runs that did not diverge (−1 if all diverged)
+    best_index: int              # lowest tail loss among runs that did not diverge (−1 if all diverged)
     loss_curves: np.ndarray | None = None  # (steps+1, n) when requested
+    tail_loss: np.ndarray | None = None    # (n,) mean loss over the last 10% of steps: what "best" ranks
 
     @property
     def best_learning_rate(self):
@@ -82,15 +83,17 @@ def lr_sweep(optimizer, landscape, learning_rates=None, start=None, steps: int =
     opt = get(name, flavor=flavor, learning_rate=lrs[:, None], **hyper)
     s = np.asarray(landscape.start if start is None else start, dtype=np.float64)
     starts = np.broadcast_to(s, (lrs.size, 2))
-    traj = run(opt, landscape, start=starts, steps=steps, noise=noise, seed=seed,
-               record="path" if keep_curves or tol is not None else "final")
+    traj = run(opt, landscape, start=starts, steps=steps, noise=noise, seed=seed, record="path")
     target = _target(landscape)
-    stt = steps_to_tolerance(traj.loss, target, tol, traj.diverged_at) if traj.loss.shape[0] > 1 \
+    stt = steps_to_tolerance(traj.loss, target, tol, traj.diverged_at) if tol is not None \
         else np.full(lrs.size, -1)
     final = traj.loss[-1]
-    ok = (traj.diverged_at < 0) & np.isfinite(final)
-    best = int(np.argmin(np.where(ok, final, np.inf))) if ok.any() else -1
-    return SweepResult(lrs, final, traj.diverged_at, stt, best, traj.loss if keep_curves else None)
+    # Rank by the mean loss over the last 10% of the steps, not the last step alone: an optimizer
+    # that oscillates (Lion, RMSprop at large rates) can land on a low loss at the last step by luck.
+    tail = traj.loss[-max(1, steps // 10):].mean(axis=0)
+    ok = (traj.diverged_at < 0) & np.isfinite(tail)
+    best = int(np.argmin(np.where(ok, tail, np.inf))) if ok.any() else -1
+    return SweepResult(lrs, final, traj.diverged_at, stt, best, traj.loss if keep_curves else None, tail)
 
 
 def _target(landscape) -> float:
@@ -146,7 +149,8 @@ def basin_map(optimizer, landscape, n: int = 100, steps: int = 500, bounds=None,
 
 def tune_learning_rate(optimizer, landscape, start=None, steps: int = 200, noise: float = 0.0, seed: int = 0,
                        learning_rates=None, flavor: str = "keras", **hyper) -> tuple[float | None, SweepResult]:
-    """The learning rate with the lowest final loss (among runs that did not diverge)."""
+    """The learning rate with the lowest mean loss over the last 10% of steps (among runs that did not
+    diverge): robust to oscillating optimizers that touch a low loss at the last step by chance."""
     res = lr_sweep(optimizer, landscape, learning_rates, start=start, steps=steps, noise=noise, seed=seed,
                    flavor=flavor, **hyper)
     return res.best_learning_rate, res

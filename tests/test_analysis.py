@@ -23,9 +23,12 @@ def test_lr_sweep_equals_single_runs_on_a_sample():
         expected = -1 if one.diverged_at is not None or not len(hit) else hit[0]
         assert res.steps_to_tol[i] == expected
     best = res.best_index
-    assert res.diverged_at[best] < 0 and res.final_loss[best] == res.final_loss[res.diverged_at < 0].min()
+    assert res.diverged_at[best] < 0 and res.tail_loss[best] == res.tail_loss[res.diverged_at < 0].min()
+    one = optimizers.run(optimizers.get("sgd", learning_rate=float(lrs[best]), momentum=0.9), H,
+                         start=[0.5, -0.5], steps=150)
+    assert res.tail_loss[best] == pytest.approx(one.loss[-15:].mean(), rel=1e-12)
     lo, hi = res.diverging_range
-    assert lo > lrs[best]
+    assert lo <= hi and res.diverged_at[lrs == hi] >= 0
 
 
 def test_basin_map_equals_single_runs_and_labels_minima():

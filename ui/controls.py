@@ -12,7 +12,7 @@ import streamlit as st
 import optimizers
 from ui.settings import OptChoice, _fmt, slider_grid
 
-FLAVOR_LABELS = {"keras": "Keras 3", "textbook": "textbook"}
+FLAVOR_LABELS = {"keras": "Keras 3", "textbook": "textbook", "pytorch": "PyTorch"}
 
 
 def _seed(key, value):
