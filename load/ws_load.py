@@ -36,6 +36,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from dataclasses import dataclass, field
@@ -103,7 +104,7 @@ class Server:
         for opt in options:  # e.g. "runner.postScriptGC=false" -> --runner.postScriptGC false
             key, _, value = opt.partition("=")
             cmd += [f"--{key}", value]
-        self.log = open(ROOT / "load" / f".server-{self.port}.log", "wb")
+        self.log = open(Path(tempfile.gettempdir()) / f"descent-lab-load-{self.port}.log", "wb")
         self.proc = subprocess.Popen(cmd, cwd=ROOT, stdout=self.log, stderr=subprocess.STDOUT)
         self.pid = self.proc.pid
         self.url = f"ws://127.0.0.1:{self.port}/_stcore/stream"
