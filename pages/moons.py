@@ -191,10 +191,10 @@ def cached_outputs(key: tuple, log: bool, _result: dict) -> dict:
 
 
 def stop_training(key):
-    st.session_state[P + "stopped_key"] = key
     job = st.session_state.get(P + "job")
-    if job is not None:
+    if job is not None and job.thread is not None and job.thread.is_alive():  # not if it just finished
         job.stop = True
+        st.session_state[P + "stopped_key"] = key
 
 
 def resume_training():

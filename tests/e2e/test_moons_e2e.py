@@ -68,3 +68,24 @@ def test_bad_link_shows_notices_and_still_trains(page, app_url):
     # the good optimizer from the link is the only one trained; the link was rewritten to the settings shown
     assert heatmap_images(page.locator(BOUNDARY)) == 1
     assert "o1=Adam" in page.url and "epochs" not in page.url and "hidden" not in page.url
+
+
+def test_stop_button_stops_training_and_shows_the_partial_result(page, app_url):
+    page.goto(f"{app_url}/moons?epochs=1500&seed=7")   # ~120,000 updates: long enough to press Stop
+    stop = page.get_by_role("button", name="Stop training")
+    expect(stop).to_be_visible(timeout=120_000)
+    bar = page.get_by_test_id("stProgress")
+    expect(bar).to_contain_text("epoch", timeout=30_000)
+    page.wait_for_timeout(1500)
+    stop.click()
+    expect(page.get_by_text("Training stopped after epoch")).to_be_visible(timeout=60_000)
+    wait_idle(page)
+    expect(page.get_by_test_id("stException")).to_have_count(0)
+    text = page.get_by_text("Training stopped after epoch").inner_text()
+    done = int(text.split("epoch")[1].split()[0])
+    assert 1 <= done < 1500
+    expect(page.get_by_text("stopped early, not cached")).to_be_visible()
+    expect(page.get_by_role("button", name="Train again")).to_be_visible()
+    expect(page.locator(".js-plotly-plot")).to_have_count(3)  # the partial curves and boundaries
+    expect(page.get_by_role("button", name="Stop training")).to_have_count(0)
+    assert "epochs=1500" in page.url  # the settings stay as they were
