@@ -48,6 +48,10 @@ class TrainResult:
     boundaries   epoch -> (n, n) P(class 1) map; ``boundary_xy`` = (xs, ys).
     path         2-D landscapes: every step's params, (steps + 1, 2); else None.
     diverged_at  the epoch (1-based) during which the run diverged, or None.
+    epochs_run, steps   completed epochs and optimizer updates of this run.
+    stopped_early       the callback asked to stop.
+    seconds             wall time of the whole train() call.
+    optimizer           {"name", "flavor", "config"} of the optimizer.
     """
 
     optimizer: dict
@@ -261,6 +265,8 @@ def _epoch_logs(landscape, theta, loss, accuracy, has_val):
         logs["accuracy"] = accuracy
     if hasattr(landscape, "evaluate"):
         logs["eval_loss"], logs["eval_accuracy"] = landscape.evaluate(theta)
+    elif hasattr(landscape, "loss"):
+        logs["eval_loss"] = landscape.loss(theta)       # all training samples
     else:
         everything = np.arange(int(landscape.n_samples))
         logs["eval_loss"] = landscape.loss_and_grad(theta, everything)[0]
