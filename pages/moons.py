@@ -192,7 +192,7 @@ def cached_outputs(key: tuple, log: bool, _result: dict) -> dict:
 
 def stop_training(key):
     job = st.session_state.get(P + "job")
-    if job is not None and job.thread is not None and job.thread.is_alive():  # not if it just finished
+    if job is not None and job.key == key and job.result is None:  # not if it finished in the meantime
         job.stop = True
         st.session_state[P + "stopped_key"] = key
 

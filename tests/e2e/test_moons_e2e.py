@@ -88,4 +88,6 @@ def test_stop_button_stops_training_and_shows_the_partial_result(page, app_url):
     expect(page.get_by_role("button", name="Train again")).to_be_visible()
     expect(page.locator(".js-plotly-plot")).to_have_count(3)  # the partial curves and boundaries
     expect(page.get_by_role("button", name="Stop training")).to_have_count(0)
+    page.wait_for_timeout(2000)
+    expect(page.get_by_test_id("stProgress")).to_have_count(0)  # training did not silently restart
     assert "epochs=1500" in page.url  # the settings stay as they were
