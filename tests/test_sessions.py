@@ -342,14 +342,13 @@ ROUND_TRIP = ("bug, owner {page}: after a visit to another page and back (sideba
 SECOND_LINKS = [
     pytest.param("pages/race.py", {"land": "himmelblau", "steps": "100"}, {"land": "saddle", "steps": "50"}, "land",
                  id="race"),
-    pytest.param("pages/learning_rate.py", {"lrs": "0.01,0.1,0.5,1.1"}, {"lrs": "0.2,0.3"}, "lrs", id="learning_rate",
-                 marks=xfail(SECOND_LINK.format(page="pages/learning_rate.py"))),
+    pytest.param("pages/learning_rate.py", {"lrs": "0.01,0.1,0.5,1.1"}, {"lrs": "0.2,0.3"}, "lrs", id="learning_rate"),
     pytest.param("pages/inspector.py", {"land": "himmelblau", "k": "3"}, {"land": "saddle", "k": "5"}, "land",
                  id="inspector", marks=xfail(SECOND_LINK.format(page="pages/inspector.py"))),
     pytest.param("pages/compare.py", {"land": "himmelblau", "steps": "100"}, {"land": "booth", "steps": "50"}, "land",
                  id="compare", marks=xfail(SECOND_LINK.format(page="pages/compare.py"))),
     pytest.param("pages/moons.py", {"epochs": "3", "samples": "50"}, {"epochs": "4", "samples": "60"}, "epochs",
-                 id="moons", marks=xfail(SECOND_LINK.format(page="pages/moons.py"))),
+                 id="moons"),
     pytest.param("pages/maths.py", {"opt": "Adam"}, {"opt": "Lion"}, "opt", id="maths"),
 ]
 

@@ -16,13 +16,9 @@ from playwright.sync_api import expect
 from ui.presets import PRESETS
 
 BUDGET_SECONDS = 150  # the whole pass (all presets); ~2 minutes on the shared 2-core machine
-# Open bugs found by this pass (pinned by their own strict-xfail test below); the pass still checks these
-# presets for exceptions and tracebacks, and only tolerates the known wrong settings.
-LEAK = ("bug, owner pages/learning_rate.py: in one session, opening a second learning-rate preset from Home "
-        "(lr-diverges, then kerasy-lr-demo) keeps the first preset's settings (lrs 0.01,0.1,0.5,1.1) and "
-        "rewrites the address bar to them: the page seeds its widgets from the URL only on its first visit "
-        "(lr_ready); the race page re-applies a new link")
-KNOWN_WRONG_SETTINGS = {"kerasy-lr-demo": LEAK}
+# Open bugs found by this pass (each pinned by its own strict-xfail test): preset id -> reason. The pass still
+# checks these presets for exceptions and tracebacks, and only tolerates the known wrong settings.
+KNOWN_WRONG_SETTINGS: dict[str, str] = {}
 
 
 def wait_idle(page, timeout=90_000):
@@ -109,8 +105,9 @@ def test_preset_link_opened_directly_in_a_new_tab(page, app_url, preset):
     assert not page.get_by_text(re.compile(r"Ignored")).count()
 
 
-@pytest.mark.xfail(strict=True, reason=LEAK)
 def test_second_learning_rate_preset_in_the_same_session_applies_its_own_settings(page, app_url):
+    """Found by the pass above (fixed in pages/learning_rate.py during the session): the second preset's
+    settings used to be ignored in favour of the first one's."""
     first, second = (next(p for p in PRESETS if p.id == i) for i in ("lr-diverges", "kerasy-lr-demo"))
     open_home(page, app_url)
     for preset in (first, second):
