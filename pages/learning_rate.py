@@ -127,8 +127,10 @@ def export_html(lrs, epochs, mode, bs, seed, opt_code) -> str:
 # --------------------------------------------------------------------------- #
 # Settings: URL on the first run, widgets afterwards                            #
 # --------------------------------------------------------------------------- #
-def seed_from_url():
-    params = {k: st.query_params[k] for k in st.query_params}
+def seed_from_url(params: dict):
+    """Seed every widget of the page from URL ``params`` (bad values: default + a notice)."""
+    for key in [k for k in st.session_state if isinstance(k, str) and k.startswith(K + "o1_")]:
+        del st.session_state[key]  # the optimizer editor re-seeds itself from the link's o1
     values, notices = read_fields(FIELDS, params)
     lrs = DEFAULT_LRS
     if "lrs" in params:
@@ -149,8 +151,12 @@ def seed_from_url():
     st.session_state[K + "ready"] = True
 
 
-if not st.session_state.get(K + "ready"):
-    seed_from_url()
+# Read the URL on the first visit in a session, and again whenever the page is opened with a different
+# link (a preset on the home page, a link inside the app). Reruns see exactly the parameters this page wrote
+# last time; opening the page from the sidebar (no parameters) keeps the settings.
+url_now = {k: st.query_params[k] for k in st.query_params}
+if not st.session_state.get(K + "ready") or (url_now and url_now != st.session_state.get(K + "written")):
+    seed_from_url(url_now)
 else:
     # Coming back from another page: widget values were dropped, the last settings were not.
     last = st.session_state.get(K + "settings", {})
@@ -199,6 +205,7 @@ if choice != DEFAULT_OPT:
     url["o1"] = choice.encode()
 if dict(st.query_params) != url:
     st.query_params.from_dict(url)
+st.session_state[K + "written"] = url
 
 if "learning_rate" not in {p.name for p in optimizers.spec(choice.name, choice.flavor)}:
     st.info(f"{choice.name} ({choice.flavor}) has no learning rate, so every column shows the same run.")

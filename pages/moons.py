@@ -243,8 +243,8 @@ def _new_slot(choice: OptChoice) -> None:
     st.session_state[P + "slots"].append(sid)
 
 
-def init_from_url() -> list[str]:
-    params = {k: st.query_params[k] for k in st.query_params}
+def init_from_url(params: dict) -> list[str]:
+    """Seed every widget of the page from URL ``params``; return the notices about bad values."""
     values, notices = read_fields(FIELDS, params)
     try:
         values["hidden"] = ",".join(map(str, parse_hidden(values["hidden"])))
@@ -256,7 +256,9 @@ def init_from_url() -> list[str]:
         st.session_state[P + name] = v
     choices, more = read_optimizers(params, DEFAULT_LINEUP, max_n=MAX_OPTS)
     notices += more
-    st.session_state[P + "slots"], st.session_state[P + "next_id"] = [], 1
+    # Slot ids keep counting across re-initialisations, so no stale editor state of an earlier slot is reused.
+    st.session_state[P + "slots"] = []
+    st.session_state.setdefault(P + "next_id", 1)
     for c in choices:
         _new_slot(canonical(c))
     return notices
@@ -283,8 +285,12 @@ st.markdown(
     "separate scikit-learn's two moons, once per optimizer. Every network starts from the **same weights** and "
     "sees the **same batches**, exactly like Keras's `fit`, so the differences are the optimizers'.")
 
-if P + "slots" not in st.session_state:
-    st.session_state[P + "notices"] = init_from_url()
+# Read the URL on the first visit in a session, and again whenever the page is opened with a different
+# link (a preset on the home page, a link inside the app). Reruns see exactly the parameters this page wrote
+# last time; opening the page from the sidebar (no parameters) keeps the settings.
+url_now = {k: st.query_params[k] for k in st.query_params}
+if P + "slots" not in st.session_state or (url_now and url_now != st.session_state.get(P + "written")):
+    st.session_state[P + "notices"] = init_from_url(url_now)
 else:  # back from another page: widget values were dropped, the last settings were not
     for name, value in st.session_state.get(P + "settings", {}).items():
         st.session_state.setdefault(P + name, value)
@@ -337,6 +343,7 @@ if [canonical(c) for c in choices] != DEFAULT_LINEUP:
     url.update(encode_optimizers(choices))
 if dict(st.query_params) != url:
     st.query_params.from_dict(url)
+st.session_state[P + "written"] = url
 
 key = (tuple((c.name, c.flavor, c.params) for c in choices), int(epochs), int(bs), hidden, int(samples),
        round(float(noise), 6), int(seed))

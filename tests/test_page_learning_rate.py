@@ -186,3 +186,21 @@ def test_mini_batch_switch():
     # batch size 100 = the full data set per update: the same numbers as full batch
     at.slider(key="lr_bs").set_value(100).run()
     assert runs(at)[0.5]["final"] == pytest.approx(full[0.5]["final"], abs=1e-9)
+
+
+def test_a_second_link_in_the_same_session_is_applied():
+    """Home → link A → Home → link B (preset gallery, maths links): B's settings, B's optimizer."""
+    at = open_page(lrs="0.2,0.3", o1="SGD;momentum=0.5")
+    for page, params in (("pages/home.py", {}), (PAGE, {"lrs": "0.05", "epochs": "20", "o1": "Adam"})):
+        at.query_params.clear()
+        at.query_params.update(params)
+        at.switch_page(page).run()
+        assert not at.exception
+    assert sorted(runs(at)) == [0.05] and runs(at)[0.05]["epochs_run"] == 20
+    assert at.selectbox(key="lr_o1_name").value == "Adam"
+    assert dict(at.query_params) == {"lrs": "0.05", "epochs": "20", "o1": "Adam"}
+    # back via the sidebar (no parameters): the settings are kept
+    at.query_params.clear()
+    at.switch_page("pages/home.py").run()
+    at.switch_page(PAGE).run()
+    assert dict(at.query_params) == {"lrs": "0.05", "epochs": "20", "o1": "Adam"}

@@ -166,3 +166,19 @@ def test_stopped_training_offers_train_again():
     assert not at.exception
     assert [r["epochs_run"] for r in summary(at)] == [3]
     assert not any("Training stopped" in w.value for w in at.warning)
+
+
+def test_a_second_link_in_the_same_session_is_applied():
+    at = open_page(epochs="2", o1="Adam;learning_rate=0.02", o2="Lion")
+    for page, params in (("pages/home.py", {}), (PAGE, {"epochs": "3", "o1": "SGD;momentum=0.9"})):
+        at.query_params.clear()
+        at.query_params.update(params)
+        at.switch_page(page).run()
+        assert not at.exception
+    assert [r["label"] for r in summary(at)] == ["SGD (lr 0.01, μ 0.9)"]
+    assert summary(at)[0]["epochs_run"] == 3
+    assert dict(at.query_params) == {"epochs": "3", "o1": "SGD;momentum=0.9"}
+    at.query_params.clear()
+    at.switch_page("pages/home.py").run()
+    at.switch_page(PAGE).run()  # the sidebar: no parameters, the settings stay
+    assert dict(at.query_params) == {"epochs": "3", "o1": "SGD;momentum=0.9"}
