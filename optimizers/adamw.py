@@ -19,8 +19,8 @@ _KERAS = KERAS_LATEX.replace(r"\begin{aligned}", r"\begin{aligned}" "\n"
                              r"w_{t-1} &\leftarrow w_{t-1} - \eta\,\lambda\, w_{t-1} &&\text{(" + _WD + r", first)}\\")
 _TEXTBOOK = TEXTBOOK_LATEX.replace(r"w_t &= w_{t-1} - \eta\,\frac{\hat m_t}{\sqrt{\hat v_t} + \epsilon}\\",
                                    r"w_t &= w_{t-1} - \eta_t\,\frac{\hat m_t}{\sqrt{\hat v_t} + \epsilon}"
-                                   r" - \frac{\eta_t}{\eta_0}\,\lambda\, w_{t-1}\quad(\eta_t/\eta_0\text{: the "
-                                   r"schedule multiplier})\\")
+                                   r" - \frac{\eta_t}{\eta_0}\lambda w_{t-1}\\"
+                                   r"&\quad(\eta_t / \eta_0\text{: the schedule multiplier})\\")
 
 
 def _wd(default, help):
