@@ -39,9 +39,12 @@ w_t &= w_{t-1} - \eta\, g_t &&\text{(}\mu = 0\text{)}
 \end{aligned}"""
 
 _TEXTBOOK = r"""\begin{aligned}
-v_t &= \mu\, v_{t-1} - \eta\, \nabla f(w_{t-1}),\quad w_t = w_{t-1} + v_t &&\text{(Polyak heavy ball)}\\
-v_t &= \mu\, v_{t-1} - \eta\, \nabla f(w_{t-1} + \mu v_{t-1}),\quad w_t = w_{t-1} + v_t &&\text{(Sutskever NAG)}\\
-\tilde w_t &= \tilde w_{t-1} + \mu\, v_t - \eta\, \nabla f(\tilde w_{t-1}) &&\text{(NAG in } \tilde w = w + \mu v\text{: what is plotted)}
+&\text{Heavy ball (Polyak):}\\
+v_t &= \mu v_{t-1} - \eta\nabla f(w_{t-1}),\quad w_t = w_{t-1} + v_t\\
+&\text{Nesterov (Sutskever et al. 2013):}\\
+v_t &= \mu v_{t-1} - \eta\nabla f(w_{t-1} + \mu v_{t-1}),\quad w_t = w_{t-1} + v_t\\
+&\text{the same in } \tilde w = w + \mu v \text{ (what is plotted):}\\
+\tilde w_t &= \tilde w_{t-1} + \mu v_t - \eta\nabla f(\tilde w_{t-1})
 \end{aligned}"""
 
 
