@@ -112,7 +112,8 @@ def in_flavor(choice: OptChoice, flavor: str) -> tuple[OptChoice, list[str]]:
 # --------------------------------------------------------------------------- #
 @st.cache_resource(max_entries=64, show_spinner=False)
 def get_land(name: str, expr: str | None):
-    return landscapes.get(name, expression=expr) if name == "custom" else landscapes.get(name)
+    # expr None: the default formula (only its bounds and title are wanted, e.g. to check a link's start)
+    return landscapes.get(name, expression=expr) if name == "custom" and expr is not None else landscapes.get(name)
 
 
 def title_of(name: str) -> str:
