@@ -197,9 +197,7 @@ settings = {"lrs": text, "epochs": int(epochs), "mode": mode, "bs": int(bs), "se
 st.session_state[K + "settings"] = settings
 
 # The address bar is always a shareable link to what is shown.
-url = {}
-if lrs != DEFAULT_LRS:
-    url["lrs"] = fmt_lrs(lrs)
+url = {"lrs": fmt_lrs(lrs)}  # always: a link names the learning rates it shows
 url.update(encode_fields(FIELDS, settings))
 if choice != DEFAULT_OPT:
     url["o1"] = choice.encode()

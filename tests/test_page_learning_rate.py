@@ -56,7 +56,7 @@ def test_default_run_reproduces_the_document(default_page):
     assert r[0.01]["loss"] > 10 * r[0.5]["loss"]
     assert all(x["epochs_run"] == 100 and x["diverged_at"] is None for x in r.values())
     assert not at.warning  # nothing to complain about
-    assert dict(at.query_params) == {}  # defaults give a short link
+    assert dict(at.query_params) == {"lrs": "0.01,0.1,0.5"}  # defaults give a short link that names the rates
 
 
 def test_default_figures(default_page):
