@@ -168,6 +168,34 @@ def timed(fn, repeats):
     return best, cpu, result
 
 
+def min_time_us(fn, n=2000):
+    """Fastest of n calls, in microseconds: the cost without other jobs' noise."""
+    best = float("inf")
+    for _ in range(n):
+        t0 = time.perf_counter_ns()
+        fn()
+        best = min(best, time.perf_counter_ns() - t0)
+    return best / 1000
+
+
+def breakdown(task, optimizers):
+    """Per-step costs: forward+backward for 1 and for all models, the engine
+    updates, and the per-epoch full-data evaluation."""
+    idx = np.arange(32)
+    one, many = task.init_params(0), task.init_params(0, n_models=len(OPTIMIZERS))
+    updates = []
+    for _, name, kw in OPTIMIZERS:
+        opt = optimizers.get(name, **kw)
+        state = opt.init(one)
+        grad = task.loss_and_grad(one, idx)[1]
+        updates.append(min_time_us(lambda: opt.update(grad, state, one)))
+    return {"fb_one": min_time_us(lambda: task.loss_grad_accuracy(one, idx)),
+            "fb_many": min_time_us(lambda: task.loss_grad_accuracy(many, idx)),
+            "updates": updates,
+            "eval_one": min_time_us(lambda: task.evaluate(one), 300),
+            "eval_many": min_time_us(lambda: task.evaluate(many), 300)}
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=800)
@@ -201,6 +229,7 @@ def main():
     traced_peak = tracemalloc.get_traced_memory()[1] / 2**20
     tracemalloc.stop()
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    costs = breakdown(task, optimizers)
 
     # (c) Same start, same batches: our initial weights and batch order, fed
     # to Keras one train_on_batch at a time; per-epoch losses must agree to
@@ -260,6 +289,15 @@ def main():
               f"{len(OPTIMIZERS)} models side by side ({mem_epochs} epochs); max RSS "
               f"{rss:.0f} MiB for the whole project process (Python, numpy, scikit-learn)"
               + (f"; Keras process max RSS {keras_res['max_rss_mb']:.0f} MiB." if keras_res else "."),
+              "", f"Where the time goes (fastest of many calls, so without the other jobs' "
+              f"noise): one batch's forward+backward {costs['fb_one']:.0f} µs for one model, "
+              f"{costs['fb_many']:.0f} µs for the {len(OPTIMIZERS)} models stacked; one engine "
+              f"update {min(costs['updates']):.0f}-{max(costs['updates']):.0f} µs per optimizer "
+              f"({sum(costs['updates']):.0f} µs per step for all {len(OPTIMIZERS)}, one call each); "
+              f"the per-epoch evaluation on all {task.n_samples} samples {costs['eval_one']:.0f} µs / "
+              f"{costs['eval_many']:.0f} µs. So (a) is bound by NumPy's per-call overhead "
+              "(a step is ~60 small array operations), and (b) mostly by the separate "
+              "engine update calls.",
               "", "Final epoch loss / accuracy per optimizer (different batch orders and "
               "initial weights on each side, so compare magnitudes, not digits):", "",
               "| optimizer | Descent Lab loss | accuracy | Keras loss | accuracy |", "|---|---|---|---|---|"]
