@@ -374,3 +374,36 @@ def test_pages_validate_formulas_before_building_a_custom_landscape():
             checked += 1
             assert "parse_expression(" in src, f"{page.name} builds custom landscapes but never validates the text"
     assert checked >= 1  # the race page at least
+
+
+# Words that name user-controlled values in the pages (URL params, typed text, widget values, labels).
+USER_TEXT_WORDS = ("query_params", "session_state", "label", "expr", "text", "value", "params", "name", "raw",
+                   "notice", "exc", "choice", "formula")
+
+
+def test_no_user_text_in_raw_html():
+    """Markdown with unsafe_allow_html=True and st.html only interpolate app-made values (palette colours,
+    slot numbers), never text that came from a user or a link."""
+    problems, seen = [], 0
+    for rel in python_files():
+        if rel.parts[0] not in APP_PACKAGES and rel.as_posix() != "app.py":
+            continue
+        tree = ast.parse((ROOT / rel).read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.Call):
+                continue
+            raw_html = any(k.arg == "unsafe_allow_html" and not (isinstance(k.value, ast.Constant)
+                                                                 and k.value.value is False) for k in node.keywords)
+            raw_html |= isinstance(node.func, ast.Attribute) and node.func.attr == "html"
+            if not raw_html or not node.args:
+                continue
+            seen += 1
+            for part in ast.walk(node.args[0]):
+                if isinstance(part, ast.FormattedValue):
+                    src = ast.unparse(part.value)
+                    if any(w in src.lower() for w in USER_TEXT_WORDS):
+                        problems.append(f"{rel}:{node.lineno}: raw HTML interpolates {src!r}")
+                elif isinstance(part, (ast.Name, ast.Call)) and part is node.args[0]:
+                    problems.append(f"{rel}:{node.lineno}: raw HTML built elsewhere: {ast.unparse(part)[:60]!r}")
+    assert seen >= 1
+    assert not problems, "\n".join(problems)
