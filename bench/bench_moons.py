@@ -299,7 +299,9 @@ def main():
               "(a step is ~60 small array operations), and (b) mostly by the separate "
               "engine update calls.",
               "", "Final epoch loss / accuracy per optimizer (different batch orders and "
-              "initial weights on each side, so compare magnitudes, not digits):", "",
+              "initial weights on each side, so compare magnitudes, not digits; a single run's "
+              "last-epoch loss is noisy, late loss spikes are common: part (c) is the "
+              "like-for-like check):", "",
               "| optimizer | Descent Lab loss | accuracy | Keras loss | accuracy |", "|---|---|---|---|---|"]
     for (label, _, _), res in zip(OPTIMIZERS, every):
         h = res.history
