@@ -15,8 +15,10 @@ from .registry import CLASSES, available, get, get_class, spec
 from .runner import Trajectory, run
 from .analysis import BasinResult, SweepResult, basin_map, lr_sweep, steps_to_tolerance, tune_learning_rate
 from .explain import StepExplanation, explain_step
+from .training import TrainResult, train
 
 __all__ = ["get", "available", "spec", "get_class", "schedules", "Optimizer", "State", "HyperParam",
            "FLAVORS", "CLASSES",
            "run", "Trajectory", "lr_sweep", "basin_map", "steps_to_tolerance", "tune_learning_rate",
-           "SweepResult", "BasinResult", "explain_step", "StepExplanation"]
+           "SweepResult", "BasinResult", "explain_step", "StepExplanation",
+           "train", "TrainResult"]
