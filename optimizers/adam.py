@@ -11,7 +11,7 @@ This is the textbook rule except for ε: ε̂ acts like a textbook
 """
 import numpy as np
 
-from .base import HyperParam, Optimizer, bool_param, eps_param, lr_param
+from .base import HyperParam, Optimizer, bool_param, eps_param, lr_param, sqrt
 
 
 def adam_params(lr, eps):
@@ -73,8 +73,9 @@ class Adam(Optimizer):
         b1, b2, eps = self.hp["beta_1"], self.hp["beta_2"], self.hp["epsilon"]
         new = dict(s)
         if self.flavor == "keras":
-            b1_power, b2_power = np.power(b1, t), np.power(b2, t)
-            alpha = lr * np.sqrt(1 - b2_power) / (1 - b1_power)
+            # Python's ** on floats and np.power both call C's pow(): the same bits, less overhead.
+            b1_power, b2_power = b1 ** t, b2 ** t
+            alpha = lr * sqrt(1 - b2_power) / (1 - b1_power)
             m = s["momentum"] + (g - s["momentum"]) * (1 - b1)
             v = s["velocity"] + (np.square(g) - s["velocity"]) * (1 - b2)
             new.update(momentum=m, velocity=v)
@@ -89,8 +90,8 @@ class Adam(Optimizer):
             if "velocity_hat" in s:
                 v = np.maximum(s["velocity_hat"], v)
                 new["velocity_hat"] = v
-            denom = np.sqrt(v) / np.sqrt(1 - np.power(b2, t)) + eps
-            return w - (lr / (1 - np.power(b1, t))) * (m / denom), new
+            denom = np.sqrt(v) / sqrt(1 - b2 ** t) + eps
+            return w - (lr / (1 - b1 ** t)) * (m / denom), new
         # Textbook (Kingma & Ba, Algorithm 1; Reddi et al. for AMSGrad).
         m = b1 * s["momentum"] + (1 - b1) * g
         v = b2 * s["velocity"] + (1 - b2) * np.square(g)
@@ -99,6 +100,6 @@ class Adam(Optimizer):
             vmax = np.maximum(s["velocity_hat"], v)
             new["velocity_hat"] = vmax
             return w - lr * m / (np.sqrt(vmax) + eps), new
-        m_hat = m / (1 - np.power(b1, t))
-        v_hat = v / (1 - np.power(b2, t))
+        m_hat = m / (1 - b1 ** t)
+        v_hat = v / (1 - b2 ** t)
         return w - lr * m_hat / (np.sqrt(v_hat) + eps), new

@@ -53,10 +53,10 @@ class Adamax(Optimizer):
         m = s["momentum"] + (g - s["momentum"]) * (1 - b1)
         if self.flavor == "pytorch":
             u = np.maximum(s["norm"] * b2, np.abs(g) + self.hp["epsilon"])
-            clr = lr / (1 - np.power(b1, t))
+            clr = lr / (1 - b1 ** t)
             return w - clr * (m / u), {**s, "momentum": m, "norm": u}
         u = np.maximum(b2 * s["norm"], np.abs(g))
-        b1_power = np.power(b1, t)
+        b1_power = b1 ** t
         if self.flavor == "keras":
             w = w - (lr * m) / ((1 - b1_power) * (u + self.hp["epsilon"]))
         else:

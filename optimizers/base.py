@@ -22,8 +22,9 @@ NumPy computation. Norms for clipping are then taken per run.
 """
 from __future__ import annotations
 
+import math
 import warnings
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 import numpy as np
@@ -232,6 +233,8 @@ class Optimizer:
         self.gradient_accumulation_steps = self._positive_int(kwargs.get("gradient_accumulation_steps"),
                                                               "gradient_accumulation_steps", 2)
         self.display_name = kwargs.get("name") or self.name
+        # No accumulation, EMA or loss scaling: update() may take its short path.
+        self._plain = not (self.gradient_accumulation_steps or self.use_ema or self.loss_scale_factor is not None)
 
     # -- construction helpers ------------------------------------------------
     def _positive_int(self, value, name, minimum):
@@ -321,6 +324,9 @@ class Optimizer:
     # -- the update ----------------------------------------------------------
     def update(self, grads, state: State, params):
         """One Keras ``apply()``: returns ``(new_params, new_state)``; inputs are never mutated."""
+        if (self._plain and type(params) is np.ndarray and type(grads) is np.ndarray
+                and params.dtype == np.float64 and grads.shape == params.shape):
+            return self._update_one_array(grads, state, params)
         single, plist = _as_list(params)
         _, glist = _as_list(grads)
         if len(glist) != len(plist):
@@ -380,8 +386,34 @@ class Optimizer:
                 vals = [s[name] for s in per_var]
                 slots[name] = vals[0] if single else vals
         new_step = k + 1
-        new_state = replace(state, step=new_step, iterations=new_step // acc_n if acc_n else new_step, slots=slots)
+        new_state = State(step=new_step, iterations=new_step // acc_n if acc_n else new_step, slots=slots,
+                          batch_ndim=state.batch_ndim)
         return (new_params[0] if single else new_params), new_state
+
+    def _update_one_array(self, g, state: State, w):
+        """``update`` for the common case (one float64 array; no accumulation, EMA or loss
+        scaling): the same arithmetic in the same order as the general path, with less
+        Python around it. Training a network calls this thousands of times a second."""
+        k = state.step
+        gs = self.GLOBAL_SLOTS
+        s = dict(state.slots)
+        glob = {n: s.pop(n) for n in gs} if gs else {}
+        with np.errstate(all="ignore"):
+            lr = self.learning_rate_at(k)
+            if self.clipnorm is not None or self.global_clipnorm is not None or self.clipvalue is not None:
+                (g,) = self._clip([g], state.batch_ndim)
+            if self.weight_decay is not None:
+                if self._coupled_weight_decay():
+                    g = g + self.weight_decay * w
+                else:
+                    w = w - w * self.weight_decay * self._weight_decay_factor(lr, k)
+            t = float(k + 1)
+            if gs:
+                glob = self._pre_step(glob, t)
+            w, s = self._rule(g, w, s, lr, t, glob)
+        if gs:
+            s.update(glob)
+        return w, State(step=k + 1, iterations=k + 1, slots=s, batch_ndim=state.batch_ndim)
 
     def _coupled_weight_decay(self) -> bool:
         """True when ``weight_decay`` means L2 added to the gradient (PyTorch, except AdamW)."""
@@ -429,6 +461,12 @@ class Optimizer:
         if not self.use_ema:
             return params
         return state.slots["average"]
+
+
+def sqrt(x):
+    """Square root of a Python float (fast ``math.sqrt``) or an array (``np.sqrt``): both
+    are correctly rounded, so the two give identical bits."""
+    return math.sqrt(x) if type(x) is float else np.sqrt(x)
 
 
 def _as_list(params):

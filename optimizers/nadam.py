@@ -50,10 +50,12 @@ class Nadam(Optimizer):
 
     @property
     def _psi(self):
-        return {"keras": 1.0, "textbook": 0.004}.get(self.flavor) or self.hp["momentum_decay"]
+        if self.flavor == "keras":
+            return 1.0
+        return 0.004 if self.flavor == "textbook" else self.hp["momentum_decay"]
 
     def _mu(self, t):
-        return self.hp["beta_1"] * (1.0 - 0.5 * np.power(0.96, self._psi * t))
+        return self.hp["beta_1"] * (1.0 - 0.5 * 0.96 ** (self._psi * t))
 
     def _slot_names(self):
         return ("momentum", "velocity")
@@ -64,7 +66,7 @@ class Nadam(Optimizer):
 
     def _pre_step(self, glob, t):
         b1 = self.hp["beta_1"]
-        return {**glob, "u_product": glob["u_product"] * b1 * (1.0 - 0.5 * np.power(0.96, self._psi * t))}
+        return {**glob, "u_product": glob["u_product"] * b1 * (1.0 - 0.5 * 0.96 ** (self._psi * t))}
 
     def _rule(self, g, w, s, lr, t, glob):
         b1, b2, eps = self.hp["beta_1"], self.hp["beta_2"], self.hp["epsilon"]
@@ -74,5 +76,5 @@ class Nadam(Optimizer):
         m = s["momentum"] + (g - s["momentum"]) * (1 - b1)
         v = s["velocity"] + (np.square(g) - s["velocity"]) * (1 - b2)
         m_hat = (u_t1 * m) / (1 - u_prod_next) + ((1 - u_t) * g) / (1 - u_prod)
-        v_hat = v / (1 - np.power(b2, t))
+        v_hat = v / (1 - b2 ** t)
         return w - (m_hat * lr) / (np.sqrt(v_hat) + eps), {**s, "momentum": m, "velocity": v}
