@@ -23,6 +23,7 @@ from charts.compare import (BasinPanel, SweepSeries, basin_csv, basin_figure, be
 from charts.race import Prebuilt, RaceRun
 from landscapes.expression import parse_expression
 from ui import controls
+from ui import persist
 from ui.controls import optimizer_editor, show_notices
 from ui.settings import Field, OptChoice, _fmt, encode_fields, encode_optimizers, read_fields, read_optimizers
 
@@ -280,6 +281,7 @@ st.caption("Comparisons of optimizers are only fair if every method gets the sam
 
 if P + "slots" not in st.session_state:
     st.session_state[P + "notices"] = init_from_url()
+persist.remember(P)  # settings survive a visit to another page
 show_notices(st.session_state.get(P + "notices", []))
 
 with st.sidebar:
@@ -360,6 +362,7 @@ if abs(start[0] - land.start[0]) > 1e-9 or abs(start[1] - land.start[1]) > 1e-9:
     url["start"] = START.encode(start)
 url.update(encode_optimizers([c for _, _, c in entries]))
 st.query_params.from_dict(url)
+persist.save(P)
 
 land_text = f"custom formula f(x, y) = {expr}" if land_name == "custom" else f"{land.title} ({land_name})"
 shared = (f"{land.title if land_name != 'custom' else 'f(x, y) = ' + expr} · start ({_fmt(start[0])}, "

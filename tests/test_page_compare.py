@@ -344,3 +344,19 @@ def test_add_and_remove_optimizers():
     at.button(key="cmp_rm1").click().run()
     assert len(at.session_state["cmp_slots"]) == 1 and "o2" not in at.query_params
     assert not at.exception
+
+
+def test_settings_survive_a_visit_to_another_page():
+    """Streamlit forgets widgets a run does not draw; the page puts its settings back (ui/persist.py)."""
+    at = open_compare()
+    at.selectbox(key="cmp_land").set_value("six_hump_camel").run()
+    at.number_input(key="cmp_steps").set_value(321).run()
+    sx = next(w.key for w in at.number_input if w.key.startswith("cmp_sx"))
+    at.number_input(key=sx).set_value(0.5).run()
+    at.switch_page("pages/maths.py").run()
+    at.switch_page("pages/compare.py").run()
+    assert not at.exception
+    assert at.selectbox(key="cmp_land").value == "six_hump_camel"
+    assert at.number_input(key="cmp_steps").value == 321
+    assert at.number_input(key=sx).value == 0.5
+    assert at.query_params["steps"] == "321"
