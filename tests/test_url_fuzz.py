@@ -282,18 +282,12 @@ def test_default_links_have_no_notice():
 # --------------------------------------------------------------------------- #
 # Values that are valid must be taken (the page must not reject good links)      #
 # --------------------------------------------------------------------------- #
-START_BUG = ("bug, owner {page}: a link with land=custom and a valid start is refused with the internal message "
-             "\"Option 'expression' of landscape 'custom' must be text, got None.\" (init_from_url calls "
-             "get_land('custom', None); race.py fixed the same bug in get_land)")
-
-
 @pytest.mark.parametrize("page_file,params", [
     ("pages/race.py", {"land": "rosenbrock", "start": "0.5,0.5"}),
     ("pages/race.py", {"land": "custom", "expr": "x**2 + y**2", "start": "0.5,0.5"}),
-    pytest.param("pages/inspector.py", {"land": "custom", "expr": "x**2 + y**2", "start": "0.5,0.5"},
-                 marks=pytest.mark.xfail(strict=True, reason=START_BUG.format(page="pages/inspector.py"))),
-    pytest.param("pages/compare.py", {"land": "custom", "expr": "x**2 + y**2", "start": "0.5,0.5"},
-                 marks=pytest.mark.xfail(strict=True, reason=START_BUG.format(page="pages/compare.py"))),
+    # Found by this file and fixed by the owners (e602467): a custom-formula link with a start was refused.
+    ("pages/inspector.py", {"land": "custom", "expr": "x**2 + y**2", "start": "0.5,0.5"}),
+    ("pages/compare.py", {"land": "custom", "expr": "x**2 + y**2", "start": "0.5,0.5"}),
 ])
 def test_a_valid_start_is_taken(page_file, params):
     if not registered(page_file):
