@@ -162,6 +162,7 @@ def train(optimizer_or_list, landscape, epochs, batch_size=32, seed=0,
         else:
             theta[i] = new
 
+    any_per_tensor = any(per_tensor)
     states = [opt.init(row(i, theta)) for i, opt in enumerate(opts)]
     results = [TrainResult(optimizer=_describe(o)) for o in opts]
     history = [dict() for _ in opts]
@@ -206,9 +207,13 @@ def train(optimizer_or_list, landscape, epochs, batch_size=32, seed=0,
                     loss, grad = landscape.loss_and_grad(theta, idx)
                 loss_sum += loss * len(idx)
                 before = theta.copy()       # to roll back a run that blows up
-                for i in live:
-                    new, states[i] = opts[i].update(row(i, grad), states[i], row(i, theta))
-                    write_row(i, new)
+                if any_per_tensor:
+                    for i in live:
+                        new, states[i] = opts[i].update(row(i, grad), states[i], row(i, theta))
+                        write_row(i, new)
+                else:                       # the common case, without the helpers' call overhead
+                    for i in live:
+                        theta[i], states[i] = opts[i].update(grad[i], states[i], before[i])
                 step += 1
                 # Divergence, all runs at once: a NaN/inf loss, or params with
                 # NaN/inf or a norm over the limit (NaN <= x is False).
