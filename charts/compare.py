@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 
 import optimizers
-from charts.common import bdata
+from charts.common import bdata, finite_or_none
 from charts.race import MINIMUM_STYLE, RaceRun
 
 LOSS_FLOOR = 1e-16          # log axes: a loss gap of exactly 0 is drawn here
@@ -154,7 +154,8 @@ def sweep_figure(series: list[SweepSeries], metric: str = "final", f_star: float
             hover = f"{s.label}<br>learning rate %{{x:.3g}}<br>{what} %{{y:.3g}}<extra></extra>"
         name = s.label + (f" · ★ best lr {_g(s.learning_rates[b], 3)}" if has_best else " · no rate converged")
         data.append(dict(type="scatter", mode="lines", name=name, legendgroup=f"o{i}",
-                         x=bdata(s.learning_rates, "f8"), y=bdata(v, "f8"), connectgaps=False,
+                         # gaps (diverged / never reached) as JSON nulls: no NaN is sent to the browser
+                         x=bdata(s.learning_rates, "f8"), y=finite_or_none(v), connectgaps=False,
                          line=dict(color=s.color, width=3), hovertemplate=hover))
         if has_best:
             lr, y = float(s.learning_rates[b]), float(v[b])
@@ -530,7 +531,11 @@ def basin_figure(panels: list[BasinPanel], groups: Groups | None, land, mode: st
             if n_other:
                 sub = f"other local minima {100 * float(share[G]):.0f}% · " + sub
         else:
-            z = np.where(lm == -2, np.nan, lv[i]).astype(np.float32)
+            # Diverged starts are painted red by the overlay drawn on top; underneath they only need a
+            # finite placeholder (no NaN is sent to the browser).
+            z = lv[i].astype(np.float32)
+            ok = (lm != -2) & np.isfinite(z)
+            z = np.where(ok, z, z[ok].min() if ok.any() else 0.0).astype(np.float32)
             hm.update(z=bdata(z, "f4"), coloraxis="coloraxis",
                       hovertemplate="start (%{x:.3g}, %{y:.3g})<br>log₁₀ loss gap %{z:.2f}<extra>"
                                     + p.label + "</extra>")

@@ -224,7 +224,10 @@ def init_from_url() -> list[str]:
             st.session_state[P + "expr"] = DEFAULT_EXPR
     choices, more = read_optimizers(params, DEFAULT_LINEUP, max_n=MAX_OPTS)
     notices += more
-    st.session_state[P + "slots"], st.session_state[P + "next_id"] = [], 1
+    # Slot ids keep counting across re-initialisations (a second link), so no stale widget value of an
+    # earlier slot is reused by the new line-up.
+    st.session_state[P + "slots"] = []
+    st.session_state.setdefault(P + "next_id", 1)
     for c in choices:
         _new_slot(canonical(c))
     if "start" in params:
@@ -279,7 +282,12 @@ st.caption("Comparisons of optimizers are only fair if every method gets the sam
            "the same noise and its own best learning rate, and if the chart says so. This page does all four: "
            "no hidden clipping, no per-method step counts.")
 
-if P + "slots" not in st.session_state:
+# Read the URL on the first run of the page in a session, and again whenever the page is opened with a
+# different link; reruns see exactly the parameters this page wrote last time.
+# Parameters of other pages (e.g. `opt` left by the maths page) are not a link to this one.
+OWN = {f.name for f in FIELDS} | {"start"} | {f"o{i}" for i in range(1, 9)}
+url_now = {k: st.query_params[k] for k in st.query_params if k in OWN}
+if P + "slots" not in st.session_state or (url_now and url_now != st.session_state.get(P + "written")):
     st.session_state[P + "notices"] = init_from_url()
 persist.remember(P)  # settings survive a visit to another page
 show_notices(st.session_state.get(P + "notices", []))
@@ -362,6 +370,7 @@ if abs(start[0] - land.start[0]) > 1e-9 or abs(start[1] - land.start[1]) > 1e-9:
     url["start"] = START.encode(start)
 url.update(encode_optimizers([c for _, _, c in entries]))
 st.query_params.from_dict(url)
+st.session_state[P + "written"] = url
 persist.save(P)
 
 land_text = f"custom formula f(x, y) = {expr}" if land_name == "custom" else f"{land.title} ({land_name})"

@@ -160,6 +160,9 @@ def init_from_url() -> list[str]:
     choices, more = read_optimizers(params, [DEFAULT_OPT], max_n=1)
     notices += more
     st.session_state[P + "o1_init"] = canonical(choices[0])
+    # A second link replaces the optimizer: drop the editor's old widget values so it seeds from the link.
+    for key in [k for k in st.session_state if isinstance(k, str) and k.startswith(P + "o1_") and k != P + "o1_init"]:
+        del st.session_state[key]
     if "start" in params:
         try:
             x, y = START.parse(params["start"])
@@ -203,7 +206,12 @@ st.title("🔬 Step inspector")
 st.caption("Pick an optimizer and a step, and see every number that went into it: the gradient, the optimizer's "
            "memory (its state) before and after, and the arrows that explain why the path bends there.")
 
-if P + "o1_init" not in st.session_state:
+# Read the URL on the first run of the page in a session, and again whenever the page is opened with a
+# different link; reruns see exactly the parameters this page wrote last time.
+# Parameters of other pages (e.g. `opt` left by the maths page) are not a link to this one.
+OWN = {f.name for f in FIELDS} | {"start"} | {f"o{i}" for i in range(1, 9)}
+url_now = {k: st.query_params[k] for k in st.query_params if k in OWN}
+if P + "o1_init" not in st.session_state or (url_now and url_now != st.session_state.get(P + "written")):
     st.session_state[P + "notices"] = init_from_url()
 restore_widgets()
 notice_box = st.container()
@@ -283,6 +291,7 @@ if abs(start[0] - land.start[0]) > 1e-12 or abs(start[1] - land.start[1]) > 1e-1
 url["o1"] = choice.encode()
 url["k"] = str(st.session_state[P + "k"])
 st.query_params.from_dict(url)
+st.session_state[P + "written"] = url
 save_widgets(choice)
 
 if kmax < 0:

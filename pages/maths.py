@@ -32,8 +32,14 @@ def resolve(raw):
 # value this page wrote itself does not override the user's later choice in the selector.
 raw = st.query_params.get("opt")
 notices = []
-if KEY not in st.session_state or st.session_state[KEY] not in NAMES or raw != st.session_state.get(LAST_URL):
+if raw is not None and raw != st.session_state.get(LAST_URL):  # a link (first visit, or a new one)
     st.session_state[KEY], notices = resolve(raw)
+elif KEY not in st.session_state or st.session_state[KEY] not in NAMES:
+    # First visit without a link, or back from another page (Streamlit forgot the selector's value).
+    if st.session_state.get(LAST_URL) in NAMES:
+        st.session_state[KEY] = st.session_state[LAST_URL]
+    else:
+        st.session_state[KEY], notices = resolve(raw)
 
 st.title("∑ The maths")
 st.markdown(

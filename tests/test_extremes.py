@@ -314,10 +314,7 @@ def test_inspector_huge_learning_rate():
 
 
 @pytest.mark.parametrize("view", [
-    pytest.param("sweep", marks=pytest.mark.xfail(strict=True, reason=(
-        "bug, owner charts/compare.py (pages/compare.py): the learning-rate sweep chart puts NaN into the curves' "
-        "y bdata where a rate diverged or never reached the tolerance (sweep curve: np.where(bad, np.nan, v)); "
-        "the contract allows no NaN in chart JSON: draw the curve as separate segments instead"))),
+    "sweep",  # was a bug (NaN gaps in the sweep curves), fixed: gaps are JSON nulls
     "fair"])
 def test_compare_page_sweeps_into_divergence(view):
     # The sweep runs every optimizer at learning rates up to 10: many of them diverge.

@@ -326,23 +326,15 @@ def follow(at, page_file, params):
     return at
 
 
-def xfail(reason):
-    return pytest.mark.xfail(strict=True, reason=reason)
-
-
-SECOND_LINK = ("bug, owner {page}: a second link to this page in the same session (e.g. Home → link A → Home → "
-               "link B, as the preset gallery and the maths page's links do) is ignored: the page keeps link A's "
-               "settings and rewrites the address bar to them, because it seeds its widgets from the URL only on "
-               "its first visit (the race page re-applies a new link)")
 # page, link A, link B, a parameter that differs, marks
 SECOND_LINKS = [
     pytest.param("pages/race.py", {"land": "himmelblau", "steps": "100"}, {"land": "saddle", "steps": "50"}, "land",
                  id="race"),
     pytest.param("pages/learning_rate.py", {"lrs": "0.01,0.1,0.5,1.1"}, {"lrs": "0.2,0.3"}, "lrs", id="learning_rate"),
     pytest.param("pages/inspector.py", {"land": "himmelblau", "k": "3"}, {"land": "saddle", "k": "5"}, "land",
-                 id="inspector", marks=xfail(SECOND_LINK.format(page="pages/inspector.py"))),
-    pytest.param("pages/compare.py", {"land": "himmelblau", "steps": "100"}, {"land": "booth", "steps": "50"}, "land",
-                 id="compare", marks=xfail(SECOND_LINK.format(page="pages/compare.py"))),
+                 id="inspector"),  # was a bug (a second link was ignored), fixed
+    pytest.param("pages/compare.py", {"land": "six_hump_camel", "steps": "100"}, {"land": "booth", "steps": "50"}, "land",
+                 id="compare"),  # was a bug (a second link was ignored), fixed
     pytest.param("pages/moons.py", {"epochs": "3", "samples": "50"}, {"epochs": "4", "samples": "60"}, "epochs",
                  id="moons"),
     pytest.param("pages/maths.py", {"opt": "Adam"}, {"opt": "Lion"}, "opt", id="maths"),
@@ -369,9 +361,7 @@ ROUND_TRIPS = [
     pytest.param("pages/inspector.py", {"land": "himmelblau", "k": "3", "steps": "50"}, id="inspector"),
     pytest.param("pages/compare.py", {"land": "himmelblau", "steps": "100"}, id="compare"),  # fixed in 8b1bc32
     pytest.param("pages/moons.py", {"epochs": "3", "samples": "50"}, id="moons"),
-    pytest.param("pages/maths.py", {"opt": "Lion"}, id="maths", marks=xfail(
-        "bug (minor), owner pages/maths.py: after ?opt=Lion, a visit to Home and back through the sidebar (no "
-        "query string) shows Adam again: a missing `opt` is treated as a new link to the default optimizer")),
+    pytest.param("pages/maths.py", {"opt": "Lion"}, id="maths"),  # was a bug: back through the sidebar showed Adam
 ]
 
 
