@@ -249,7 +249,8 @@ with e1:
     st.download_button("Runs as CSV", rc.runs_csv(runs), file_name="learning_rate_runs.csv", mime="text/csv",
                        key=K + "csv", help="learning_rate, epoch, slope_w, intercept_b, loss_mse, diverged_at_epoch")
 with e2:
-    st.download_button("Figures as HTML", export_html(*args),
+    # Built only when clicked: a 5 MB page per session and rerun would add up in a classroom.
+    st.download_button("Figures as HTML", data=lambda: export_html(*args), on_click="ignore",
                        file_name="learning_rate.html", mime="text/html", key=K + "html",
                        help="A standalone page that works offline (plotly.js included).")
 with e3:

@@ -181,7 +181,7 @@ def make_outputs(result: dict, log: bool) -> dict:
     runs = result["runs"]
     figs = (mc.loss_figure(runs, log=log), mc.multiples_figure(runs, log=log),
             mc.boundary_figure(runs, result["X"], result["y"], result["grid"]))
-    return {"figs": figs, "csv": mc.histories_csv(runs), "html": export_html(list(figs), "Descent Lab: moons network")}
+    return {"figs": figs, "csv": mc.histories_csv(runs)}
 
 
 @st.cache_data(max_entries=16, ttl=6 * 3600, show_spinner=False)
@@ -402,7 +402,9 @@ if result is not None:
     e1, e2, e3 = st.columns(3)
     e1.download_button("Histories as CSV", out["csv"], file_name="moons_histories.csv", mime="text/csv",
                        key=P + "csv", help="optimizer, epoch, loss, accuracy, eval_loss, eval_accuracy, diverged_at")
-    e2.download_button("Figures as HTML", out["html"], file_name="moons.html", mime="text/html", key=P + "html",
+    # Built only when clicked (about 8 MB with plotly.js): never kept per session.
+    e2.download_button("Figures as HTML", data=lambda: export_html(list(out["figs"]), "Descent Lab: moons network"),
+                       on_click="ignore", file_name="moons.html", mime="text/html", key=P + "html",
                        help="A standalone page that works offline (plotly.js included), animation included.")
     e3.caption("PNG: use the camera button in a chart's toolbar (works offline).")
 

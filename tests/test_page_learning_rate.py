@@ -81,7 +81,13 @@ def test_exports_and_maths_link(default_page):
     labels = [d.proto.label for d in default_page.get("download_button")]
     assert labels == ["Runs as CSV", "Figures as HTML"]
     assert default_page.get("download_button")[0].proto.url.endswith(".csv")
-    assert default_page.get("download_button")[1].proto.url.endswith(".html")
+    html_button = default_page.get("download_button")[1].proto
+    assert html_button.deferred_file_id and html_button.ignore_rerun  # built on click, not kept per session
+    # What the click builds: the page's figures as one offline page (plotly.js embedded).
+    from charts.regression import export_html
+    figs = [json.loads(c.proto.spec) for c in default_page.get("plotly_chart")]
+    html = export_html(figs, "Descent Lab: learning rate")
+    assert html.startswith("<!DOCTYPE html>") and html.count("Plotly.newPlot") == len(figs) and len(html) > 1e6
     (link,) = default_page.get("page_link")
     assert link.proto.label == "The maths of GradientDescent"
     assert link.proto.page.endswith("maths") and "opt=GradientDescent" in link.proto.query_string
