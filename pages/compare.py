@@ -14,7 +14,6 @@ import numpy as np
 import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
-import landscapes
 import optimizers
 from charts.background import background_image
 from charts.compare import (BasinPanel, SweepSeries, basin_csv, basin_figure, best_index, config_line,
@@ -24,6 +23,7 @@ from charts.race import Prebuilt, RaceRun
 from landscapes.expression import parse_expression
 from ui import controls
 from ui import persist
+from ui.landscape_picker import LANDS, get_land, landscape_and_start
 from ui.controls import optimizer_editor, show_notices
 from ui.settings import Field, OptChoice, _fmt, encode_fields, encode_optimizers, read_fields, read_optimizers
 
@@ -38,7 +38,6 @@ for _flavor in optimizers.FLAVORS:
 P = "cmp_"  # session-state prefix of this page
 MAX_OPTS = 8
 LR_GRID = np.logspace(-5, 1, 241)  # 40 learning rates per decade, 1e-5 … 10
-LANDS = [n for n in landscapes.available() if n != "moons"]
 DEFAULT_LAND = "himmelblau" if "himmelblau" in LANDS else LANDS[0]
 DEFAULT_EXPR = "(x**2 - 1)**2 + (y**2 - 1)**2"
 VIEWS = ("sweep", "basins", "fair")
@@ -127,16 +126,6 @@ def sweep_label(choice: OptChoice) -> str:
 # --------------------------------------------------------------------------- #
 # Cached computations (one entry per optimizer: editing one recomputes only it) #
 # --------------------------------------------------------------------------- #
-@st.cache_resource(max_entries=64, show_spinner=False)
-def get_land(name: str, expr: str | None):
-    # expr None: the default formula (only its bounds and title are wanted, e.g. to check a link's start)
-    return landscapes.get(name, expression=expr) if name == "custom" and expr is not None else landscapes.get(name)
-
-
-def title_of(name: str) -> str:
-    return "Custom formula f(x, y)" if name == "custom" else get_land(name, None).title
-
-
 @st.cache_data(max_entries=64, ttl=6 * 3600, show_spinner=False)
 def get_background(name: str, expr: str | None) -> dict:
     return background_image(get_land(name, expr))
@@ -294,32 +283,9 @@ show_notices(st.session_state.get(P + "notices", []))
 
 with st.sidebar:
     st.header("Comparison settings")
-    land_name = st.selectbox("Landscape", LANDS, key=P + "land", format_func=title_of)
-    expr = None
-    if land_name == "custom":
-        text = st.text_input("Formula f(x, y)", key=P + "expr", max_chars=500,
-                             help="Python syntax: (x**2 - 1)**2 + (y**2 - 1)**2. " + landscapes.expression.VOCABULARY)
-        try:
-            parse_expression(text)
-            get_land("custom", text)  # the gradient may still be undefined
-            expr = text
-            st.session_state[P + "expr_valid"] = text
-        except ValueError as exc:
-            expr = st.session_state.get(P + "expr_valid", DEFAULT_EXPR)
-            st.error(f"{exc}\n\nThe charts use the last valid formula: `{expr}`.", icon=":material/edit:")
-    land = get_land(land_name, expr)
+    land_name, expr, land, (sx, sy) = landscape_and_start(P, DEFAULT_EXPR, "(x**2 - 1)**2 + (y**2 - 1)**2")
     (bx0, bx1), (by0, by1) = land.bounds
-    for axis, i in (("sx", 0), ("sy", 1)):
-        key = f"{P}{axis}_{land_name}"
-        v = st.session_state.get(key, float(land.start[i]))
-        lo, hi = land.bounds[i]
-        st.session_state[key] = float(min(max(v, lo), hi))
     xlabel, ylabel = getattr(land, "axis_labels", ("x", "y"))
-    cx, cy = st.columns(2)
-    sx = cx.number_input(f"start {xlabel}", min_value=float(bx0), max_value=float(bx1), step=0.1, format="%.4g",
-                         key=f"{P}sx_{land_name}")
-    sy = cy.number_input(f"start {ylabel}", min_value=float(by0), max_value=float(by1), step=0.1, format="%.4g",
-                         key=f"{P}sy_{land_name}")
     steps = st.number_input("Steps (the same for every optimizer)", 1, 2000, step=50, key=P + "steps")
     c1, c2 = st.columns(2)
     noise = c1.number_input("Gradient noise σ", 0.0, 10.0, step=0.1, format="%.3g", key=P + "noise",

@@ -12,18 +12,16 @@ import numpy as np
 import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
-import landscapes
 import optimizers
 from charts import inspector as ic
 from charts.background import background_image
 from charts.race import Prebuilt
-from landscapes.expression import parse_expression
 from ui import controls
+from ui.landscape_picker import LANDS, get_land, landscape_and_start
 from ui.controls import optimizer_editor, show_notices
 from ui.settings import Field, OptChoice, _fmt, encode_fields, read_fields, read_optimizers
 
 P = "insp_"  # session-state prefix of this page
-LANDS = [n for n in landscapes.available() if n != "moons"]
 DEFAULT_LAND = "rosenbrock" if "rosenbrock" in LANDS else LANDS[0]
 DEFAULT_EXPR = "x**2 + 3*sin(y)"
 MAX_STEPS = 2000
@@ -110,16 +108,6 @@ def in_flavor(choice: OptChoice, flavor: str) -> tuple[OptChoice, list[str]]:
 # --------------------------------------------------------------------------- #
 # Cached computations                                                           #
 # --------------------------------------------------------------------------- #
-@st.cache_resource(max_entries=64, show_spinner=False)
-def get_land(name: str, expr: str | None):
-    # expr None: the default formula (only its bounds and title are wanted, e.g. to check a link's start)
-    return landscapes.get(name, expression=expr) if name == "custom" and expr is not None else landscapes.get(name)
-
-
-def title_of(name: str) -> str:
-    return "Custom formula f(x, y)" if name == "custom" else get_land(name, None).title
-
-
 @st.cache_data(max_entries=256, ttl=6 * 3600, show_spinner=False)
 def get_background(name: str, expr: str | None, window: tuple) -> dict:
     return background_image(get_land(name, expr), n=160, bounds=window)
@@ -219,32 +207,9 @@ notices = list(st.session_state.get(P + "notices", []))
 
 with st.sidebar:
     st.header("Inspector settings")
-    land_name = st.selectbox("Landscape", LANDS, key=P + "land", format_func=title_of)
-    expr = None
-    if land_name == "custom":
-        text = st.text_input("Formula f(x, y)", key=P + "expr", max_chars=500,
-                             help="Python syntax: x**2 + 3*sin(y). " + landscapes.expression.VOCABULARY)
-        try:
-            parse_expression(text)
-            get_land("custom", text)
-            expr = text
-            st.session_state[P + "expr_valid"] = text
-        except ValueError as exc:
-            expr = st.session_state.get(P + "expr_valid", DEFAULT_EXPR)
-            st.error(f"{exc}\n\nShowing the last valid formula: `{expr}`.", icon="✏️")
-    land = get_land(land_name, expr)
+    land_name, expr, land, (sx, sy) = landscape_and_start(P, DEFAULT_EXPR, "x**2 + 3*sin(y)")
     (bx0, bx1), (by0, by1) = land.bounds
-    for axis, i in (("sx", 0), ("sy", 1)):
-        key = f"{P}{axis}_{land_name}"
-        v = st.session_state.get(key, float(land.start[i]))
-        lo, hi = land.bounds[i]
-        st.session_state[key] = float(min(max(v, lo), hi))
-    xlabel, ylabel = land.axis_labels
-    cx, cy = st.columns(2)
-    sx = cx.number_input(f"start {xlabel}", min_value=bx0, max_value=bx1, step=0.1, format="%.4g",
-                         key=f"{P}sx_{land_name}")
-    sy = cy.number_input(f"start {ylabel}", min_value=by0, max_value=by1, step=0.1, format="%.4g",
-                         key=f"{P}sy_{land_name}")
+    xlabel, ylabel = getattr(land, "axis_labels", ("x", "y"))
     steps = st.number_input("Steps", 1, MAX_STEPS, step=50, key=P + "steps")
     c1, c2 = st.columns(2)
     noise = c1.number_input("Gradient noise σ", 0.0, 10.0, step=0.1, format="%.3g", key=P + "noise",

@@ -360,10 +360,11 @@ def test_dev_scripts_are_not_part_of_the_app():
 
 
 def test_pages_validate_formulas_before_building_a_custom_landscape():
-    """A page that builds the custom landscape from typed text runs parse_expression on that text first
-    (a clear message instead of an exception), and builds it only inside a (cached) function."""
+    """A page (or the shared ui/ picker) that builds the custom landscape from typed text runs
+    parse_expression on that text first (a clear message instead of an exception), and builds it only
+    inside a (cached) function."""
     checked = 0
-    for page in sorted((ROOT / "pages").glob("*.py")):
+    for page in sorted((ROOT / "pages").glob("*.py")) + sorted((ROOT / "ui").glob("*.py")):
         src = page.read_text()
         tree = ast.parse(src)
         builds = [n for n in ast.walk(tree) if isinstance(n, ast.Call) and "landscapes.get" in ast.unparse(n.func)
@@ -373,7 +374,7 @@ def test_pages_validate_formulas_before_building_a_custom_landscape():
         if builds:
             checked += 1
             assert "parse_expression(" in src, f"{page.name} builds custom landscapes but never validates the text"
-    assert checked >= 1  # the race page at least
+    assert checked >= 1  # the shared landscape picker at least
 
 
 # Words that name user-controlled values in the pages (URL params, typed text, widget values, labels).
