@@ -62,11 +62,7 @@ FIELDS = [
 START = Field("start", "point", None)
 
 
-def canonical(choice: OptChoice) -> OptChoice:
-    """The same optimizer with default-valued hyperparameters dropped (as the editor returns it)."""
-    defaults = {hp.name: hp.default for hp in optimizers.spec(choice.name, choice.flavor)}
-    return OptChoice(choice.name, choice.flavor,
-                     tuple((k, v) for k, v in choice.params if defaults.get(k, object()) != v))
+canonical = OptChoice.canonical  # default-valued hyperparameters dropped, as the editor returns it
 
 
 DEFAULT_LINEUP = [canonical(c) for c in (

@@ -90,11 +90,7 @@ def why_text(choice: OptChoice) -> str:
     return WHY.get(choice.name, "")
 
 
-def canonical(choice: OptChoice) -> OptChoice:
-    """The same optimizer with default-valued hyperparameters dropped (as the editor returns it)."""
-    defaults = {hp.name: hp.default for hp in optimizers.spec(choice.name, choice.flavor)}
-    return OptChoice(choice.name, choice.flavor,
-                     tuple((k, v) for k, v in choice.params if defaults.get(k, object()) != v))
+canonical = OptChoice.canonical  # default-valued hyperparameters dropped, as the editor returns it
 
 
 def in_flavor(choice: OptChoice, flavor: str) -> tuple[OptChoice, list[str]]:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import math
 import threading
-import time
 
 import numpy as np
 import streamlit as st
@@ -49,11 +48,7 @@ FIELDS = [
 ]
 
 
-def canonical(choice: OptChoice) -> OptChoice:
-    """The same optimizer with default-valued hyperparameters dropped (as the editor returns it)."""
-    defaults = {hp.name: hp.default for hp in optimizers.spec(choice.name, choice.flavor)}
-    return OptChoice(choice.name, choice.flavor,
-                     tuple((k, v) for k, v in choice.params if defaults.get(k, object()) != v))
+canonical = OptChoice.canonical  # default-valued hyperparameters dropped, as the editor returns it
 
 
 # The article's line-up and learning rates (it runs ten; the page shows at most eight, so RMSprop with

@@ -58,11 +58,7 @@ NOT_SETTABLE = re.compile(rf"^{P}(add|rm\d+|first|prev|next|last|dl_\w+|chart|ch
 START = Field("start", "point", None)
 
 
-def canonical(choice: OptChoice) -> OptChoice:
-    """The same optimizer with default-valued hyperparameters dropped (as the editor returns it)."""
-    defaults = {hp.name: hp.default for hp in optimizers.spec(choice.name, choice.flavor)}
-    return OptChoice(choice.name, choice.flavor,
-                     tuple((k, v) for k, v in choice.params if defaults.get(k, object()) != v))
+canonical = OptChoice.canonical  # default-valued hyperparameters dropped, as the editor returns it
 
 
 # A line-up that visibly differs on Rosenbrock within 300 steps from (-1.2, 1): plain SGD crawls,

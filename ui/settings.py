@@ -148,6 +148,13 @@ class OptChoice:
         cls_ = optimizers.get_class(name)
         return cls(cls_.name, flavor, tuple(sorted(params.items())))
 
+    def canonical(self) -> "OptChoice":
+        """The same optimizer with default-valued hyperparameters dropped (as the editor returns it),
+        so a choice from a link and the same choice from the widgets compare (and cache) equal."""
+        defaults = {hp.name: hp.default for hp in optimizers.spec(self.name, self.flavor)}
+        return OptChoice(self.name, self.flavor,
+                         tuple((k, v) for k, v in self.params if defaults.get(k, object()) != v))
+
     @property
     def kwargs(self) -> dict:
         return dict(self.params)
