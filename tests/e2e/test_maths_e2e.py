@@ -29,6 +29,9 @@ def test_nadam_link_renders_both_flavours_with_katex(page, app_url, artifacts_di
     open_maths(page, app_url, "?opt=Nadam")
     expect(page.get_by_test_id("stException")).to_have_count(0)
     expect(page.get_by_role("heading", name="Nadam", exact=True)).to_be_visible()
+    # KaTeX renders after the script finishes (lazily loaded): wait for the blocks instead of racing them.
+    page.wait_for_function("() => document.querySelectorAll("
+                           "'[data-testid=stMarkdownContainer] .katex-display').length >= 5", timeout=30_000)
     f = rendered_formulas(page)
     assert f["errors"] == 0
     assert f["blocks"] >= 5  # Keras 3, textbook, 3 for the common machinery (PyTorch sits in a closed expander)
