@@ -131,6 +131,18 @@ def run_one(land_key: tuple, choice_key: tuple, common: tuple, start: tuple, ste
     return traj.params, traj.loss, traj.diverged_at
 
 
+@st.cache_resource(max_entries=32, ttl=6 * 3600, show_spinner=False)
+def shared_race_figure(land_key: tuple, run_keys: tuple, start: tuple, frame: int | None, _land, _runs) -> dict:
+    """``race_figure`` built once per setting and shared by every session.
+
+    Why: a class opening one preset rebuilt this dict (1.75 MB as JSON) in each of its 30 sessions and every
+    rerun (12 % of the server's time, load/results.md). ``run_keys`` holds everything ``_runs`` is
+    computed from (``run_one``'s arguments and each run's colour), so ``_runs`` is not hashed.
+    st.cache_resource hands every session the *same* dict, without a copy: nothing may mutate it
+    afterwards (st.plotly_chart and pio.to_html only read it). An entry is at most ~3 MB (FRAME_BUDGET)."""
+    return race_figure(_land, _runs, get_background(*land_key), start=start, active=frame)
+
+
 # --------------------------------------------------------------------------- #
 # State: seeded once from the URL                                               #
 # --------------------------------------------------------------------------- #
@@ -290,19 +302,21 @@ st.query_params.from_dict(url)
 st.session_state[P + "written"] = url
 
 # Run every optimizer (cached one by one).
-runs, errors = [], []
+runs, errors, run_keys = [], [], []
 progress, t0 = st.empty(), time.perf_counter()
 for i, (slot, choice) in enumerate(choices):
+    choice_key = (choice.name, choice.flavor, choice.params)
     try:
-        params, loss, div = run_one(land_key, (choice.name, choice.flavor, choice.params), common, start,
-                                    int(steps), float(noise), int(seed))
+        params, loss, div = run_one(land_key, choice_key, common, start, int(steps), float(noise), int(seed))
     except ValueError as exc:
         errors.append(f"#{i + 1} {choice.label()}: {exc}")
         continue
     runs.append(RaceRun(choice.label(), params, loss, div, PALETTE[slot["color"]], choice.name))
+    run_keys.append((choice_key, slot["color"]))
     if time.perf_counter() - t0 > 0.3 and i + 1 < len(choices):
         progress.progress((i + 1) / len(choices), text=f"Running optimizer {i + 2} of {len(choices)}…")
 progress.empty()
+run_keys = (tuple(run_keys), common, int(steps), float(noise), int(seed))  # what `runs` is computed from
 
 with chart_row:
     for e in errors:
@@ -319,7 +333,7 @@ with chart_row:
     frame = None if frame is None else min(int(frame), len(ks) - 1)
     with left:
         if view == "2d":
-            fig = race_figure(land, runs, get_background(*land_key), start=start, active=frame)
+            fig = shared_race_figure(land_key, run_keys, start, frame, land, runs)  # shared: read only
             event = st.plotly_chart(Prebuilt(fig), key=P + "chart", on_select="rerun", selection_mode=("points",),
                                     config={"displaylogo": False, "scrollZoom": False,
                                             "toImageButtonOptions": {"format": "png", "filename": "optimizer-race",
