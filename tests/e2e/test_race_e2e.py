@@ -16,7 +16,8 @@ GD = ".st-key-race_chart .js-plotly-plot"
 FRAMES_READY = """([sel, n]) => { const g = document.querySelector(sel);
     return !!(g && g._transitionData && g._transitionData._frames.length === n && g._fullLayout
               && g._fullLayout.sliders && g._fullLayout.sliders.length); }"""
-ACTIVE = f"() => document.querySelector('{GD}')._fullLayout.sliders[0].active"
+# Null-safe: the chart div is re-mounted for a moment after each rerun.
+ACTIVE = f"() => document.querySelector('{GD}')?._fullLayout?.sliders?.[0]?.active"
 TO_PIXELS = """([sel, x, y]) => { const g = document.querySelector(sel), fl = g._fullLayout,
     r = g.getBoundingClientRect();
     return [r.left + fl._size.l + fl.xaxis.l2p(x), r.top + fl._size.t + fl.yaxis.l2p(y)]; }"""
