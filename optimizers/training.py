@@ -29,8 +29,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .runner import escape_radius
+
 # A run whose parameter vector grows longer than DIVERGENCE_LIMIT (or turns
-# inf/NaN) is declared diverged and frozen at its last good parameters.
+# inf/NaN) is declared diverged and frozen at its last good parameters. Runs on
+# a 2-D landscape (the regression) also stop at optimizers.run's box around the view.
 DIVERGENCE_LIMIT = 1e10
 
 
@@ -134,6 +137,7 @@ def train(optimizer_or_list, landscape, epochs, batch_size=32, seed=0,
     theta = np.array(np.broadcast_to(theta0, (M, theta0.shape[-1])), dtype=np.float64)
     P = theta.shape[-1]
     two_d = P == 2
+    radius = escape_radius(landscape) if two_d and hasattr(landscape, "bounds") else np.inf
     has_accuracy = hasattr(landscape, "loss_grad_accuracy")
     X_val = getattr(landscape, "X_val", None)
     has_val = X_val is not None and len(X_val) > 0 and hasattr(landscape, "evaluate")
@@ -219,6 +223,8 @@ def train(optimizer_or_list, landscape, epochs, batch_size=32, seed=0,
                 # NaN/inf or a norm over the limit (NaN <= x is False).
                 ok = np.isfinite(loss) & (np.einsum("ij,ij->i", theta, theta)
                                           <= DIVERGENCE_LIMIT ** 2)
+                if two_d:  # the same box as optimizers.run, so full-batch and mini-batch agree
+                    ok &= (np.abs(theta[:, 0]) <= radius) & (np.abs(theta[:, 1]) <= radius)
                 for i in [i for i in live if not ok[i]]:
                     theta[i] = before[i]        # keep its last good params
                     active[i] = False

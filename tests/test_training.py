@@ -265,3 +265,16 @@ def test_optimizer_names_and_bad_arguments(moons):
         train("adam", moons, 1, batch_size=0)
     with pytest.raises(ValueError):
         train([], moons, 1)
+
+
+def test_full_batch_training_reports_divergence_like_the_runner():
+    """The learning-rate page shows full batch via run() and mini-batches via train(): with the whole data
+    as one batch both must call the same learning rate diverged at the same epoch."""
+    import landscapes
+    reg = landscapes.get("regression")
+    for lr in (0.5, 1.1, 1.5):
+        t = optimizers.run(optimizers.get("gradient_descent", learning_rate=lr), reg, steps=100)
+        r = optimizers.train(optimizers.get("gradient_descent", learning_rate=lr), reg, 100,
+                             batch_size=reg.n_samples, seed=0)
+        assert r.diverged_at == t.diverged_at, (lr, r.diverged_at, t.diverged_at)
+    assert t.diverged_at is not None  # lr 1.5 does diverge
