@@ -17,9 +17,9 @@ from charts import inspector as ic
 from charts.background import background_image
 from charts.race import Prebuilt
 from ui import controls
-from ui.landscape_picker import LANDS, get_land, landscape_and_start
+from ui.landscape_picker import LANDS, START, get_land, landscape_and_start, start_from_link
 from ui.controls import optimizer_editor, show_notices
-from ui.settings import Field, OptChoice, _fmt, encode_fields, read_fields, read_optimizers
+from ui.settings import Field, OptChoice, encode_fields, read_fields, read_optimizers
 
 P = "insp_"  # session-state prefix of this page
 DEFAULT_LAND = "rosenbrock" if "rosenbrock" in LANDS else LANDS[0]
@@ -34,7 +34,6 @@ FIELDS = [
     Field("k", "int", 0, 0, None, label="Inspected step"),
     Field("cmp", "bool", False, label="Compare flavours"),
 ]
-START = Field("start", "point", None)
 DEFAULT_OPT = OptChoice.make("Adam", learning_rate=0.05)
 FLAVOR_NAMES = {"keras": "Keras 3", "textbook": "textbook", "pytorch": "PyTorch"}
 for _flavor in optimizers.FLAVORS:  # the editor's radio needs a label for every flavour
@@ -148,16 +147,9 @@ def init_from_url() -> list[str]:
     for key in [k for k in st.session_state if isinstance(k, str) and k.startswith(P + "o1_") and k != P + "o1_init"]:
         del st.session_state[key]
     if "start" in params:
-        try:
-            x, y = START.parse(params["start"])
-            (x0, x1), (y0, y1) = get_land(values["land"], None).bounds
-            if not (x0 <= x <= x1 and y0 <= y <= y1):
-                raise ValueError(f"outside the plotted area [{_fmt(x0)}, {_fmt(x1)}] × [{_fmt(y0)}, {_fmt(y1)}]")
-            st.session_state[f"{P}sx_{values['land']}"] = float(x)
-            st.session_state[f"{P}sy_{values['land']}"] = float(y)
-        except ValueError as exc:
-            notices.append(f"Ignored `start={str(params['start'])[:40]}` from the link ({exc}); "
-                           "using the landscape's default start.")
+        notice = start_from_link(P, values["land"], params["start"])
+        if notice:
+            notices.append(notice)
     return notices
 
 

@@ -22,7 +22,7 @@ from charts.race import (PICK_TRACE, Prebuilt, RaceRun, frame_steps, loss_csv, l
                          trajectories_csv)
 from charts.surface3d import surface_figure
 from ui import controls
-from ui.landscape_picker import LANDS, get_land, landscape_and_start
+from ui.landscape_picker import LANDS, START, get_land, landscape_and_start, start_from_link
 from ui.controls import optimizer_editor, show_notices
 from ui.settings import Field, OptChoice, _fmt, encode_fields, encode_optimizers, read_fields, read_optimizers
 
@@ -55,7 +55,6 @@ FIELDS = [
 ]
 FIELD = {f.name: f for f in FIELDS}
 NOT_SETTABLE = re.compile(rf"^{P}(add|rm\d+|first|prev|next|last|dl_\w+|chart|chart3d|loss)$")
-START = Field("start", "point", None)
 
 
 canonical = OptChoice.canonical  # default-valued hyperparameters dropped, as the editor returns it
@@ -172,16 +171,9 @@ def init_from_url(params: dict) -> list[str]:
     for c in choices:
         _new_slot(canonical(c))
     if "start" in params:
-        try:
-            x, y = START.parse(params["start"])
-            (x0, x1), (y0, y1) = get_land(values["land"], None).bounds  # a formula's bounds do not depend on it
-            if not (x0 <= x <= x1 and y0 <= y <= y1):
-                raise ValueError(f"outside the plotted area [{_fmt(x0)}, {_fmt(x1)}] × [{_fmt(y0)}, {_fmt(y1)}]")
-            st.session_state[f"{P}sx_{values['land']}"] = float(x)
-            st.session_state[f"{P}sy_{values['land']}"] = float(y)
-        except ValueError as exc:
-            notices.append(f"Ignored `start={str(params['start'])[:40]}` from the link ({exc}); "
-                           "using the landscape's default start.")
+        notice = start_from_link(P, values["land"], params["start"])
+        if notice:
+            notices.append(notice)
     return notices
 
 

@@ -10,6 +10,9 @@ import streamlit as st
 
 import landscapes
 from landscapes.expression import parse_expression
+from ui.settings import Field, _fmt
+
+START = Field("start", "point", None)
 
 LANDS = [n for n in landscapes.available() if n != "moons"]
 
@@ -59,3 +62,18 @@ def landscape_and_start(prefix: str, default_expr: str, example: str):
     sy = cy.number_input(f"start {ylabel}", min_value=float(by0), max_value=float(by1), step=0.1, format="%.4g",
                          key=f"{P}sy_{land_name}")
     return land_name, expr, land, (float(sx), float(sy))
+
+
+def start_from_link(prefix: str, land_name: str, raw: str) -> str | None:
+    """Seed the start inputs from a link's ``start=x,y``; return a notice if it is unusable."""
+    try:
+        x, y = START.parse(raw)
+        (x0, x1), (y0, y1) = get_land(land_name, None).bounds  # a formula's bounds do not depend on it
+        if not (x0 <= x <= x1 and y0 <= y <= y1):
+            raise ValueError(f"outside the plotted area [{_fmt(x0)}, {_fmt(x1)}] × [{_fmt(y0)}, {_fmt(y1)}]")
+    except ValueError as exc:
+        return (f"Ignored `start={str(raw)[:40]}` from the link ({exc}); "
+                "using the landscape's default start.")
+    st.session_state[f"{prefix}sx_{land_name}"] = float(x)
+    st.session_state[f"{prefix}sy_{land_name}"] = float(y)
+    return None
