@@ -23,6 +23,7 @@ from charts.race import Prebuilt, RaceRun
 from landscapes.expression import parse_expression
 from ui import controls
 from ui import persist
+from ui.slots import add_slot, remove_slot, reset_slots
 from ui.landscape_picker import LANDS, START, get_land, landscape_and_start, start_from_link
 from ui.controls import optimizer_editor, show_notices
 from ui.settings import Field, OptChoice, _fmt, encode_fields, encode_optimizers, read_fields, read_optimizers
@@ -184,15 +185,6 @@ def basin_fig(land_key: tuple, choices: tuple, labels: tuple, colors: tuple, n: 
 # --------------------------------------------------------------------------- #
 # State: seeded once from the URL                                               #
 # --------------------------------------------------------------------------- #
-def _new_slot(choice: OptChoice) -> None:
-    slots = st.session_state[P + "slots"]
-    used = {s["color"] for s in slots}
-    sid = st.session_state[P + "next_id"]
-    st.session_state[P + "next_id"] = sid + 1
-    st.session_state[f"{P}o{sid}_init"] = choice
-    slots.append({"id": sid, "color": next(i for i in range(len(COLORS)) if i not in used)})
-
-
 def init_from_url() -> list[str]:
     params = {k: st.query_params[k] for k in st.query_params}
     values, notices = read_fields(FIELDS, params)
@@ -208,29 +200,12 @@ def init_from_url() -> list[str]:
             st.session_state[P + "expr"] = DEFAULT_EXPR
     choices, more = read_optimizers(params, DEFAULT_LINEUP, max_n=MAX_OPTS)
     notices += more
-    # Slot ids keep counting across re-initialisations (a second link), so no stale widget value of an
-    # earlier slot is reused by the new line-up.
-    st.session_state[P + "slots"] = []
-    st.session_state.setdefault(P + "next_id", 1)
-    for c in choices:
-        _new_slot(canonical(c))
+    reset_slots(P, choices, len(COLORS))
     if "start" in params:
         notice = start_from_link(P, values["land"], params["start"])
         if notice:
             notices.append(notice)
     return notices
-
-
-def remove_slot(sid: int) -> None:
-    st.session_state[P + "slots"] = [s for s in st.session_state[P + "slots"] if s["id"] != sid]
-
-
-def add_slot() -> None:
-    if len(st.session_state[P + "slots"]) >= MAX_OPTS:
-        return
-    used = {st.session_state.get(f"{P}o{s['id']}_name") for s in st.session_state[P + "slots"]}
-    fresh = [c for c in ADD_ORDER if c.name not in used]
-    _new_slot((fresh or ADD_ORDER)[0])
 
 
 def persistent(name: str, default=None) -> str:
@@ -308,11 +283,11 @@ for row in range(0, len(slots), 4):
             head.markdown(f'<span style="display:inline-block;width:1.1em;height:1.1em;border-radius:50%;'
                           f'background:{colour};border:2px solid #333;vertical-align:middle"></span> '
                           f'**#{slots.index(slot) + 1}**', unsafe_allow_html=True)
-            rm.button("", icon=":material/close:", key=f"{P}rm{sid}", on_click=remove_slot, args=(sid,),
+            rm.button("", icon=":material/close:", key=f"{P}rm{sid}", on_click=remove_slot, args=(P, sid),
                       disabled=len(slots) <= 1, help="Remove this optimizer", type="tertiary")
             choice = optimizer_editor(f"{P}o{sid}", st.session_state[f"{P}o{sid}_init"])
             entries.append((slot, colour, exact_choice(choice)))
-st.button("Add optimizer", icon=":material/add:", key=P + "add", on_click=add_slot, disabled=len(slots) >= MAX_OPTS,
+st.button("Add optimizer", icon=":material/add:", key=P + "add", on_click=add_slot, args=(P, MAX_OPTS, ADD_ORDER, len(COLORS)), disabled=len(slots) >= MAX_OPTS,
           help=f"Up to {MAX_OPTS} optimizers.")
 
 # Write the settings back: the address bar is always a shareable link.

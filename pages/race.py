@@ -22,6 +22,7 @@ from charts.race import (PICK_TRACE, Prebuilt, RaceRun, frame_steps, loss_csv, l
                          trajectories_csv)
 from charts.surface3d import surface_figure
 from ui import controls
+from ui.slots import add_slot, remove_slot, reset_slots
 from ui.landscape_picker import LANDS, START, get_land, landscape_and_start, start_from_link
 from ui.controls import optimizer_editor, show_notices
 from ui.settings import Field, OptChoice, _fmt, encode_fields, encode_optimizers, read_fields, read_optimizers
@@ -145,15 +146,6 @@ def shared_race_figure(land_key: tuple, run_keys: tuple, start: tuple, frame: in
 # --------------------------------------------------------------------------- #
 # State: seeded once from the URL                                               #
 # --------------------------------------------------------------------------- #
-def _new_slot(choice: OptChoice) -> None:
-    slots = st.session_state[P + "slots"]
-    used = {s["color"] for s in slots}
-    sid = st.session_state[P + "next_id"]
-    st.session_state[P + "next_id"] = sid + 1
-    st.session_state[f"{P}o{sid}_init"] = choice
-    slots.append({"id": sid, "color": next(i for i in range(len(PALETTE)) if i not in used)})
-
-
 def init_from_url(params: dict) -> list[str]:
     """Seed every widget of the page from URL ``params``; return the notices about bad values."""
     for key in [k for k in st.session_state if isinstance(k, str) and k.startswith((P + "sx_", P + "sy_"))]:
@@ -165,28 +157,12 @@ def init_from_url(params: dict) -> list[str]:
         st.session_state[P + name] = v
     choices, more = read_optimizers(params, DEFAULT_LINEUP, max_n=MAX_OPTS)
     notices += more
-    # Slot ids keep counting across re-initialisations, so no stale widget value of an earlier slot is reused.
-    st.session_state[P + "slots"] = []
-    st.session_state.setdefault(P + "next_id", 1)
-    for c in choices:
-        _new_slot(canonical(c))
+    reset_slots(P, choices, len(PALETTE))
     if "start" in params:
         notice = start_from_link(P, values["land"], params["start"])
         if notice:
             notices.append(notice)
     return notices
-
-
-def remove_slot(sid: int) -> None:
-    st.session_state[P + "slots"] = [s for s in st.session_state[P + "slots"] if s["id"] != sid]
-
-
-def add_slot() -> None:
-    if len(st.session_state[P + "slots"]) >= MAX_OPTS:
-        return
-    used = {st.session_state.get(f"{P}o{s['id']}_name") for s in st.session_state[P + "slots"]}
-    fresh = [c for c in ADD_ORDER if c.name not in used]
-    _new_slot((fresh or ADD_ORDER)[0])
 
 
 def set_frame(which: str) -> None:
@@ -275,11 +251,11 @@ for row in range(0, len(slots), 4):
             head.markdown(f'<span style="display:inline-block;width:1.1em;height:1.1em;border-radius:50%;'
                           f'background:{colour};border:2px solid #333;vertical-align:middle"></span> '
                           f'**#{slots.index(slot) + 1}**', unsafe_allow_html=True)
-            rm.button("", icon=":material/close:", key=f"{P}rm{sid}", on_click=remove_slot, args=(sid,),
+            rm.button("", icon=":material/close:", key=f"{P}rm{sid}", on_click=remove_slot, args=(P, sid),
                       disabled=len(slots) <= 1, help="Remove this optimizer from the race", type="tertiary")
             choice = optimizer_editor(f"{P}o{sid}", st.session_state[f"{P}o{sid}_init"])
             choices.append((slot, choice))
-st.button("Add optimizer", icon=":material/add:", key=P + "add", on_click=add_slot, disabled=len(slots) >= MAX_OPTS,
+st.button("Add optimizer", icon=":material/add:", key=P + "add", on_click=add_slot, args=(P, MAX_OPTS, ADD_ORDER, len(PALETTE)), disabled=len(slots) >= MAX_OPTS,
           help=f"Up to {MAX_OPTS} optimizers race at once.")
 
 # Write the settings back: the address bar is always a shareable link.
