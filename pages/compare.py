@@ -23,9 +23,9 @@ from charts.race import Prebuilt, RaceRun
 from landscapes.expression import parse_expression
 from ui import controls
 from ui import persist
-from ui.slots import add_slot, remove_slot, reset_slots
+from ui.slots import reset_slots, slot_editors
 from ui.landscape_picker import LANDS, START, get_land, landscape_and_start, start_from_link
-from ui.controls import optimizer_editor, show_notices
+from ui.controls import show_notices
 from ui.settings import Field, OptChoice, _fmt, encode_fields, encode_optimizers, read_fields, read_optimizers
 
 # app.py sets this too; repeated here because a link opened directly (e.g. /compare?view=basins) on a fresh
@@ -272,23 +272,8 @@ main = st.container()
 st.subheader("Optimizers")
 st.caption("Every hyperparameter here is used as set. The sweep replaces only the learning rate; fair mode uses the "
            "tuned learning rate and everything else from here. Nothing is clipped.")
-slots = st.session_state[P + "slots"]
-entries = []  # (slot, colour, choice)
-for row in range(0, len(slots), 4):
-    cols = st.columns(4)
-    for col, slot in zip(cols, slots[row:row + 4]):
-        with col.container(border=True):
-            sid, colour = slot["id"], COLORS[slot["color"]]
-            head, rm = st.columns([4, 1], vertical_alignment="center")
-            head.markdown(f'<span style="display:inline-block;width:1.1em;height:1.1em;border-radius:50%;'
-                          f'background:{colour};border:2px solid #333;vertical-align:middle"></span> '
-                          f'**#{slots.index(slot) + 1}**', unsafe_allow_html=True)
-            rm.button("", icon=":material/close:", key=f"{P}rm{sid}", on_click=remove_slot, args=(P, sid),
-                      disabled=len(slots) <= 1, help="Remove this optimizer", type="tertiary")
-            choice = optimizer_editor(f"{P}o{sid}", st.session_state[f"{P}o{sid}_init"])
-            entries.append((slot, colour, exact_choice(choice)))
-st.button("Add optimizer", icon=":material/add:", key=P + "add", on_click=add_slot, args=(P, MAX_OPTS, ADD_ORDER, len(COLORS)), disabled=len(slots) >= MAX_OPTS,
-          help=f"Up to {MAX_OPTS} optimizers.")
+entries = [(slot, colour, exact_choice(choice)) for slot, colour, choice in slot_editors(
+    P, COLORS, MAX_OPTS, ADD_ORDER, "Remove this optimizer", f"Up to {MAX_OPTS} optimizers.")]
 
 # Write the settings back: the address bar is always a shareable link.
 # the sweep's metric switch is drawn later (only in that view): its value this run is the widget's, if drawn

@@ -22,9 +22,9 @@ from charts.race import (PICK_TRACE, Prebuilt, RaceRun, frame_steps, loss_csv, l
                          trajectories_csv)
 from charts.surface3d import surface_figure
 from ui import controls
-from ui.slots import add_slot, remove_slot, reset_slots
+from ui.slots import reset_slots, slot_editors
 from ui.landscape_picker import LANDS, START, get_land, landscape_and_start, start_from_link
-from ui.controls import optimizer_editor, show_notices
+from ui.controls import show_notices
 from ui.settings import Field, OptChoice, _fmt, encode_fields, encode_optimizers, read_fields, read_optimizers
 
 # ui.controls labels only the keras and textbook flavours; its radio fails on a None label (pytorch).
@@ -240,23 +240,9 @@ land_key = (land_name, expr)
 # Layout: chart first, controls for the optimizers under it.
 chart_row = st.container()
 st.subheader("Optimizers")
-slots = st.session_state[P + "slots"]
-choices = []
-for row in range(0, len(slots), 4):
-    cols = st.columns(4)
-    for col, slot in zip(cols, slots[row:row + 4]):
-        with col.container(border=True):
-            sid, colour = slot["id"], PALETTE[slot["color"]]
-            head, rm = st.columns([4, 1], vertical_alignment="center")
-            head.markdown(f'<span style="display:inline-block;width:1.1em;height:1.1em;border-radius:50%;'
-                          f'background:{colour};border:2px solid #333;vertical-align:middle"></span> '
-                          f'**#{slots.index(slot) + 1}**', unsafe_allow_html=True)
-            rm.button("", icon=":material/close:", key=f"{P}rm{sid}", on_click=remove_slot, args=(P, sid),
-                      disabled=len(slots) <= 1, help="Remove this optimizer from the race", type="tertiary")
-            choice = optimizer_editor(f"{P}o{sid}", st.session_state[f"{P}o{sid}_init"])
-            choices.append((slot, choice))
-st.button("Add optimizer", icon=":material/add:", key=P + "add", on_click=add_slot, args=(P, MAX_OPTS, ADD_ORDER, len(PALETTE)), disabled=len(slots) >= MAX_OPTS,
-          help=f"Up to {MAX_OPTS} optimizers race at once.")
+choices = [(slot, choice) for slot, _, choice in slot_editors(
+    P, PALETTE, MAX_OPTS, ADD_ORDER, "Remove this optimizer from the race",
+    f"Up to {MAX_OPTS} optimizers race at once.")]
 
 # Write the settings back: the address bar is always a shareable link.
 values = {"land": land_name, "steps": int(steps), "noise": float(noise), "seed": int(seed), "sched": sched,

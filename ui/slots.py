@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from ui.controls import optimizer_editor
 from ui.settings import OptChoice
 
 
@@ -39,3 +40,24 @@ def add_slot(prefix: str, max_n: int, add_order, n_colors: int) -> None:
     used = {st.session_state.get(f"{prefix}o{s['id']}_name") for s in st.session_state[prefix + "slots"]}
     fresh = [c for c in add_order if c.name not in used]
     new_slot(prefix, (fresh or add_order)[0], n_colors)
+
+
+def slot_editors(prefix: str, colors, max_n: int, add_order, remove_help: str, add_help: str) -> list:
+    """The optimizer editors, four to a row, each with its colour dot and a remove button, then an
+    "Add optimizer" button. Returns ``[(slot, colour, choice), ...]`` in display order."""
+    slots = st.session_state[prefix + "slots"]
+    out = []
+    for row in range(0, len(slots), 4):
+        for col, slot in zip(st.columns(4), slots[row:row + 4]):
+            with col.container(border=True):
+                sid, colour = slot["id"], colors[slot["color"]]
+                head, rm = st.columns([4, 1], vertical_alignment="center")
+                head.markdown(f'<span style="display:inline-block;width:1.1em;height:1.1em;border-radius:50%;'
+                              f'background:{colour};border:2px solid #333;vertical-align:middle"></span> '
+                              f'**#{slots.index(slot) + 1}**', unsafe_allow_html=True)
+                rm.button("", icon=":material/close:", key=f"{prefix}rm{sid}", on_click=remove_slot,
+                          args=(prefix, sid), disabled=len(slots) <= 1, help=remove_help, type="tertiary")
+                out.append((slot, colour, optimizer_editor(f"{prefix}o{sid}", st.session_state[f"{prefix}o{sid}_init"])))
+    st.button("Add optimizer", icon=":material/add:", key=prefix + "add", on_click=add_slot,
+              args=(prefix, max_n, add_order, len(colors)), disabled=len(slots) >= max_n, help=add_help)
+    return out
