@@ -1,5 +1,4 @@
 """Unit tests of charts.compare (no Streamlit): sweeps, basin maps, fair-mode provenance."""
-import base64
 import json
 import time
 
@@ -15,17 +14,14 @@ from charts.compare import (DIVERGED_COLOR, ELSEWHERE_COLOR, GROUP_COLORS, LOSS_
                             endpoint_groups, fair_figure, fair_table, full_config, parse_config_lines,
                             provenance_lines, sweep_csv, sweep_figure, sweep_values)
 from charts.race import RaceRun
+from tests.helpers import decode as decode_array
 
 LRS = np.logspace(-5, 1, 241)
 
 
+
 def decode(b):
-    if isinstance(b, dict):
-        a = np.frombuffer(base64.b64decode(b["bdata"]), dtype=np.dtype(b["dtype"]).newbyteorder("<"))
-        if "shape" in b:
-            a = a.reshape([int(v) for v in b["shape"].split(",")])
-        return a
-    return np.asarray(b, dtype=float)
+    return decode_array(b, None if isinstance(b, dict) else float)
 
 
 def series_of(name, land, label=None, color="#0072B2", metric_tol=1e-3, steps=300, **hyper):

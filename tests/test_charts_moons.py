@@ -1,5 +1,4 @@
 """charts/moons.py: the Moons page's figures (no Streamlit), from synthetic runs and one real short training."""
-import base64
 import csv
 import io
 import json
@@ -12,16 +11,12 @@ import landscapes
 import optimizers
 from charts import moons as mc
 from optimizers.training import train
+from tests.helpers import decode
 
 N = 50
 XS, YS = np.linspace(-2, 3, N), np.linspace(-1.5, 2, N)
 
 
-def decode(v):
-    if isinstance(v, dict) and "bdata" in v:
-        a = np.frombuffer(base64.b64decode(v["bdata"]), dtype=np.dtype(v["dtype"]).newbyteorder("<"))
-        return a.reshape([int(s) for s in v["shape"].split(",")]) if "shape" in v else a
-    return np.asarray(v)
 
 
 def fake_run(i, epochs=40, diverged_at=None, seed=0):

@@ -1,5 +1,4 @@
 """Unit tests of the race figures (no Streamlit): charts.race and charts.surface3d."""
-import base64
 import json
 import re
 
@@ -16,6 +15,7 @@ from charts.common import color
 from charts.race import (MAX_FRAMES, PICK_TRACE, SPEEDS, Prebuilt, RaceRun, frame_steps, loss_csv, loss_figure,
                          path_stride, race_figure, race_summary, trajectories_csv)
 from charts.surface3d import surface_figure
+from tests.helpers import decode as decode_array
 
 LINEUP = [("SGD", dict(learning_rate=0.002)), ("SGD", dict(learning_rate=0.001, momentum=0.9)),
           ("RMSprop", dict(learning_rate=0.01)), ("Adam", dict(learning_rate=0.1)), ("Lion", dict(learning_rate=0.01)),
@@ -48,11 +48,9 @@ def diverging(rosen):
     return runs
 
 
+
 def decode(b):
-    """A Plotly typed array ({"dtype", "bdata"}) or a list as a float64 NumPy array."""
-    if isinstance(b, dict):
-        return np.frombuffer(base64.b64decode(b["bdata"]), dtype=np.dtype(b["dtype"]).newbyteorder("<")).astype(float)
-    return np.asarray(b, dtype=float)
+    return decode_array(b, float)
 
 
 def all_bdata(obj):

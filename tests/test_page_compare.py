@@ -1,6 +1,5 @@
 """AppTest (browser-less) tests of the Fair comparison page: every view, URL params, and that what the
 page shows equals one-by-one engine runs with the settings it prints."""
-import base64
 import json
 import re
 from pathlib import Path
@@ -12,6 +11,7 @@ from streamlit.testing.v1 import AppTest
 
 import landscapes
 import optimizers
+from tests.helpers import decode as decode_array
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = str(ROOT / "app.py")
@@ -36,11 +36,9 @@ def chart(at, key):
     return json.loads(found[0].proto.spec)
 
 
+
 def decode(b):
-    if isinstance(b, dict):
-        a = np.frombuffer(base64.b64decode(b["bdata"]), dtype=np.dtype(b["dtype"]).newbyteorder("<"))
-        return a.reshape([int(v) for v in b["shape"].split(",")]) if "shape" in b else a
-    return np.asarray(b, dtype=float)
+    return decode_array(b, None if isinstance(b, dict) else float)
 
 
 def texts(elements):

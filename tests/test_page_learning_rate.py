@@ -1,5 +1,4 @@
 """AppTest: the Learning-rate page (the Kerasy document's demo, live)."""
-import base64
 import json
 from pathlib import Path
 
@@ -7,6 +6,7 @@ import numpy as np
 import plotly.io as pio
 import pytest
 from streamlit.testing.v1 import AppTest
+from tests.helpers import decode
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGE = "pages/learning_rate.py"
@@ -26,11 +26,7 @@ def chart(at, key):
     return json.loads(c.proto.spec)
 
 
-def arr(v):
-    """A trace array from figure JSON: plain list or Plotly's typed array {"dtype", "bdata"}."""
-    if isinstance(v, dict) and "bdata" in v:
-        return np.frombuffer(base64.b64decode(v["bdata"]), dtype=np.dtype(v["dtype"]).newbyteorder("<"))
-    return np.asarray(v)
+arr = decode  # tests/helpers.py
 
 
 def runs(at):

@@ -1,5 +1,4 @@
 """AppTest (browser-less) tests of the Optimizer race page."""
-import base64
 import functools
 import json
 from pathlib import Path
@@ -10,6 +9,7 @@ from streamlit.components.v2 import manifest_scanner
 from streamlit.testing.v1 import AppTest
 
 from charts.race import PICK_TRACE
+from tests.helpers import decode as decode_array
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = str(ROOT / "app.py")
@@ -33,10 +33,9 @@ def chart(at, key="race_chart"):
     return json.loads(found[0].proto.spec)
 
 
+
 def decode(b):
-    if isinstance(b, dict):
-        return np.frombuffer(base64.b64decode(b["bdata"]), dtype=np.dtype(b["dtype"]).newbyteorder("<")).astype(float)
-    return np.asarray(b, dtype=float)
+    return decode_array(b, float)
 
 
 def paths(spec):

@@ -1,0 +1,15 @@
+"""Small helpers shared by the chart and page tests."""
+import base64
+
+import numpy as np
+
+
+def decode(v, dtype=None):
+    """A trace array from figure JSON as NumPy: Plotly's typed array ``{"dtype", "bdata"[, "shape"]}``
+    or a plain list; cast to ``dtype`` when given (``float`` turns JSON nulls into NaN)."""
+    if isinstance(v, dict) and "bdata" in v:
+        a = np.frombuffer(base64.b64decode(v["bdata"]), dtype=np.dtype(v["dtype"]).newbyteorder("<"))
+        if "shape" in v:
+            a = a.reshape([int(s) for s in v["shape"].split(",")])
+        return a if dtype is None else a.astype(dtype)
+    return np.asarray(v, dtype=dtype)
