@@ -75,46 +75,38 @@ def _cos32(x):
     return np.cos(x32.astype(np.float64)).astype(_F32)
 
 
-class ExponentialDecay(LearningRateSchedule):
+class _RateDecay(LearningRateSchedule):
+    """Shared by the two schedules driven by ``p = s / decay_steps`` (floored with ``staircase``)."""
+
+    def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase=False, name=None):
+        cls = type(self).__name__
+        self.initial_learning_rate = _nonneg_float("initial_learning_rate", initial_learning_rate, cls)
+        self.decay_steps = _positive("decay_steps", decay_steps, cls)
+        self.decay_rate = _nonneg_float("decay_rate", decay_rate, cls)
+        self.staircase = bool(staircase)
+        self.name = name
+
+    def _p(self, step):
+        p = _step(step) / self.decay_steps
+        return np.floor(p) if self.staircase else p
+
+    def get_config(self):
+        return {"initial_learning_rate": self.initial_learning_rate, "decay_steps": self.decay_steps,
+                "decay_rate": self.decay_rate, "staircase": self.staircase}
+
+
+class ExponentialDecay(_RateDecay):
     """``lr0 · rate^(s / decay_steps)``; with ``staircase`` the exponent is floored."""
 
-    def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase=False, name=None):
-        self.initial_learning_rate = _nonneg_float("initial_learning_rate", initial_learning_rate, "ExponentialDecay")
-        self.decay_steps = _positive("decay_steps", decay_steps, "ExponentialDecay")
-        self.decay_rate = _nonneg_float("decay_rate", decay_rate, "ExponentialDecay")
-        self.staircase = bool(staircase)
-        self.name = name
-
     def __call__(self, step):
-        p = _step(step) / self.decay_steps
-        if self.staircase:
-            p = np.floor(p)
-        return self.initial_learning_rate * np.power(self.decay_rate, p)
-
-    def get_config(self):
-        return {"initial_learning_rate": self.initial_learning_rate, "decay_steps": self.decay_steps,
-                "decay_rate": self.decay_rate, "staircase": self.staircase}
+        return self.initial_learning_rate * np.power(self.decay_rate, self._p(step))
 
 
-class InverseTimeDecay(LearningRateSchedule):
+class InverseTimeDecay(_RateDecay):
     """``lr0 / (1 + rate · s / decay_steps)``; with ``staircase`` the ratio is floored."""
 
-    def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase=False, name=None):
-        self.initial_learning_rate = _nonneg_float("initial_learning_rate", initial_learning_rate, "InverseTimeDecay")
-        self.decay_steps = _positive("decay_steps", decay_steps, "InverseTimeDecay")
-        self.decay_rate = _nonneg_float("decay_rate", decay_rate, "InverseTimeDecay")
-        self.staircase = bool(staircase)
-        self.name = name
-
     def __call__(self, step):
-        p = _step(step) / self.decay_steps
-        if self.staircase:
-            p = np.floor(p)
-        return self.initial_learning_rate / (1.0 + self.decay_rate * p)
-
-    def get_config(self):
-        return {"initial_learning_rate": self.initial_learning_rate, "decay_steps": self.decay_steps,
-                "decay_rate": self.decay_rate, "staircase": self.staircase}
+        return self.initial_learning_rate / (1.0 + self.decay_rate * self._p(step))
 
 
 class PolynomialDecay(LearningRateSchedule):
