@@ -13,7 +13,7 @@ reaches a chart and NumPy prints no warnings.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -58,7 +58,6 @@ class Trajectory:
     noise: float = 0.0
     seed: int = 0
     record: str = "full"
-    extra: dict = field(default_factory=dict)
 
     @property
     def batch_shape(self) -> tuple:

@@ -246,6 +246,9 @@ def test_ema_first_call_copies_then_averages_and_overwrites():
     assert s["average"][0] == -1.0 and w[0] == -1.0
     w, s = opt.update(np.array([1.0]), s, w)   # w = -2, avg = -1.5, overwrite (iterations+1 = 2)
     assert s["average"][0] == -1.5 and w[0] == -1.5
+    w, s = opt.update(np.array([1.0]), s, w)   # w = -2.5, avg = 0.5·(-1.5) + 0.5·(-2.5) = -2, no overwrite
+    assert w[0] == -2.5 and opt.finalize(s, w)[0] == -2.0  # Keras's finalize_variable_values
+    assert optimizers.get("sgd").finalize(s, w) is w        # without EMA the weights stay
 
 
 # --------------------------------------------------------------------------- #
