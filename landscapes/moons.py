@@ -150,63 +150,33 @@ class MoonsTask:
         """Append the constant-1 input column: (B, 2) -> (B, 3)."""
         return np.column_stack([X, np.ones(len(X))])
 
-    def _forward(self, theta, X1):
-        """Run the network for every model in ``theta`` on inputs X1 (B, 3)
-        (the data with its column of ones).
-
-        Returns the softmax probabilities (..., B, 2) and what backprop needs:
-        the layer matrices, every layer's input (with its column of ones) and
-        where each ReLU was active (z > 0)."""
-        layers = self._layers(theta)
-        inputs, active = [], []
-        a = X1                                  # shared by all models
-        for Wb in layers[:-1]:
-            inputs.append(a)
-            # (B, fan_in+1) @ (..., fan_in+1, fan_out) broadcasts over models.
-            z = a @ Wb
-            active.append(z > 0)
-            a = np.empty(z.shape[:-1] + (z.shape[-1] + 1,))
-            np.maximum(z, 0.0, out=a[..., :-1])     # ReLU ...
-            a[..., -1] = 1.0                        # ... and the constant 1
-        inputs.append(a)
-        z = a @ layers[-1]                      # logits (..., B, 2)
-        # Softmax over the 2 classes. Subtracting the larger logit changes
-        # nothing mathematically but keeps exp() from overflowing. (Column
-        # arithmetic: with only 2 classes it is much faster than max/sum over
-        # the last axis.)
-        e = np.exp(z - np.maximum(z[..., :1], z[..., 1:]))
-        p = e / (e[..., :1] + e[..., 1:])
-        return p, (layers, inputs, active)
+    def _pass(self, lead, rows):
+        """Work arrays for passes of models ``lead`` over ``rows`` samples (see Pass)."""
+        return Pass(self.layer_sizes, lead, rows)
 
     def _probabilities(self, theta, X1):
-        """Softmax outputs for many inputs X1, a slice of rows at a time.
+        """Softmax outputs (..., len(X1), 2) for many inputs X1, a slice of rows at a time.
 
         Only speed: one pass over 300 samples x 13 models makes megabytes of
         temporaries, which the memory allocator gives back to the OS after
         every call (and page-faults in again on the next one). Slices of
-        about ROWS_PER_PASS (samples x models) keep them small: ~4x faster."""
-        step = max(16, ROWS_PER_PASS // math.prod(theta.shape[:-1]))
-        parts = [self._forward(theta, X1[i:i + step])[0] for i in range(0, len(X1), step)]
-        return parts[0] if len(parts) == 1 else np.concatenate(parts, axis=-2)
+        about ROWS_PER_PASS (samples x models) keep them small: ~4x faster.
+        (MiniBatchTrainer.evaluate cuts the rows the same way: a matrix
+        product's last bits depend on how many rows it is given.)"""
+        lead = theta.shape[:-1]
+        layers = self._layers(theta)
+        out = np.empty(lead + (len(X1), 2))
+        work = None
+        for start, stop in _slices(len(X1), _rows_per_pass(lead)):
+            if work is None or work.rows != stop - start:
+                work = self._pass(lead, stop - start)
+            out[..., start:stop, :] = work.forward(layers, X1[start:stop])
+        return out
 
     def predict_proba(self, theta, X):
         """Class probabilities, shape (..., len(X), 2)."""
         theta = np.asarray(theta, dtype=np.float64)
         return self._probabilities(theta, self._with_ones(np.asarray(X, dtype=np.float64)))
-
-    @staticmethod
-    def _true_class_prob(p, y):
-        """Keras' cross-entropy input: p_y / sum(p), clipped to [eps, 1-eps].
-
-        Keras 3 (jax backend), given probabilities (``from_logits=False``),
-        computes ``-log(clip(p / sum(p), 1e-7, 1 - 1e-7))``. The division is a
-        no-op for a softmax output; the clip caps each sample's loss at
-        -log(1e-7) ~ 16.1 and floors it at ~1e-7. Returns the unclipped and the
-        clipped probability of the true class, shape (..., B).
-        """
-        q = p / (p[..., :1] + p[..., 1:])
-        q_true = np.where(y == 1, q[..., 1], q[..., 0])
-        return q_true, np.clip(q_true, EPSILON, 1.0 - EPSILON)
 
     def _batch(self, idx):
         """Inputs, labels and one-hot labels of training samples ``idx``."""
@@ -223,32 +193,14 @@ class MoonsTask:
         """
         theta = np.asarray(theta, dtype=np.float64)
         X1, y, onehot = self._batch(idx)
-        p, (layers, inputs, active) = self._forward(theta, X1)
-        q_true, q_clipped = self._true_class_prob(p, y)
-        loss = -np.log(q_clipped).mean(axis=-1)
-        accuracy = (p.argmax(axis=-1) == y).mean(axis=-1)
-
-        # d loss / d logits. For softmax followed by -log p_y the classic result
-        # is p - onehot(y) (the normalisation p / sum(p) adds nothing: sum(p)
-        # is constant 1, so its derivative is 0). Where the clip was active
-        # (q_clipped != q_true) the loss is flat in p, so that sample gives NO
-        # gradient at all, as in Keras. Divide by B: the loss is a batch mean.
-        weight = (q_true == q_clipped) / len(y)
-        dz = (p - onehot) * weight[..., None]
-
+        work = self._pass(theta.shape[:-1], len(y))
+        layers = self._layers(theta)
+        p = work.forward(layers, X1)
+        work.true_class_prob(y == 1, out=work.q)
         grad = np.empty_like(theta)
-        grad_layers = self._layers(grad)        # views: filling them fills grad
-        for k in range(len(layers) - 1, -1, -1):
-            a = inputs[k]
-            # z = a @ Wb  =>  dL/dWb = a^T @ dz. Its last row (from the
-            # constant-1 input) is the bias gradient: dz summed over the batch.
-            np.matmul(a.mT, dz, out=grad_layers[k])
-            if k > 0:
-                # Back through the matmul (dL/dh = dz @ W^T, W without its bias
-                # row), then through the ReLU: it passes gradient only where
-                # it was active (z > 0), elsewhere its slope is 0.
-                W = layers[k][..., :-1, :]
-                dz = (dz @ W.mT) * active[k - 1]
+        work.backward(layers, X1, onehot, self._layers(grad))   # fills grad
+        loss = -np.log(work.clipped).mean(axis=-1)
+        accuracy = (p.argmax(axis=-1) == y).mean(axis=-1)
         return loss, grad, accuracy
 
     def loss_and_grad(self, theta, idx=None):
@@ -259,8 +211,7 @@ class MoonsTask:
     def _loss_accuracy(self, theta, X1, y):
         """(mean loss, accuracy) of inputs X1 (with ones column) and labels y."""
         p = self._probabilities(np.asarray(theta, dtype=np.float64), X1)
-        loss = -np.log(self._true_class_prob(p, y)[1]).mean(axis=-1)
-        return loss, (p.argmax(axis=-1) == y).mean(axis=-1)
+        return _mean_loss_accuracy(_true_class_prob(p, y == 1), p.argmax(axis=-1) == y)
 
     def evaluate(self, theta, X=None, y=None):
         """(loss, accuracy), each shape (...,), on the training data or (X, y)."""
@@ -290,6 +241,246 @@ class MoonsTask:
         grid = np.column_stack([gx.ravel(), gy.ravel()])
         prob = self.predict_proba(theta, grid)[..., 1]
         return xs, ys, prob.reshape(prob.shape[:-1] + (n, n))
+
+    def minibatch_trainer(self, n_models, batch_size):
+        """``optimizers.train``'s fast path for ``n_models`` networks: see MiniBatchTrainer."""
+        return MiniBatchTrainer(self, n_models, batch_size)
+
+
+# --------------------------------------------------------------------------- #
+# The network's passes, in work arrays allocated once                          #
+# --------------------------------------------------------------------------- #
+class Pass:
+    """Forward and backward pass of stacked networks over ``rows`` samples.
+
+    ``lead`` is the shape of the model axes: () for one network, (M,) for M
+    networks side by side (their weights are the rows of theta (M, P), and
+    ``np.matmul`` runs all M at once). Every array a pass needs is allocated
+    here once and then written in place (``out=``): a training step is ~35
+    NumPy calls on arrays of a few hundred numbers, so the calls themselves,
+    not the arithmetic, are most of its cost.
+
+    The arithmetic is exactly what Keras computes (in float64), operation by
+    operation; MoonsTask.loss_grad_accuracy is one pass, and
+    MiniBatchTrainer reuses passes for every batch of a training run.
+    """
+
+    def __init__(self, layer_sizes, lead, rows):
+        self.rows = rows
+        hidden = layer_sizes[1:-1]
+
+        def arr(*shape, dtype=np.float64):
+            return np.empty(lead + (rows,) + shape, dtype=dtype)
+
+        # Hidden layer k: pre-activation z (.., rows, units), where the ReLU
+        # is active (z > 0), and its output with the constant-1 column
+        # (.., rows, units + 1): the next layer's input.
+        self.z = [arr(h) for h in hidden]
+        self.active = [arr(h, dtype=bool) for h in hidden]
+        self.outputs = [arr(h + 1) for h in hidden]
+        for h1 in self.outputs:
+            h1[..., -1] = 1.0
+        self.relu = [h1[..., :-1] for h1 in self.outputs]
+        # Output layer: logits, exp, probabilities; the loss's gradient dz.
+        self.logits, self.e, self.p, self.dz = arr(2), arr(2), arr(2), arr(2)
+        self.top, self.total, self.weight = arr(1), arr(1), arr(1)
+        self.p0, self.p1 = self.p[..., 0], self.p[..., 1]
+        self.q, self.clipped, self.p_sum = arr(), arr(), arr()
+        self.keep = arr(dtype=bool)
+        # Backprop through hidden layer k: dL/d(its output), (.., rows, units).
+        self.dh = [arr(h) for h in hidden]
+
+    def forward(self, layers, X1):
+        """Softmax probabilities (.., rows, 2) of inputs X1 (rows, 3): the
+        data with its column of ones, shared by all models. ``layers`` are
+        the models' [[W], [b]] matrices (.., fan_in + 1, fan_out)."""
+        a = X1
+        for Wb, z, active, relu, h1 in zip(layers, self.z, self.active, self.relu, self.outputs):
+            # (rows, fan_in+1) @ (.., fan_in+1, units) -> z (.., rows, units)
+            np.matmul(a, Wb, out=z)
+            np.greater(z, 0.0, out=active)
+            np.maximum(z, 0.0, out=relu)        # ReLU; the 1-column stays
+            a = h1
+        z = np.matmul(a, layers[-1], out=self.logits)      # (.., rows, 2)
+        # Softmax over the 2 classes. Subtracting the larger logit changes
+        # nothing mathematically but keeps exp() from overflowing. (Column
+        # arithmetic: with only 2 classes it is much faster than max/sum over
+        # the last axis.)
+        np.maximum(z[..., :1], z[..., 1:], out=self.top)    # (.., rows, 1)
+        e = np.exp(np.subtract(z, self.top, out=self.e), out=self.e)
+        np.add(e[..., :1], e[..., 1:], out=self.total)
+        return np.divide(e, self.total, out=self.p)
+
+    def true_class_prob(self, y1, out):
+        """Keras' cross-entropy input for the last forward pass (see
+        _true_class_prob) into ``out`` (.., rows); y1 = labels == 1.
+
+        Also keeps the clipped value (``clipped``) and where the clip was
+        inactive (``keep``), which the backward pass needs."""
+        np.add(self.p0, self.p1, out=self.p_sum)
+        q = np.divide(np.where(y1, self.p1, self.p0), self.p_sum, out=out)
+        np.minimum(np.maximum(q, EPSILON, out=self.clipped), 1.0 - EPSILON, out=self.clipped)
+        np.equal(q, self.clipped, out=self.keep)
+        return q
+
+    def backward(self, layers, X1, onehot, grad_layers):
+        """Gradient of the mean loss of the last forward pass (after
+        ``true_class_prob``) into ``grad_layers``: views (.., fan_in + 1,
+        fan_out) of the flat gradient, one per layer, as ``_layers`` gives."""
+        # d loss / d logits. For softmax followed by -log p_y the classic result
+        # is p - onehot(y) (the normalisation p / sum(p) adds nothing: sum(p)
+        # is constant 1, so its derivative is 0). Where the clip was active
+        # the loss is flat in p, so that sample gives NO gradient at all, as in
+        # Keras. Divide by B: the loss is a batch mean.
+        dz = np.subtract(self.p, onehot, out=self.dz)              # (.., rows, 2)
+        np.divide(self.keep, self.rows, out=self.weight[..., 0])     # 1/B, or 0 if clipped
+        np.multiply(dz, self.weight, out=dz)
+        inputs = [X1] + self.outputs
+        for k in range(len(layers) - 1, -1, -1):
+            # z = a @ Wb  =>  dL/dWb = a^T @ dz. Its last row (from the
+            # constant-1 input) is the bias gradient: dz summed over the batch.
+            np.matmul(inputs[k].mT, dz, out=grad_layers[k])
+            if k > 0:
+                # Back through the matmul (dL/dh = dz @ W^T, W without its bias
+                # row), then through the ReLU: it passes gradient only where
+                # it was active (z > 0), elsewhere its slope is 0.
+                dh = np.matmul(dz, layers[k][..., :-1, :].mT, out=self.dh[k - 1])
+                dz = np.multiply(dh, self.active[k - 1], out=dh)
+
+
+def _true_class_prob(p, y1):
+    """Keras' cross-entropy input: p_y / sum(p), shape (..., B); y1 = labels == 1.
+
+    Keras 3 (jax backend), given probabilities (``from_logits=False``),
+    computes ``-log(clip(p / sum(p), 1e-7, 1 - 1e-7))``. The division is a
+    no-op for a softmax output (up to rounding, which is kept); the clip
+    (applied by the callers) caps each sample's loss at -log(1e-7) ~ 16.1
+    and floors it at ~1e-7.
+    """
+    p0, p1 = p[..., 0], p[..., 1]
+    return np.where(y1, p1, p0) / (p0 + p1)
+
+
+def _mean_loss_accuracy(q, correct):
+    """Mean loss and accuracy over the last axis, from the true class's
+    probability q (the loss clips it) and whether each prediction was right."""
+    loss = -np.log(np.clip(q, EPSILON, 1.0 - EPSILON)).mean(axis=-1)
+    return loss, correct.mean(axis=-1)
+
+
+def _rows_per_pass(lead):
+    return max(16, ROWS_PER_PASS // math.prod(lead))
+
+
+def _slices(n, step):
+    """(start, stop) of consecutive slices of at most ``step`` of range(n)."""
+    return [(i, min(i + step, n)) for i in range(0, n, step)]
+
+
+class MiniBatchTrainer:
+    """``optimizers.train``'s fast path: one epoch of mini-batches at a time.
+
+    Exactly the numbers of ``loss_grad_accuracy`` on every batch and of
+    ``evaluate`` after every epoch, bit for bit, but with every array
+    allocated once per training run:
+      * each epoch gathers the shuffled data once; the batches are views;
+      * every batch size (the full one and the last, smaller one) has its
+        own Pass;
+      * the epoch's ``loss`` and ``accuracy`` are Keras's running means over
+        the batches (each computed before its batch's update): each batch
+        only stores its samples' true-class probability and prediction,
+        and ``epoch_metrics`` reduces them at the end of the epoch, batch
+        by batch, in the order Keras (and loss_grad_accuracy) would.
+    ``n_models`` networks are trained side by side: parameters (M, P).
+    """
+
+    def __init__(self, task, n_models, batch_size):
+        self.task = task
+        n = task.n_samples
+        B = min(int(batch_size), n)
+        self.n_models = M = int(n_models)
+        self.lead = lead = () if M == 1 else (M,)
+        self.n_full, rest = divmod(n, B)
+        self.sizes = np.array([B] * self.n_full + ([rest] if rest else []), dtype=np.float64)
+        self.n_batches = len(self.sizes)
+        # The epoch's data in shuffled order, and per sample the true-class
+        # probability and the prediction (p_1 > p_0) of its batch's pass.
+        self.X1 = np.empty_like(task._X1)
+        self.onehot = np.empty_like(task._onehot)
+        self.y1 = np.empty(n, dtype=bool)
+        self.q = np.empty(lead + (n,))
+        self.predicted_1 = np.empty(lead + (n,), dtype=bool)
+        passes = {B: task._pass(lead, B)}
+        if rest:
+            passes[rest] = task._pass(lead, rest)
+        self.batches = [(passes[stop - start], self.X1[start:stop], self.onehot[start:stop],
+                         self.y1[start:stop], self.q[..., start:stop], self.predicted_1[..., start:stop])
+                        for start, stop in _slices(n, B)]
+        # The end-of-epoch evaluation on all training samples, sliced as
+        # MoonsTask._probabilities slices them.
+        self.eval_q = np.empty(lead + (n,))
+        self.eval_predicted_1 = np.empty(lead + (n,), dtype=bool)
+        self.y1_all = task.y == 1
+        eval_passes = {}
+        self.eval_slices = []
+        for start, stop in _slices(n, _rows_per_pass(lead)):
+            work = eval_passes.setdefault(stop - start, task._pass(lead, stop - start))
+            self.eval_slices.append((work, task._X1[start:stop], self.y1_all[start:stop],
+                                     self.eval_q[..., start:stop],
+                                     self.eval_predicted_1[..., start:stop]))
+
+    def layers(self, theta):
+        """Per-layer views of parameters theta (M, P) (see MoonsTask._layers)."""
+        return self.task._layers(theta[0] if self.lead == () else theta)
+
+    def start_epoch(self, order):
+        """Gather this epoch's samples in the shuffled ``order``."""
+        np.take(self.task._X1, order, axis=0, out=self.X1)
+        np.take(self.task._onehot, order, axis=0, out=self.onehot)
+        np.equal(np.take(self.task.y, order), 1, out=self.y1)
+
+    def gradient(self, layers, j):
+        """Gradient (M, P) of the mean loss of batch ``j`` of this epoch, for
+        the parameters whose ``layers`` views are given. A new array every
+        call: an optimizer may keep a reference to the gradient it was given."""
+        work, X1, onehot, y1, q, predicted_1 = self.batches[j]
+        grad = np.empty((self.n_models, self.task.n_params))
+        work.forward(layers, X1)
+        work.true_class_prob(y1, out=q)
+        np.greater(work.p1, work.p0, out=predicted_1)
+        work.backward(layers, X1, onehot, self.layers(grad))
+        return grad
+
+    def epoch_metrics(self):
+        """This epoch's Keras ``loss`` and ``accuracy``, each (M,): the means
+        over the batches, weighted by batch size (Keras 3's loss tracker)."""
+        log_q = np.log(np.clip(self.q, EPSILON, 1.0 - EPSILON))
+        batch_loss = -(self._batch_sums(log_q) / self.sizes)     # each batch's mean loss
+        correct = (self.predicted_1 == self.y1).astype(np.float64)
+        batch_accuracy = self._batch_sums(correct) / self.sizes
+        n = self.task.n_samples
+        # Running sums in batch order, as fit's tracker adds them.
+        loss = np.add.accumulate(batch_loss * self.sizes, axis=-1)[..., -1] / n
+        accuracy = np.add.accumulate(batch_accuracy * self.sizes, axis=-1)[..., -1] / n
+        return loss.reshape(self.n_models), accuracy.reshape(self.n_models)
+
+    def _batch_sums(self, values):
+        """Sum over each batch's samples: (.., n) -> (.., n_batches)."""
+        B = int(self.sizes[0])
+        full = self.n_full * B
+        sums = values[..., :full].reshape(self.lead + (self.n_full, B)).sum(axis=-1)
+        if full < values.shape[-1]:
+            sums = np.concatenate([sums, values[..., full:].sum(axis=-1, keepdims=True)], axis=-1)
+        return sums
+
+    def evaluate(self, layers):
+        """(loss, accuracy), each (M,), on all training samples: MoonsTask.evaluate."""
+        for work, X1, y1, q, predicted_1 in self.eval_slices:
+            work.forward(layers, X1)
+            work.true_class_prob(y1, out=q)
+            np.greater(work.p1, work.p0, out=predicted_1)
+        loss, accuracy = _mean_loss_accuracy(self.eval_q, self.eval_predicted_1 == self.y1_all)
+        return loss.reshape(self.n_models), accuracy.reshape(self.n_models)
 
 
 def _check_options(n_samples, noise, data_seed, hidden, validation_split, init_seed):

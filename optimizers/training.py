@@ -17,8 +17,12 @@ when the landscape holds out validation data.
 
 Fair comparison and speed: given a list of optimizers, all models start from
 the SAME weights and see the SAME batches. They are stacked as rows of one
-(M, P) array, so one batched forward/backward pass serves all of them; each
-optimizer then updates only its own row.
+(M, P) array, so one batched forward/backward pass serves all of them; then
+each optimizer updates its own row. Optimizers that share a rule and its
+flags update their rows in one vectorized call (``stacking.stack``).
+A landscape with ``minibatch_trainer`` (the moons MLP) supplies the batches'
+gradients and the epoch's metrics from work arrays allocated once; any other
+landscape is called batch by batch. Both give the same numbers, bit for bit.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .runner import escape_radius
+from .stacking import Stepper, stack, stack_key
 
 # A run whose parameter vector grows longer than DIVERGENCE_LIMIT (or turns
 # inf/NaN) is declared diverged and frozen at its last good parameters. Runs on
@@ -130,143 +135,241 @@ def train(optimizer_or_list, landscape, epochs, batch_size=32, seed=0,
         raise ValueError("train() needs at least one optimizer")
     epochs = _check_int("epochs", epochs, 0)
     batch_size = _check_int("batch_size", batch_size, 1)
-    n = int(landscape.n_samples)
-    M = len(opts)
-
-    theta0 = _start_params(landscape, start, seed)
-    theta = np.array(np.broadcast_to(theta0, (M, theta0.shape[-1])), dtype=np.float64)
-    P = theta.shape[-1]
-    two_d = P == 2
-    radius = escape_radius(landscape) if two_d and hasattr(landscape, "bounds") else np.inf
-    has_accuracy = hasattr(landscape, "loss_grad_accuracy")
-    X_val = getattr(landscape, "X_val", None)
-    has_val = X_val is not None and len(X_val) > 0 and hasattr(landscape, "evaluate")
-    can_draw = hasattr(landscape, "boundary")
     boundary_epochs = sorted({_check_int("boundary epoch", e, 0)
                               for e in (boundary_epochs or ()) if e <= epochs})
 
-    # Keras clips per variable (clipnorm): such an optimizer gets the list of
-    # per-tensor views of its row. Everyone else gets the whole flat row as one
-    # tensor, which is faster (and global_clipnorm over the flat vector equals
-    # the global norm over all tensors).
-    slices = getattr(landscape, "tensor_slices", None)
-    shapes = getattr(landscape, "shapes", None)
-    per_tensor = [getattr(o, "clipnorm", None) is not None and slices is not None
-                  for o in opts]
-
-    def row(i, arr):
-        if per_tensor[i]:
-            return [arr[i, s].reshape(shape) for s, shape in zip(slices, shapes)]
-        return arr[i]
-
-    def write_row(i, new):
-        if per_tensor[i]:
-            for s, t in zip(slices, new):
-                theta[i, s] = np.reshape(t, -1)
-        else:
-            theta[i] = new
-
-    any_per_tensor = any(per_tensor)
-    states = [opt.init(row(i, theta)) for i, opt in enumerate(opts)]
-    results = [TrainResult(optimizer=_describe(o)) for o in opts]
-    history = [dict() for _ in opts]
-    active = np.ones(M, dtype=bool)
-    live = list(range(M))                   # the runs still training
-
-    n_batches = math.ceil(n / batch_size)
-    if two_d:
-        path = np.empty((epochs * n_batches + 1, M, 2))
-        path[0] = theta
-        per_epoch = np.empty((epochs + 1, M, 2))
-        per_epoch[0] = theta
-
-    def snapshot(epoch):
-        if can_draw:
-            xs, ys, prob = landscape.boundary(theta)     # all models in one go
-        for i in np.flatnonzero(active):
-            results[i].snapshots[epoch] = theta[i].copy()
-            if can_draw:
-                results[i].boundaries[epoch] = prob[i]
-                results[i].boundary_xy = (xs, ys)
-
+    models = _Models(opts, landscape, _start_params(landscape, start, seed))
+    batches = _batch_source(landscape, models, batch_size)
+    record = _Record(opts, landscape, models, epochs * batches.n_batches)
     rng = np.random.default_rng(seed)
     t_start = time.perf_counter()
-    step = 0                                # updates so far (of runs still going)
-    steps = [None] * M                      # for a diverged run: its last good step
     stopped = False
     # Diverging runs overflow; we detect that ourselves, so silence numpy.
     with np.errstate(all="ignore"):
         if 0 in boundary_epochs:
-            snapshot(0)
+            record.snapshot(0, models)
         for epoch in range(1, epochs + 1):
-            order = rng.permutation(n)
-            loss_sum = np.zeros(M)
-            acc_sum = np.zeros(M)
-            for b0 in range(0, n, batch_size):
-                idx = order[b0:b0 + batch_size]
-                if has_accuracy:
-                    loss, grad, acc = landscape.loss_grad_accuracy(theta, idx)
-                    acc_sum += acc * len(idx)
-                else:
-                    loss, grad = landscape.loss_and_grad(theta, idx)
-                loss_sum += loss * len(idx)
-                before = theta.copy()       # to roll back a run that blows up
-                if any_per_tensor:
-                    for i in live:
-                        new, states[i] = opts[i].update(row(i, grad), states[i], row(i, theta))
-                        write_row(i, new)
-                else:                       # the common case, without the helpers' call overhead
-                    for i in live:
-                        theta[i], states[i] = opts[i].update(grad[i], states[i], before[i])
-                step += 1
-                # Divergence, all runs at once: a NaN/inf loss, or params with
-                # NaN/inf or a norm over the limit (NaN <= x is False).
-                ok = np.isfinite(loss) & (np.einsum("ij,ij->i", theta, theta)
-                                          <= DIVERGENCE_LIMIT ** 2)
-                if two_d:  # the same box as optimizers.run, so full-batch and mini-batch agree
-                    ok &= (np.abs(theta[:, 0]) <= radius) & (np.abs(theta[:, 1]) <= radius)
-                for i in [i for i in live if not ok[i]]:
-                    theta[i] = before[i]        # keep its last good params
-                    active[i] = False
-                    live.remove(i)
-                    results[i].diverged_at = epoch
-                    steps[i] = step - 1         # updates it completed
-                if two_d:
-                    path[step] = theta
-
-            logs = _epoch_logs(landscape, theta, loss_sum / n,
-                               acc_sum / n if has_accuracy else None, has_val)
-            for i in np.flatnonzero(active):
-                for key, values in logs.items():
-                    history[i].setdefault(key, []).append(float(values[i]))
-                if two_d:
-                    per_epoch[epoch, i] = theta[i]
+            batches.start_epoch(rng.permutation(batches.n_samples))
+            for j in range(batches.n_batches):
+                loss, grad = batches.gradient(j, models.theta)
+                models.update(grad, loss, epoch)
+                record.step(models)
+            logs = batches.epoch_logs(models.theta)
+            record.epoch(epoch, logs, models)
             if epoch in boundary_epochs:
-                snapshot(epoch)
-
+                record.snapshot(epoch, models)
             if callback is not None:
-                per_model = [{k: float(v[i]) for k, v in logs.items()} if active[i] else None
-                             for i in range(M)]
+                per_model = [{k: float(v[i]) for k, v in logs.items()} if models.active[i] else None
+                             for i in range(len(opts))]
                 if callback(epoch, per_model[0] if single else per_model) is False:
                     stopped = True
                     break
-            if not active.any():
+            if not models.active.any():
                 break
-    seconds = time.perf_counter() - t_start
-
-    for i, res in enumerate(results):
-        if steps[i] is None:
-            steps[i] = step
-        done = len(next(iter(history[i].values()), []))   # epochs this run completed
-        res.history = {k: np.asarray(v, dtype=np.float64) for k, v in history[i].items()}
-        res.final_params = theta[i].copy()
-        res.params = per_epoch[:done + 1, i].copy() if two_d else res.final_params
-        res.path = path[:steps[i] + 1, i].copy() if two_d else None
-        res.epochs_run = done
-        res.steps = steps[i]
-        res.stopped_early = stopped
-        res.seconds = seconds
+    results = record.results(models, time.perf_counter() - t_start, stopped)
     return results[0] if single else results
+
+
+# --------------------------------------------------------------------------- #
+# The models: parameters, optimizers, divergence                               #
+# --------------------------------------------------------------------------- #
+class _Models:
+    """The M models' parameters (rows of ``theta`` (M, P)) and their optimizers.
+
+    An update writes every model's new row into a second array, checks it and
+    swaps the two arrays; a model that diverges keeps its last good row and
+    is left out of later updates (``active``)."""
+
+    def __init__(self, opts, landscape, theta0):
+        M = len(opts)
+        self.theta = np.array(np.broadcast_to(theta0, (M, theta0.shape[-1])), dtype=np.float64)
+        self.spare = np.empty_like(self.theta)
+        self.two_d = self.theta.shape[-1] == 2
+        self.radius = escape_radius(landscape) if self.two_d and hasattr(landscape, "bounds") else np.inf
+        self.active = np.ones(M, dtype=bool)
+        self.frozen = np.zeros(0, dtype=np.intp)    # rows of diverged models
+        self.steps = 0                              # updates so far (of runs still going)
+        self.diverged_at = [None] * M
+        self.last_step = [None] * M                 # for a diverged run: its last good step
+        self.groups = self.live_groups = _groups(opts, landscape, self.theta)
+
+    def update(self, grad, loss, epoch):
+        """One optimizer step of every active model, from the gradients
+        ``grad`` (M, P) of the batch whose losses (M,) were ``loss`` (None: the
+        batch source guarantees finite losses for finite parameters)."""
+        theta, new = self.theta, self.spare
+        for group in self.live_groups:
+            group.update(grad, theta, new)
+        if len(self.frozen):
+            new[self.frozen] = theta[self.frozen]
+        self.steps += 1
+        if not self._all_fine(new, loss):
+            self._freeze_diverged(new, theta, loss, epoch)
+        self.theta, self.spare = new, theta
+
+    def _all_fine(self, theta, loss):
+        """A quick test that passes only when every row passes the exact one:
+        one dot product over all models. The squared norm of every row is at
+        most the total, and the rounding of either sum is far below 1e-6."""
+        if self.two_d or (loss is not None and not np.isfinite(loss).all()):
+            return False
+        flat = theta.reshape(-1)
+        return bool(np.dot(flat, flat) <= DIVERGENCE_LIMIT ** 2 * (1 - 1e-6))
+
+    def _freeze_diverged(self, theta, before, loss, epoch):
+        """The exact test, per model: a NaN/inf loss, or params with NaN/inf or
+        a norm over the limit (NaN <= x is False); on a 2-D landscape, the same
+        box as optimizers.run, so full-batch and mini-batch agree."""
+        ok = np.einsum("ij,ij->i", theta, theta) <= DIVERGENCE_LIMIT ** 2
+        if loss is not None:
+            ok &= np.isfinite(loss)
+        if self.two_d:
+            ok &= (np.abs(theta[:, 0]) <= self.radius) & (np.abs(theta[:, 1]) <= self.radius)
+        bad = np.flatnonzero(self.active & ~ok)
+        if len(bad):
+            theta[bad] = before[bad]        # keep their last good params
+            self.active[bad] = False
+            self.frozen = np.flatnonzero(~self.active)
+            self.live_groups = [g for g in self.groups if self.active[g.members].any()]
+            for i in bad:
+                self.diverged_at[i] = epoch
+                self.last_step[i] = self.steps - 1  # updates it completed
+
+
+class _Group:
+    """One optimizer (maybe several stacked, ``stacking.stack``) and the rows
+    it updates: ``rows`` is an int (one model: its row, as a (P,) vector), a
+    slice or an index array ((G, P) rows, each an independent run)."""
+
+    def __init__(self, members, opts, theta, tensors=None):
+        self.members = members
+        if len(members) == 1:
+            self.rows = members[0]
+        elif members == list(range(members[0], members[-1] + 1)):
+            self.rows = slice(members[0], members[-1] + 1)
+        else:
+            self.rows = np.array(members)
+        # Keras clips per variable (clipnorm): such an optimizer sees the list
+        # of per-tensor views of its row. Everyone else sees the whole flat
+        # row as one tensor, which is faster (and global_clipnorm over the
+        # flat vector equals the global norm over all tensors).
+        self.tensors = tensors
+        self.stepper = Stepper(stack(opts), self._view(theta), batch_ndim=int(len(members) > 1))
+
+    def _view(self, arr):
+        rows = arr[self.rows]
+        if self.tensors is None:
+            return rows
+        return [rows[..., s].reshape(rows.shape[:-1] + shape) for s, shape in self.tensors]
+
+    def update(self, grad, theta, out):
+        new = self.stepper.step(self._view(grad), self._view(theta))
+        if self.tensors is None:
+            out[self.rows] = new
+        else:                       # (never stacked: one model, one row)
+            for (s, _), t in zip(self.tensors, new):
+                out[self.rows, s] = np.reshape(t, -1)
+
+
+def _groups(opts, landscape, theta):
+    """Optimizers with equal ``stack_key`` share one group, the others get
+    their own (in the order of their first model)."""
+    slices = getattr(landscape, "tensor_slices", None)
+    shapes = getattr(landscape, "shapes", None)
+    by_key, groups = {}, []
+    for i, opt in enumerate(opts):
+        per_tensor = getattr(opt, "clipnorm", None) is not None and slices is not None
+        key = None if per_tensor else stack_key(opt)
+        if key is not None and key in by_key:
+            by_key[key].append(i)
+            continue
+        members = [i]
+        groups.append((members, per_tensor))
+        if key is not None:
+            by_key[key] = members
+    return [_Group(members, [opts[i] for i in members], theta,
+                   list(zip(slices, shapes)) if per_tensor else None)
+            for members, per_tensor in groups]
+
+
+# --------------------------------------------------------------------------- #
+# Batches: gradients and the epoch's metrics                                   #
+# --------------------------------------------------------------------------- #
+def _batch_source(landscape, models, batch_size):
+    n = int(landscape.n_samples)
+    maker = getattr(landscape, "minibatch_trainer", None)
+    # The fast path takes no per-batch loss (see _TrainerBatches); a start
+    # that would already fail the divergence test goes the general way.
+    start = models.theta
+    if maker is not None and np.einsum("ij,ij->i", start, start).max() <= DIVERGENCE_LIMIT ** 2:
+        return _TrainerBatches(landscape, maker(len(start), batch_size), models)
+    return _Batches(landscape, n, batch_size, len(start))
+
+
+class _TrainerBatches:
+    """Batches from the landscape's ``minibatch_trainer`` (the moons MLP).
+
+    It returns no per-batch losses (the epoch's loss comes from
+    ``epoch_metrics``): for finite parameters within DIVERGENCE_LIMIT the
+    MLP's loss is always finite (its logits stay below ~1e60 and the
+    cross-entropy is clipped), and non-finite parameters make every output,
+    gradient and so the next parameters non-finite, so the parameter test
+    alone flags the same steps as testing the loss too."""
+
+    def __init__(self, landscape, trainer, models):
+        self.landscape, self.trainer = landscape, trainer
+        self.n_samples, self.n_batches = int(landscape.n_samples), trainer.n_batches
+        # Layer views of both parameter arrays (they swap every step).
+        self.views = {id(a): trainer.layers(a) for a in (models.theta, models.spare)}
+        X_val = getattr(landscape, "X_val", None)
+        self.has_val = X_val is not None and len(X_val) > 0
+
+    def start_epoch(self, order):
+        self.trainer.start_epoch(order)
+
+    def gradient(self, j, theta):
+        return None, self.trainer.gradient(self.views[id(theta)], j)
+
+    def epoch_logs(self, theta):
+        logs = dict(zip(("loss", "accuracy"), self.trainer.epoch_metrics()))
+        logs["eval_loss"], logs["eval_accuracy"] = self.trainer.evaluate(self.views[id(theta)])
+        if self.has_val:
+            logs["val_loss"], logs["val_accuracy"] = self.landscape.evaluate(
+                theta, self.landscape.X_val, self.landscape.y_val)
+        return logs
+
+
+class _Batches:
+    """Any landscape: ``loss_grad_accuracy`` (or ``loss_and_grad``) per batch,
+    the epoch's loss (and accuracy) summed up batch by batch."""
+
+    def __init__(self, landscape, n, batch_size, n_models):
+        self.landscape, self.n_samples, self.batch_size = landscape, n, batch_size
+        self.n_batches = math.ceil(n / batch_size)
+        self.n_models = n_models
+        self.has_accuracy = hasattr(landscape, "loss_grad_accuracy")
+        X_val = getattr(landscape, "X_val", None)
+        self.has_val = X_val is not None and len(X_val) > 0 and hasattr(landscape, "evaluate")
+
+    def start_epoch(self, order):
+        self.order = order
+        self.loss_sum = np.zeros(self.n_models)
+        self.acc_sum = np.zeros(self.n_models)
+
+    def gradient(self, j, theta):
+        idx = self.order[j * self.batch_size:(j + 1) * self.batch_size]
+        if self.has_accuracy:
+            loss, grad, acc = self.landscape.loss_grad_accuracy(theta, idx)
+            self.acc_sum += acc * len(idx)
+        else:
+            loss, grad = self.landscape.loss_and_grad(theta, idx)
+        self.loss_sum += loss * len(idx)
+        return loss, grad
+
+    def epoch_logs(self, theta):
+        n = self.n_samples
+        return _epoch_logs(self.landscape, theta, self.loss_sum / n,
+                           self.acc_sum / n if self.has_accuracy else None, self.has_val)
 
 
 def _epoch_logs(landscape, theta, loss, accuracy, has_val):
@@ -285,3 +388,58 @@ def _epoch_logs(landscape, theta, loss, accuracy, has_val):
         logs["val_loss"], logs["val_accuracy"] = landscape.evaluate(
             theta, landscape.X_val, landscape.y_val)
     return logs
+
+
+# --------------------------------------------------------------------------- #
+# What is kept: history, snapshots, 2-D paths, the results                     #
+# --------------------------------------------------------------------------- #
+class _Record:
+    """Each model's TrainResult: history, snapshots and (2-D landscapes) paths."""
+
+    def __init__(self, opts, landscape, models, max_steps):
+        self.landscape = landscape
+        self.runs = [TrainResult(optimizer=_describe(o)) for o in opts]
+        self.history = [dict() for _ in opts]
+        self.can_draw = hasattr(landscape, "boundary")
+        self.two_d = models.two_d
+        if self.two_d:      # the params after every step and after every epoch
+            self.path = np.empty((max_steps + 1,) + models.theta.shape)
+            self.path[0] = models.theta
+            self.per_epoch = [models.theta.copy()]
+
+    def step(self, models):
+        if self.two_d:
+            self.path[models.steps] = models.theta
+
+    def epoch(self, epoch, logs, models):
+        for i in np.flatnonzero(models.active):
+            for key, values in logs.items():
+                self.history[i].setdefault(key, []).append(float(values[i]))
+        if self.two_d:
+            self.per_epoch.append(models.theta.copy())
+
+    def snapshot(self, epoch, models):
+        theta = models.theta
+        if self.can_draw:
+            xs, ys, prob = self.landscape.boundary(theta)     # all models in one go
+        for i in np.flatnonzero(models.active):
+            self.runs[i].snapshots[epoch] = theta[i].copy()
+            if self.can_draw:
+                self.runs[i].boundaries[epoch] = prob[i]
+                self.runs[i].boundary_xy = (xs, ys)
+
+    def results(self, models, seconds, stopped):
+        for i, res in enumerate(self.runs):
+            steps = models.steps if models.last_step[i] is None else models.last_step[i]
+            done = len(next(iter(self.history[i].values()), []))   # epochs this run completed
+            res.history = {k: np.asarray(v, dtype=np.float64) for k, v in self.history[i].items()}
+            res.final_params = models.theta[i].copy()
+            res.params = (np.array([p[i] for p in self.per_epoch[:done + 1]]) if self.two_d
+                          else res.final_params)
+            res.path = self.path[:steps + 1, i].copy() if self.two_d else None
+            res.diverged_at = models.diverged_at[i]
+            res.epochs_run = done
+            res.steps = steps
+            res.stopped_early = stopped
+            res.seconds = seconds
+        return self.runs
