@@ -263,6 +263,8 @@ class Pass:
     The arithmetic is exactly what Keras computes (in float64), operation by
     operation; MoonsTask.loss_grad_accuracy is one pass, and
     MiniBatchTrainer reuses passes for every batch of a training run.
+    (Each matrix product keeps its operands' roles and shapes: the last
+    bits of a BLAS product depend on them.)
     """
 
     def __init__(self, layer_sizes, lead, rows):
@@ -281,24 +283,28 @@ class Pass:
         for h1 in self.outputs:
             h1[..., -1] = 1.0
         self.relu = [h1[..., :-1] for h1 in self.outputs]
-        # Output layer: logits, exp, probabilities; the loss's gradient dz.
+        # Output layer: logits, exp, probabilities (and their class columns);
+        # the loss's gradient dz.
         self.logits, self.e, self.p, self.dz = arr(2), arr(2), arr(2), arr(2)
         self.top, self.total, self.weight = arr(1), arr(1), arr(1)
+        self.columns = [(a[..., :1], a[..., 1:]) for a in (self.logits, self.e)]
         self.p0, self.p1 = self.p[..., 0], self.p[..., 1]
         self.q, self.clipped, self.p_sum = arr(), arr(), arr()
         self.keep = arr(dtype=bool)
         # Backprop through hidden layer k: dL/d(its output), (.., rows, units).
         self.dh = [arr(h) for h in hidden]
 
-    def forward(self, layers, X1):
+    def forward(self, layers, X1, backprop=True):
         """Softmax probabilities (.., rows, 2) of inputs X1 (rows, 3): the
         data with its column of ones, shared by all models. ``layers`` are
-        the models' [[W], [b]] matrices (.., fan_in + 1, fan_out)."""
+        the models' [[W], [b]] matrices (.., fan_in + 1, fan_out).
+        ``backprop=False`` skips what only the backward pass needs."""
         a = X1
         for Wb, z, active, relu, h1 in zip(layers, self.z, self.active, self.relu, self.outputs):
             # (rows, fan_in+1) @ (.., fan_in+1, units) -> z (.., rows, units)
             np.matmul(a, Wb, out=z)
-            np.greater(z, 0.0, out=active)
+            if backprop:
+                np.greater(z, 0.0, out=active)
             np.maximum(z, 0.0, out=relu)        # ReLU; the 1-column stays
             a = h1
         z = np.matmul(a, layers[-1], out=self.logits)      # (.., rows, 2)
@@ -306,27 +312,32 @@ class Pass:
         # nothing mathematically but keeps exp() from overflowing. (Column
         # arithmetic: with only 2 classes it is much faster than max/sum over
         # the last axis.)
-        np.maximum(z[..., :1], z[..., 1:], out=self.top)    # (.., rows, 1)
+        (z0, z1), (e0, e1) = self.columns
+        np.maximum(z0, z1, out=self.top)                    # (.., rows, 1)
         e = np.exp(np.subtract(z, self.top, out=self.e), out=self.e)
-        np.add(e[..., :1], e[..., 1:], out=self.total)
+        np.add(e0, e1, out=self.total)
         return np.divide(e, self.total, out=self.p)
 
-    def true_class_prob(self, y1, out):
+    def true_class_prob(self, y1, out, backprop=True):
         """Keras' cross-entropy input for the last forward pass (see
         _true_class_prob) into ``out`` (.., rows); y1 = labels == 1.
 
-        Also keeps the clipped value (``clipped``) and where the clip was
-        inactive (``keep``), which the backward pass needs."""
+        For the backward pass, also the clipped value (``clipped``) and where
+        the clip was inactive (``keep``)."""
         np.add(self.p0, self.p1, out=self.p_sum)
         q = np.divide(np.where(y1, self.p1, self.p0), self.p_sum, out=out)
-        np.minimum(np.maximum(q, EPSILON, out=self.clipped), 1.0 - EPSILON, out=self.clipped)
-        np.equal(q, self.clipped, out=self.keep)
+        if backprop:
+            np.minimum(np.maximum(q, EPSILON, out=self.clipped), 1.0 - EPSILON, out=self.clipped)
+            np.equal(q, self.clipped, out=self.keep)
         return q
 
-    def backward(self, layers, X1, onehot, grad_layers):
+    def backward(self, layers, X1, onehot, grad_layers, weights_T=None):
         """Gradient of the mean loss of the last forward pass (after
         ``true_class_prob``) into ``grad_layers``: views (.., fan_in + 1,
-        fan_out) of the flat gradient, one per layer, as ``_layers`` gives."""
+        fan_out) of the flat gradient, one per layer, as ``_layers`` gives.
+        ``weights_T``: each layer's W^T (without the bias row), if at hand."""
+        if weights_T is None:
+            weights_T = _weights_T(layers)
         # d loss / d logits. For softmax followed by -log p_y the classic result
         # is p - onehot(y) (the normalisation p / sum(p) adds nothing: sum(p)
         # is constant 1, so its derivative is 0). Where the clip was active
@@ -344,8 +355,14 @@ class Pass:
                 # Back through the matmul (dL/dh = dz @ W^T, W without its bias
                 # row), then through the ReLU: it passes gradient only where
                 # it was active (z > 0), elsewhere its slope is 0.
-                dh = np.matmul(dz, layers[k][..., :-1, :].mT, out=self.dh[k - 1])
+                dh = np.matmul(dz, weights_T[k], out=self.dh[k - 1])
                 dz = np.multiply(dh, self.active[k - 1], out=dh)
+
+
+def _weights_T(layers):
+    """W^T (.., fan_out, fan_in) of each layer's [[W], [b]] (None for the first:
+    backprop does not go further than the inputs)."""
+    return [None] + [Wb[..., :-1, :].mT for Wb in layers[1:]]
 
 
 def _true_class_prob(p, y1):
@@ -381,7 +398,7 @@ class MiniBatchTrainer:
     """``optimizers.train``'s fast path: one epoch of mini-batches at a time.
 
     Exactly the numbers of ``loss_grad_accuracy`` on every batch and of
-    ``evaluate`` after every epoch, bit for bit, but with every array
+    ``evaluate`` after every epoch, bit for bit, but with the arrays
     allocated once per training run:
       * each epoch gathers the shuffled data once; the batches are views;
       * every batch size (the full one and the last, smaller one) has its
@@ -393,6 +410,11 @@ class MiniBatchTrainer:
         by batch, in the order Keras (and loss_grad_accuracy) would.
     ``n_models`` networks are trained side by side: parameters (M, P).
     """
+
+    # Gradients are handed out from blocks of about this many numbers: a
+    # fresh array per batch (an optimizer may keep the one it was given),
+    # without allocating one, and slicing it into layers, at every batch.
+    GRAD_BLOCK = 1 << 16
 
     def __init__(self, task, n_models, batch_size):
         self.task = task
@@ -428,10 +450,13 @@ class MiniBatchTrainer:
             self.eval_slices.append((work, task._X1[start:stop], self.y1_all[start:stop],
                                      self.eval_q[..., start:stop],
                                      self.eval_predicted_1[..., start:stop]))
+        self._grads = []
 
     def layers(self, theta):
-        """Per-layer views of parameters theta (M, P) (see MoonsTask._layers)."""
-        return self.task._layers(theta[0] if self.lead == () else theta)
+        """Views of parameters theta (M, P) for ``gradient`` and ``evaluate``:
+        each layer's [[W], [b]] (MoonsTask._layers) and W^T."""
+        layers = self.task._layers(theta[0] if self.lead == () else theta)
+        return layers, _weights_T(layers)
 
     def start_epoch(self, order):
         """Gather this epoch's samples in the shuffled ``order``."""
@@ -442,14 +467,26 @@ class MiniBatchTrainer:
     def gradient(self, layers, j):
         """Gradient (M, P) of the mean loss of batch ``j`` of this epoch, for
         the parameters whose ``layers`` views are given. A new array every
-        call: an optimizer may keep a reference to the gradient it was given."""
+        call, never written again: an optimizer may keep the gradient it
+        was given (PyTorch's SGD keeps the first as its momentum buffer)."""
+        if not self._grads:
+            self._new_grad_block()
+        grad, grad_layers = self._grads.pop()
         work, X1, onehot, y1, q, predicted_1 = self.batches[j]
-        grad = np.empty((self.n_models, self.task.n_params))
-        work.forward(layers, X1)
+        work.forward(layers[0], X1)
         work.true_class_prob(y1, out=q)
         np.greater(work.p1, work.p0, out=predicted_1)
-        work.backward(layers, X1, onehot, self.layers(grad))
+        work.backward(layers[0], X1, onehot, grad_layers, layers[1])
         return grad
+
+    def _new_grad_block(self):
+        """A block of fresh gradient arrays and their layer views."""
+        size = self.n_models * self.task.n_params
+        count = max(1, min(self.n_batches, self.GRAD_BLOCK // size))
+        block = np.empty((count, self.n_models, self.task.n_params))
+        flat = block[:, 0] if self.lead == () else block
+        per_layer = self.task._layers(flat)        # (count, .., fan_in + 1, fan_out)
+        self._grads = [(block[i], [v[i] for v in per_layer]) for i in range(count - 1, -1, -1)]
 
     def epoch_metrics(self):
         """This epoch's Keras ``loss`` and ``accuracy``, each (M,): the means
@@ -476,8 +513,8 @@ class MiniBatchTrainer:
     def evaluate(self, layers):
         """(loss, accuracy), each (M,), on all training samples: MoonsTask.evaluate."""
         for work, X1, y1, q, predicted_1 in self.eval_slices:
-            work.forward(layers, X1)
-            work.true_class_prob(y1, out=q)
+            work.forward(layers[0], X1, backprop=False)
+            work.true_class_prob(y1, out=q, backprop=False)
             np.greater(work.p1, work.p0, out=predicted_1)
         loss, accuracy = _mean_loss_accuracy(self.eval_q, self.eval_predicted_1 == self.y1_all)
         return loss.reshape(self.n_models), accuracy.reshape(self.n_models)
