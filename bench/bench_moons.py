@@ -1,23 +1,36 @@
-"""Benchmark: the article's moons experiment, Descent Lab vs Keras 3 ``fit``.
+"""Benchmark: the article's moons experiment, Descent Lab vs Keras 3 ``fit``, scikit-learn and PyTorch.
 
-    python bench/bench_moons.py [--epochs 800] [--repeats 3] [--quick] [--out FILE]
+    python bench/bench_moons.py [--epochs 800] [--repeats 5] [--quick] [--out FILE]
 
-The project side runs under this Python. The Keras side runs in a
-subprocess with the Python of a Keras venv (env var KERAS_PYTHON, default
-/tmp/kvenv/bin/python; backend from KERAS_BACKEND, default jax) and is skipped
-when that Python cannot import keras. Both sides get the same data (sent by
-file: the Keras venv need not have scikit-learn), batch_size=32, 800 epochs.
+The project side runs under this Python. Each peer runs in a subprocess with
+the Python of its own virtual environment (skipped, with the reason in the
+report, when that Python cannot import it):
 
-Measured:
-  (a) one model, SGD(learning_rate=0.01): train() vs model.fit (goal >= 10x);
-  (b) every engine optimizer side by side in one train() call vs Keras
-      fitting ONE model (goal: less wall time);
-  peak memory (tracemalloc of the side-by-side training, and max RSS of each
-  process); with Keras, each optimizer's final loss from both, and
-  (c) fidelity: our initial weights and batch order fed to Keras, one
-      train_on_batch per batch; the per-epoch losses must agree to float32.
-This file must stay importable by the Keras venv's Python: top-level imports
-are the standard library and numpy only.
+    KERAS_PYTHON    default /tmp/kvenv/bin/python   Keras 3 ``model.fit`` (backend
+                    KERAS_BACKEND, default jax; tools/requirements-fixtures.txt)
+    TORCH_PYTHON    default /tmp/tvenv/bin/python   a plain PyTorch loop
+                    (tools/requirements-torch.txt)
+    SKLEARN_PYTHON  default: this Python            scikit-learn MLPClassifier
+
+All get the same data (sent by file), batch size 32, 800 epochs. The task is
+the article's: make_moons(300, noise=0.1, random_state=42), a 12-13-13-2 ReLU
+MLP, SGD at learning rate 0.01.
+
+Measured, in one run (the project side twice, before and after the peers,
+so a change of the machine's load shows; times are best and median):
+  (a) one network, SGD(0.01): train() vs each peer (goal: >= 10x Keras fit,
+      faster than every peer);
+  (b) the article's eleven optimizers side by side in one train() call, and
+      all 13 of the table below, vs Keras fitting ONE model (goal >= 3x);
+  (c) the time per step against a floor: the same batch's forward and
+      backward as bare matrix products (one per layer forward, bias fused;
+      a^T dz and dz W^T backward), without activations, loss or optimizer;
+      and where the rest of a step goes;
+  (d) with Keras: each optimizer's final loss from both sides, and our
+      initial weights and batch order fed to Keras (one train_on_batch per
+      batch): the per-epoch losses must agree to float32.
+This file must stay importable by the peers' Pythons: top-level imports are
+the standard library and numpy only.
 """
 
 from __future__ import annotations
@@ -27,6 +40,7 @@ import json
 import os
 import platform
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -35,6 +49,7 @@ import time
 import numpy as np
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BATCH = 32
 
 # (label, engine name, kwargs). The article's learning rates where it gives
 # them; Keras defaults otherwise (Adadelta, Adamax). Keras has no
@@ -55,21 +70,29 @@ OPTIMIZERS = [
     ("Nadam", "Nadam", {"learning_rate": 0.01}),
     ("Lion", "Lion", {"learning_rate": 0.001}),
 ]
+# The eleven with the article's own learning rates (all but Adadelta and Adamax).
+ELEVEN = [o for o in OPTIMIZERS if o[0] not in ("Adadelta", "Adamax")]
 KERAS_CLASS = {"GradientDescent": "SGD"}
 TRAJECTORY_EPOCHS = 5
 
 
+def _load(spec):
+    data = np.load(spec["data"])
+    return data["X"], data["y"], data
+
+
+def _summary(times):
+    return {"seconds": min(times), "median": statistics.median(times), "all": times}
+
+
 # ----------------------------------------------------------------- Keras side
-def keras_worker(spec_path):
+def keras_worker(spec):
     """Runs inside the Keras venv: fit one fresh article model per optimizer."""
     os.environ.setdefault("KERAS_BACKEND", "jax")
     import keras
     from keras import layers
 
-    with open(spec_path) as f:
-        spec = json.load(f)
-    data = np.load(spec["data"])
-    X, y = data["X"], data["y"]
+    X, y, data = _load(spec)
 
     def build_model():                 # the article's build_model((2,))
         inputs = layers.Input(shape=(2,))
@@ -86,7 +109,7 @@ def keras_worker(spec_path):
         model.compile(optimizer=optimizer, loss="sparse_categorical_crossentropy",
                       metrics=["accuracy"])
         t0, c0 = time.perf_counter(), time.process_time()
-        history = model.fit(X, y, batch_size=32, epochs=epochs, verbose=0)
+        history = model.fit(X, y, batch_size=BATCH, epochs=epochs, verbose=0)
         return {"seconds": time.perf_counter() - t0, "cpu": time.process_time() - c0,
                 "loss": float(history.history["loss"][-1]),
                 "accuracy": float(history.history["accuracy"][-1])}
@@ -106,8 +129,8 @@ def keras_worker(spec_path):
         losses = []
         for order in data["orders"]:
             total = 0.0
-            for b0 in range(0, len(order), 32):
-                idx = order[b0:b0 + 32]
+            for b0 in range(0, len(order), BATCH):
+                idx = order[b0:b0 + BATCH]
                 total += float(model.train_on_batch(X[idx], y[idx])) * len(idx)
             losses.append(total / len(order))
         return losses
@@ -118,54 +141,139 @@ def keras_worker(spec_path):
     fit("SGD", {"learning_rate": 0.01}, 1)     # warm-up: backend start-up, not fit
     runs = []
     for label, name, kwargs in spec["optimizers"]:
-        # The timed model (SGD) is fitted `repeats` times, best time kept, as
-        # on the project side; the others once (for their final loss).
+        # The timed model (SGD) is fitted `repeats` times; the others once
+        # (for their final loss).
         tries = [fit(KERAS_CLASS.get(name, name), kwargs, spec["epochs"])
                  for _ in range(spec["repeats"] if label == "SGD" else 1)]
         best = min(tries, key=lambda r: r["seconds"])
-        runs.append(dict(label=label, **best))
-    print(json.dumps({"keras": keras.__version__, "backend": keras.backend.backend(),
-                      "runs": runs, "trajectories": trajectories,
-                      "max_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+        runs.append(dict(label=label, median=statistics.median(r["seconds"] for r in tries),
+                         all=[r["seconds"] for r in tries], **best))
+    return {"version": f"Keras {keras.__version__}, backend `{keras.backend.backend()}`",
+            "runs": runs, "trajectories": trajectories,
+            "max_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
 
 
-def run_keras(arrays, spec):
-    """Run the Keras worker in a subprocess; (result, None) or (None, reason)."""
-    python = os.environ.get("KERAS_PYTHON", "/tmp/kvenv/bin/python")
+# ------------------------------------------------------------ scikit-learn side
+def sklearn_worker(spec):
+    """scikit-learn's MLPClassifier with the same settings: hidden (12, 13, 13),
+    ReLU, plain SGD (no momentum, no L2) at a constant 0.01, batches of 32,
+    shuffled every epoch, exactly ``epochs`` epochs (no early stopping).
+    For two classes it has ONE logistic output unit (Keras: two softmax units)."""
+    import warnings
+
+    import sklearn
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.neural_network import MLPClassifier
+
+    X, y, _ = _load(spec)
+    times = []
+    for r in range(spec["repeats"]):
+        clf = MLPClassifier(hidden_layer_sizes=(12, 13, 13), activation="relu", solver="sgd",
+                            learning_rate="constant", learning_rate_init=0.01, momentum=0.0,
+                            nesterovs_momentum=False, alpha=0.0, batch_size=BATCH,
+                            max_iter=spec["epochs"], shuffle=True, tol=0.0,
+                            n_iter_no_change=spec["epochs"] + 1, random_state=spec["seed"] + r)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)   # max_iter reached: on purpose
+            t0 = time.perf_counter()
+            clf.fit(X, y)
+            times.append(time.perf_counter() - t0)
+    return {"version": f"scikit-learn {sklearn.__version__}", **_summary(times),
+            "loss": float(clf.loss_), "accuracy": float(clf.score(X, y)), "epochs": int(clf.n_iter_)}
+
+
+# ------------------------------------------------------------------ torch side
+def torch_worker(spec):
+    """A plain PyTorch training loop: the article's model (float32, PyTorch's
+    default initialisation), CrossEntropyLoss on the logits, optim.SGD(0.01),
+    a new random permutation every epoch, batches of 32, and the epoch's
+    running loss tracked as fit does (loss.item() per batch). One intra-op
+    thread: tensors of a few hundred numbers gain nothing from more, and on
+    a shared machine PyTorch's spinning worker threads made the loop ~50x
+    slower (TORCH_THREADS overrides)."""
+    import torch
+    from torch import nn
+
+    torch.set_num_threads(int(os.environ.get("TORCH_THREADS", "1")))
+
+    X_np, y_np, _ = _load(spec)
+    X = torch.tensor(X_np, dtype=torch.float32)
+    y = torch.tensor(y_np, dtype=torch.long)
+    n = len(X)
+
+    def run(seed):
+        torch.manual_seed(seed)
+        model = nn.Sequential(nn.Linear(2, 12), nn.ReLU(), nn.Linear(12, 13), nn.ReLU(),
+                              nn.Linear(13, 13), nn.ReLU(), nn.Linear(13, 2))
+        optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
+        loss_fn = nn.CrossEntropyLoss()
+        t0 = time.perf_counter()
+        for _ in range(spec["epochs"]):
+            order = torch.randperm(n)
+            total = 0.0
+            for b0 in range(0, n, BATCH):
+                idx = order[b0:b0 + BATCH]
+                optimizer.zero_grad()
+                loss = loss_fn(model(X[idx]), y[idx])
+                loss.backward()
+                optimizer.step()
+                total += loss.item() * len(idx)
+        seconds = time.perf_counter() - t0
+        with torch.no_grad():
+            accuracy = float((model(X).argmax(dim=1) == y).float().mean())
+        return seconds, total / n, accuracy
+
+    tries = [run(spec["seed"] + r) for r in range(spec["repeats"])]
+    return {"version": f"PyTorch {torch.__version__} ({torch.get_num_threads()} threads)",
+            **_summary([t[0] for t in tries]), "loss": tries[-1][1], "accuracy": tries[-1][2]}
+
+
+WORKERS = {"keras": keras_worker, "sklearn": sklearn_worker, "torch": torch_worker}
+PEERS = [  # (worker, env var, default Python, module it needs)
+    ("sklearn", "SKLEARN_PYTHON", sys.executable, "sklearn"),
+    ("torch", "TORCH_PYTHON", "/tmp/tvenv/bin/python", "torch"),
+    ("keras", "KERAS_PYTHON", "/tmp/kvenv/bin/python", "keras"),
+]
+
+
+def run_peer(kind, arrays, spec):
+    """Run one peer's worker in a subprocess; (result, None) or (None, reason)."""
+    _, var, default, module = next(p for p in PEERS if p[0] == kind)
+    python = os.environ.get(var, default)
     env = dict(os.environ, KERAS_BACKEND=os.environ.get("KERAS_BACKEND", "jax"))
     try:
-        probe = subprocess.run([python, "-c", "import keras"], env=env,
+        probe = subprocess.run([python, "-c", f"import {module}"], env=env,
                                capture_output=True, timeout=300)
     except (OSError, subprocess.TimeoutExpired) as exc:
         return None, f"{python}: {exc}"
     if probe.returncode != 0:
-        return None, f"{python} cannot import keras"
+        return None, f"{python} cannot import {module}"
     with tempfile.TemporaryDirectory() as tmp:
         np.savez(os.path.join(tmp, "moons.npz"), **arrays)
         spec_path = os.path.join(tmp, "spec.json")
         with open(spec_path, "w") as f:
             json.dump(dict(spec, data=os.path.join(tmp, "moons.npz")), f)
-        out = subprocess.run([python, os.path.abspath(__file__), "--keras-worker", spec_path],
+        out = subprocess.run([python, os.path.abspath(__file__), "--worker", kind, spec_path],
                              env=env, capture_output=True, text=True)
     if out.returncode != 0:
-        return None, "Keras worker failed:\n" + out.stderr[-2000:]
-    return json.loads(out.stdout.strip().splitlines()[-1]), None
+        return None, f"{kind} worker failed:\n" + out.stderr[-2000:]
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    result["python"] = f"{var}={python}"
+    return result, None
 
 
 # --------------------------------------------------------------- project side
 def timed(fn, repeats):
-    """(best wall seconds, CPU seconds of that run, last result) over ``repeats`` runs.
-
-    CPU time (all threads of the process) is reported beside wall time because
-    a shared machine's other jobs inflate wall time, not CPU time."""
-    best, cpu, result = float("inf"), None, None
+    """Wall and CPU seconds (all threads of the process) of ``repeats`` runs, and
+    the last result. CPU time is reported beside wall time because a shared
+    machine's other jobs inflate wall time more than CPU time."""
+    walls, cpus, result = [], [], None
     for _ in range(repeats):
         t0, c0 = time.perf_counter(), time.process_time()
         result = fn()
-        wall = time.perf_counter() - t0
-        if wall < best:
-            best, cpu = wall, time.process_time() - c0
-    return best, cpu, result
+        walls.append(time.perf_counter() - t0)
+        cpus.append(time.process_time() - c0)
+    return walls, cpus, result
 
 
 def min_time_us(fn, n=2000):
@@ -178,31 +286,75 @@ def min_time_us(fn, n=2000):
     return best / 1000
 
 
-def breakdown(task, optimizers):
-    """Per-step costs: forward+backward for 1 and for all models, the engine
-    updates, and the per-epoch full-data evaluation."""
-    idx = np.arange(32)
-    one, many = task.init_params(0), task.init_params(0, n_models=len(OPTIMIZERS))
-    updates = []
-    for _, name, kw in OPTIMIZERS:
-        opt = optimizers.get(name, **kw)
-        state = opt.init(one)
-        grad = task.loss_and_grad(one, idx)[1]
-        updates.append(min_time_us(lambda: opt.update(grad, state, one)))
-    return {"fb_one": min_time_us(lambda: task.loss_grad_accuracy(one, idx)),
-            "fb_many": min_time_us(lambda: task.loss_grad_accuracy(many, idx)),
-            "updates": updates,
-            "eval_one": min_time_us(lambda: task.evaluate(one), 300),
-            "eval_many": min_time_us(lambda: task.evaluate(many), 300)}
+def floor_us(task, n_models):
+    """The floor: one batch's forward and backward as bare matrix products,
+    one call per layer and direction: [h, 1] @ [[W], [b]] forward (the bias
+    fused), a^T @ dz for each layer's gradient and dz @ W^T below it. No
+    ReLU, softmax, loss, metrics or optimizer."""
+    lead = () if n_models == 1 else (n_models,)
+    theta = task.init_params(0, n_models=None if n_models == 1 else n_models)
+    work = task._pass(lead, BATCH)
+    layers = task._layers(theta)
+    grads = task._layers(np.empty_like(theta))
+    X1 = task._X1[:BATCH]
+    inputs = [X1] + work.outputs
+    outs = work.z + [work.logits]
+    dzs = work.dh + [work.dz]
+    weights_T = [None] + [Wb[..., :-1, :].mT for Wb in layers[1:]]
+
+    def step():
+        for a, Wb, z in zip(inputs, layers, outs):
+            np.matmul(a, Wb, out=z)
+        for k in range(len(layers) - 1, -1, -1):
+            np.matmul(inputs[k].mT, dzs[k], out=grads[k])
+            if k:
+                np.matmul(dzs[k], weights_T[k], out=dzs[k - 1])
+    return min_time_us(step)
+
+
+def breakdown(task, optimizers, lineups):
+    """Fastest-call costs of a step's parts, per line-up: the batch's forward
+    and backward (train()'s fast path), each optimizer's update, the
+    end-of-epoch evaluation and metrics."""
+    from optimizers.stacking import Stepper
+    out = {}
+    for name, lineup in lineups.items():
+        M = len(lineup)
+        trainer = task.minibatch_trainer(M, BATCH)
+        theta = task.init_params(0, n_models=M)
+        views = trainer.layers(theta)
+        trainer.start_epoch(np.random.default_rng(0).permutation(task.n_samples))
+        grad = trainer.gradient(views, 0) * 1e-3
+        updates = []
+        with np.errstate(all="ignore"):
+            for i, (_, opt_name, kw) in enumerate(lineup):
+                stepper = Stepper(optimizers.get(opt_name, **kw), theta[i])
+                updates.append(min_time_us(lambda: stepper.step(grad[i], theta[i]), 1000))
+        out[name] = {"gradient": min_time_us(lambda: trainer.gradient(views, 0), 1000),
+                     "updates": updates,
+                     "evaluate": min_time_us(lambda: trainer.evaluate(views), 300),
+                     "metrics": min_time_us(trainer.epoch_metrics, 300),
+                     "floor": floor_us(task, M)}
+    return out
+
+
+def ours(train, optimizers, task, epochs, seed, repeats):
+    """Round of the project side: one network, the eleven, all 13."""
+    def lineup(opts):
+        return lambda: train([optimizers.get(name, **kw) for _, name, kw in opts], task, epochs, seed=seed)
+    return {"one": timed(lambda: train(optimizers.get("SGD", learning_rate=0.01), task, epochs, seed=seed),
+                         repeats),
+            "eleven": timed(lineup(ELEVEN), repeats),
+            "all": timed(lineup(OPTIMIZERS), max(1, repeats - 2))}
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=800)
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--quick", action="store_true",
-                        help="Keras: fit only the SGD model (skip the fidelity table)")
+                        help="Keras: fit only the SGD model (no final-loss column for the others)")
     parser.add_argument("--out", default=None, help="write the markdown report here")
     args = parser.parse_args()
 
@@ -214,94 +366,139 @@ def main():
     from optimizers.training import train
 
     task = make()
-    epochs = args.epochs
-    make_opts = lambda: [optimizers.get(name, **kw) for _, name, kw in OPTIMIZERS]  # noqa: E731
-    load_before = os.getloadavg()
+    epochs, steps = args.epochs, args.epochs * -(-task.n_samples // BATCH)
+    loads = [os.getloadavg()]
 
     train(optimizers.get("SGD", learning_rate=0.01), task, 2)           # warm-up
-    t_one, c_one, one = timed(lambda: train(optimizers.get("SGD", learning_rate=0.01), task, epochs,
-                                     seed=args.seed), args.repeats)
-    t_all, c_all, every = timed(lambda: train(make_opts(), task, epochs, seed=args.seed),
-                         max(1, args.repeats - 1))
-    mem_epochs = min(epochs, 100)
-    tracemalloc.start()
-    train(make_opts(), task, mem_epochs, seed=args.seed)
-    traced_peak = tracemalloc.get_traced_memory()[1] / 2**20
-    tracemalloc.stop()
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    costs = breakdown(task, optimizers)
+    round_a = ours(train, optimizers, task, epochs, args.seed, args.repeats)
+    loads.append(os.getloadavg())
 
-    # (c) Same start, same batches: our initial weights and batch order, fed
-    # to Keras one train_on_batch at a time; per-epoch losses must agree to
-    # float32 precision (Keras computes in float32, we in float64).
+    # Same start, same batches (d): our initial weights and batch order.
     theta0 = task.init_params(args.seed)
     rng = np.random.default_rng(args.seed)          # train()'s batch order
     orders = np.array([rng.permutation(task.n_samples) for _ in range(TRAJECTORY_EPOCHS)])
-    ours = {label: train(optimizers.get(name, **kw), task, TRAJECTORY_EPOCHS,
-                         seed=args.seed).history["loss"]
+    arrays = dict(X=task.X, y=task.y, theta0=theta0, orders=orders)
+    spec = {"epochs": epochs, "seed": args.seed, "repeats": args.repeats,
+            "optimizers": OPTIMIZERS[1:2] if args.quick else OPTIMIZERS,
+            "trajectory_optimizers": OPTIMIZERS}
+    peers, why_not = {}, {}
+    for kind, *_ in PEERS:
+        peers[kind], why_not[kind] = run_peer(kind, arrays, spec)
+        loads.append(os.getloadavg())
+
+    round_b = ours(train, optimizers, task, epochs, args.seed, args.repeats)
+    loads.append(os.getloadavg())
+    every = train([optimizers.get(name, **kw) for _, name, kw in OPTIMIZERS], task, epochs, seed=args.seed)
+    one = train(optimizers.get("SGD", learning_rate=0.01), task, epochs, seed=args.seed)
+    traj = {label: train(optimizers.get(name, **kw), task, TRAJECTORY_EPOCHS, seed=args.seed).history["loss"]
             for label, name, kw in OPTIMIZERS}
+    mem_epochs = min(epochs, 100)
+    tracemalloc.start()
+    train([optimizers.get(name, **kw) for _, name, kw in ELEVEN], task, mem_epochs, seed=args.seed)
+    traced_peak = tracemalloc.get_traced_memory()[1] / 2**20
+    tracemalloc.stop()
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    costs = breakdown(task, optimizers, {"one": OPTIMIZERS[1:2], "eleven": ELEVEN})
+    loads.append(os.getloadavg())
 
-    keras_spec = {"epochs": epochs, "seed": args.seed, "repeats": args.repeats,
-                  "optimizers": OPTIMIZERS[1:2] if args.quick else OPTIMIZERS,
-                  "trajectory_optimizers": OPTIMIZERS}
-    keras_res, why = run_keras(dict(X=task.X, y=task.y, theta0=theta0, orders=orders),
-                               keras_spec)
-    load_after = os.getloadavg()
+    walls = {k: round_a[k][0] + round_b[k][0] for k in round_a}
+    cpus = {k: round_a[k][1] + round_b[k][1] for k in round_a}
+    report = render(args, task, epochs, steps, walls, cpus, peers, why_not, costs, every, one, traj,
+                    traced_peak, mem_epochs, rss, loads)
+    print(report)
+    if args.out:
+        with open(args.out, "w") as f:
+            f.write(report)
 
-    # ------------------------------------------------------------- report
-    lines = ["# Moons benchmark: Descent Lab `train()` vs Keras 3 `fit`", "",
-             "Command (from the repository root):", "",
-             "    " + " ".join(["python", "bench/bench_moons.py"] + sys.argv[1:]), "",
-             f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python "
-             f"{platform.python_version()}, numpy {np.__version__}; load average "
-             f"{load_before[0]:.2f} before, {load_after[0]:.2f} after (other jobs share the CPU).",
-             f"Task: the article's: make_moons(300, noise=0.1, random_state=42), "
-             f"Dense 12-13-13-2, batch_size=32, {epochs} epochs, seed {args.seed}. "
-             f"Project times are the best of {args.repeats} (side by side: "
-             f"{max(1, args.repeats - 1)}) runs.", ""]
-    if keras_res:
-        k_runs = {r["label"]: r for r in keras_res["runs"]}
-        k_one = k_runs["SGD"]["seconds"]
-        lines += [f"Keras {keras_res['keras']}, backend `{keras_res['backend']}` "
-                  f"(KERAS_PYTHON={os.environ.get('KERAS_PYTHON', '/tmp/kvenv/bin/python')}); "
-                  f"Keras time = best of {args.repeats} `model.fit(..., verbose=0)` wall times "
-                  "(a fresh model each, after a warm-up fit of another model; each includes "
-                  "its model's jit compilation).", ""]
-    else:
-        k_runs, k_one = {}, None
-        lines += [f"Keras: not run ({why}).", ""]
 
-    def ratio(k, p):
-        return f"{k / p:.1f}x" if k else "n/a"
+def render(args, task, epochs, steps, walls, cpus, peers, why_not, costs, every, one, traj,
+           traced_peak, mem_epochs, rss, loads):
+    best = {k: min(v) for k, v in walls.items()}
+    med = {k: statistics.median(v) for k, v in walls.items()}
+    keras = peers.get("keras")
+    k_runs = {r["label"]: r for r in keras["runs"]} if keras else {}
+    k_one = k_runs["SGD"] if keras else None
+    one_min = [la[0] for la in loads]
+    lines = ["# Moons benchmark: Descent Lab `train()` vs Keras 3 `fit`, scikit-learn and PyTorch", "",
+             "Command (from the repository root; the peers run in their own venvs, see the script's docstring):",
+             "", "    " + " ".join(["python", "bench/bench_moons.py"] + sys.argv[1:]), "",
+             f"Machine: {platform.machine()}, {os.cpu_count()} cores shared with other sessions, Python "
+             f"{platform.python_version()}, numpy {np.__version__}. Load average (1 min) at the start, after "
+             f"each part and at the end: {', '.join(f'{v:.2f}' for v in one_min)}.",
+             f"Task: the article's: make_moons(300, noise=0.1, random_state=42), Dense 12-13-13-2 (ReLU, "
+             f"softmax), batch_size={BATCH}, {epochs} epochs ({steps} steps), seed {args.seed}. Times: best "
+             f"and median; Descent Lab ran {len(walls['one'])} times per line-up ({len(walls['all'])} for "
+             f"all 13), half before the peers and half after; each peer {args.repeats} times.", ""]
 
-    k_cpu = k_runs["SGD"]["cpu"] if k_one else None
-    lines += ["Wall time (CPU time of the process, all threads, in brackets):", "",
-              "| measurement | Descent Lab | Keras | Keras / Descent Lab: wall (CPU) |",
-              "|---|---|---|---|",
-              f"| (a) one model, SGD(0.01), {epochs} epochs | {t_one:.2f} s ({c_one:.2f} s) | "
-              + (f"{k_one:.2f} s ({k_cpu:.2f} s)" if k_one else "n/a")
-              + f" | {ratio(k_one, t_one)} ({ratio(k_cpu, c_one)}); goal >= 10x |",
-              f"| (b) {len(OPTIMIZERS)} optimizers side by side, {epochs} epochs | "
-              f"{t_all:.2f} s ({c_all:.2f} s) | "
-              + (f"{k_one:.2f} s ({k_cpu:.2f} s), ONE model" if k_one else "n/a")
-              + f" | {ratio(k_one, t_all)} ({ratio(k_cpu, c_all)}); goal > 1x |", "",
-              f"Peak memory: tracemalloc peak {traced_peak:.2f} MiB while training the "
-              f"{len(OPTIMIZERS)} models side by side ({mem_epochs} epochs); max RSS "
-              f"{rss:.0f} MiB for the whole project process (Python, numpy, scikit-learn)"
-              + (f"; Keras process max RSS {keras_res['max_rss_mb']:.0f} MiB." if keras_res else "."),
-              "", f"Where the time goes (fastest of many calls, so without the other jobs' "
-              f"noise): one batch's forward+backward {costs['fb_one']:.0f} µs for one model, "
-              f"{costs['fb_many']:.0f} µs for the {len(OPTIMIZERS)} models stacked; one engine "
-              f"update {min(costs['updates']):.0f}-{max(costs['updates']):.0f} µs per optimizer "
-              f"({sum(costs['updates']):.0f} µs per step for all {len(OPTIMIZERS)}, one call each); "
-              f"the per-epoch evaluation on all {task.n_samples} samples {costs['eval_one']:.0f} µs / "
-              f"{costs['eval_many']:.0f} µs. So (a) is bound by NumPy's per-call overhead "
-              "(a step is ~60 small array operations), and (b) mostly by the separate "
-              "engine update calls.",
-              "", "Final epoch loss / accuracy per optimizer (different batch orders and "
-              "initial weights on each side, so compare magnitudes, not digits; a single run's "
-              "last-epoch loss is noisy, late loss spikes are common: part (c) is the "
-              "like-for-like check):", "",
+    def row(name, who, secs, median, note=""):
+        ratio = f"{secs / best['one']:.1f}x" if secs else "n/a"
+        return f"| {name} | {who} | {secs:.2f} s | {median:.2f} s | {ratio} | {note} |"
+
+    lines += ["## (a) One network, SGD(0.01)", "",
+              "| system | version / Python | best | median | time / Descent Lab's best | notes |",
+              "|---|---|---|---|---|---|",
+              row("Descent Lab `train()`", "this Python", best["one"], med["one"],
+                  f"CPU {min(cpus['one']):.2f} s; float64, Keras arithmetic")]
+    notes = {"sklearn": "`MLPClassifier(solver='sgd')`, momentum 0, alpha 0; float64; ONE logistic output unit",
+             "torch": "plain loop, float32, `loss.item()` per batch, 1 thread (see the script)",
+             "keras": "`model.fit(verbose=0)`, fresh model each, incl. its jit compilation (after a warm-up fit)"}
+    names = {"sklearn": "scikit-learn `MLPClassifier.fit`", "torch": "PyTorch training loop",
+             "keras": "Keras `fit` (SGD model)"}
+    for kind, *_ in PEERS:
+        res = peers.get(kind)
+        if kind == "keras" and res:
+            res = dict(res, seconds=k_one["seconds"], median=k_one["median"])
+        if res:
+            lines.append(row(names[kind], f"{res['version']}; {res['python']}", res["seconds"], res["median"],
+                             notes[kind]))
+        else:
+            lines.append(f"| {names[kind]} | not run: {why_not[kind]} | | | | |")
+    if k_one:
+        lines += ["", f"**Goal one network >= 10x faster than Keras fit: {k_one['seconds'] / best['one']:.1f}x** "
+                  f"(medians: {k_one['median'] / med['one']:.1f}x)."]
+    lines += ["", "## (b) Side by side: many optimizers in one `train()` call", "",
+              "| line-up | best | median | one Keras fit / this (best; medians) |", "|---|---|---|---|"]
+    for key, label in (("eleven", f"the article's eleven ({', '.join(o[0] for o in ELEVEN)})"),
+                       ("all", "all 13 optimizers of the table below")):
+        ratio = (f"{k_one['seconds'] / best[key]:.2f}x; {k_one['median'] / med[key]:.2f}x"
+                 if k_one else "n/a")
+        lines.append(f"| {label} | {best[key]:.2f} s | {med[key]:.2f} s | {ratio} |")
+    if k_one:
+        lines += ["", f"**Goal eleven side by side >= 3x faster than one Keras fit: "
+                  f"{k_one['seconds'] / best['eleven']:.2f}x.**"]
+
+    lines += ["", "## (c) Per step, against a floor", "",
+              "Fastest of many calls (so without the other jobs' noise), microseconds:", "",
+              "| | one network | eleven side by side |", "|---|---|---|"]
+    c1, c11 = costs["one"], costs["eleven"]
+    per_step = {"one": best["one"] / steps * 1e6, "eleven": best["eleven"] / steps * 1e6}
+    n_b = -(-task.n_samples // BATCH)
+    table = [
+        ("floor: forward + backward as bare matrix products, one call per layer and direction",
+         c1["floor"], c11["floor"]),
+        ("train()'s forward + backward of one batch (ReLU, softmax, clipped cross-entropy, "
+         "the batch's loss and accuracy kept)", c1["gradient"], c11["gradient"]),
+        ("the optimizers' updates (sum over the models)", sum(c1["updates"]), sum(c11["updates"])),
+        (f"end-of-epoch evaluation on all {task.n_samples} samples, per step (/{n_b})",
+         c1["evaluate"] / n_b, c11["evaluate"] / n_b),
+        (f"end-of-epoch Keras metrics from the batches, per step (/{n_b})", c1["metrics"] / n_b,
+         c11["metrics"] / n_b),
+        ("**train(): whole run / steps (best run)**", per_step["one"], per_step["eleven"]),
+        ("train() per step / floor", per_step["one"] / c1["floor"], per_step["eleven"] / c11["floor"]),
+    ]
+    for label, a, b in table:
+        unit = "x" if "/ floor" in label else " µs"
+        lines.append(f"| {label} | {a:.1f}{unit} | {b:.1f}{unit} |")
+    lines += ["", "The rest of a step (the gap between the sum of the parts and the whole) is Python: the "
+              "batch loop, handing each optimizer its row, the divergence test.", "",
+              f"Peak memory: tracemalloc peak {traced_peak:.2f} MiB while training the eleven side by side "
+              f"({mem_epochs} epochs); max RSS {rss:.0f} MiB for the whole project process"
+              + (f"; Keras process max RSS {keras['max_rss_mb']:.0f} MiB." if keras else "."), ""]
+
+    lines += ["## (d) Results", "",
+              "Final epoch loss / accuracy per optimizer (different batch orders and initial weights on each "
+              "side, so compare magnitudes, not digits; a single run's last-epoch loss is noisy: the "
+              "same-start table below is the like-for-like check):", "",
               "| optimizer | Descent Lab loss | accuracy | Keras loss | accuracy |", "|---|---|---|---|---|"]
     for (label, _, _), res in zip(OPTIMIZERS, every):
         h = res.history
@@ -309,28 +506,29 @@ def main():
         keras_cells = f"{k['loss']:.4g} | {k['accuracy']:.3f}" if k else "n/a | n/a"
         div = f" (diverged at epoch {res.diverged_at})" if res.diverged_at else ""
         lines.append(f"| {label} | {h['loss'][-1]:.4g}{div} | {h['accuracy'][-1]:.3f} | {keras_cells} |")
-    lines += ["", f"Single-model SGD final loss {one.history['loss'][-1]:.4g} "
-              f"(Keras band over seeds: 0.003-0.012).", "",
-              f"(c) Same start, same batches: our initial weights and batch order fed to Keras "
-              f"(`set_weights`, then one `train_on_batch` per batch), {TRAJECTORY_EPOCHS} epochs. "
-              "Largest relative difference of the per-epoch losses (Keras is float32):", ""]
-    if keras_res:
+    lines += ["", f"One network, SGD: Descent Lab final loss {one.history['loss'][-1]:.4g} (Keras band over "
+              "seeds: 0.003-0.012)"]
+    for kind in ("sklearn", "torch"):
+        if peers.get(kind):
+            lines[-1] += f"; {names[kind]} {peers[kind]['loss']:.4g} (accuracy {peers[kind]['accuracy']:.3f})"
+    lines[-1] += "."
+    lines += ["", f"Same start, same batches: our initial weights and batch order fed to Keras (`set_weights`, "
+              f"then one `train_on_batch` per batch), {TRAJECTORY_EPOCHS} epochs. Largest relative difference "
+              "of the per-epoch losses (Keras is float32):", ""]
+    if keras:
         lines += ["| optimizer | Keras epoch losses | max relative difference |", "|---|---|---|"]
         for label, _, _ in OPTIMIZERS:
-            k = np.array(keras_res["trajectories"][label])
-            rel = np.max(np.abs(ours[label] - k) / np.abs(k))
+            k = np.array(keras["trajectories"][label])
+            rel = np.max(np.abs(traj[label] - k) / np.abs(k))
             lines.append(f"| {label} | {', '.join(f'{v:.8g}' for v in k)} | {rel:.1e} |")
     else:
-        lines.append("(needs Keras)")
-    report = "\n".join(lines) + "\n"
-    print(report)
-    if args.out:
-        with open(args.out, "w") as f:
-            f.write(report)
+        lines.append(f"(needs Keras: {why_not['keras']})")
+    return "\n".join(lines) + "\n"
 
 
 if __name__ == "__main__":
-    if len(sys.argv) == 3 and sys.argv[1] == "--keras-worker":
-        keras_worker(sys.argv[2])
+    if len(sys.argv) == 4 and sys.argv[1] == "--worker":
+        with open(sys.argv[3]) as f:
+            print(json.dumps(WORKERS[sys.argv[2]](json.load(f))))
     else:
         main()

@@ -11,7 +11,9 @@ cheap, without changing one bit of the arithmetic:
   row (README: "Leading axes are independent runs"). Every row then goes
   through the same operations on the same numbers as with its own optimizer.
   Values that enter powers or branches (β's, ρ, flags, the slots in use)
-  must be equal: they are part of the key.
+  must be equal: they are part of the key. GradientDescent stacks with SGD
+  without momentum: both rules are ``w - g * lr`` (Keras has no
+  GradientDescent class; it is SGD(momentum=0)).
 * ``Stepper``: for a plain optimizer (no gradient accumulation, EMA or loss
   scaling) one ``Optimizer.update`` is a few NumPy operations wrapped in
   per-call bookkeeping: input checks, ``np.errstate``, a new frozen State.
@@ -30,12 +32,23 @@ from __future__ import annotations
 import numpy as np
 
 from .base import Optimizer
+from .gradient_descent import GradientDescent
 from .registry import CLASSES
+from .sgd import SGD
 
 # Hyperparameters that only enter elementwise sums and products in every
 # rule (and in Keras's weight decay), so a (G, 1) array of them computes each
 # row exactly as a scalar would.
 STACKABLE = ("learning_rate", "epsilon", "momentum", "weight_decay")
+
+
+def _canonical(opt):
+    """(class, config) of the rule ``opt`` computes: GradientDescent is SGD without momentum."""
+    if type(opt) is GradientDescent:
+        defaults = {p.name: p.default for p in SGD.HYPERPARAMS[opt.flavor]}
+        defaults.pop("learning_rate")
+        return SGD, {**defaults, **opt.config, "momentum": 0.0}
+    return type(opt), opt.config
 
 
 def stack_key(opt):
@@ -45,13 +58,15 @@ def stack_key(opt):
     constant learning rate and scalar hyperparameters."""
     if type(opt) not in CLASSES or not opt._plain or type(opt.learning_rate) is not float:
         return None
+    cls, config = _canonical(opt)
     fixed = []
-    for name, value in sorted(opt.config.items()):
+    for name, value in sorted(config.items()):
         if isinstance(value, np.ndarray) or not isinstance(value, (bool, int, float)):
             return None
         if name not in STACKABLE:
             fixed.append((name, value))
-    return (type(opt), opt.flavor, tuple(opt._slot_names()), tuple(sorted(opt.config)), tuple(fixed))
+    slots = tuple(opt._slot_names())
+    return (cls, opt.flavor, slots, tuple(sorted(config)), tuple(fixed))
 
 
 def stack(opts):
@@ -59,13 +74,14 @@ def stack(opts):
     hyperparameter is a scalar where all agree, else a (G, 1) array."""
     if len(opts) == 1:
         return opts[0]
-    first = opts[0]
+    cls, first = _canonical(opts[0])
+    configs = [_canonical(o)[1] for o in opts]
     kwargs = {}
-    for name in first.config:
-        values = [o.config[name] for o in opts]
+    for name in first:
+        values = [c[name] for c in configs]
         same = all(v == values[0] for v in values)
         kwargs[name] = values[0] if same else np.array(values, dtype=np.float64)[:, None]
-    return type(first)(flavor=first.flavor, **kwargs)
+    return cls(flavor=opts[0].flavor, **kwargs)
 
 
 class Stepper:
@@ -87,6 +103,9 @@ class Stepper:
         self.slots = dict(state.slots)
         self.glob = {name: self.slots.pop(name) for name in opt.GLOBAL_SLOTS}
         self.k = 0                          # Keras's raw counter (updates so far)
+        # A constant learning rate (not a schedule or a callable) is looked up once.
+        lr = opt.learning_rate
+        self.lr = lr if isinstance(lr, (float, np.ndarray)) else None
         self.clips = (opt.clipnorm is not None or opt.global_clipnorm is not None
                       or opt.clipvalue is not None)
 
@@ -97,7 +116,7 @@ class Stepper:
             return w
         # Optimizer._update_one_array, step for step.
         opt, k = self.opt, self.k
-        lr = opt.learning_rate_at(k)
+        lr = opt.learning_rate_at(k) if self.lr is None else self.lr
         if self.clips:
             (g,) = opt._clip([g], self.batch_ndim)
         if opt.weight_decay is not None:

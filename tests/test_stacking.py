@@ -68,6 +68,10 @@ STACKS = [
     [("nadam", {"learning_rate": 0.01}), ("nadam", {"learning_rate": 0.1}), ("nadam", {"epsilon": 0.1})],
     [("rmsprop", {"momentum": 0.5, "flavor": "pytorch"}), ("rmsprop", {"momentum": 0.9, "flavor": "pytorch"}),
      ("rmsprop", {"learning_rate": 0.1, "momentum": 0.1, "flavor": "pytorch"})],
+    [("gradient_descent", {"learning_rate": 0.1}), ("sgd", {"learning_rate": 0.01}),
+     ("gradient_descent", {"learning_rate": 0.5})],                   # GradientDescent is SGD(momentum=0)
+    [("sgd", {"flavor": "pytorch"}), ("gradient_descent", {"learning_rate": 0.1, "flavor": "pytorch"}),
+     ("sgd", {"learning_rate": 0.2, "flavor": "pytorch"})],
     [("lion", {"global_clipnorm": 1.0}), ("lion", {"global_clipnorm": 1.0, "learning_rate": 0.1}),
      ("lion", {"global_clipnorm": 1.0, "learning_rate": 3e-4})],
 ]
@@ -97,6 +101,8 @@ def test_a_stack_equals_each_optimizer_on_its_own_row(members):
     (("adam", {}), ("adamw", {})),
     (("adam", {}), ("adam", {"weight_decay": 0.1})),                 # decay on / off
     (("lion", {"clipnorm": 1.0}), ("lion", {"clipnorm": 2.0})),
+    (("gradient_descent", {}), ("sgd", {"momentum": 0.9})),
+    (("gradient_descent", {}), ("sgd", {"flavor": "textbook"})),
 ])
 def test_different_rules_or_flags_are_not_stacked(a, b):
     assert stack_key(optimizers.get(a[0], **a[1])) != stack_key(optimizers.get(b[0], **b[1]))
