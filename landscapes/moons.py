@@ -170,7 +170,7 @@ class MoonsTask:
         for start, stop in _slices(len(X1), _rows_per_pass(lead)):
             if work is None or work.rows != stop - start:
                 work = self._pass(lead, stop - start)
-            out[..., start:stop, :] = work.forward(layers, X1[start:stop])
+            out[..., start:stop, :] = work.forward(layers, X1[start:stop], backprop=False)
         return out
 
     def predict_proba(self, theta, X):
@@ -302,10 +302,13 @@ class Pass:
         a = X1
         for Wb, z, active, relu, h1 in zip(layers, self.z, self.active, self.relu, self.outputs):
             # (rows, fan_in+1) @ (.., fan_in+1, units) -> z (.., rows, units)
-            np.matmul(a, Wb, out=z)
             if backprop:
+                np.matmul(a, Wb, out=z)
                 np.greater(z, 0.0, out=active)
-            np.maximum(z, 0.0, out=relu)        # ReLU; the 1-column stays
+                np.maximum(z, 0.0, out=relu)    # ReLU; the 1-column stays
+            else:                               # the same numbers, fewer passes over memory:
+                np.matmul(a, Wb, out=relu)      # z straight into h1's first columns,
+                np.maximum(h1, 0.0, out=h1)     # ReLU in place (max(1, 0) is still 1)
             a = h1
         z = np.matmul(a, layers[-1], out=self.logits)      # (.., rows, 2)
         # Softmax over the 2 classes. Subtracting the larger logit changes
