@@ -494,23 +494,24 @@ class MiniBatchTrainer:
     def epoch_metrics(self):
         """This epoch's Keras ``loss`` and ``accuracy``, each (M,): the means
         over the batches, weighted by batch size (Keras 3's loss tracker)."""
-        log_q = np.log(np.clip(self.q, EPSILON, 1.0 - EPSILON))
-        batch_loss = -(self._batch_sums(log_q) / self.sizes)     # each batch's mean loss
-        correct = (self.predicted_1 == self.y1).astype(np.float64)
-        batch_accuracy = self._batch_sums(correct) / self.sizes
-        n = self.task.n_samples
+        clipped = np.minimum(np.maximum(self.q, EPSILON), 1.0 - EPSILON)    # as np.clip
+        batch_loss = -(self._batch_sums(np.log(clipped)) / self.sizes)     # each batch's mean
+        correct = np.equal(self.predicted_1, self.y1)
+        batch_accuracy = self._batch_sums(correct, np.float64) / self.sizes
         # Running sums in batch order, as fit's tracker adds them.
+        n = self.task.n_samples
         loss = np.add.accumulate(batch_loss * self.sizes, axis=-1)[..., -1] / n
         accuracy = np.add.accumulate(batch_accuracy * self.sizes, axis=-1)[..., -1] / n
         return loss.reshape(self.n_models), accuracy.reshape(self.n_models)
 
-    def _batch_sums(self, values):
+    def _batch_sums(self, values, dtype=None):
         """Sum over each batch's samples: (.., n) -> (.., n_batches)."""
         B = int(self.sizes[0])
         full = self.n_full * B
-        sums = values[..., :full].reshape(self.lead + (self.n_full, B)).sum(axis=-1)
+        sums = values[..., :full].reshape(self.lead + (self.n_full, B)).sum(axis=-1, dtype=dtype)
         if full < values.shape[-1]:
-            sums = np.concatenate([sums, values[..., full:].sum(axis=-1, keepdims=True)], axis=-1)
+            rest = values[..., full:].sum(axis=-1, keepdims=True, dtype=dtype)
+            sums = np.concatenate([sums, rest], axis=-1)
         return sums
 
     def evaluate(self, layers):

@@ -213,8 +213,7 @@ class _Models:
         most the total, and the rounding of either sum is far below 1e-6."""
         if self.two_d or (loss is not None and not np.isfinite(loss).all()):
             return False
-        flat = theta.reshape(-1)
-        return bool(np.dot(flat, flat) <= DIVERGENCE_LIMIT ** 2 * (1 - 1e-6))
+        return bool(np.vdot(theta, theta) <= DIVERGENCE_LIMIT ** 2 * (1 - 1e-6))
 
     def _freeze_diverged(self, theta, before, loss, epoch):
         """The exact test, per model: a NaN/inf loss, or params with NaN/inf or
@@ -399,7 +398,8 @@ class _Record:
     def __init__(self, opts, landscape, models, max_steps):
         self.landscape = landscape
         self.runs = [TrainResult(optimizer=_describe(o)) for o in opts]
-        self.history = [dict() for _ in opts]
+        self.logs = []                      # every epoch's logs, name -> (M,)
+        self.epochs_done = np.zeros(len(opts), dtype=int)  # epochs each model completed
         self.can_draw = hasattr(landscape, "boundary")
         self.two_d = models.two_d
         if self.two_d:      # the params after every step and after every epoch
@@ -412,9 +412,9 @@ class _Record:
             self.path[models.steps] = models.theta
 
     def epoch(self, epoch, logs, models):
-        for i in np.flatnonzero(models.active):
-            for key, values in logs.items():
-                self.history[i].setdefault(key, []).append(float(values[i]))
+        """Keep this epoch's logs; a model that diverged during it records nothing."""
+        self.logs.append(logs)
+        self.epochs_done += models.active
         if self.two_d:
             self.per_epoch.append(models.theta.copy())
 
@@ -431,8 +431,9 @@ class _Record:
     def results(self, models, seconds, stopped):
         for i, res in enumerate(self.runs):
             steps = models.steps if models.last_step[i] is None else models.last_step[i]
-            done = len(next(iter(self.history[i].values()), []))   # epochs this run completed
-            res.history = {k: np.asarray(v, dtype=np.float64) for k, v in self.history[i].items()}
+            done = int(self.epochs_done[i])
+            res.history = ({k: np.array([logs[k][i] for logs in self.logs[:done]], dtype=np.float64)
+                            for k in self.logs[0]} if done else {})
             res.final_params = models.theta[i].copy()
             res.params = (np.array([p[i] for p in self.per_epoch[:done + 1]]) if self.two_d
                           else res.final_params)
