@@ -112,7 +112,7 @@ def _check_int(name, value, low):
 
 
 def train(optimizer_or_list, landscape, epochs, batch_size=32, seed=0,
-          callback=None, boundary_epochs=None, start=None):
+          callback=None, boundary_epochs=None, start=None, evaluate=True):
     """Train like Keras ``fit``; return a TrainResult (or a list, for a list).
 
     optimizer_or_list  an engine optimizer (or its name), or a list of them:
@@ -128,6 +128,9 @@ def train(optimizer_or_list, landscape, epochs, batch_size=32, seed=0,
                        decision map (landscapes with ``boundary``) and params.
     start              initial params (P,) for all models, or (M, P) one per
                        model; default ``landscape.init_params`` or ``.start``.
+    evaluate           False: no ``eval_loss``/``eval_accuracy``, so no pass over
+                       the whole training data after each epoch (Keras fit
+                       reports only the running ``loss`` and ``accuracy``).
     """
     single = not isinstance(optimizer_or_list, (list, tuple))
     opts = [_resolve(o) for o in ([optimizer_or_list] if single else optimizer_or_list)]
@@ -139,7 +142,7 @@ def train(optimizer_or_list, landscape, epochs, batch_size=32, seed=0,
                               for e in (boundary_epochs or ()) if e <= epochs})
 
     models = _Models(opts, landscape, _start_params(landscape, start, seed))
-    batches = _batch_source(landscape, models, batch_size)
+    batches = _batch_source(landscape, models, batch_size, evaluate)
     record = _Record(opts, landscape, models, epochs * batches.n_batches)
     rng = np.random.default_rng(seed)
     t_start = time.perf_counter()
@@ -294,15 +297,15 @@ def _groups(opts, landscape, theta):
 # --------------------------------------------------------------------------- #
 # Batches: gradients and the epoch's metrics                                   #
 # --------------------------------------------------------------------------- #
-def _batch_source(landscape, models, batch_size):
+def _batch_source(landscape, models, batch_size, evaluate):
     n = int(landscape.n_samples)
     maker = getattr(landscape, "minibatch_trainer", None)
     # The fast path takes no per-batch loss (see _TrainerBatches); a start
     # that would already fail the divergence test goes the general way.
     start = models.theta
     if maker is not None and np.einsum("ij,ij->i", start, start).max() <= DIVERGENCE_LIMIT ** 2:
-        return _TrainerBatches(landscape, maker(len(start), batch_size), models)
-    return _Batches(landscape, n, batch_size, len(start))
+        return _TrainerBatches(landscape, maker(len(start), batch_size), models, evaluate)
+    return _Batches(landscape, n, batch_size, len(start), evaluate)
 
 
 class _TrainerBatches:
@@ -315,8 +318,8 @@ class _TrainerBatches:
     gradient and so the next parameters non-finite, so the parameter test
     alone flags the same steps as testing the loss too."""
 
-    def __init__(self, landscape, trainer, models):
-        self.landscape, self.trainer = landscape, trainer
+    def __init__(self, landscape, trainer, models, evaluate):
+        self.landscape, self.trainer, self.evaluate = landscape, trainer, evaluate
         self.n_samples, self.n_batches = int(landscape.n_samples), trainer.n_batches
         # Layer views of both parameter arrays (they swap every step).
         self.views = {id(a): trainer.layers(a) for a in (models.theta, models.spare)}
@@ -331,7 +334,8 @@ class _TrainerBatches:
 
     def epoch_logs(self, theta):
         logs = dict(zip(("loss", "accuracy"), self.trainer.epoch_metrics()))
-        logs["eval_loss"], logs["eval_accuracy"] = self.trainer.evaluate(self.views[id(theta)])
+        if self.evaluate:
+            logs["eval_loss"], logs["eval_accuracy"] = self.trainer.evaluate(self.views[id(theta)])
         if self.has_val:
             logs["val_loss"], logs["val_accuracy"] = self.landscape.evaluate(
                 theta, self.landscape.X_val, self.landscape.y_val)
@@ -342,8 +346,9 @@ class _Batches:
     """Any landscape: ``loss_grad_accuracy`` (or ``loss_and_grad``) per batch,
     the epoch's loss (and accuracy) summed up batch by batch."""
 
-    def __init__(self, landscape, n, batch_size, n_models):
+    def __init__(self, landscape, n, batch_size, n_models, evaluate):
         self.landscape, self.n_samples, self.batch_size = landscape, n, batch_size
+        self.evaluate = evaluate
         self.n_batches = math.ceil(n / batch_size)
         self.n_models = n_models
         self.has_accuracy = hasattr(landscape, "loss_grad_accuracy")
@@ -368,21 +373,22 @@ class _Batches:
     def epoch_logs(self, theta):
         n = self.n_samples
         return _epoch_logs(self.landscape, theta, self.loss_sum / n,
-                           self.acc_sum / n if self.has_accuracy else None, self.has_val)
+                           self.acc_sum / n if self.has_accuracy else None, self.has_val, self.evaluate)
 
 
-def _epoch_logs(landscape, theta, loss, accuracy, has_val):
+def _epoch_logs(landscape, theta, loss, accuracy, has_val, evaluate=True):
     """This epoch's numbers for all M models: name -> array (M,)."""
     logs = {"loss": loss}
     if accuracy is not None:
         logs["accuracy"] = accuracy
-    if hasattr(landscape, "evaluate"):
-        logs["eval_loss"], logs["eval_accuracy"] = landscape.evaluate(theta)
-    elif hasattr(landscape, "loss"):
-        logs["eval_loss"] = landscape.loss(theta)       # all training samples
-    else:
-        everything = np.arange(int(landscape.n_samples))
-        logs["eval_loss"] = landscape.loss_and_grad(theta, everything)[0]
+    if evaluate:                                        # all training samples
+        if hasattr(landscape, "evaluate"):
+            logs["eval_loss"], logs["eval_accuracy"] = landscape.evaluate(theta)
+        elif hasattr(landscape, "loss"):
+            logs["eval_loss"] = landscape.loss(theta)
+        else:
+            everything = np.arange(int(landscape.n_samples))
+            logs["eval_loss"] = landscape.loss_and_grad(theta, everything)[0]
     if has_val:
         logs["val_loss"], logs["val_accuracy"] = landscape.evaluate(
             theta, landscape.X_val, landscape.y_val)

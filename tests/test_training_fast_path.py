@@ -168,3 +168,17 @@ def test_optimizers_sharing_a_rule_update_in_one_call(moons, monkeypatch):
               + [optimizers.get("sgd", learning_rate=lr, momentum=0.9) for lr in (0.01, 0.1)])
     train(lineup, moons, 1)
     assert sorted(calls) == sorted([(8, moons.n_params), (2, moons.n_params)] * 10)
+
+
+def test_evaluate_false_skips_only_the_full_data_pass(moons):
+    lineup = lambda: [optimizers.get("adam", learning_rate=0.01), optimizers.get("sgd")]  # noqa: E731
+    full = train(lineup(), moons, 4, seed=1)
+    lean = train(lineup(), moons, 4, seed=1, evaluate=False)
+    reg = landscapes.get("regression")
+    lean_reg = train(lineup(), reg, 3, batch_size=10, evaluate=False)
+    assert set(lean_reg[0].history) == {"loss"}
+    for a, b in zip(full, lean):
+        assert set(a.history) - set(b.history) == {"eval_loss", "eval_accuracy"}
+        for key in b.history:
+            np.testing.assert_array_equal(a.history[key], b.history[key])
+        np.testing.assert_array_equal(a.final_params, b.final_params)
