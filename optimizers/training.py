@@ -194,14 +194,23 @@ class _Models:
         self.steps = 0                              # updates so far (of runs still going)
         self.diverged_at = [None] * M
         self.last_step = [None] * M                 # for a diverged run: its last good step
-        self.groups = self.live_groups = _groups(opts, landscape, self.theta)
+        self.groups = _groups(opts, landscape, self.theta)
+        self._live_groups(self.groups)
+
+    def _live_groups(self, groups):
+        """The groups to update: (step, rows) pairs for the usual ones (one
+        call each, the least Python per batch), and those with per-tensor views."""
+        self.live_steps = [(g.stepper.step, g.rows) for g in groups if g.tensors is None]
+        self.live_tensor_groups = [g for g in groups if g.tensors is not None]
 
     def update(self, grad, loss, epoch):
         """One optimizer step of every active model, from the gradients
         ``grad`` (M, P) of the batch whose losses (M,) were ``loss`` (None: the
         batch source guarantees finite losses for finite parameters)."""
         theta, new = self.theta, self.spare
-        for group in self.live_groups:
+        for step, rows in self.live_steps:
+            new[rows] = step(grad[rows], theta[rows])
+        for group in self.live_tensor_groups:
             group.update(grad, theta, new)
         if len(self.frozen):
             new[self.frozen] = theta[self.frozen]
@@ -232,7 +241,7 @@ class _Models:
             theta[bad] = before[bad]        # keep their last good params
             self.active[bad] = False
             self.frozen = np.flatnonzero(~self.active)
-            self.live_groups = [g for g in self.groups if self.active[g.members].any()]
+            self._live_groups([g for g in self.groups if self.active[g.members].any()])
             for i in bad:
                 self.diverged_at[i] = epoch
                 self.last_step[i] = self.steps - 1  # updates it completed
