@@ -444,11 +444,13 @@ class _Record:
                 self.runs[i].boundary_xy = (xs, ys)
 
     def results(self, models, seconds, stopped):
+        # name -> (epochs, M): every epoch's logs, one column per model.
+        logs = {k: np.array([epoch[k] for epoch in self.logs], dtype=np.float64) for k in
+                (self.logs[0] if self.logs else ())}
         for i, res in enumerate(self.runs):
             steps = models.steps if models.last_step[i] is None else models.last_step[i]
             done = int(self.epochs_done[i])
-            res.history = ({k: np.array([logs[k][i] for logs in self.logs[:done]], dtype=np.float64)
-                            for k in self.logs[0]} if done else {})
+            res.history = {k: v[:done, i].copy() for k, v in logs.items()} if done else {}
             res.final_params = models.theta[i].copy()
             res.params = (np.array([p[i] for p in self.per_epoch[:done + 1]]) if self.two_d
                           else res.final_params)
