@@ -2,18 +2,25 @@
 
 ``optimizers.train`` trains M models side by side; after every batch each
 optimizer updates its own row of the (M, P) parameters. Two things make that
-cheap, without changing one bit of the arithmetic:
+cheap, without changing the numbers:
 
-* ``stack_key`` / ``stack``: optimizers of the same class, flavour and flags,
-  whose hyperparameters differ only in values the rule uses elementwise
+* ``stack_key`` / ``stack``: optimizers that compute the same rule with the
+  same flags, differing only in values the rule uses elementwise
   (``STACKABLE``: learning rate, ε, momentum, weight decay), become ONE
   optimizer whose differing hyperparameters are (G, 1) arrays, one value per
   row (README: "Leading axes are independent runs"). Every row then goes
   through the same operations on the same numbers as with its own optimizer.
-  Values that enter powers or branches (β's, ρ, flags, the slots in use)
-  must be equal: they are part of the key. GradientDescent stacks with SGD
-  without momentum: both rules are ``w - g * lr`` (Keras has no
-  GradientDescent class; it is SGD(momentum=0)).
+  Values that enter powers or branches (β's, ρ, flags) must be equal: they
+  are part of the key. Relatives share a key where a zero makes the extra
+  term vanish exactly (``_canonical``):
+    - GradientDescent is SGD without momentum (Keras has no such class);
+    - Keras's SGD without momentum (and so without Nesterov) is its momentum
+      rule with μ = 0: v = 0·v − ηg = −ηg and w + v = w − ηg;
+    - Keras's AdamW is its Adam with weight decay (Keras: "AdamW is Adam
+      with weight_decay");
+    - no weight decay is weight decay 0: w − w·0·η = w.
+  These agree with the optimizer alone in every number (at most the sign of
+  an exact zero could differ: −0 and +0 are equal numbers).
 * ``Stepper``: for a plain optimizer (no gradient accumulation, EMA or loss
   scaling) one ``Optimizer.update`` is a few NumPy operations wrapped in
   per-call bookkeeping: input checks, ``np.errstate``, a new frozen State.
@@ -31,6 +38,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .adam import Adam
+from .adamw import AdamW
 from .base import Optimizer
 from .gradient_descent import GradientDescent
 from .registry import CLASSES
@@ -43,12 +52,22 @@ STACKABLE = ("learning_rate", "epsilon", "momentum", "weight_decay")
 
 
 def _canonical(opt):
-    """(class, config) of the rule ``opt`` computes: GradientDescent is SGD without momentum."""
-    if type(opt) is GradientDescent:
-        defaults = {p.name: p.default for p in SGD.HYPERPARAMS[opt.flavor]}
-        defaults.pop("learning_rate")
-        return SGD, {**defaults, **opt.config, "momentum": 0.0}
-    return type(opt), opt.config
+    """(class, config, slots) of the rule ``opt`` computes, in the form its
+    relatives share (module docstring); ``slots`` is None where the zero of a
+    stackable value decides them (SGD's momentum)."""
+    cls, config = type(opt), dict(opt.config)
+    config.setdefault("weight_decay", None)
+    slots = tuple(opt._slot_names())
+    if cls is GradientDescent:
+        defaults = {p.name: p.default for p in SGD.HYPERPARAMS[opt.flavor] if p.name != "learning_rate"}
+        cls, config = SGD, {**defaults, **config, "momentum": 0.0}
+    if cls is SGD and opt.flavor != "pytorch":
+        slots = None
+        if config["momentum"] == 0:
+            config["nesterov"] = False          # Keras ignores Nesterov without momentum
+    if cls is AdamW and opt.flavor == "keras":
+        cls = Adam
+    return cls, config, slots
 
 
 def stack_key(opt):
@@ -58,14 +77,13 @@ def stack_key(opt):
     constant learning rate and scalar hyperparameters."""
     if type(opt) not in CLASSES or not opt._plain or type(opt.learning_rate) is not float:
         return None
-    cls, config = _canonical(opt)
+    cls, config, slots = _canonical(opt)
     fixed = []
     for name, value in sorted(config.items()):
-        if isinstance(value, np.ndarray) or not isinstance(value, (bool, int, float)):
-            return None
+        if value is not None and not isinstance(value, (bool, int, float)):
+            return None                         # arrays, schedules: keep it alone
         if name not in STACKABLE:
             fixed.append((name, value))
-    slots = tuple(opt._slot_names())
     return (cls, opt.flavor, slots, tuple(sorted(config)), tuple(fixed))
 
 
@@ -74,11 +92,15 @@ def stack(opts):
     hyperparameter is a scalar where all agree, else a (G, 1) array."""
     if len(opts) == 1:
         return opts[0]
-    cls, first = _canonical(opts[0])
-    configs = [_canonical(o)[1] for o in opts]
+    canonical = [_canonical(o) for o in opts]
+    cls = canonical[0][0]
     kwargs = {}
-    for name in first:
-        values = [c[name] for c in configs]
+    for name in canonical[0][1]:
+        values = [config[name] for _, config, _ in canonical]
+        if name == "weight_decay":
+            if all(v is None for v in values):
+                continue
+            values = [0.0 if v is None else v for v in values]
         same = all(v == values[0] for v in values)
         kwargs[name] = values[0] if same else np.array(values, dtype=np.float64)[:, None]
     return cls(flavor=opts[0].flavor, **kwargs)

@@ -9,6 +9,7 @@ from optimizers.stacking import Stepper, stack, stack_key
 
 RNG = np.random.default_rng(7)
 W0 = RNG.normal(size=(3, 40))
+W0[:, :4] = 0.0                                      # exact zeros (biases start at 0)
 GRADS = RNG.normal(size=(25, 3, 40)) * np.geomspace(1e-6, 10, 25)[:, None, None]
 GRADS[5, 1, :7] = 0.0                                # exact zeros (Adamax, Lion's sign)
 
@@ -70,6 +71,15 @@ STACKS = [
      ("rmsprop", {"learning_rate": 0.1, "momentum": 0.1, "flavor": "pytorch"})],
     [("gradient_descent", {"learning_rate": 0.1}), ("sgd", {"learning_rate": 0.01}),
      ("gradient_descent", {"learning_rate": 0.5})],                   # GradientDescent is SGD(momentum=0)
+    [("gradient_descent", {"learning_rate": 0.1}), ("sgd", {"learning_rate": 0.01, "momentum": 0.9}),
+     ("sgd", {"learning_rate": 0.02, "nesterov": True})],            # the momentum rule with μ = 0
+    [("sgd", {"momentum": 0.9, "nesterov": True}), ("sgd", {"momentum": 0.5, "nesterov": True}),
+     ("sgd", {"momentum": 0.99, "nesterov": True, "learning_rate": 0.001})],
+    [("sgd", {"flavor": "textbook"}), ("gradient_descent", {"flavor": "textbook"}),
+     ("sgd", {"flavor": "textbook", "momentum": 0.9})],
+    [("adam", {"learning_rate": 0.01}), ("adamw", {"learning_rate": 0.01, "weight_decay": 0.01}),
+     ("adam", {"learning_rate": 0.02, "weight_decay": 0.1})],         # Keras: AdamW is Adam with decay
+    [("adagrad", {}), ("adagrad", {"weight_decay": 0.3}), ("adagrad", {"learning_rate": 0.1})],  # no decay = 0
     [("sgd", {"flavor": "pytorch"}), ("gradient_descent", {"learning_rate": 0.1, "flavor": "pytorch"}),
      ("sgd", {"learning_rate": 0.2, "flavor": "pytorch"})],
     [("lion", {"global_clipnorm": 1.0}), ("lion", {"global_clipnorm": 1.0, "learning_rate": 0.1}),
@@ -94,14 +104,15 @@ def test_a_stack_equals_each_optimizer_on_its_own_row(members):
 
 
 @pytest.mark.parametrize("a,b", [
-    (("sgd", {"momentum": 0.9}), ("sgd", {})),                      # different slots
     (("sgd", {"momentum": 0.9}), ("sgd", {"momentum": 0.9, "nesterov": True})),
+    (("sgd", {"momentum": 0.9, "flavor": "pytorch"}), ("sgd", {"flavor": "pytorch"})),   # slots differ
+    (("rmsprop", {"momentum": 0.9}), ("rmsprop", {})),
     (("adam", {"beta_1": 0.9}), ("adam", {"beta_1": 0.8})),          # β enters powers
     (("adam", {}), ("adam", {"flavor": "textbook"})),
-    (("adam", {}), ("adamw", {})),
-    (("adam", {}), ("adam", {"weight_decay": 0.1})),                 # decay on / off
+    (("adam", {"flavor": "textbook"}), ("adamw", {"flavor": "textbook"})),   # the paper's decay differs
+    (("adam", {"flavor": "pytorch"}), ("adamw", {"flavor": "pytorch"})),     # L2 vs decoupled
+    (("adam", {}), ("nadam", {})),
     (("lion", {"clipnorm": 1.0}), ("lion", {"clipnorm": 2.0})),
-    (("gradient_descent", {}), ("sgd", {"momentum": 0.9})),
     (("gradient_descent", {}), ("sgd", {"flavor": "textbook"})),
 ])
 def test_different_rules_or_flags_are_not_stacked(a, b):

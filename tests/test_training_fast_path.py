@@ -182,3 +182,21 @@ def test_evaluate_false_skips_only_the_full_data_pass(moons):
         for key in b.history:
             np.testing.assert_array_equal(a.history[key], b.history[key])
         np.testing.assert_array_equal(a.final_params, b.final_params)
+
+
+def test_the_article_lineup_is_eight_updates_per_batch(moons, monkeypatch):
+    # GradientDescent, SGD and SGD momentum share one update (SGD's momentum
+    # rule with μ = 0 for the first two), Adam and AdamW another (Keras's AdamW
+    # is Adam with weight decay; 0 for Adam); the other six are alone.
+    from optimizers.stacking import Stepper
+    rows = []
+    step = Stepper.step
+
+    def counting(self, g, w):
+        rows.append(1 if np.ndim(w) == 1 else len(w))
+        return step(self, g, w)
+    monkeypatch.setattr(Stepper, "step", counting)
+    names = [(n, kw) for n, kw in LINEUP[:13] if n not in ("Adadelta", "Adamax")]
+    assert len(names) == 11
+    train([optimizers.get(n, **kw) for n, kw in names], moons, 1)
+    assert len(rows) == 8 * 10 and sorted(rows[:8]) == [1, 1, 1, 1, 1, 1, 2, 3]
