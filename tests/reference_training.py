@@ -13,7 +13,7 @@ import math
 
 import numpy as np
 
-from landscapes.moons import EPSILON, ROWS_PER_PASS
+from landscapes.moons import BOUNDARY_PAD, EPSILON, ROWS_PER_PASS
 from optimizers.runner import escape_radius
 from optimizers.training import DIVERGENCE_LIMIT, TrainResult, _describe, _resolve, _start_params
 
@@ -77,14 +77,26 @@ class ReferenceMLP:
                 dz = (dz @ W.mT) * active[k - 1]
         return loss, grad, accuracy
 
+    def probabilities(self, theta, X1):
+        step = max(16, ROWS_PER_PASS // math.prod(theta.shape[:-1]))
+        parts = [self.forward(theta, X1[i:i + step])[0] for i in range(0, len(X1), step)]
+        return parts[0] if len(parts) == 1 else np.concatenate(parts, axis=-2)
+
     def evaluate(self, theta, X=None, y=None):
         X1 = self.X1 if X is None else np.column_stack([X, np.ones(len(X))])
         y = self.y if y is None else y
-        step = max(16, ROWS_PER_PASS // math.prod(theta.shape[:-1]))
-        parts = [self.forward(theta, X1[i:i + step])[0] for i in range(0, len(X1), step)]
-        p = parts[0] if len(parts) == 1 else np.concatenate(parts, axis=-2)
+        p = self.probabilities(theta, X1)
         loss = -np.log(self.true_class_prob(p, y)[1]).mean(axis=-1)
         return loss, (p.argmax(axis=-1) == y).mean(axis=-1)
+
+    def boundary(self, theta, n=60):
+        X_all = np.concatenate([self.task.X, self.task.X_val])
+        lo, hi = X_all.min(axis=0) - BOUNDARY_PAD, X_all.max(axis=0) + BOUNDARY_PAD
+        xs, ys = np.linspace(lo[0], hi[0], n), np.linspace(lo[1], hi[1], n)
+        gx, gy = np.meshgrid(xs, ys)
+        grid = np.column_stack([gx.ravel(), gy.ravel(), np.ones(n * n)])
+        prob = self.probabilities(theta, grid)[..., 1]
+        return xs, ys, prob.reshape(prob.shape[:-1] + (n, n))
 
 
 # ----------------------------------------------------------------- train()
@@ -138,7 +150,7 @@ def reference_train(optimizer_or_list, landscape, epochs, batch_size=32, seed=0,
 
     def snapshot(epoch):
         if can_draw:
-            xs, ys, prob = landscape.boundary(theta)
+            xs, ys, prob = (mlp or landscape).boundary(theta)
         for i in np.flatnonzero(active):
             results[i].snapshots[epoch] = theta[i].copy()
             if can_draw:

@@ -149,6 +149,8 @@ def test_the_reference_mlp_is_the_task(moons):
             np.testing.assert_array_equal(a, b)
     for a, b in zip(moons.evaluate(theta), ref.evaluate(theta)):
         np.testing.assert_array_equal(a, b)
+    for a, b in zip(moons.boundary(theta, n=23), ref.boundary(theta, n=23)):
+        np.testing.assert_array_equal(a, b)
 
 
 def test_optimizers_sharing_a_rule_update_in_one_call(moons, monkeypatch):
