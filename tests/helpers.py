@@ -13,3 +13,9 @@ def decode(v, dtype=None):
             a = a.reshape([int(s) for s in v["shape"].split(",")])
         return a if dtype is None else a.astype(dtype)
     return np.asarray(v, dtype=dtype)
+
+
+def shown(markdown: str) -> str:
+    """What a reader sees of a Markdown message: backslash escapes (ui.text.literal) removed."""
+    import re
+    return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", markdown)

@@ -11,7 +11,7 @@ from streamlit.testing.v1 import AppTest
 
 import landscapes
 import optimizers
-from tests.helpers import decode as decode_array
+from tests.helpers import decode as decode_array, shown
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = str(ROOT / "app.py")
@@ -24,7 +24,7 @@ def open_compare(**params):
     at = AppTest.from_file(APP, default_timeout=120)
     for k, v in params.items():
         at.query_params[k] = v
-    at.switch_page("pages/compare.py")
+    at.switch_page("app_pages/compare.py")
     at.run()
     assert not at.exception, at.exception
     return at
@@ -42,7 +42,7 @@ def decode(b):
 
 
 def texts(elements):
-    return " ".join(e.value for e in elements)
+    return " ".join(shown(e.value) for e in elements)
 
 
 @pytest.fixture(scope="module")
@@ -351,8 +351,8 @@ def test_settings_survive_a_visit_to_another_page():
     at.number_input(key="cmp_steps").set_value(321).run()
     sx = next(w.key for w in at.number_input if w.key.startswith("cmp_sx"))
     at.number_input(key=sx).set_value(0.5).run()
-    at.switch_page("pages/maths.py").run()
-    at.switch_page("pages/compare.py").run()
+    at.switch_page("app_pages/maths.py").run()
+    at.switch_page("app_pages/compare.py").run()
     assert not at.exception
     assert at.selectbox(key="cmp_land").value == "six_hump_camel"
     assert at.number_input(key="cmp_steps").value == 321

@@ -8,9 +8,10 @@ from streamlit.testing.v1 import AppTest
 
 import landscapes
 import optimizers
+from tests.helpers import shown
 
 ROOT = Path(__file__).resolve().parents[1]
-PAGE = "pages/inspector.py"
+PAGE = "app_pages/inspector.py"
 ROSEN = landscapes.get("rosenbrock")
 
 
@@ -44,7 +45,7 @@ def reference(name="adam", steps=200, **kw):
 
 
 def warnings_text(at):
-    return " ".join(w.value for w in at.warning)
+    return " ".join(shown(w.value) for w in at.warning)
 
 
 @pytest.fixture(scope="module")
@@ -213,7 +214,7 @@ def test_settings_survive_a_visit_to_another_page():
     at.button(key="insp_next").click().run()
     before = dict(at.query_params)
     assert before == {"steps": "50", "o1": "Lion", "k": "1"}
-    at.switch_page("pages/home.py").run()
+    at.switch_page("app_pages/home.py").run()
     at.switch_page(PAGE).run()  # Streamlit dropped the widgets' values while they were not drawn
     assert not at.exception
     assert dict(at.query_params) == before and at.number_input(key="insp_steps").value == 50

@@ -6,10 +6,10 @@ import numpy as np
 import plotly.io as pio
 import pytest
 from streamlit.testing.v1 import AppTest
-from tests.helpers import decode
+from tests.helpers import decode, shown
 
 ROOT = Path(__file__).resolve().parents[1]
-PAGE = "pages/learning_rate.py"
+PAGE = "app_pages/learning_rate.py"
 
 
 def open_page(**params):
@@ -112,11 +112,11 @@ def test_widget_changes_update_runs_and_link():
     at.text_input(key="lr_lrs").set_value("0.2, oops, 0.3").run()
     assert not at.exception
     assert at.text_input(key="lr_lrs").value == "0.2, oops, 0.3"
-    assert any("oops" in w.value for w in at.warning)
+    assert any("oops" in shown(w.value) for w in at.warning)
     assert sorted(runs(at)) == [0.2, 0.3]
 
     at.text_input(key="lr_lrs").set_value(", ".join(str(0.1 * i) for i in range(1, 9))).run()
-    assert len(runs(at)) == 6 and any("at most 6" in w.value for w in at.warning)
+    assert len(runs(at)) == 6 and any("at most 6" in shown(w.value) for w in at.warning)
 
 
 def test_optimizer_choice_changes_the_runs():
@@ -145,13 +145,13 @@ def test_good_url_params():
     ({"lrs": "0.1,abc,-1,1e9"}, ["`abc` is not a number", "`-1` is outside", "`1e9` is outside"]),
     ({"lrs": "x,y"}, ["no usable learning rate"]),
     ({"epochs": "5000", "bs": "0", "mode": "turbo", "seed": "-3"},
-     ["`epochs=5000`", "`bs=0`", "`mode=turbo`", "`seed=-3`"]),
-    ({"o1": "Nope;learning_rate=0.1"}, ["Ignored optimizer `o1=Nope"]),
+     ["epochs = “5000”", "bs = “0”", "mode = “turbo”", "seed = “-3”"]),
+    ({"o1": "Nope;learning_rate=0.1"}, ["Ignored optimizer o1 = “Nope"]),
     ({"o1": "Adam;learning_rate=0.3"}, ["ignored: the learning rates come from `lrs`"]),
 ])
 def test_bad_url_params_give_notices(params, expect):
     at = open_page(**params)
-    notices = " ".join(w.value for w in at.warning)
+    notices = " ".join(shown(w.value) for w in at.warning)
     for e in expect:
         assert e in notices
     assert at.slider(key="lr_epochs").value in (100,)
@@ -193,7 +193,7 @@ def test_mini_batch_switch():
 def test_a_second_link_in_the_same_session_is_applied():
     """Home → link A → Home → link B (preset gallery, maths links): B's settings, B's optimizer."""
     at = open_page(lrs="0.2,0.3", o1="SGD;momentum=0.5")
-    for page, params in (("pages/home.py", {}), (PAGE, {"lrs": "0.05", "epochs": "20", "o1": "Adam"})):
+    for page, params in (("app_pages/home.py", {}), (PAGE, {"lrs": "0.05", "epochs": "20", "o1": "Adam"})):
         at.query_params.clear()
         at.query_params.update(params)
         at.switch_page(page).run()
@@ -203,6 +203,6 @@ def test_a_second_link_in_the_same_session_is_applied():
     assert dict(at.query_params) == {"lrs": "0.05", "epochs": "20", "o1": "Adam"}
     # back via the sidebar (no parameters): the settings are kept
     at.query_params.clear()
-    at.switch_page("pages/home.py").run()
+    at.switch_page("app_pages/home.py").run()
     at.switch_page(PAGE).run()
     assert dict(at.query_params) == {"lrs": "0.05", "epochs": "20", "o1": "Adam"}

@@ -7,6 +7,7 @@ from streamlit.testing.v1 import AppTest
 
 import optimizers
 from ui import maths_content as mc
+from tests.helpers import shown
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = str(ROOT / "app.py")
@@ -18,7 +19,7 @@ def open_maths(opt=None):
     if opt is not None:
         at.query_params["opt"] = opt
     at.run()
-    at.switch_page("pages/maths.py").run()
+    at.switch_page("app_pages/maths.py").run()
     assert not at.exception, at.exception
     return at
 
@@ -28,7 +29,7 @@ def latex_bodies(at):
 
 
 def warnings(at):
-    return [w.value for w in at.warning]
+    return [shown(w.value) for w in at.warning]
 
 
 def parse_defaults(text):
@@ -101,7 +102,7 @@ def test_bad_opt_shows_a_notice_and_the_default(bad):
     assert at.query_params["opt"] == "Adam"
     if bad:
         notes = warnings(at)
-        assert len(notes) == 1 and "Ignored `opt=" in notes[0] and "Showing Adam" in notes[0]
+        assert len(notes) == 1 and "Ignored opt = “" in shown(notes[0]) and "Showing Adam" in notes[0]
         assert len(notes[0]) < 400  # a long value is shortened in the message
     else:
         assert not warnings(at)

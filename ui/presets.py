@@ -22,12 +22,12 @@ ROOT = Path(__file__).resolve().parents[1]
 # url_path -> (page file, title, icon), as registered in app.py (see the app contract). Presets use only the
 # contract's pages (race, learning_rate, moons); the others are listed on the home page.
 PAGES = {
-    "race": ("pages/race.py", "Optimizer race", "🏁"),
-    "learning_rate": ("pages/learning_rate.py", "Learning rate", "📉"),
-    "moons": ("pages/moons.py", "Moons network", "🌙"),
-    "inspector": ("pages/inspector.py", "Step inspector", "🔬"),
-    "compare": ("pages/compare.py", "Fair comparison", "⚖️"),
-    "maths": ("pages/maths.py", "The maths", ":material/functions:"),
+    "race": ("app_pages/race.py", "Optimizer race", "🏁"),
+    "learning_rate": ("app_pages/learning_rate.py", "Learning rate", "📉"),
+    "moons": ("app_pages/moons.py", "Moons network", "🌙"),
+    "inspector": ("app_pages/inspector.py", "Step inspector", "🔬"),
+    "compare": ("app_pages/compare.py", "Fair comparison", "⚖️"),
+    "maths": ("app_pages/maths.py", "The maths", ":material/functions:"),
 }
 
 # The URL parameters each page reads (the app contract); presets use only these.

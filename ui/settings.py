@@ -20,6 +20,7 @@ from typing import Any, Mapping
 import numpy as np
 
 import optimizers
+from ui.text import literal, quoted
 
 MAX_TEXT = 500
 
@@ -103,8 +104,8 @@ def read_fields(fields, params: Mapping[str, str]) -> tuple[dict, list[str]]:
             values[f.name] = f.parse(params[f.name])
         except ValueError as exc:
             values[f.name] = f.default
-            notices.append(f"Ignored `{f.name}={_short(params[f.name])}` from the link ({exc}); "
-                           f"using the default {_show(f.default)}.")
+            notices.append(f"Ignored {f.name} = {quoted(params[f.name])} from the link ({literal(exc, None)}); "
+                           f"using the default {literal(_show(f.default))}.")
     return values, notices
 
 
@@ -116,11 +117,6 @@ def encode_fields(fields, values: Mapping[str, Any]) -> dict[str, str]:
         if v != f.default:
             out[f.name] = f.encode(v)
     return out
-
-
-def _short(raw) -> str:
-    raw = str(raw)
-    return raw if len(raw) <= 40 else raw[:37] + "…"
 
 
 def _show(v) -> str:
@@ -254,7 +250,7 @@ def read_optimizers(params: Mapping[str, str], defaults: list[OptChoice], max_n:
     keys = [f"{prefix}{i}" for i in range(1, max_n + 1)]
     present = [k for k in keys if k in params]
     extra = sorted(k for k in params if k.startswith(prefix) and k[len(prefix):].isdigit() and k not in keys)
-    notices = [f"Ignored `{k}` from the link: at most {max_n} optimizers." for k in extra]
+    notices = [f"Ignored {literal(k)} from the link: at most {max_n} optimizers." for k in extra]
     if not present:
         return list(defaults), notices
     out = []
@@ -262,7 +258,7 @@ def read_optimizers(params: Mapping[str, str], defaults: list[OptChoice], max_n:
         try:
             out.append(OptChoice.decode(params[k]))
         except ValueError as exc:
-            notices.append(f"Ignored optimizer `{k}={_short(params[k])}` from the link: {exc}")
+            notices.append(f"Ignored optimizer {k} = {quoted(params[k])} from the link: {literal(exc, None)}")
     if not out:
         notices.append("No usable optimizer in the link; showing the default line-up.")
         return list(defaults), notices

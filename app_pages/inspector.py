@@ -410,7 +410,7 @@ if cmp:
                     st.latex(line)
 
 try:
-    st.page_link("pages/maths.py", label=f"The maths of {choice.name}: every symbol of its update rule",
+    st.page_link("app_pages/maths.py", label=f"The maths of {choice.name}: every symbol of its update rule",
                  icon=":material/functions:", query_params={"opt": choice.name})
 except (StreamlitAPIException, KeyError):  # the maths page is not registered in this build
     st.markdown(f"[∑ The maths of {choice.name}](/maths?opt={choice.name})")

@@ -408,7 +408,7 @@ link_cols = st.columns(4)
 for i, name in enumerate(dict.fromkeys(c.name for c in choices)):
     with link_cols[i % 4]:
         try:
-            st.page_link("pages/maths.py", label=name, icon=":material/functions:",
+            st.page_link("app_pages/maths.py", label=name, icon=":material/functions:",
                          query_params={"opt": name})
         except (StreamlitAPIException, KeyError):  # the maths page is not in this app's navigation
             st.caption(f"The maths of {name}: see the maths page.")

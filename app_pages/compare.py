@@ -28,10 +28,6 @@ from ui.landscape_picker import LANDS, START, get_land, landscape_and_start, sta
 from ui.controls import show_notices
 from ui.settings import Field, OptChoice, _fmt, encode_fields, encode_optimizers, read_fields, read_optimizers
 
-# app.py sets this too; repeated here because a link opened directly (e.g. /compare?view=basins) on a fresh
-# server runs this file without app.py while a `pages/` folder exists (Streamlit's MPA v1 fallback).
-st.set_page_config(layout="wide")
-
 # ui.controls labels only the keras and textbook flavours; its radio fails on a None label (pytorch).
 for _flavor in optimizers.FLAVORS:
     controls.FLAVOR_LABELS.setdefault(_flavor, {"pytorch": "PyTorch"}.get(_flavor, _flavor))
@@ -509,6 +505,6 @@ links = st.columns(max(len(names), 1))
 for col, name in zip(links, names):
     with col:
         try:
-            st.page_link("pages/maths.py", label=f"∑ The maths of {name}", query_params={"opt": name})
+            st.page_link("app_pages/maths.py", label=f"∑ The maths of {name}", query_params={"opt": name})
         except StreamlitAPIException:  # the maths page is not registered in this build of the app
             st.markdown(f"[∑ The maths of {name}](/maths?opt={name})")

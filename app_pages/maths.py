@@ -108,7 +108,7 @@ else:
                 "errata at the end of the page.")
 
 st.markdown("**See it move:**")
-page_link_or_text("pages/race.py", label=f"Race {name}: Keras 3 vs textbook", icon=":material/flag:",
+page_link_or_text("app_pages/race.py", label=f"Race {name}: Keras 3 vs textbook", icon=":material/flag:",
                   query_params={"o1": name, "o2": f"{name};flavor=textbook"})
 
 st.divider()

@@ -81,4 +81,4 @@ names = optimizers.available()
 cols = st.columns(5)
 for i, name in enumerate(names):
     with cols[i % 5]:
-        page_link_or_text("pages/maths.py", label=name, query_params={"opt": name})
+        page_link_or_text("app_pages/maths.py", label=name, query_params={"opt": name})

@@ -257,7 +257,7 @@ with e3:
     st.caption("PNG: use the camera button in a chart's toolbar (works offline).")
 
 try:
-    st.page_link("pages/maths.py", label=f"The maths of {choice.name}", icon=":material/functions:",
+    st.page_link("app_pages/maths.py", label=f"The maths of {choice.name}", icon=":material/functions:",
                  query_params={"opt": choice.name})
 except (StreamlitAPIException, KeyError):  # the maths page is not in this app's navigation
     st.caption(f"The maths of {choice.name}: see the maths page.")

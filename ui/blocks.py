@@ -1,0 +1,40 @@
+"""Page blocks that several pages draw the same way."""
+from __future__ import annotations
+
+import streamlit as st
+
+from ui.text import literal
+
+
+def plot_config(filename: str, **extra) -> dict:
+    """Plotly toolbar settings: PNG export at 2× under ``filename``, no Plotly logo or cloud link."""
+    return {"displaylogo": False, "showSendToCloud": False, "showEditInChartStudio": False,
+            "toImageButtonOptions": {"format": "png", "filename": filename, "scale": 2}, **extra}
+
+
+def diverged_warning(runs, advice: str = "Try a smaller learning rate or clipping.") -> None:
+    """One warning naming every run that diverged, and the step at which it did."""
+    diverged = [r for r in runs if r.diverged_at is not None]
+    if diverged:
+        st.warning("**Diverged:** " + "; ".join(f"{literal(r.label, None)} diverged at step {r.diverged_at}"
+                                                for r in diverged)
+                   + f". Their paths stop at the last good point (✖). {advice}", icon=":material/warning:")
+
+
+def maths_links(names) -> None:
+    """“∑ The maths of X” links to the maths page, one per optimizer class, in a row."""
+    names = list(dict.fromkeys(names))
+    for col, name in zip(st.columns(max(len(names), 1)), names):
+        with col:
+            st.page_link("app_pages/maths.py", label=f"The maths of {name}", query_params={"opt": name},
+                         icon=":material/functions:", help=f"{name}'s update rule, defaults and notes")
+
+
+def progress_loop(items, text: str):
+    """Yield ``items`` with a progress bar across them (``text`` may use {i} and {n}); removed when done."""
+    items = list(items)
+    bar = st.progress(0.0, text=text.format(i=1, n=len(items)))
+    for i, item in enumerate(items):
+        bar.progress(i / max(len(items), 1), text=text.format(i=i + 1, n=len(items)))
+        yield item
+    bar.empty()
