@@ -59,13 +59,17 @@ class PageSpec:
         names |= {f"o{i}" for i in range(1, self.max_opts + 1)}
         return frozenset(names)
 
+    def owns(self, param: str) -> bool:
+        """Is ``param`` one of this page's? (``o9``… too, so that a link with too many optimizers gets a notice.)"""
+        return param in self.own or (self.max_opts > 0 and param[:1] == "o" and param[1:].isdigit())
+
     def key(self, name: str) -> str:
         return self.prefix + name
 
 
 def own_params(spec: PageSpec) -> dict[str, str]:
     """This page's parameters in the address bar (other pages' leftovers are ignored)."""
-    return {k: st.query_params[k] for k in st.query_params if k in spec.own}
+    return {k: st.query_params[k] for k in st.query_params if spec.owns(k)}
 
 
 def is_new_link(spec: PageSpec) -> bool:
