@@ -173,28 +173,3 @@ PRESETS: tuple[Preset, ...] = (
 )
 
 BY_ID = {p.id: p for p in PRESETS}
-
-
-def page_exists(preset: Preset) -> bool:
-    return (ROOT / preset.page_file).exists()
-
-
-def page_link_or_text(page_file: str, label: str, query_params: dict | None = None, icon: str | None = None,
-                      fallback_url: str | None = None, **kwargs) -> bool:
-    """``st.page_link`` if the page is registered in the app, else a plain Markdown link.
-
-    Pages land one by one while the app grows; a missing page must never break the page linking to it.
-    Returns True when a real page link was drawn.
-    """
-    import streamlit as st
-    from streamlit.errors import StreamlitAPIException
-
-    try:
-        st.page_link(page_file, label=label, icon=icon, query_params=query_params, **kwargs)
-        return True
-    except StreamlitAPIException:
-        if fallback_url:
-            st.markdown(f"[{label}]({fallback_url}) *(page not available yet)*")
-        else:
-            st.caption(f"{label} (page not available yet)")
-        return False
