@@ -20,6 +20,7 @@ from typing import Any, Mapping
 import numpy as np
 
 import optimizers
+from optimizers import numfmt
 from ui.text import literal, quoted
 
 MAX_TEXT = 500
@@ -85,12 +86,7 @@ class Field:
         return str(value)
 
 
-def _fmt(x) -> str:
-    if x is None:
-        return "∞"
-    if isinstance(x, (int, np.integer)) and not isinstance(x, bool):
-        return str(int(x))
-    return f"{float(x):.10g}"
+_fmt = numfmt.exact  # kept as a short name: the pages format settings with it
 
 
 def read_fields(fields, params: Mapping[str, str]) -> tuple[dict, list[str]]:
