@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import base64
+import math
 
 import numpy as np
 
@@ -31,3 +32,51 @@ def finite_or_none(a) -> list:
     """A list with NaN/inf replaced by None (Plotly draws gaps there)."""
     a = np.asarray(a, dtype=np.float64)
     return [float(v) if np.isfinite(v) else None for v in a.ravel()]
+
+
+# --------------------------------------------------------------------------- #
+# The loss-axis rule: a diverged run never hides the others                     #
+# --------------------------------------------------------------------------- #
+def loss_axis(curves, diverged, log: bool, max_decades: float = 12.0, pad: float = 0.08):
+    """The y range of a loss (or metric) chart, set by the runs that did **not** diverge.
+
+    ``curves`` are the drawn values of each run (up to its last good point), ``diverged`` a flag per run.
+    A diverged run is still drawn, but its values do not set the axis: it leaves the chart through the top
+    (or bottom) edge, where :func:`edge_marks` puts its ✖ and “diverged at step k”. With every run diverged
+    the axis covers them all. ``log``: the range is in decades (Plotly's convention for log axes), at most
+    ``max_decades`` deep so that a run landing on the minimum (1e-30) cannot squash the others.
+    Returns ``[lo, hi]`` or None when there is nothing to draw."""
+    curves = [np.asarray(c, dtype=np.float64).ravel() for c in curves]
+    ref = [c for c, d in zip(curves, diverged) if not d and c.size] or [c for c in curves if c.size]
+    vals = np.concatenate(ref) if ref else np.empty(0)
+    vals = vals[np.isfinite(vals)]
+    if log:
+        vals = vals[vals > 0]
+    if not vals.size:
+        return None
+    lo, hi = float(vals.min()), float(vals.max())
+    if log:
+        lo, hi = math.log10(lo), math.log10(hi)
+        lo = max(lo, hi - max_decades)
+        span = max(hi - lo, 0.5)
+        return [lo - pad * span - 0.1, hi + pad * span + 0.1]
+    span = hi - lo if hi > lo else max(abs(hi), 1.0)
+    return [lo - pad * span, hi + pad * span]
+
+
+def edge_marks(x_last, y_last, yrange, log: bool, colors, labels, xref="x", yref="y") -> list[dict]:
+    """Annotations “✖ diverged at step k” for diverged runs: at the last good point when it is inside
+    ``yrange``, else pinned to the top (or bottom) edge above (below) that step."""
+    out = []
+    for x, y, colour, label in zip(x_last, y_last, colors, labels):
+        v = math.log10(y) if log and y > 0 else (None if log else y)
+        if yrange is None or v is None:
+            continue
+        lo, hi = yrange
+        inside = lo <= v <= hi
+        pos = v if inside else (hi if v > hi else lo)
+        out.append(dict(x=x, y=pos, xref=xref, yref=yref, text=f"✖ {label}", showarrow=False,
+                        font=dict(color=colour, size=13), bgcolor="rgba(255,255,255,0.85)",
+                        xanchor="right" if inside else "center",
+                        yanchor="top" if (not inside and v > hi) else ("bottom" if not inside else "middle")))
+    return out

@@ -25,7 +25,7 @@ import numpy as np
 
 import plotly.graph_objects as go
 
-from charts.common import bdata
+from charts.common import bdata, edge_marks, loss_axis
 
 PICK_TRACE = 0  # curve_number of the invisible click-to-start grid
 MAX_FRAMES = 150
@@ -303,15 +303,16 @@ def loss_figure(runs: list[RaceRun], min_value: float | None = None, height: int
     drawn = [r.loss[:r.last_good + 1] for r in runs]
     drawn = [d if np.all(np.isfinite(d)) else d[:0] for d in drawn]  # a run that failed at its start has no curve
     log_y = any(len(d) for d in drawn) and all(np.all(d > 0) for d in drawn)
+    diverged = [r.diverged_at is not None for r in runs]
+    yrange = loss_axis(drawn, diverged, log_y)  # set by the runs that did not diverge (charts.common)
     data = []
     for r, d in zip(runs, drawn):
         data.append(dict(type="scatter", mode="lines", name=r.legend, x=bdata(np.arange(len(d)), "i4"),
                          y=bdata(d, "f8"), line=dict(color=r.color, width=2.5),
                          hovertemplate=f"{r.label}<br>step %{{x}}<br>loss %{{y:.4g}}<extra></extra>"))
-        if r.diverged_at is not None and len(d):
-            data.append(dict(type="scatter", mode="markers+text", x=[len(d) - 1], y=[float(d[-1])], text=["✖"],
-                             textfont=dict(size=20, color=r.color), marker=dict(size=1, color=r.color),
-                             showlegend=False, hoverinfo="skip"))
+    gone = [(r, d) for r, d in zip(runs, drawn) if r.diverged_at is not None and len(d)]
+    annotations = edge_marks([len(d) - 1 for _, d in gone], [float(d[-1]) for _, d in gone], yrange, log_y,
+                             [r.color for r, _ in gone], [f"diverged at step {int(r.diverged_at)}" for r, _ in gone])
     shapes = []
     if min_value is not None and (not log_y or min_value > 0):
         shapes.append(dict(type="line", xref="paper", x0=0, x1=1, y0=min_value, y1=min_value,
@@ -320,15 +321,13 @@ def loss_figure(runs: list[RaceRun], min_value: float | None = None, height: int
         shapes.append(dict(type="line", yref="paper", y0=0, y1=1, x0=step, x1=step,
                            line=dict(color="gray", dash="dash", width=1)))
     yaxis = dict(title=dict(text="loss"), type="log" if log_y else "linear", exponentformat="power")
-    if log_y:  # an optimizer landing exactly on the minimum (loss 1e-30) must not squash the others
-        hi = max(float(np.max(d)) for d in drawn if len(d))
-        lo = min(float(np.min(d)) for d in drawn if len(d))
-        yaxis["range"] = [max(math.log10(lo), math.log10(hi) - 12) - 0.2, math.log10(hi) + 0.2]
+    if yrange is not None:
+        yaxis["range"] = yrange
     layout = dict(height=height, margin=dict(l=60, r=10, t=40, b=40),
                   title=dict(text="Loss vs step" + (" (log scale)" if log_y else ""), x=0.01, font=dict(size=16)),
                   xaxis=dict(title=dict(text="step")),
                   yaxis=yaxis,
-                  showlegend=False, hovermode="closest", shapes=shapes)
+                  showlegend=False, hovermode="closest", shapes=shapes, annotations=annotations)
     return dict(data=data, layout=layout), log_y
 
 
