@@ -1,6 +1,6 @@
 """Figures for the Moons page: the article's MLP experiment, one network per optimizer.
 
-Input is a list of :class:`MoonsRun` built by the page from ``optimizers.train``:
+Input is a list of :class:`MoonsRun` built by ``ui.moons_run`` from ``optimizers.train``:
 
 - :func:`loss_figure`: the loss curves overlaid (the article's plots, all on one axis; log option);
 - :func:`multiples_figure`: small multiples, one cell per optimizer, loss and accuracy;

@@ -19,7 +19,6 @@ import landscapes
 from charts import moons as mc
 from landscapes.moons import MAX_LAYERS, UNITS_RANGE
 from optimizers.training import train
-from ui.settings import OptChoice
 from ui.text import literal, quoted
 
 TTL = 6 * 3600
@@ -32,7 +31,7 @@ DEFAULT_HIDDEN = "12,13,13"
 class TrainKey(NamedTuple):
     """Everything a training depends on (the cache key)."""
 
-    choices: tuple  # OptChoice, ...
+    choices: tuple  # ui.settings.OptChoice, ...
     epochs: int
     bs: int
     hidden: tuple
