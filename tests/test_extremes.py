@@ -23,6 +23,7 @@ import numpy as np
 import pytest
 
 import landscapes
+from tests.helpers import shown
 import optimizers
 from optimizers.runner import MAX_STEPS
 
@@ -236,7 +237,8 @@ def rerun(at):
 
 
 def texts(at, *kinds):
-    return " ".join(e.value for kind in kinds for e in getattr(at, kind))
+    """What a reader sees of the messages (ui.text.literal escapes removed)."""
+    return " ".join(shown(e.value) for kind in kinds for e in getattr(at, kind))
 
 
 def test_race_with_every_extreme_at_once():

@@ -66,7 +66,7 @@ def test_default_figures(default_page):
     labels = [d.proto.label for d in at.get("download_button")]
     assert labels == ["Histories as CSV", "Figures as HTML"]
     links = [p.proto.label for p in at.get("page_link")]
-    assert sorted(links) == sorted(["SGD", "Adagrad", "RMSprop", "Adam", "Nadam", "Lion"])
+    assert sorted(links) == sorted(f"The maths of {n}" for n in ["SGD", "Adagrad", "RMSprop", "Adam", "Nadam", "Lion"])
 
 
 def test_results_are_cached_across_sessions(default_page):
@@ -91,7 +91,7 @@ def test_widget_changes():
     at.text_input(key="moons_hidden").set_value("8, x").run()
     assert not at.exception
     assert at.text_input(key="moons_hidden").value == "8, x"
-    assert any("`x` is not a whole number" in shown(e.value) for e in at.error)
+    assert any("“x” is not a whole number" in shown(e.value) for e in at.error)
     assert any("networks of 114 weights" in c.value for c in at.caption)
     at.text_input(key="moons_hidden").set_value("500").run()
     assert any("1 to 128 units" in shown(e.value) for e in at.error)
@@ -183,3 +183,51 @@ def test_a_second_link_in_the_same_session_is_applied():
     at.switch_page("app_pages/home.py").run()
     at.switch_page(PAGE).run()  # the sidebar: no parameters, the settings stay
     assert dict(at.query_params) == {"epochs": "3", "o1": "SGD;momentum=0.9"}
+
+
+def test_settings_survive_a_visit_to_another_page():
+    """Widgets keep their values (persist_state) when the user opens another page and comes back by the
+    sidebar (no parameters); the address bar then holds the same link."""
+    at = open_page(epochs="2", o1="Adam;learning_rate=0.01", o2="Lion")
+    at.number_input(key="moons_epochs").set_value(3).run()
+    at.toggle(key="moons_log").set_value(False).run()
+    at.text_input(key="moons_hidden").set_value("8, 8").run()
+    at.slider(key="moons_noise").set_value(0.2).run()
+    at.select_slider(key="moons_o1_Adam_keras_learning_rate").set_value(0.05).run()
+    at.button(key="moons_rm2").click().run()
+    assert not at.exception
+    before = dict(at.query_params)
+    assert before == {"epochs": "3", "hidden": "8,8", "noise": "0.2", "log": "0", "o1": "Adam;learning_rate=0.05"}
+    at.query_params.clear()
+    at.switch_page("app_pages/home.py").run()
+    at.query_params.clear()
+    at.switch_page(PAGE).run()
+    assert not at.exception
+    assert at.number_input(key="moons_epochs").value == 3 and at.toggle(key="moons_log").value is False
+    assert at.text_input(key="moons_hidden").value == "8, 8" and at.slider(key="moons_noise").value == 0.2
+    assert at.select_slider(key="moons_o1_Adam_keras_learning_rate").value == 0.05
+    assert [r["label"] for r in summary(at)] == ["Adam (lr 0.05)"] and summary(at)[0]["epochs_run"] == 3
+    assert dict(at.query_params) == before
+
+
+def test_the_written_link_reproduces_the_view():
+    at = open_page(epochs="2", o1="Adam;learning_rate=0.01", o2="Lion")
+    at.number_input(key="moons_samples").set_value(100).run()
+    at.button(key="moons_add").click().run()
+    at.select_slider(key="moons_o2_Lion_keras_beta_1").set_value(0.8).run()
+    assert not at.exception
+    again = open_page(**dict(at.query_params))
+    assert not again.warning
+    assert summary(again) == summary(at)
+    for key in ("moons_loss_chart", "moons_boundary_chart"):
+        assert chart(again, key)["data"] == chart(at, key)["data"]
+
+
+def test_user_text_is_shown_literally():
+    """A link or the box can never turn the page's messages into Markdown links, HTML or formatting."""
+    at = open_page(epochs="2", hidden="[click](https://evil.example)", o1="Adam")
+    (notice,) = [w.value for w in at.warning if "hidden" in w.value]
+    assert "](" not in notice and "“[click](https://evil.example)”" in shown(notice)
+    at.text_input(key="moons_hidden").set_value("**8**, <b>x</b>").run()
+    (err,) = at.error
+    assert "**8**" not in err.value and "\\*\\*8\\*\\*" in err.value

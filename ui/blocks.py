@@ -12,19 +12,22 @@ def plot_config(filename: str, **extra) -> dict:
             "toImageButtonOptions": {"format": "png", "filename": filename, "scale": 2}, **extra}
 
 
-def diverged_warning(runs, advice: str = "Try a smaller learning rate or clipping.") -> None:
-    """One warning naming every run that diverged, and the step at which it did."""
+def diverged_warning(runs, advice: str = "Try a smaller learning rate or clipping.", unit: str = "step",
+                     stop: str = "Their paths stop at the last good point (✖).") -> None:
+    """One warning naming every run that diverged, and the ``unit`` (step, epoch) at which it did."""
     diverged = [r for r in runs if r.diverged_at is not None]
     if diverged:
-        st.warning("**Diverged:** " + "; ".join(f"{literal(r.label, None)} diverged at step {r.diverged_at}"
+        st.warning("**Diverged:** " + "; ".join(f"{literal(r.label, None)} diverged at {unit} {r.diverged_at}"
                                                 for r in diverged)
-                   + f". Their paths stop at the last good point (✖). {advice}", icon=":material/warning:")
+                   + f". {stop} {advice}", icon=":material/warning:")
 
 
-def maths_links(names) -> None:
-    """“∑ The maths of X” links to the maths page, one per optimizer class, in a row."""
+def maths_links(names, per_row: int | None = None) -> None:
+    """“∑ The maths of X” links to the maths page, one per optimizer class, in a row (or rows of ``per_row``)."""
     names = list(dict.fromkeys(names))
-    for col, name in zip(st.columns(max(len(names), 1)), names):
+    per_row = per_row or max(len(names), 1)
+    cols = [c for row in range(0, max(len(names), 1), per_row) for c in st.columns(per_row)]
+    for col, name in zip(cols, names):
         with col:
             st.page_link("app_pages/maths.py", label=f"The maths of {name}", query_params={"opt": name},
                          icon=":material/functions:", help=f"{name}'s update rule, defaults and notes")

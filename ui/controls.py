@@ -22,8 +22,11 @@ def _seed(key, value):
         st.session_state[key] = value
 
 
-def optimizer_editor(key: str, choice: OptChoice, *, show_flavor: bool = True) -> OptChoice:
-    """Controls for one optimizer; returns the (possibly edited) choice."""
+def optimizer_editor(key: str, choice: OptChoice, *, show_flavor: bool = True, hide=()) -> OptChoice:
+    """Controls for one optimizer; returns the (possibly edited) choice.
+
+    ``hide`` names hyperparameters the page sets itself (the learning-rate page's ``learning_rate``):
+    they get no control and are left out of the returned choice."""
     names = optimizers.available()
     _seed(f"{key}_name", choice.name)
     name = st.selectbox("Optimizer", names, key=f"{key}_name", persist_state=PERSIST)
@@ -37,6 +40,8 @@ def optimizer_editor(key: str, choice: OptChoice, *, show_flavor: bool = True) -
     same = choice.name == name and choice.flavor == flavor
     params = {}
     for hp in optimizers.spec(name, flavor):
+        if hp.name in hide:
+            continue
         wkey = f"{key}_{name}_{flavor}_{hp.name}"
         current = choice.value(hp.name) if same else hp.default
         if hp.kind == "bool":

@@ -246,7 +246,8 @@ def read_optimizers(params: Mapping[str, str], defaults: list[OptChoice], max_n:
     keys = [f"{prefix}{i}" for i in range(1, max_n + 1)]
     present = [k for k in keys if k in params]
     extra = sorted(k for k in params if k.startswith(prefix) and k[len(prefix):].isdigit() and k not in keys)
-    notices = [f"Ignored {literal(k)} from the link: at most {max_n} optimizers." for k in extra]
+    most = f"at most {max_n} optimizer{'s' if max_n != 1 else ''}"
+    notices = [f"Ignored {literal(k)} from the link: {most}." for k in extra]
     if not present:
         return list(defaults), notices
     out = []
