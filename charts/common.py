@@ -6,9 +6,15 @@ import math
 
 import numpy as np
 
-# Eight colours that stay distinct on the viridis-like background and for most colour-blind viewers
-# (Okabe–Ito, with white for contrast on dark regions).
-PALETTE = ["#E69F00", "#56B4E9", "#F0E442", "#FF4F4F", "#CC79A7", "#FFFFFF", "#009E73", "#D55E00"]
+# The eight optimizer colours. Chosen by a search over the Okabe–Ito, Paul Tol, ColorBrewer, Tableau and IBM
+# colour-blind-safe palettes for the set whose smallest pairwise CIELAB distance is largest under simulated
+# protanopia, deuteranopia and tritanopia (Machado et al. 2009, full severity), among colours with at least
+# 3:1 contrast on white (WCAG non-text contrast: the loss charts). tests/test_chart_rules.py recomputes both.
+# On the map every path also gets a white halo (PATH_HALO), so dark colours stand out on dark regions too.
+PALETTE = ["#1A85FF", "#E31A1C", "#000000", "#882255", "#8C564B", "#332288", "#9467BD", "#CC79A7"]
+PATH_HALO = "rgba(255,255,255,0.85)"
+# Colours of minima and basins: pale, low-saturation tints that no optimizer colour is close to.
+BASIN_PALETTE = ["#FFE08A", "#A6E3D7", "#C7E9A0", "#FBC4A8", "#D7D1F0", "#B5D8F5", "#F5C7E3", "#E6E6B0"]
 
 
 def color(i: int) -> str:

@@ -25,7 +25,7 @@ import numpy as np
 
 import plotly.graph_objects as go
 
-from charts.common import bdata, edge_marks, loss_axis
+from charts.common import PATH_HALO, bdata, edge_marks, loss_axis
 
 PICK_TRACE = 0  # curve_number of the invisible click-to-start grid
 MAX_FRAMES = 150
@@ -209,7 +209,7 @@ def race_figure(land, runs: list[RaceRun], background: dict | None, *, start=Non
     (x0, x1), (y0, y1) = land.bounds
     steps = max((r.steps for r in runs), default=0)
     ks = frame_steps(steps, max_frames)
-    stride = path_stride(steps, len(runs), len(ks), budget)
+    stride = path_stride(steps, 2 * len(runs), len(ks), budget)  # each path is sent twice: halo + line
     active = len(ks) - 1 if active is None else int(np.clip(active, 0, len(ks) - 1))
     xlabel, ylabel = getattr(land, "axis_labels", ("x", "y"))
 
@@ -238,14 +238,17 @@ def race_figure(land, runs: list[RaceRun], background: dict | None, *, start=Non
     for i, run in enumerate(runs):
         group = f"run{i}"
         traces = encoded[i].traces(int(ks[active]))
+        halo = dict(type="scatter", mode="lines", name=run.label, legendgroup=group, showlegend=False,
+                    line=dict(color=PATH_HALO, width=6.5), hoverinfo="skip",
+                    unselected=dict(marker=dict(opacity=1)), **traces[0])
         path = dict(type="scatter", mode="lines", name=run.legend, legendgroup=group,
                     line=dict(color=run.color, width=3), hoverinfo="skip", unselected=dict(marker=dict(opacity=1)),
                     **traces[0])
         head = dict(type="scatter", mode="markers", name=run.label, legendgroup=group, showlegend=False,
                     marker=dict(color=run.color, size=14, line=dict(color="black", width=2)), hoverinfo="skip",
                     unselected=dict(marker=dict(opacity=1)), **traces[1])
-        data += [path, head]
-        animated += [len(data) - 2, len(data) - 1]
+        data += [halo, path, head]  # the halo under the path: readable on dark and light parts of the map
+        animated += [len(data) - 3, len(data) - 2, len(data) - 1]
         if run.diverged_at is not None:
             data.append(dict(type="scatter", mode="markers", name=f"diverged at step {int(run.diverged_at)}",
                              legendgroup=group, showlegend=False,
@@ -257,7 +260,8 @@ def race_figure(land, runs: list[RaceRun], background: dict | None, *, start=Non
     for k in ks:
         fdata = []
         for enc in encoded:
-            fdata += enc.traces(int(k))
+            tr = enc.traces(int(k))
+            fdata += [tr[0]] + tr  # halo and path share the same points
         frames.append(dict(name=str(int(k)), data=fdata, traces=animated))
 
     def anim(duration):

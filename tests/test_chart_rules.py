@@ -74,3 +74,73 @@ def test_all_diverged_axis_covers_them_all():
 def test_edge_marks_inside_range_stay_at_the_point():
     marks = edge_marks([5], [2.0], [0.0, 10.0], False, ["#000000"], ["diverged at step 6"])
     assert marks[0]["y"] == 2.0
+
+
+# --------------------------------------------------------------------------- #
+# 2. Every colour readable, and distinct for colour-blind viewers              #
+# --------------------------------------------------------------------------- #
+def _rgb(h):
+    return np.array([int(h[i:i + 2], 16) for i in (1, 3, 5)], dtype=float)
+
+
+def _lin(c):
+    c = c / 255.0
+    return np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
+
+
+def _contrast(a, b):
+    la, lb = (float(np.dot([0.2126, 0.7152, 0.0722], _lin(_rgb(h)))) for h in (a, b))
+    hi, lo = max(la, lb), min(la, lb)
+    return (hi + 0.05) / (lo + 0.05)
+
+
+# Machado, Oliveira & Fernandes (2009), severity 1.0, in linear RGB.
+_CVD = {"protan": [[0.152286, 1.052583, -0.204868], [0.114503, 0.786281, 0.099216], [-0.003882, -0.048116, 1.051998]],
+        "deutan": [[0.367322, 0.860646, -0.227968], [0.280085, 0.672501, 0.047413], [-0.011820, 0.042940, 0.968881]],
+        "tritan": [[1.255528, -0.076749, -0.178779], [-0.078411, 0.930809, 0.147602], [0.004733, 0.691367, 0.303900]],
+        "none": np.eye(3)}
+
+
+def _lab(lin_rgb):
+    xyz = np.array([[0.4124, 0.3576, 0.1805], [0.2126, 0.7152, 0.0722], [0.0193, 0.1192, 0.9505]]) @ lin_rgb
+    t = xyz / np.array([0.95047, 1.0, 1.08883])
+    f = np.where(t > 0.008856, np.cbrt(t), 7.787 * t + 16 / 116)
+    return np.array([116 * f[1] - 16, 500 * (f[0] - f[1]), 200 * (f[1] - f[2])])
+
+
+def _delta_e(a, b, kind):
+    m = np.asarray(_CVD[kind])
+    return float(np.linalg.norm(_lab(np.clip(m @ _lin(_rgb(a)), 0, 1)) - _lab(np.clip(m @ _lin(_rgb(b)), 0, 1))))
+
+
+def test_every_optimizer_colour_has_3_to_1_contrast_on_the_white_loss_chart():
+    """Seen: white (#FFFFFF) was invisible, yellow #F0E442 had 1.3:1."""
+    assert len(PALETTE) == 8 and len(set(PALETTE)) == 8
+    for c in PALETTE:
+        assert _contrast(c, "#FFFFFF") >= 3.0, c
+
+
+@pytest.mark.parametrize("kind", sorted(_CVD))
+def test_optimizer_colours_stay_distinct_for_colour_blind_viewers(kind):
+    worst = min(_delta_e(a, b, kind) for i, a in enumerate(PALETTE) for b in PALETTE[i + 1:])
+    assert worst >= 20.0, (kind, worst)
+
+
+def test_basin_colours_cannot_be_confused_with_optimizers():
+    from charts.common import BASIN_PALETTE
+    for b in BASIN_PALETTE:
+        for c in PALETTE:
+            assert _delta_e(b, c, "none") >= 25.0, (b, c)
+
+
+def test_paths_on_the_map_have_a_halo():
+    from charts.common import PATH_HALO
+    from charts.race import race_figure
+    land, runs = _runs("rosenbrock", RACE_LINEUP[:2], steps=50)
+    fig = race_figure(land, runs, None)
+    lines = [t for t in fig["data"] if t.get("mode") == "lines"]
+    halos = [t for t in lines if t["line"]["color"] == PATH_HALO]
+    assert len(halos) == len(runs)
+    for t in halos:  # drawn under its path, and wider
+        path = next(p for p in lines if p.get("legendgroup") == t["legendgroup"] and p is not t)
+        assert fig["data"].index(t) < fig["data"].index(path) and t["line"]["width"] > path["line"]["width"]
