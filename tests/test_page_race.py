@@ -8,6 +8,7 @@ import pytest
 from streamlit.components.v2 import manifest_scanner
 from streamlit.testing.v1 import AppTest
 
+from charts.common import PATH_HALO
 from charts.race import PICK_TRACE
 from tests.helpers import decode as decode_array, shown
 
@@ -40,7 +41,7 @@ def decode(b):
 
 def paths(spec):
     return {t["name"]: np.stack([decode(t["x"]), decode(t["y"])], axis=-1)
-            for t in spec["data"] if t.get("mode") == "lines"}
+            for t in spec["data"] if t.get("mode") == "lines" and t["line"]["color"] != PATH_HALO}
 
 
 def warnings(at):
@@ -112,7 +113,7 @@ def test_add_and_remove_optimizers():
     for _ in range(3):
         at.button(key="race_add").click().run()
     assert len(paths(chart(at))) == 8 and at.button(key="race_add").disabled  # at most eight
-    colours = [t["line"]["color"] for t in chart(at)["data"] if t.get("mode") == "lines"]
+    colours = [t["line"]["color"] for t in chart(at)["data"] if t.get("mode") == "lines" and t["line"]["color"] != PATH_HALO]
     assert len(set(colours)) == 8  # each optimizer keeps its own colour
 
 

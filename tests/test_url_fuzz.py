@@ -316,7 +316,7 @@ def test_race_sizes_are_bounded():
     got = notices(at)
     assert mentions(got, "steps") and any("at most 8" in n for n in got), got
     spec = figure(at, "race_chart")
-    paths = [t for t in spec["data"] if t.get("mode") == "lines"]
+    paths = [t for t in spec["data"] if t.get("mode") == "lines" and t.get("showlegend", True)]  # not the halos
     assert len(paths) == 8
     assert len(spec["frames"]) <= 150
     assert at.session_state["race_steps"] == 300  # the default, not a million
