@@ -144,3 +144,32 @@ def test_paths_on_the_map_have_a_halo():
     for t in halos:  # drawn under its path, and wider
         path = next(p for p in lines if p.get("legendgroup") == t["legendgroup"] and p is not t)
         assert fig["data"].index(t) < fig["data"].index(path) and t["line"]["width"] > path["line"]["width"]
+
+
+# --------------------------------------------------------------------------- #
+# 3. One change at a time                                                       #
+# --------------------------------------------------------------------------- #
+def test_flavour_switch_keeps_shared_hyperparameters_and_offers_the_other_default():
+    """Seen: switching Adam (lr 0.1) from Keras to textbook loaded lr 0.001 and ε 1e-8: two changes at once."""
+    from streamlit.testing.v1 import AppTest
+    from pathlib import Path
+    from tests.helpers import shown
+
+    app = str(Path(__file__).resolve().parents[1] / "app.py")
+    at = AppTest.from_file(app, default_timeout=120)
+    at.query_params["o1"] = "Adam;learning_rate=0.1"
+    at.switch_page("app_pages/race.py")
+    at.run()
+    sid = at.session_state["race_slots"][0]["id"]
+    at.radio(key=f"race_o{sid}_Adam_flavor").set_value("textbook").run()
+    assert not at.exception
+    assert at.select_slider(key=f"race_o{sid}_Adam_textbook_learning_rate").value == 0.1
+    assert at.select_slider(key=f"race_o{sid}_Adam_textbook_epsilon").value == 1e-7
+    link = at.query_params["o1"]
+    link = link[0] if isinstance(link, list) else link
+    assert {"flavor=textbook", "learning_rate=0.1", "epsilon=1e-07"} <= set(link.split(";")), link
+    notes = " ".join(shown(c.value) for c in at.caption)
+    assert "the textbook default is 1e-08" in notes
+    at.button(key=f"race_o{sid}_Adam_textbook_epsilon_apply").click().run()
+    assert at.select_slider(key=f"race_o{sid}_Adam_textbook_epsilon").value == 1e-8
+    assert at.select_slider(key=f"race_o{sid}_Adam_textbook_learning_rate").value == 0.1
