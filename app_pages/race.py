@@ -11,15 +11,14 @@ import json
 import time
 
 import numpy as np
-import plotly.io as pio
 import streamlit as st
 
 from charts.common import PALETTE
-from charts.race import (PICK_TRACE, Prebuilt, RaceRun, frame_steps, loss_csv, loss_figure, race_figure, race_summary,
-                         trajectories_csv)
+from charts.race import (PICK_TRACE, Prebuilt, RaceRun, export_html, frame_steps, loss_csv, loss_figure, race_figure,
+                         race_summary, trajectories_csv)
 from charts.surface3d import surface_figure
 from ui.blocks import diverged_warning, maths_links, plot_config
-from ui.compute import CLIPS, SCHEDULES, Common, run_path
+from ui.compute import CLIPS, SCHEDULES, Common, run_path, settings_stamp
 from ui.landscape_picker import LANDS, START, get_background, landscape_and_start, start_from_link
 from ui.page_state import PERSIST, PageSpec, open_page, write_link
 from ui.settings import Field, OptChoice, _fmt
@@ -70,7 +69,8 @@ ADD_ORDER = [canonical(c) for c in (
 
 
 @st.cache_resource(max_entries=32, ttl=6 * 3600, show_spinner=False)
-def shared_race_figure(land_key: tuple, run_keys: tuple, start: tuple, frame: int | None, _land, _runs) -> dict:
+def shared_race_figure(land_key: tuple, run_keys: tuple, start: tuple, frame: int | None, stamp: str, _land,
+                       _runs) -> dict:
     """``race_figure`` built once per setting and shared by every session.
 
     Why: a class opening one preset rebuilt this dict (1.75 MB as JSON) in each of its 30 sessions and every
@@ -78,7 +78,7 @@ def shared_race_figure(land_key: tuple, run_keys: tuple, start: tuple, frame: in
     computed from (``run_path``'s arguments and each run's colour), so ``_runs`` is not hashed.
     st.cache_resource hands every session the *same* dict, without a copy: nothing may mutate it
     afterwards (st.plotly_chart and pio.to_html only read it). An entry is at most ~3 MB (FRAME_BUDGET)."""
-    return race_figure(_land, _runs, get_background(*land_key), start=start, active=frame)
+    return race_figure(_land, _runs, get_background(*land_key), start=start, active=frame, subtitle=stamp)
 
 
 def seed_from_link(params: dict, values: dict) -> list[str]:
@@ -184,6 +184,8 @@ for i, (slot, choice) in enumerate(choices):
         progress.progress((i + 1) / len(choices), text=f"Running optimizer {i + 2} of {len(choices)}…")
 progress.empty()
 run_keys = (tuple(run_keys), common, int(steps), float(noise), int(seed))  # what `runs` is computed from
+stamp_lines = settings_stamp(common, float(noise), int(seed))
+stamp = " · ".join(stamp_lines)  # every non-default setting, on both charts and in the exports
 
 with chart_row:
     for e in errors:
@@ -196,7 +198,7 @@ with chart_row:
     frame = None if frame is None else min(int(frame), len(ks) - 1)
     with left:
         if view == "2d":
-            fig = shared_race_figure(land_key, run_keys, start, frame, land, runs)  # shared: read only
+            fig = shared_race_figure(land_key, run_keys, start, frame, stamp, land, runs)  # shared: read only
             event = st.plotly_chart(Prebuilt(fig), key=P + "chart", on_select="rerun", selection_mode=("points",),
                                     config=plot_config("optimizer-race", scrollZoom=False))
             sel = (event or {}).get("selection") or {}
@@ -232,13 +234,24 @@ with chart_row:
             st.caption("Drag to turn the surface. Switch to the 2-D map to animate or to click a new start; "
                        "the camera icon saves a PNG.")
     with right:
-        lfig, log_y = loss_figure(runs, land.min_value, step=shown if shown not in (None, int(steps)) else None)
+        lfig, log_y = loss_figure(runs, land.min_value, step=shown if shown not in (None, int(steps)) else None,
+                                  subtitle=stamp)
         st.plotly_chart(Prebuilt(lfig), key=P + "loss", config=plot_config("race-loss"))
         if not log_y:
             st.caption("Linear loss axis: some losses are ≤ 0, so a log scale cannot show them.")
         st.markdown(f"**{land.title}** — {land.teaches}")
         if land.latex:
             st.latex(land.latex)
+
+
+
+def export_settings() -> list[str]:
+    """Everything that produced this race, one line each (the exports carry it)."""
+    where = f"f(x, y) = {expr}" if land_name == "custom" else f"{land.title} ({land_name})"
+    return ([f"Descent Lab optimizer race: {where}", f"start ({_fmt(start[0])}, {_fmt(start[1])}), {int(steps)} steps"]
+            + [f"#{i + 1} {c.label()} [{c.flavor}]" for i, (_, c) in enumerate(choices)]
+            + (stamp_lines or ["no schedule, no weight decay, no clipping, no gradient noise"]))
+
 
 # Summary table.
 st.subheader("Results")
@@ -259,14 +272,15 @@ if land.min_value is None and not len(land.minima):
 # Exports and links.
 st.subheader("Export and learn more")
 e1, e2, e3 = st.columns(3)
-e1.download_button("Trajectories (CSV)", icon=":material/download:", data=lambda: trajectories_csv(runs), file_name="race_trajectories.csv",
+e1.download_button("Trajectories (CSV)", icon=":material/download:", data=lambda: trajectories_csv(runs, export_settings()), file_name="race_trajectories.csv",
                    mime="text/csv", key=P + "dl_traj", on_click="ignore")
-e2.download_button("Loss curves (CSV)", icon=":material/download:", data=lambda: loss_csv(runs), file_name="race_losses.csv",
+e2.download_button("Loss curves (CSV)", icon=":material/download:", data=lambda: loss_csv(runs, export_settings()), file_name="race_losses.csv",
                    mime="text/csv", key=P + "dl_loss", on_click="ignore")
 if view == "2d":
     e3.download_button("Animation (offline HTML)", icon=":material/download:", key=P + "dl_html", on_click="ignore", mime="text/html",
                        file_name="optimizer_race.html",
-                       data=lambda: pio.to_html(fig, include_plotlyjs=True, full_html=True, auto_play=False),
-                       help="A standalone page with Play/Pause that works without internet.")
+                       data=lambda: export_html(fig, lfig, f"Optimizer race on {land.title}", export_settings()),
+                       help="A standalone page with the animated map, the loss chart and every setting; works "
+                            "without internet.")
 st.caption("PNG: use the camera icon in the chart's toolbar (works offline).")
 maths_links(r.name for r in runs)

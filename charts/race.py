@@ -198,13 +198,15 @@ def _b64(raw: bytes) -> dict:
 
 def race_figure(land, runs: list[RaceRun], background: dict | None, *, start=None, active: int | None = None,
                 max_frames: int = MAX_FRAMES, pick_n: int = 51, height: int = 720,
-                budget: int = FRAME_BUDGET, title: str | None = None) -> dict:
+                budget: int = FRAME_BUDGET, title: str | None = None, subtitle: str = "") -> dict:
     """The animated race as a Plotly figure dict.
 
     ``background`` is a ``layout.images`` entry (``charts.background.background_image``).
     ``active`` is the frame shown before Play (default: the last one, the whole race);
     Play starts from it. Trace 0 is the click-to-start grid, then the minima, saddles and
-    start markers, then for each run its path, its head and (if it diverged) a ✖.
+    start markers, then for each run its halo, its path, its head and (if it diverged) a ✖.
+    ``subtitle`` states every setting that is not a default (schedule, weight decay, clipping, noise and
+    seed), so the figure and its PNG and HTML exports say what produced them.
     """
     (x0, x1), (y0, y1) = land.bounds
     steps = max((r.steps for r in runs), default=0)
@@ -276,7 +278,8 @@ def race_figure(land, runs: list[RaceRun], background: dict | None, *, start=Non
                          args=[[str(int(k))], dict(mode="immediate", frame=dict(duration=0, redraw=False),
                                                    transition=dict(duration=0))]) for k in ks]
     layout = dict(
-        title=dict(text=title or getattr(land, "title", ""), x=0.01, y=0.99, yanchor="top", font=dict(size=18)),
+        title=dict(text=title or getattr(land, "title", ""), x=0.01, y=0.99, yanchor="top", font=dict(size=18),
+                   subtitle=dict(text=subtitle, font=dict(size=13, color="#333"))),
         height=height, margin=dict(l=60, r=20, t=40 + 24 * math.ceil((len(runs) + 2) / 3), b=135),
         xaxis=dict(range=[x0, x1], title=dict(text=xlabel), showgrid=False, zeroline=False, constrain="domain"),
         yaxis=dict(range=[y0, y1], title=dict(text=ylabel), showgrid=False, zeroline=False),
@@ -300,7 +303,7 @@ def race_figure(land, runs: list[RaceRun], background: dict | None, *, start=Non
 # Loss against step                                                             #
 # --------------------------------------------------------------------------- #
 def loss_figure(runs: list[RaceRun], min_value: float | None = None, height: int = 420,
-                step: int | None = None) -> tuple[dict, bool]:
+                step: int | None = None, subtitle: str = "") -> tuple[dict, bool]:
     """Loss against step for every run (cut at divergence). Returns (figure, log_y).
 
     The y axis is logarithmic when every drawn loss is positive; otherwise linear."""
@@ -328,7 +331,8 @@ def loss_figure(runs: list[RaceRun], min_value: float | None = None, height: int
     if yrange is not None:
         yaxis["range"] = yrange
     layout = dict(height=height, margin=dict(l=60, r=10, t=40, b=40),
-                  title=dict(text="Loss vs step" + (" (log scale)" if log_y else ""), x=0.01, font=dict(size=16)),
+                  title=dict(text="Loss vs step" + (" (log scale)" if log_y else ""), x=0.01, font=dict(size=16),
+                             subtitle=dict(text=subtitle, font=dict(size=12, color="#333"))),
                   xaxis=dict(title=dict(text="step")),
                   yaxis=yaxis,
                   showlegend=False, hovermode="closest", shapes=shapes, annotations=annotations)
@@ -387,9 +391,15 @@ def _q(text: str) -> str:
     return '"' + str(text).replace('"', '""') + '"'
 
 
-def trajectories_csv(runs: list[RaceRun]) -> str:
-    """Long format: step, optimizer, x, y, loss (each run up to its last good point)."""
+def settings_header(settings) -> str:
+    """CSV comment lines (``# …``) with the settings that produced the file (pandas: ``comment="#"``)."""
+    return "".join(f"# {' '.join(str(line).split())}\n" for line in settings or ())
+
+
+def trajectories_csv(runs: list[RaceRun], settings=()) -> str:
+    """Long format: step, optimizer, x, y, loss (each run up to its last good point), after the settings."""
     buf = io.StringIO()
+    buf.write(settings_header(settings))
     buf.write("step,optimizer,x,y,loss\n")
     for r in runs:
         name = _q(r.label)
@@ -400,15 +410,15 @@ def trajectories_csv(runs: list[RaceRun]) -> str:
     return buf.getvalue()
 
 
-def loss_csv(runs: list[RaceRun]) -> str:
-    """Wide format: step, then one loss column per run (empty after a divergence)."""
+def loss_csv(runs: list[RaceRun], settings=()) -> str:
+    """Wide format: step, then one loss column per run (empty after a divergence), after the settings."""
     steps = max((r.steps for r in runs), default=0)
     header = ["step"] + [_q(r.label) for r in runs]
     rows = []
     for k in range(steps + 1):
         rows.append([str(k)] + [f"{r.loss[k]:.10g}" if k <= r.last_good and k < len(r.loss) and np.isfinite(r.loss[k])
                                 else "" for r in runs])
-    return _csv(header, rows)
+    return settings_header(settings) + _csv(header, rows)
 
 
 class Prebuilt(go.Figure):
@@ -430,3 +440,20 @@ class Prebuilt(go.Figure):
 
     def to_plotly_json(self):
         return self._prebuilt
+
+
+def export_html(map_fig: dict, loss_fig: dict, title: str, settings: list[str]) -> str:
+    """A standalone page (plotly.js embedded, works offline) with the animated map, the loss chart and
+    every setting that produced them; no link sends the chart off the machine."""
+    import html
+
+    import plotly.io as pio
+
+    config = {"displaylogo": False, "showSendToCloud": False, "showEditInChartStudio": False}
+    first = pio.to_html(map_fig, include_plotlyjs=True, full_html=False, auto_play=False, config=config)
+    second = pio.to_html(loss_fig, include_plotlyjs=False, full_html=False, config=config)
+    items = "".join(f"<li>{html.escape(line)}</li>" for line in settings)
+    return (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title></head>"
+            f"<body style='font-family:sans-serif;max-width:1200px;margin:auto'>"
+            f"<h1>{html.escape(title)}</h1><h2>Settings</h2><ul>{items}</ul>{first}{second}</body></html>")
+

@@ -173,3 +173,39 @@ def test_flavour_switch_keeps_shared_hyperparameters_and_offers_the_other_defaul
     at.button(key=f"race_o{sid}_Adam_textbook_epsilon_apply").click().run()
     assert at.select_slider(key=f"race_o{sid}_Adam_textbook_epsilon").value == 1e-8
     assert at.select_slider(key=f"race_o{sid}_Adam_textbook_learning_rate").value == 0.1
+
+
+# --------------------------------------------------------------------------- #
+# 5. The chart says what produced it                                            #
+# --------------------------------------------------------------------------- #
+def test_race_charts_and_exports_carry_every_non_default_setting():
+    """Seen: with CosineDecay, weight decay 0.01, clipnorm 0.5 and noise σ 2 the legend read "SGD (lr 0.002)"."""
+    import json
+    from pathlib import Path
+    from streamlit.testing.v1 import AppTest
+
+    app = str(Path(__file__).resolve().parents[1] / "app.py")
+    at = AppTest.from_file(app, default_timeout=120)
+    for k, v in {"sched": "CosineDecay", "wd": "0.01", "clip": "clipnorm", "clipv": "0.5", "noise": "2",
+                 "seed": "3", "o1": "SGD;learning_rate=0.002"}.items():
+        at.query_params[k] = v
+    at.switch_page("app_pages/race.py")
+    at.run()
+    assert not at.exception
+    for key in ("race_chart", "race_loss"):
+        spec = json.loads(next(c for c in at.get("plotly_chart") if c.key == key).proto.spec)
+        sub = spec["layout"]["title"]["subtitle"]["text"]
+        for word in ("CosineDecay", "weight decay 0.01", "clipnorm 0.5", "noise σ 2", "seed 3"):
+            assert word in sub, (key, sub)
+
+
+def test_race_html_export_holds_map_loss_and_settings_and_no_cloud_link():
+    from charts.race import export_html, loss_csv, race_figure, trajectories_csv
+    land, runs = _runs("rosenbrock", RACE_LINEUP[:2], steps=20)
+    html = export_html(race_figure(land, runs, None), loss_figure(runs)[0], "Race <test>",
+                       ["weight decay 0.01", "#1 SGD <b>"])
+    assert html.count("Plotly.newPlot") == 2          # the map and the loss chart
+    assert "weight decay 0.01" in html and "&lt;b&gt;" in html and "<b>" not in html.split("<ul>")[1][:200]
+    assert '"showSendToCloud": false' in html or '"showSendToCloud":false' in html
+    assert trajectories_csv(runs, ["clipnorm 0.5"]).startswith("# clipnorm 0.5\n")
+    assert loss_csv(runs, ["seed 3"]).startswith("# seed 3\n")

@@ -119,3 +119,23 @@ def tune(land_key: tuple, choice: OptChoice, grid: tuple, start: tuple, steps: i
 def basin(land_key: tuple, choice: OptChoice, n: int, steps: int, noise: float, seed: int):
     """One optimizer's basin map over an n×n grid of starts, one vectorized run."""
     return optimizers.basin_map(choice.build(), get_land(*land_key), n=n, steps=steps, noise=noise, seed=seed)
+
+
+def settings_stamp(common: Common, noise: float, seed: int) -> list[str]:
+    """Every race setting that is not a default, in words (stamped on the charts and in the exports)."""
+    from ui.settings import _fmt
+    out = []
+    if common.sched != "none":
+        detail = {"PiecewiseConstantDecay": f"×1, ×0.1, ×0.01 at steps {common.sched_steps}, {2 * common.sched_steps}",
+                  "ExponentialDecay": f"decay_steps {common.sched_steps}, decay_rate {_fmt(common.sched_rate)}",
+                  "InverseTimeDecay": f"decay_steps {common.sched_steps}, decay_rate {_fmt(common.sched_rate)}",
+                  "PolynomialDecay": f"decay_steps {common.sched_steps}, end {_fmt(common.sched_rate)}×lr"}.get(
+            common.sched, f"decay_steps {common.sched_steps}, alpha {_fmt(common.sched_rate)}")
+        out.append(f"schedule {common.sched} ({detail})")
+    if common.wd > 0:
+        out.append(f"weight decay {_fmt(common.wd)}")
+    if common.clip != "none":
+        out.append(f"{common.clip} {_fmt(common.clipv)}")
+    if noise > 0:
+        out.append(f"gradient noise σ {_fmt(noise)}, seed {seed}")
+    return out
