@@ -17,7 +17,7 @@ from charts.common import PALETTE
 from charts.race import (PICK_TRACE, Prebuilt, RaceRun, export_html, frame_steps, loss_csv, loss_figure, race_figure,
                          race_summary, trajectories_csv)
 from charts.surface3d import surface_figure
-from ui.blocks import diverged_warning, maths_links, plot_config
+from ui.blocks import diverged_warning, maths_links, plot_config, start_problem
 from ui.compute import CLIPS, SCHEDULES, Common, run_path, settings_stamp
 from ui.landscape_picker import LANDS, START, get_background, landscape_and_start, start_from_link
 from ui.page_state import PERSIST, PageSpec, open_page, write_link
@@ -148,9 +148,9 @@ with st.sidebar:
                     format_func={"2d": "2-D map (animated)", "3d": "3-D surface"}.get)
 
 start = (float(sx), float(sy))
-if not np.isfinite(land.value(np.array(start))):
-    st.warning(f"f is undefined at the start ({_fmt(start[0])}, {_fmt(start[1])}), so no optimizer can move. "
-               "Type another start or click the map.", icon=":material/warning:")
+problem = start_problem(land, start)
+if problem:
+    st.warning(problem, icon=":material/warning:")
 common = Common(sched, int(sched_steps), float(sched_rate), float(wd), clip, float(clipv))
 land_key = (land_name, expr)
 
@@ -237,7 +237,7 @@ with chart_row:
         lfig, log_y = loss_figure(runs, land.min_value, step=shown if shown not in (None, int(steps)) else None,
                                   subtitle=stamp)
         st.plotly_chart(Prebuilt(lfig), key=P + "loss", config=plot_config("race-loss"))
-        if not log_y:
+        if not log_y and any(r.last_good > 0 or np.isfinite(r.loss[0]) for r in runs):
             st.caption("Linear loss axis: some losses are ≤ 0, so a log scale cannot show them.")
         st.markdown(f"**{land.title}** — {land.teaches}")
         if land.latex:

@@ -209,3 +209,47 @@ def test_race_html_export_holds_map_loss_and_settings_and_no_cloud_link():
     assert '"showSendToCloud": false' in html or '"showSendToCloud":false' in html
     assert trajectories_csv(runs, ["clipnorm 0.5"]).startswith("# clipnorm 0.5\n")
     assert loss_csv(runs, ["seed 3"]).startswith("# seed 3\n")
+
+
+# --------------------------------------------------------------------------- #
+# 6. Messages that tell the truth                                              #
+# --------------------------------------------------------------------------- #
+def _open_race(**params):
+    from pathlib import Path
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(Path(__file__).resolve().parents[1] / "app.py"), default_timeout=120)
+    for k, v in params.items():
+        at.query_params[k] = v
+    at.switch_page("app_pages/race.py")
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_overflow_at_the_start_is_called_overflow_not_undefined_nor_diverged():
+    """Seen with exp(exp(exp(x))): "f is undefined at the start", "diverged at step 0 … try a smaller learning
+    rate", and an empty loss chart captioned "some losses are ≤ 0"."""
+    from tests.helpers import shown
+    at = _open_race(land="custom", expr="exp(exp(exp(x)))", start="3,0")
+    warns = " ".join(shown(w.value) for w in at.warning)
+    assert "overflows" in warns and "undefined" not in warns
+    assert "diverged at step 0" not in warns and "smaller learning rate" not in warns
+    assert not any("some losses are ≤ 0" in c.value for c in at.caption)
+
+
+def test_undefined_start_is_called_undefined():
+    from tests.helpers import shown
+    at = _open_race(land="custom", expr="log(x) + y**2", start="-1,0")
+    warns = " ".join(shown(w.value) for w in at.warning)
+    assert "undefined at the start" in warns and "overflows" not in warns
+
+
+def test_user_formula_in_an_error_is_shown_literally():
+    """Seen: __import__('os') was rejected, but Markdown turned the underscores into italics."""
+    from tests.helpers import shown
+    at = _open_race(land="custom")
+    at.text_input(key="race_expr").set_value("__import__('os')").run()
+    err = " ".join(e.value for e in at.error)
+    assert "'\\_'" in err                    # the underscore is escaped in the Markdown…
+    assert "The character '_' at column 1" in shown(err)  # …so the reader sees it as typed, not italics

@@ -12,10 +12,36 @@ def plot_config(filename: str, **extra) -> dict:
             "toImageButtonOptions": {"format": "png", "filename": filename, "scale": 2}, **extra}
 
 
+def start_problem(land, start) -> str | None:
+    """Why no optimizer can move from ``start``: f overflows, f is undefined, or its gradient is not finite.
+    Overflow and undefined are different things with different advice. None when the start is usable."""
+    import numpy as np
+
+    from optimizers import numfmt
+    p = np.asarray(start, dtype=np.float64)
+    where = f"({numfmt.exact(p[0])}, {numfmt.exact(p[1])})"
+    with np.errstate(all="ignore"):
+        v = float(np.asarray(land.value(p)))
+        g = np.asarray(land.grad(p), dtype=np.float64)
+    if np.isinf(v):
+        return (f"f overflows at the start {where}: its value is beyond the largest float64 (about 1.8e308), "
+                "so no optimizer can move. Start where f is smaller, or rescale the formula.")
+    if np.isnan(v):
+        return (f"f is undefined at the start {where} (for example the log or square root of a negative number), "
+                "so no optimizer can move. Type another start or click the map.")
+    if not np.all(np.isfinite(g)):
+        return (f"The gradient of f overflows or is undefined at the start {where}, so no optimizer can move. "
+                "Start elsewhere.")
+    return None
+
+
 def diverged_warning(runs, advice: str = "Try a smaller learning rate or clipping.", unit: str = "step",
                      stop: str = "Their paths stop at the last good point (✖).") -> None:
-    """One warning naming every run that diverged, and the ``unit`` (step, epoch) at which it did."""
-    diverged = [r for r in runs if r.diverged_at is not None]
+    """One warning naming every run that diverged, and the ``unit`` (step, epoch) at which it did.
+
+    A run stopped at step 0 did not diverge: its start is unusable, no learning rate would help, and
+    :func:`start_problem` says why."""
+    diverged = [r for r in runs if r.diverged_at is not None and (unit != "step" or r.diverged_at > 0)]
     if diverged:
         st.warning("**Diverged:** " + "; ".join(f"{literal(r.label, None)} diverged at {unit} {r.diverged_at}"
                                                 for r in diverged)
