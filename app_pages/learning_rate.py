@@ -48,7 +48,7 @@ with c1:
                          help="Try 1.1 to watch gradient descent diverge.")
     lrs, problems = parse_lrs(text)
     for p in problems:
-        st.warning(f"Learning rates: {literal(p, None)}.", icon="⚠️")
+        st.warning(f"Learning rates: {literal(p, None)}.", icon=":material/warning:")
     epochs = st.slider("Epochs", 1, 1000, key=P + "epochs", persist_state=PERSIST)
 with c2:
     mode = st.radio("Gradients", ("full", "mini"), key=P + "mode", format_func=MODE_LABELS.get, persist_state=PERSIST)

@@ -63,7 +63,7 @@ with right.container(key="rule_textbook"):
     st.subheader("Textbook")
     st.caption("The paper's form: the *textbook* flavour in the app.")
     st.latex(cls.LATEX["textbook"])
-st.info(cls.NOTES["textbook"], icon="⚖️")
+st.info(cls.NOTES["textbook"], icon=":material/balance:")
 if "pytorch" in cls.LATEX:
     with st.expander("PyTorch (`torch.optim`), the app's third flavour"):
         st.latex(cls.LATEX["pytorch"])

@@ -90,7 +90,7 @@ def hidden_layers(prefix: str, text: str) -> tuple:
         st.session_state[prefix + "hidden_valid"] = hidden
     except ValueError as exc:
         hidden = st.session_state.get(prefix + "hidden_valid", parse_hidden(DEFAULT_HIDDEN))
-        st.error(f"Hidden layers: {literal(exc, None)}. Training uses {','.join(map(str, hidden))}.", icon="✏️")
+        st.error(f"Hidden layers: {literal(exc, None)}. Training uses {','.join(map(str, hidden))}.", icon=":material/edit:")
     return hidden
 
 
@@ -237,7 +237,7 @@ def training(prefix: str, key: TrainKey) -> dict | None:
     if key.updates > MAX_UPDATES:
         st.error(f"That is {key.updates:,} updates per network ({key.epochs} epochs × {key.batches} batches "
                  f"of {key.bs}); the limit is {MAX_UPDATES:,} so that the page answers within about half a "
-                 "minute. Lower the epochs or the samples, or raise the batch size.", icon="⏱️")
+                 "minute. Lower the epochs or the samples, or raise the batch size.", icon=":material/timer:")
         return None
     if st.session_state.get(prefix + "stopped_key") == key:
         job = st.session_state.get(prefix + "job")
@@ -246,7 +246,7 @@ def training(prefix: str, key: TrainKey) -> dict | None:
         partial = job.partial if job is not None and job.key == key else None
         done = max((r.epochs_run for r in partial["runs"]), default=0) if partial else 0
         st.warning(f"Training stopped after epoch {done} of {key.epochs}. What was trained so far is shown "
-                   "below (not cached).", icon="⏹️")
+                   "below (not cached).", icon=":material/stop_circle:")
         st.button("Train again", key=prefix + "resume", on_click=_resume, args=(prefix,),
                   icon=":material/play_arrow:")
         return partial

@@ -22,11 +22,11 @@ ROOT = Path(__file__).resolve().parents[1]
 # url_path -> (page file, title, icon), as registered in app.py (see the app contract). Presets use only the
 # contract's pages (race, learning_rate, moons); the others are listed on the home page.
 PAGES = {
-    "race": ("app_pages/race.py", "Optimizer race", "🏁"),
-    "learning_rate": ("app_pages/learning_rate.py", "Learning rate", "📉"),
-    "moons": ("app_pages/moons.py", "Moons network", "🌙"),
-    "inspector": ("app_pages/inspector.py", "Step inspector", "🔬"),
-    "compare": ("app_pages/compare.py", "Fair comparison", "⚖️"),
+    "race": ("app_pages/race.py", "Optimizer race", ":material/flag:"),
+    "learning_rate": ("app_pages/learning_rate.py", "Learning rate", ":material/trending_down:"),
+    "moons": ("app_pages/moons.py", "Moons network", ":material/bedtime:"),
+    "inspector": ("app_pages/inspector.py", "Step inspector", ":material/biotech:"),
+    "compare": ("app_pages/compare.py", "Fair comparison", ":material/balance:"),
     "maths": ("app_pages/maths.py", "The maths", ":material/functions:"),
 }
 
