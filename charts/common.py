@@ -31,3 +31,8 @@ def finite_or_none(a) -> list:
     """A list with NaN/inf replaced by None (Plotly draws gaps there)."""
     a = np.asarray(a, dtype=np.float64)
     return [float(v) if np.isfinite(v) else None for v in a.ravel()]
+
+
+def numbered(labels: list[str]) -> list[str]:
+    """Legend labels made distinct: equal ones get their position, ``#2 SGD (μ 0.9)``."""
+    return [f"#{i + 1} {lab}" if labels.count(lab) > 1 else lab for i, lab in enumerate(labels)]

@@ -91,3 +91,29 @@ def start_from_link(prefix: str, land_name: str, raw: str) -> str | None:
     st.session_state[f"{prefix}sx_{land_name}"] = float(x)
     st.session_state[f"{prefix}sy_{land_name}"] = float(y)
     return None
+
+
+def seed_landscape(prefix: str, params: dict, values: dict, default_expr: str | None = None) -> list[str]:
+    """Seed the chooser from a new link (a ``PageSpec`` seed callback's part for the landscape).
+
+    Starts not in the link are the landscapes' own, and the last valid formula is forgotten. With
+    ``default_expr``, a link's custom formula that cannot be read is replaced by it, with a notice.
+    Returns the notices."""
+    ss = st.session_state
+    for key in [k for k in ss if isinstance(k, str) and k.startswith((prefix + "sx_", prefix + "sy_"))]:
+        del ss[key]
+    ss.pop(prefix + "expr_valid", None)
+    notices = []
+    if default_expr is not None and values.get("land") == "custom" and "expr" in params:
+        try:
+            parse_expression(values["expr"])
+            get_land("custom", values["expr"])
+        except ValueError as exc:
+            notices.append(f"Ignored expr = {quoted(params['expr'])} from the link ({literal(exc, None)}); "
+                           f"using the formula {quoted(default_expr, None)}.")
+            ss[prefix + "expr"] = default_expr
+    if "start" in params:
+        notice = start_from_link(prefix, values["land"], params["start"])
+        if notice:
+            notices.append(notice)
+    return notices
