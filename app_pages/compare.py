@@ -17,7 +17,7 @@ from charts.compare import (GROUP_COLORS, BasinPanel, SweepSeries, basin_csv, ba
 from charts.race import Prebuilt, RaceRun
 from ui.blocks import diverged_warning, maths_links, plot_config, progress_loop
 from ui.compute import basin, basin_groups, run_path, steps_to_tol, sweep, tune_choice
-from ui.landscape_picker import LANDS, START, get_background, landscape_and_start, seed_landscape
+from ui.landscape_picker import LANDS, START, get_background, landscape_and_start, run_settings, seed_landscape
 from ui.page_state import PERSIST, PageSpec, open_page, write_link
 from ui.settings import Field, OptChoice, _fmt
 from ui.slots import slot_editors
@@ -235,13 +235,7 @@ open_page(SPEC, seed=seed_from_link)
 with st.sidebar:
     st.header("Comparison settings")
     land_name, expr, land, (sx, sy) = landscape_and_start(P, DEFAULT_EXPR, "(x**2 - 1)**2 + (y**2 - 1)**2")
-    steps = st.number_input("Steps (the same for every optimizer)", 1, 2000, step=50, key=P + "steps",
-                            persist_state=PERSIST)
-    c1, c2 = st.columns(2)
-    noise = c1.number_input("Gradient noise σ", 0.0, 10.0, step=0.1, format="%.3g", key=P + "noise",
-                            persist_state=PERSIST,
-                            help="Gaussian noise added to every gradient: a stand-in for mini-batch gradients.")
-    seed = c2.number_input("Noise seed", 0, 2**31 - 1, step=1, key=P + "seed", persist_state=PERSIST)
+    steps, noise, seed = run_settings(P, "Steps (the same for every optimizer)")
     tol = st.number_input("Tolerance (loss − f*)", min_value=1e-12, max_value=1e3, format="%.1e", key=P + "tol",
                           persist_state=PERSIST,
                           help="“Steps to tolerance” = the first step whose loss is within this of the minimum value.")
@@ -250,11 +244,12 @@ with st.sidebar:
 
 # Every setting as the chart prints it (10 significant digits), so the printed settings are the used ones.
 start = (float(_fmt(sx)), float(_fmt(sy)))
-steps, noise, seed, tol, grid_n = int(steps), float(_fmt(noise)), int(seed), float(_fmt(tol)), int(grid_n)
+noise, tol, grid_n = float(_fmt(noise)), float(_fmt(tol)), int(grid_n)
 land_key = (land_name, expr)
 f_star = land.min_value if land.min_value is not None and np.isfinite(land.min_value) else None
 land_title = f"f(x, y) = {expr}" if land_name == "custom" else land.title
-shared = f"{land_title} · start ({_fmt(start[0])}, {_fmt(start[1])}) · {steps} steps · noise σ={_fmt(noise)} · seed {seed}"
+shared = (f"{land_title} · start ({_fmt(start[0])}, {_fmt(start[1])}) · {steps} steps · noise σ={_fmt(noise)} · "
+          f"seed {seed}")
 
 view = st.radio("View", VIEWS, key=P + "view", horizontal=True, format_func=VIEW_LABELS.get,
                 label_visibility="collapsed", persist_state=PERSIST)

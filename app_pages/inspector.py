@@ -18,7 +18,7 @@ from optimizers import explain_step
 from ui.blocks import maths_links, plot_config
 from ui.compute import flavour_steps, last_step, trajectory
 from ui.controls import FLAVOR_LABELS
-from ui.landscape_picker import LANDS, START, get_background, landscape_and_start, seed_landscape
+from ui.landscape_picker import LANDS, START, get_background, landscape_and_start, run_settings, seed_landscape
 from ui.page_state import PERSIST, PageSpec, add_notice, open_page, show_notices, write_link
 from ui.settings import Field, OptChoice
 from ui.slots import only_editor
@@ -133,13 +133,9 @@ with st.sidebar:
     st.header("Inspector settings")
     land_name, expr, land, (sx, sy) = landscape_and_start(P, DEFAULT_EXPR, "x**2 + 3*sin(y)")
     xlabel, ylabel = getattr(land, "axis_labels", ("x", "y"))
-    steps = st.number_input("Steps", 1, MAX_STEPS, step=50, key=P + "steps", persist_state=PERSIST)
-    c1, c2 = st.columns(2)
-    noise = c1.number_input("Gradient noise σ", 0.0, 10.0, step=0.1, format="%.3g", key=P + "noise",
-                            persist_state=PERSIST,
-                            help="Gaussian noise added to every gradient (a stand-in for mini-batches). "
-                                 "The gradient shown is the noisy one the optimizer used.")
-    seed = c2.number_input("Noise seed", 0, 2**31 - 1, step=1, key=P + "seed", persist_state=PERSIST)
+    steps, noise, seed = run_settings(P, max_steps=MAX_STEPS, noise_help=(
+        "Gaussian noise added to every gradient (a stand-in for mini-batches). "
+        "The gradient shown is the noisy one the optimizer used."))
     st.subheader("Optimizer")
     choice = only_editor(P)
     cmp = st.checkbox("Compare flavours side by side", key=P + "cmp", persist_state=PERSIST,
@@ -150,7 +146,6 @@ with st.sidebar:
 
 start = (float(sx), float(sy))
 land_key = (land_name, expr)
-steps, noise, seed = int(steps), float(noise), int(seed)
 
 try:
     traj = trajectory(land_key, choice, start, steps, noise, seed)

@@ -168,8 +168,9 @@ def test_compare_flavours_shows_each_flavour_at_the_same_step():
     assert [c for c in cols if c.endswith(" · x")] == ["Keras 3 · x", "textbook · x"]
 
 
-@pytest.mark.parametrize("raw,expected_k,phrase", [("99999", 199, "Ignored k = “99999”"), ("abc", 0, "Ignored k = “abc”"),
-                                                   ("-3", 0, "Ignored k = “-3”"), ("2.5", 0, "Ignored k = “2.5”")])
+@pytest.mark.parametrize("raw,expected_k,phrase", [("99999", 199, "Ignored k = “99999”"),
+                                                   ("abc", 0, "Ignored k = “abc”"), ("-3", 0, "Ignored k = “-3”"),
+                                                   ("2.5", 0, "Ignored k = “2.5”")])
 def test_bad_k_in_the_link_gives_a_notice_and_a_valid_step(raw, expected_k, phrase):
     at = open_page(k=raw)
     assert phrase in warnings_text(at)
@@ -255,4 +256,5 @@ def test_a_second_link_replaces_the_optimizer():
         assert dict(at.query_params) == params
         name = params["o1"].split(";")[0]
         assert next(w for w in at.selectbox if w.key.endswith("_name")).value == name
-        assert at.subheader[0].value == f"Update t = {int(params['k']) + 1}: from w_{params['k']} to w_{int(params['k']) + 1}"
+        k = int(params["k"])
+        assert at.subheader[0].value == f"Update t = {k + 1}: from w_{k} to w_{k + 1}"

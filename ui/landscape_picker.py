@@ -2,7 +2,8 @@
 
 A selectbox of every 2-D landscape, a formula box for ``custom`` with live
 validation (the user's text stays in the box; the charts keep the last valid
-formula), and the start point as two number inputs kept inside the view.
+formula), the start point as two number inputs kept inside the view, and the
+run's steps, gradient noise and seed.
 """
 from __future__ import annotations
 
@@ -76,6 +77,20 @@ def landscape_and_start(prefix: str, default_expr: str, example: str):
     sy = cy.number_input(f"start {ylabel}", min_value=float(by0), max_value=float(by1), step=0.1, format="%.4g",
                          key=f"{P}sy_{land_name}", persist_state=PERSIST)
     return land_name, expr, land, (float(sx), float(sy))
+
+
+NOISE_HELP = "Gaussian noise added to every gradient: a stand-in for mini-batch gradients."
+
+
+def run_settings(prefix: str, steps_label: str = "Steps", max_steps: int = 2000,
+                 noise_help: str = NOISE_HELP) -> tuple[int, float, int]:
+    """Steps, gradient noise σ and noise seed (keys ``prefix + "steps"``, ``"noise"``, ``"seed"``)."""
+    steps = st.number_input(steps_label, 1, max_steps, step=50, key=prefix + "steps", persist_state=PERSIST)
+    c1, c2 = st.columns(2)
+    noise = c1.number_input("Gradient noise σ", 0.0, 10.0, step=0.1, format="%.3g", key=prefix + "noise",
+                            persist_state=PERSIST, help=noise_help)
+    seed = c2.number_input("Noise seed", 0, 2**31 - 1, step=1, key=prefix + "seed", persist_state=PERSIST)
+    return int(steps), float(noise), int(seed)
 
 
 def start_from_link(prefix: str, land_name: str, raw: str) -> str | None:
