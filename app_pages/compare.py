@@ -264,8 +264,8 @@ entries = [(slot, colour, choice.as_linked()) for slot, colour, choice in slot_e
 # The address bar is always a shareable link. The metric and colour switches are drawn in one view only;
 # Streamlit keeps their values (persist_state) while they are hidden.
 values = {"land": land_name, "expr": expr or DEFAULT_EXPR, "steps": steps, "noise": noise, "seed": seed, "tol": tol,
-          "view": view, "grid": grid_n, "metric": st.session_state[P + "metric"],
-          "color": st.session_state[P + "color"]}
+          "view": view, "grid": grid_n, "metric": st.session_state.get(P + "metric", "final"),
+          "color": st.session_state.get(P + "color", "minimum")}
 moved = abs(start[0] - land.start[0]) > 1e-9 or abs(start[1] - land.start[1]) > 1e-9
 write_link(SPEC, values, {"start": START.encode(start)} if moved else None, [c for _, _, c in entries])
 
