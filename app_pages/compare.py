@@ -12,7 +12,7 @@ import numpy as np
 import streamlit as st
 
 from charts.common import numbered
-from charts.compare import (GROUP_COLORS, BasinPanel, SweepSeries, basin_csv, basin_figure, best_index, config_line,
+from charts.compare import (MAX_GROUPS, BasinPanel, SweepSeries, basin_csv, basin_figure, best_index, config_line,
                             fair_csv, fair_figure, fair_table, provenance_lines, sweep_csv, sweep_figure, sweep_table)
 from charts.race import Prebuilt, RaceRun
 from ui.blocks import diverged_warning, maths_links, plot_config, progress_loop
@@ -141,7 +141,7 @@ def basin_view():
     if not ok:
         return
     panels = [p for _, p in ok]
-    groups = basin_groups(land_key, tuple(c for c, _ in ok), grid_n, steps, noise, seed, len(GROUP_COLORS))
+    groups = basin_groups(land_key, tuple(c for c, _ in ok), grid_n, steps, noise, seed, MAX_GROUPS)
     fig = basin_figure(panels, groups, land, mode, land.min_value, f"Basins of attraction on {land_title}",
                        f"{grid_n}×{grid_n} starts · {steps} steps · noise σ={_fmt(noise)} · seed {seed} · the same "
                        "grid and steps for every optimizer · no clipping")

@@ -200,6 +200,8 @@ def test_basin_heatmap_shape_codes_and_colours(himmel):
         assert colour_of(g.elsewhere, cs) == ELSEWHERE_COLOR
         assert [colour_of(k, cs) for k in range(4)] == GROUP_COLORS[:4]
         assert h["zmin"] == -0.5 and h["zmax"] == len(cs) // 2 - 0.5
+    # every group the engine can list has a colour of its own
+    assert optimizers.basins.MAX_GROUPS <= len(GROUP_COLORS) and len(set(GROUP_COLORS)) == len(GROUP_COLORS)
     # the four minima have four distinct colours, none of them the diverged red
     assert len(set(GROUP_COLORS[:4])) == 4 and DIVERGED_COLOR not in GROUP_COLORS
     legend = [t["name"] for t in fig["data"] if t.get("showlegend")]
