@@ -1,31 +1,35 @@
 """Step inspector: why does the path bend? One update of one optimizer, taken apart.
 
-Thin glue: widgets (seeded once from the URL) → one cached run recorded in
-full → ``optimizers.explain_step`` replays update k with the engine's own rule
-from the recorded state → figures from ``charts.inspector``. The address bar
-always holds a link to the same step (URL: land, expr, start, steps, noise,
-seed, o1, k, cmp).
+Glue: settings (ui.page_state: seeded from a new link, kept by Streamlit across
+pages) → one cached run recorded in full (ui.compute.trajectory) →
+``optimizers.explain_step`` replays update k with the engine's own rule from the
+recorded state → figures and tables from ``charts.inspector``. The address bar
+always holds a link to the same step (land, expr, start, steps, noise, seed, o1,
+k, cmp, zoom).
 """
 from __future__ import annotations
 
 import numpy as np
 import streamlit as st
-from streamlit.errors import StreamlitAPIException
 
-import optimizers
 from charts import inspector as ic
-from charts.background import background_image
 from charts.race import Prebuilt
-from ui import controls
-from ui.landscape_picker import LANDS, START, get_land, landscape_and_start, start_from_link
-from ui.controls import optimizer_editor, show_notices
-from ui.settings import Field, OptChoice, encode_fields, read_fields, read_optimizers
+from optimizers import explain_step
+from ui.blocks import maths_links, plot_config
+from ui.compute import flavour_steps, last_step, trajectory
+from ui.controls import FLAVOR_LABELS
+from ui.landscape_picker import LANDS, START, get_background, landscape_and_start, run_settings, seed_landscape
+from ui.page_state import PERSIST, PageSpec, add_notice, open_page, show_notices, write_link
+from ui.settings import Field, OptChoice
+from ui.slots import only_editor
+from ui.text import literal, quoted
 
 P = "insp_"  # session-state prefix of this page
 DEFAULT_LAND = "rosenbrock" if "rosenbrock" in LANDS else LANDS[0]
 DEFAULT_EXPR = "x**2 + 3*sin(y)"
 MAX_STEPS = 2000
-FIELDS = [
+ZOOMS = {"step": "around the step", "all": "whole landscape"}
+FIELDS = (
     Field("land", "choice", DEFAULT_LAND, choices=tuple(LANDS), label="Landscape"),
     Field("expr", "text", DEFAULT_EXPR, label="Formula"),
     Field("steps", "int", 200, 1, MAX_STEPS, label="Steps"),
@@ -33,11 +37,10 @@ FIELDS = [
     Field("seed", "int", 0, 0, 2**31 - 1, label="Seed"),
     Field("k", "int", 0, 0, None, label="Inspected step"),
     Field("cmp", "bool", False, label="Compare flavours"),
-]
+    Field("zoom", "choice", "step", choices=tuple(ZOOMS), label="Map"),
+)
 DEFAULT_OPT = OptChoice.make("Adam", learning_rate=0.05)
-FLAVOR_NAMES = {"keras": "Keras 3", "textbook": "textbook", "pytorch": "PyTorch"}
-for _flavor in optimizers.FLAVORS:  # the editor's radio needs a label for every flavour
-    controls.FLAVOR_LABELS.setdefault(_flavor, FLAVOR_NAMES.get(_flavor, _flavor))
+SPEC = PageSpec(P, FIELDS, (DEFAULT_OPT,), max_opts=1, n_colors=1, extra=("start",))
 
 # Why does this optimizer's path bend the way it does? One or two sentences per family.
 WHY = {
@@ -89,90 +92,31 @@ def why_text(choice: OptChoice) -> str:
     return WHY.get(choice.name, "")
 
 
-canonical = OptChoice.canonical  # default-valued hyperparameters dropped, as the editor returns it
-
-
-def in_flavor(choice: OptChoice, flavor: str) -> tuple[OptChoice, list[str]]:
-    """The same optimizer and hyperparameters in another flavour (dropping the ones it lacks)."""
-    names = {hp.name for hp in optimizers.spec(choice.name, flavor)}
-    kept = tuple((k, v) for k, v in choice.params if k in names)
-    dropped = [k for k, _ in choice.params if k not in names]
-    return OptChoice(choice.name, flavor, kept), dropped
-
-
-# --------------------------------------------------------------------------- #
-# Cached computations                                                           #
-# --------------------------------------------------------------------------- #
-@st.cache_data(max_entries=256, ttl=6 * 3600, show_spinner=False)
-def get_background(name: str, expr: str | None, window: tuple) -> dict:
-    return background_image(get_land(name, expr), n=160, bounds=window)
-
-
-@st.cache_data(max_entries=128, ttl=6 * 3600, show_spinner=False)
-def run_full(land_key: tuple, choice_key: tuple, start: tuple, steps: int, noise: float, seed: int) -> dict:
-    """One run recorded in full (every gradient and state slot), as plain arrays."""
-    opt = OptChoice(*choice_key).build()
-    t = optimizers.run(opt, get_land(*land_key), start=np.asarray(start), steps=steps, noise=noise, seed=seed,
-                       record="full")
-    return dict(params=t.params, loss=t.loss, grads=t.grads, slots=t.slots, learning_rate=t.learning_rate,
-                diverged_at=t.diverged_at)
-
-
-def trajectory(land_key, choice: OptChoice, start, steps, noise, seed) -> optimizers.Trajectory:
-    arrays = run_full(land_key, (choice.name, choice.flavor, choice.params), start, steps, noise, seed)
-    return optimizers.Trajectory(steps=steps, optimizer=choice.build(), landscape=get_land(*land_key), noise=noise,
-                                 seed=seed, record="full", **arrays)
-
-
-def last_step(traj) -> int:
-    """The last inspectable k: updates after a divergence are frozen, the diverging one is shown."""
-    d = traj.diverged_at
-    return (traj.steps if d is None else int(d)) - 1
-
-
-# --------------------------------------------------------------------------- #
-# State: seeded once from the URL                                               #
-# --------------------------------------------------------------------------- #
-def init_from_url() -> list[str]:
-    params = {k: st.query_params[k] for k in st.query_params}
-    values, notices = read_fields(FIELDS, params)
-    for name in ("land", "expr", "steps", "noise", "seed", "cmp"):
-        st.session_state[P + name] = values[name]
-    st.session_state[P + "k"] = values["k"]
+def seed_from_link(params: dict, values: dict) -> list[str]:
+    """The link's start (fields and optimizer are seeded by ui.page_state); remember whether k came from it."""
     st.session_state[P + "k_from_url"] = "k" in params
-    choices, more = read_optimizers(params, [DEFAULT_OPT], max_n=1)
-    notices += more
-    st.session_state[P + "o1_init"] = canonical(choices[0])
-    # A second link replaces the optimizer: drop the editor's old widget values so it seeds from the link.
-    for key in [k for k in st.session_state if isinstance(k, str) and k.startswith(P + "o1_") and k != P + "o1_init"]:
-        del st.session_state[key]
-    if "start" in params:
-        notice = start_from_link(P, values["land"], params["start"])
-        if notice:
-            notices.append(notice)
-    return notices
-
-
-SAVED = ("land", "expr", "steps", "noise", "seed", "cmp", "zoom", "k")
-
-
-def restore_widgets() -> None:
-    """Streamlit forgets a widget's value when a run does not draw it (a visit to another page):
-    put back the values this page last used, so coming back does not reset it (steps would become 1)."""
-    for key, value in st.session_state.get(P + "saved", {}).items():
-        if key not in st.session_state:
-            st.session_state[key] = value
-
-
-def save_widgets(choice: OptChoice) -> None:
-    keys = [P + n for n in SAVED] + [k for k in st.session_state if k.startswith((P + "sx_", P + "sy_"))]
-    st.session_state[P + "saved"] = {k: st.session_state[k] for k in keys if k in st.session_state}
-    st.session_state[P + "o1_init"] = choice  # the optimizer editor re-seeds from it
+    return seed_landscape(P, params, values)
 
 
 def move_k(delta: int) -> None:
     k = int(st.session_state.get(P + "k", 0)) + delta
     st.session_state[P + "k"] = int(min(max(k, 0), st.session_state.get(P + "kmax", 0)))
+
+
+def effective_step_caption(choice: OptChoice, ex, has_learning_rate: bool, xlabel: str, ylabel: str) -> str:
+    eff = ex.effective_step_size
+    if not has_learning_rate:
+        return (f"**Effective step size** Δw/(−g) per axis: how far the step went per unit of downhill slope. "
+                f"This rule has no learning rate η; it used {num(eff[0])} on {xlabel} and {num(eff[1])} on "
+                f"{ylabel}.")
+    if choice.name == "GradientDescent" or (choice.name == "SGD" and "momentum" not in ex.slots_after):
+        return (f"**Effective step size** Δw/(−g): for plain gradient descent it is η = {num(ex.learning_rate)} "
+                f"on both axes, every step — here ({num(eff[0])}, {num(eff[1])}).")
+    return (f"**Effective step size** Δw/(−g) per axis: how far the step went per unit of downhill slope. "
+            f"Plain gradient descent would use η = {num(ex.learning_rate)} on both axes; "
+            f"{choice.name} used {num(eff[0])} on {xlabel} and {num(eff[1])} on {ylabel}."
+            + (" A negative value means the step went uphill on that axis (momentum carried it)."
+               if np.any(eff < 0) else ""))
 
 
 # --------------------------------------------------------------------------- #
@@ -182,79 +126,62 @@ st.title("🔬 Step inspector")
 st.caption("Pick an optimizer and a step, and see every number that went into it: the gradient, the optimizer's "
            "memory (its state) before and after, and the arrows that explain why the path bends there.")
 
-# Read the URL on the first run of the page in a session, and again whenever the page is opened with a
-# different link; reruns see exactly the parameters this page wrote last time.
-# Parameters of other pages (e.g. `opt` left by the maths page) are not a link to this one.
-OWN = {f.name for f in FIELDS} | {"start"} | {f"o{i}" for i in range(1, 9)}
-url_now = {k: st.query_params[k] for k in st.query_params if k in OWN}
-if P + "o1_init" not in st.session_state or (url_now and url_now != st.session_state.get(P + "written")):
-    st.session_state[P + "notices"] = init_from_url()
-restore_widgets()
-notice_box = st.container()
-notices = list(st.session_state.get(P + "notices", []))
+notices = open_page(SPEC, seed=seed_from_link, show=False)
+notice_box = st.container()  # filled once the run is known (a k beyond it adds a notice)
 
 with st.sidebar:
     st.header("Inspector settings")
     land_name, expr, land, (sx, sy) = landscape_and_start(P, DEFAULT_EXPR, "x**2 + 3*sin(y)")
-    (bx0, bx1), (by0, by1) = land.bounds
     xlabel, ylabel = getattr(land, "axis_labels", ("x", "y"))
-    steps = st.number_input("Steps", 1, MAX_STEPS, step=50, key=P + "steps")
-    c1, c2 = st.columns(2)
-    noise = c1.number_input("Gradient noise σ", 0.0, 10.0, step=0.1, format="%.3g", key=P + "noise",
-                            help="Gaussian noise added to every gradient (a stand-in for mini-batches). "
-                                 "The gradient shown is the noisy one the optimizer used.")
-    seed = c2.number_input("Noise seed", 0, 2**31 - 1, step=1, key=P + "seed")
+    steps, noise, seed = run_settings(P, max_steps=MAX_STEPS, noise_help=(
+        "Gaussian noise added to every gradient (a stand-in for mini-batches). "
+        "The gradient shown is the noisy one the optimizer used."))
     st.subheader("Optimizer")
-    choice = optimizer_editor(P + "o1", st.session_state[P + "o1_init"])
-    cmp = st.checkbox("Compare flavours side by side", key=P + "cmp",
+    choice = only_editor(P)
+    cmp = st.checkbox("Compare flavours side by side", key=P + "cmp", persist_state=PERSIST,
                       help="The same optimizer and hyperparameters as Keras 3 computes it, as the paper writes it "
                            "(textbook) and as torch.optim computes it, at the same step.")
-    zoom = st.radio("Map", ("step", "all"), key=P + "zoom", horizontal=True,
-                    format_func={"step": "around the step", "all": "whole landscape"}.get)
+    zoom = st.radio("Map", tuple(ZOOMS), key=P + "zoom", horizontal=True, format_func=ZOOMS.get,
+                    persist_state=PERSIST)
 
 start = (float(sx), float(sy))
 land_key = (land_name, expr)
 
 try:
-    traj = trajectory(land_key, choice, start, int(steps), float(noise), int(seed))
+    traj = trajectory(land_key, choice, start, steps, noise, seed)
 except ValueError as exc:
     with notice_box:
         show_notices(notices)
-    st.error(f"Could not run {choice.label()}: {exc}")
+    st.error(f"Could not run {literal(choice.label(), None)}: {literal(exc, None)}")
     st.stop()
 
+# The inspected step: within the run (a link's k beyond it gets a notice).
 kmax = last_step(traj)
 st.session_state[P + "kmax"] = max(kmax, 0)
 k_now = int(st.session_state.get(P + "k", 0))
 if st.session_state.pop(P + "k_from_url", False) and k_now > kmax >= 0:
-    notices.append(f"Ignored `k={k_now}` from the link: this run has updates k = 0 … {kmax}; "
-                   f"showing the last one, k = {kmax}.")
-    st.session_state[P + "notices"] = notices
+    notice = (f"Ignored k = {quoted(k_now)} from the link: this run has updates k = 0 … {kmax}; "
+              f"showing the last one, k = {kmax}.")
+    add_notice(SPEC, notice)
+    notices.append(notice)
 st.session_state[P + "k"] = int(min(max(k_now, 0), max(kmax, 0)))
-
 with notice_box:
     show_notices(notices)
 
-# Write the settings back: the address bar is always a link to this very step.
-values = {"land": land_name, "expr": expr or DEFAULT_EXPR, "steps": int(steps), "noise": float(noise),
-          "seed": int(seed), "cmp": bool(cmp)}
-url = encode_fields([f for f in FIELDS if f.name != "k"], values)
-if abs(start[0] - land.start[0]) > 1e-12 or abs(start[1] - land.start[1]) > 1e-12:
-    url["start"] = START.encode(start)
-url["o1"] = choice.encode()
-url["k"] = str(st.session_state[P + "k"])
-st.query_params.from_dict(url)
-st.session_state[P + "written"] = url
-save_widgets(choice)
+# The address bar is always a link to this very step.
+values = {"land": land_name, "expr": expr or DEFAULT_EXPR, "steps": steps, "noise": noise, "seed": seed,
+          "k": st.session_state[P + "k"], "cmp": bool(cmp), "zoom": zoom}
+moved = abs(start[0] - land.start[0]) > 1e-12 or abs(start[1] - land.start[1]) > 1e-12
+write_link(SPEC, values, {"start": START.encode(start)} if moved else None, [choice], always=("k",))
 
 if kmax < 0:
     st.error("The start point is unusable for this landscape (the loss or its gradient is not finite there), "
              "so there is no step to inspect. Move the start.")
     st.stop()
 if traj.diverged_at is not None:
-    st.warning(f"**{choice.label()} diverged at step {traj.diverged_at}**: the update k = {kmax} produced an "
-               f"unusable point (non-finite or far outside the landscape), so the run stops there. You can inspect "
-               f"steps 0 … {kmax}; the last one shows why it blew up.", icon="💥")
+    st.warning(f"**{literal(choice.label(), None)} diverged at step {traj.diverged_at}**: the update k = {kmax} "
+               f"produced an unusable point (non-finite or far outside the landscape), so the run stops there. You "
+               f"can inspect steps 0 … {kmax}; the last one shows why it blew up.", icon="💥")
 
 # The step selector: a slider plus one-step buttons.
 b_prev, b_slider, b_next = st.columns([1, 8, 1], vertical_alignment="bottom")
@@ -264,18 +191,17 @@ b_next.button("Step ▶", key=P + "next", on_click=move_k, args=(1,), disabled=s
               help="One update forward", width="stretch")
 with b_slider:
     if kmax > 0:
-        st.slider("Inspected step k (the update from w_k to w_k+1)", 0, kmax, key=P + "k")
+        st.slider("Inspected step k (the update from w_k to w_k+1)", 0, kmax, key=P + "k", persist_state=PERSIST)
     else:
         st.caption("This run has a single update, k = 0.")
 k = int(st.session_state[P + "k"])
 
 try:
-    ex = optimizers.explain_step(traj, k)
+    ex = explain_step(traj, k)
 except ValueError as exc:
-    st.error(f"Cannot explain this step: {exc}")
+    st.error(f"Cannot explain this step: {literal(exc, None)}")
     st.stop()
 opt = traj.optimizer
-hp = dict(opt.hp)
 
 st.subheader(f"Update t = {ex.t}: from w_{k} to w_{k + 1}")
 why = why_text(choice)
@@ -284,19 +210,14 @@ if why:
 
 left, right = st.columns([1, 1], gap="medium")
 with left:
-    arrows = ic.step_arrows(choice.name, choice.flavor, ex, hp)
-    drawn = ic.drawn_vectors(arrows, land.bounds)
-    tips = [ex.w + v for v, _ in drawn]
-    if zoom == "step":
-        window = ic.step_window(land.bounds, [ex.w, ex.w_new] + tips)
-    else:
-        window = tuple(tuple(b) for b in land.bounds)
-    bg = get_background(land_name, expr, tuple(tuple(round(v, 12) for v in w) for w in window))
+    arrows = ic.step_arrows(choice.name, choice.flavor, ex, dict(opt.hp))
+    tips = [ex.w + v for v, _ in ic.drawn_vectors(arrows, land.bounds)]
+    window = (ic.step_window(land.bounds, [ex.w, ex.w_new] + tips) if zoom == "step"
+              else tuple(tuple(b) for b in land.bounds))
+    bg = get_background(land_name, expr, 160, tuple(tuple(round(v, 12) for v in w) for w in window))
     fig = ic.step_figure(bg, traj.params[:k + 1], ex.w, ex.w_new, arrows, window, land.bounds,
                          minima=land.minima, axis_labels=land.axis_labels, k=k)
-    st.plotly_chart(Prebuilt(fig), key=P + "chart",
-                    config={"displaylogo": False, "scrollZoom": True,
-                            "toImageButtonOptions": {"format": "png", "filename": f"step-{k}", "scale": 2}})
+    st.plotly_chart(Prebuilt(fig), key=P + "chart", config=plot_config(f"step-{k}", scrollZoom=True))
     width = window[0][1] - window[0][0]
     step_len = float(np.hypot(*ex.step)) if np.all(np.isfinite(ex.step)) else float("nan")
     msg = (f"The view is {num(width)} wide. Red: the actual step Δw, drawn exactly. White (dotted) and blue "
@@ -325,92 +246,55 @@ with right:
     st.dataframe([{label: value for label, value in scalars}], hide_index=True, width="stretch",
                  key=P + "scalars",
                  column_config={label: st.column_config.NumberColumn(label, format="%.6g") for label, _ in scalars})
-    eff = ex.effective_step_size
-    if not opt.has_learning_rate:
-        st.caption(f"**Effective step size** Δw/(−g) per axis: how far the step went per unit of downhill slope. "
-                   f"This rule has no learning rate η; it used {num(eff[0])} on {xlabel} and {num(eff[1])} on "
-                   f"{ylabel}.")
-    elif choice.name in ("GradientDescent",) or (choice.name == "SGD" and "momentum" not in ex.slots_after):
-        st.caption(f"**Effective step size** Δw/(−g): for plain gradient descent it is η = {num(ex.learning_rate)} "
-                   f"on both axes, every step — here ({num(eff[0])}, {num(eff[1])}).")
-    else:
-        st.caption(f"**Effective step size** Δw/(−g) per axis: how far the step went per unit of downhill slope. "
-                   f"Plain gradient descent would use η = {num(ex.learning_rate)} on both axes; "
-                   f"{choice.name} used {num(eff[0])} on {xlabel} and {num(eff[1])} on {ylabel}."
-                   + (" A negative value means the step went uphill on that axis (momentum carried it)."
-                      if np.any(eff < 0) else ""))
+    st.caption(effective_step_caption(choice, ex, opt.has_learning_rate, xlabel, ylabel))
     if noise > 0:
         st.caption(f"The gradient includes the seeded noise (σ = {num(noise)}) the optimizer saw.")
 
 st.subheader("The update rule, then this step's numbers")
-flav = FLAVOR_NAMES.get(choice.flavor, choice.flavor)
-st.caption(f"{choice.name} as {flav} computes it (state before this update: t − 1 = {k}).")
+st.caption(f"{choice.name} as {FLAVOR_LABELS.get(choice.flavor, choice.flavor)} computes it (state before this "
+           f"update: t − 1 = {k}).")
 st.latex(opt.latex)
 for line in ex.lines:
     st.latex(line)
 
 st.subheader("Effective step size over the whole run")
-n = kmax + 1
-eff_all = ic.effective_step_sizes(traj.params, traj.grads, n)
+eff_all = ic.effective_step_sizes(traj.params, traj.grads, kmax + 1)
 st.plotly_chart(Prebuilt(ic.effective_step_figure(eff_all, traj.learning_rate if opt.has_learning_rate else None, k,
-                                                         axis_labels=land.axis_labels)),
-                key=P + "eff", config={"displaylogo": False})
+                                                  axis_labels=land.axis_labels)),
+                key=P + "eff", config=plot_config("effective-step-size"))
 st.caption("|Δw / (−g)| on each axis at every update (log scale; hover for the signed value; the dotted line is "
            "step k). Plain gradient descent sits on the dashed η line. Adagrad's lines only sink: its accumulator "
            "only grows. Adam (at t = 1) and Lion (always) move about η per axis whatever the slope, so their ratio "
            "is about η/|g|: low where the slope is steep, high where it is flat.")
 
-# Flavours side by side.
-if cmp:
-    cls = optimizers.get_class(choice.name)
+if cmp:  # the flavours side by side
     st.subheader(f"{choice.name}: the flavours side by side at step k = {k}")
     st.caption("The same optimizer and hyperparameters as Keras 3 computes it, as the paper writes it (textbook) and "
                "as torch.optim computes it. Each flavour ran its own path from the same start, so by step k they may "
                "be at different points. “None”: that flavour has no such quantity.")
-    tables, scal, explained, problems = {}, {}, {}, []
-    for flavor in cls.flavors():
-        title = FLAVOR_NAMES.get(flavor, flavor)
-        fc, dropped = in_flavor(choice, flavor)
-        if dropped:
-            problems.append(f"{title} has no {', '.join(dropped)}: left out.")
-        try:
-            ftraj = trajectory(land_key, fc, start, int(steps), float(noise), int(seed))
-        except ValueError as exc:
-            problems.append(f"{title}: {exc}")
-            continue
-        fk = min(k, last_step(ftraj))
-        if fk < 0:
-            problems.append(f"{title}: the start is unusable.")
-            continue
-        if fk != k:
-            problems.append(f"{title} diverged at step {ftraj.diverged_at}; its column shows its last update, "
-                            f"k = {fk}.")
-        fex = optimizers.explain_step(ftraj, fk)
-        tables[title] = ic.step_rows(fc.name, flavor, fex, axis_labels=land.axis_labels)
-        scal[title] = ic.step_scalars(fc.name, flavor, fex, ftraj.optimizer.has_learning_rate)
-        explained[title] = (flavor, fc, ftraj.optimizer, fex)
+    flavours, problems = flavour_steps(land_key, choice, start, steps, noise, seed, k, FLAVOR_LABELS)
     for msg in problems:
         st.warning(msg)
-    if tables:
+    titles = [FLAVOR_LABELS.get(f.flavor, f.flavor) for f in flavours]
+    if flavours:
         fmt = st.column_config.NumberColumn(format="%.6g")
-        merged = ic.compare_rows(tables, axis_labels=land.axis_labels)
+        merged = ic.compare_rows({t: ic.step_rows(f.choice.name, f.flavor, f.explanation, axis_labels=land.axis_labels)
+                                  for t, f in zip(titles, flavours)}, axis_labels=land.axis_labels)
         st.dataframe(merged, hide_index=True, width="stretch", key=P + "compare",
                      column_config={c: fmt for c in merged[0] if c != "quantity"})
-        st.dataframe(ic.compare_scalars(scal), hide_index=True, width="stretch", key=P + "compare_scalars",
-                     column_config={t: fmt for t in scal})
-        tabs = st.tabs([f"{t}: rule and numbers" for t in explained])
-        for tab, (title, (flavor, fc, fopt, fex)) in zip(tabs, explained.items()):
+        st.dataframe(ic.compare_scalars({t: ic.step_scalars(f.choice.name, f.flavor, f.explanation,
+                                                            f.traj.optimizer.has_learning_rate)
+                                         for t, f in zip(titles, flavours)}),
+                     hide_index=True, width="stretch", key=P + "compare_scalars",
+                     column_config={t: fmt for t in titles})
+        for tab, t, f in zip(st.tabs([f"{t}: rule and numbers" for t in titles]), titles, flavours):
             with tab:
-                st.markdown(f"**{title}** — {fc.label()}")
-                note = cls.NOTES.get(flavor)
+                st.markdown(f"**{t}** — {literal(f.choice.label(), None)}")
+                note = f.traj.optimizer.NOTES.get(f.flavor)
                 if note:
                     st.caption(note)
-                st.latex(fopt.latex)
-                for line in fex.lines:
+                st.latex(f.traj.optimizer.latex)
+                for line in f.explanation.lines:
                     st.latex(line)
 
-try:
-    st.page_link("app_pages/maths.py", label=f"The maths of {choice.name}: every symbol of its update rule",
-                 icon=":material/functions:", query_params={"opt": choice.name})
-except (StreamlitAPIException, KeyError):  # the maths page is not registered in this build
-    st.markdown(f"[∑ The maths of {choice.name}](/maths?opt={choice.name})")
+maths_links([choice.name])

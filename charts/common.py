@@ -86,3 +86,7 @@ def edge_marks(x_last, y_last, yrange, log: bool, colors, labels, xref="x", yref
                         xanchor="right" if inside else "center",
                         yanchor="top" if (not inside and v > hi) else ("bottom" if not inside else "middle")))
     return out
+
+def numbered(labels: list[str]) -> list[str]:
+    """Legend labels made distinct: equal ones get their position, ``#2 SGD (μ 0.9)``."""
+    return [f"#{i + 1} {lab}" if labels.count(lab) > 1 else lab for i, lab in enumerate(labels)]

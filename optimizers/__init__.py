@@ -11,14 +11,15 @@ default) or as its paper writes it (``flavor="textbook"``). See
 """
 from . import schedules
 from .base import FLAVORS, HyperParam, Optimizer, State
-from .registry import CLASSES, available, get, get_class, spec
+from .registry import CLASSES, available, full_config, get, get_class, spec
 from .runner import Trajectory, run
 from .analysis import BasinResult, SweepResult, basin_map, lr_sweep, steps_to_tolerance, tune_learning_rate
+from .basins import Groups, endpoint_groups, local_minima
 from .explain import StepExplanation, explain_step
 from .training import TrainResult, train
 
-__all__ = ["get", "available", "spec", "get_class", "schedules", "Optimizer", "State", "HyperParam",
+__all__ = ["get", "available", "spec", "full_config", "get_class", "schedules", "Optimizer", "State", "HyperParam",
            "FLAVORS", "CLASSES",
            "run", "Trajectory", "lr_sweep", "basin_map", "steps_to_tolerance", "tune_learning_rate",
-           "SweepResult", "BasinResult", "explain_step", "StepExplanation",
+           "SweepResult", "BasinResult", "Groups", "endpoint_groups", "local_minima", "explain_step", "StepExplanation",
            "train", "TrainResult"]

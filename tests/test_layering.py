@@ -1,5 +1,5 @@
 """The engine never imports upward: optimizers/ and landscapes/ use no Streamlit or Plotly,
-and charts/ uses no Streamlit."""
+and charts/ uses neither Streamlit nor the engine (charts only draw results)."""
 import ast
 import subprocess
 import sys

@@ -15,6 +15,7 @@ import streamlit as st
 import optimizers
 from ui.landscape_picker import get_land
 from ui.settings import OptChoice
+from ui.text import literal
 
 TTL = 6 * 3600
 SCHEDULES = ("none", "ExponentialDecay", "InverseTimeDecay", "PolynomialDecay", "PiecewiseConstantDecay",
@@ -139,3 +140,105 @@ def settings_stamp(common: Common, noise: float, seed: int) -> list[str]:
     if noise > 0:
         out.append(f"gradient noise σ {_fmt(noise)}, seed {seed}")
     return out
+
+def steps_to_tol(loss, f_star: float | None, tol: float, diverged_at: int | None) -> int:
+    """First step whose loss is within ``tol`` of ``f_star`` (of 0 if unknown); −1 if never (or only after
+    diverging)."""
+    target = 0.0 if f_star is None else f_star
+    return int(optimizers.steps_to_tolerance(loss, target, tol, -1 if diverged_at is None else diverged_at))
+
+
+# --------------------------------------------------------------------------- #
+# Fair comparison                                                              #
+# --------------------------------------------------------------------------- #
+class Tuned(NamedTuple):
+    """One optimizer of a fair comparison: what runs, and how its learning rate was chosen."""
+
+    choice: OptChoice                 # what runs (the tuned learning rate in place of the editor's)
+    learning_rate: float | None       # the tuned rate; None: no learning rate, or every swept rate diverged
+    status: str                       # "tuned" | "diverged" (every swept rate) | "none" (no learning rate)
+    loss_at: float | None = None      # final loss at the tuned rate
+    loss_nb: float | None = None      # best final loss of its two grid neighbours (None: both diverged)
+
+    def lucky(self, f_star: float | None, tol: float) -> bool:
+        """Does the tuned rate beat its grid neighbours by more than 10× (loss gaps to f*)? A sign of an
+        oscillation that happens to land near the minimum at the last step."""
+        if self.status != "tuned" or self.loss_nb is None or f_star is None:
+            return False
+        return self.loss_nb - f_star > 10 * max(self.loss_at - f_star, tol)
+
+
+def tune_choice(land_key: tuple, choice: OptChoice, grid: tuple, start: tuple, steps: int, noise: float,
+                seed: int) -> Tuned:
+    """The fair-mode setting of ``choice``: its learning rate tuned over ``grid`` (cached sweep, computed
+    without the editor's learning rate, so moving that slider does not recompute it)."""
+    if not choice.has_learning_rate:
+        return Tuned(choice, None, "none")
+    lr, loss_at, loss_nb = tune(land_key, choice.without("learning_rate"), grid, start, steps, noise, seed)
+    if lr is None:
+        return Tuned(choice, None, "diverged")
+    return Tuned(choice.with_value("learning_rate", lr), lr, "tuned", loss_at, loss_nb)
+
+
+@st.cache_data(max_entries=32, ttl=TTL, show_spinner=False)
+def basin_groups(land_key: tuple, choices: tuple, n: int, steps: int, noise: float, seed: int, max_groups: int):
+    """The end-point groups shared by these optimizers' basin maps (``optimizers.endpoint_groups`` over the
+    cached maps), so the same minimum has the same colour in every map."""
+    maps = [basin(land_key, c, n, steps, noise, seed) for c in choices]
+    panels = [_Panel(m.label, m.final_params) for m in maps]
+    return optimizers.endpoint_groups(panels, get_land(*land_key), max_groups=max_groups)
+
+
+class _Panel(NamedTuple):
+    label_map: np.ndarray
+    final_params: np.ndarray
+
+
+# --------------------------------------------------------------------------- #
+# Step inspector                                                               #
+# --------------------------------------------------------------------------- #
+def last_step(traj) -> int:
+    """The last inspectable update k: updates after a divergence are frozen, the diverging one is shown."""
+    d = traj.diverged_at
+    return (traj.steps if d is None else int(d)) - 1
+
+
+def in_flavor(choice: OptChoice, flavor: str) -> tuple[OptChoice, list[str]]:
+    """The same optimizer and hyperparameters in another flavour (dropping the ones it lacks)."""
+    names = {hp.name for hp in optimizers.spec(choice.name, flavor)}
+    kept = tuple((k, v) for k, v in choice.params if k in names)
+    return OptChoice(choice.name, flavor, kept), [k for k, _ in choice.params if k not in names]
+
+
+class FlavourStep(NamedTuple):
+    flavor: str
+    choice: OptChoice
+    traj: object                 # optimizers.Trajectory of this flavour's own run
+    k: int                       # the update explained (k, or its last one if it diverged earlier)
+    explanation: object          # optimizers.StepExplanation
+
+
+def flavour_steps(land_key: tuple, choice: OptChoice, start: tuple, steps: int, noise: float, seed: int,
+                  k: int, labels: dict) -> tuple[list[FlavourStep], list[str]]:
+    """Update ``k`` of ``choice`` in every flavour of its class, each from its own run from the same start.
+    Returns the steps and the problems met (Markdown-safe, flavours named by ``labels``)."""
+    out, problems = [], []
+    for flavor in optimizers.get_class(choice.name).flavors():
+        title = labels.get(flavor, flavor)
+        fc, dropped = in_flavor(choice, flavor)
+        if dropped:
+            problems.append(f"{title} has no {', '.join(dropped)}: left out.")
+        try:
+            traj = trajectory(land_key, fc, start, steps, noise, seed)
+        except ValueError as exc:
+            problems.append(f"{title}: {literal(exc, None)}")
+            continue
+        fk = min(k, last_step(traj))
+        if fk < 0:
+            problems.append(f"{title}: the start is unusable.")
+            continue
+        if fk != k:
+            problems.append(f"{title} diverged at step {traj.diverged_at}; its column shows its last update, "
+                            f"k = {fk}.")
+        out.append(FlavourStep(flavor, fc, traj, fk, optimizers.explain_step(traj, fk)))
+    return out, problems

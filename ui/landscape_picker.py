@@ -2,7 +2,8 @@
 
 A selectbox of every 2-D landscape, a formula box for ``custom`` with live
 validation (the user's text stays in the box; the charts keep the last valid
-formula), and the start point as two number inputs kept inside the view.
+formula), the start point as two number inputs kept inside the view, and the
+run's steps, gradient noise and seed.
 """
 from __future__ import annotations
 
@@ -78,6 +79,20 @@ def landscape_and_start(prefix: str, default_expr: str, example: str):
     return land_name, expr, land, (float(sx), float(sy))
 
 
+NOISE_HELP = "Gaussian noise added to every gradient: a stand-in for mini-batch gradients."
+
+
+def run_settings(prefix: str, steps_label: str = "Steps", max_steps: int = 2000,
+                 noise_help: str = NOISE_HELP) -> tuple[int, float, int]:
+    """Steps, gradient noise σ and noise seed (keys ``prefix + "steps"``, ``"noise"``, ``"seed"``)."""
+    steps = st.number_input(steps_label, 1, max_steps, step=50, key=prefix + "steps", persist_state=PERSIST)
+    c1, c2 = st.columns(2)
+    noise = c1.number_input("Gradient noise σ", 0.0, 10.0, step=0.1, format="%.3g", key=prefix + "noise",
+                            persist_state=PERSIST, help=noise_help)
+    seed = c2.number_input("Noise seed", 0, 2**31 - 1, step=1, key=prefix + "seed", persist_state=PERSIST)
+    return int(steps), float(noise), int(seed)
+
+
 def start_from_link(prefix: str, land_name: str, raw: str) -> str | None:
     """Seed the start inputs from a link's ``start=x,y``; return a notice if it is unusable."""
     try:
@@ -91,3 +106,29 @@ def start_from_link(prefix: str, land_name: str, raw: str) -> str | None:
     st.session_state[f"{prefix}sx_{land_name}"] = float(x)
     st.session_state[f"{prefix}sy_{land_name}"] = float(y)
     return None
+
+
+def seed_landscape(prefix: str, params: dict, values: dict, default_expr: str | None = None) -> list[str]:
+    """Seed the chooser from a new link (a ``PageSpec`` seed callback's part for the landscape).
+
+    Starts not in the link are the landscapes' own, and the last valid formula is forgotten. With
+    ``default_expr``, a link's custom formula that cannot be read is replaced by it, with a notice.
+    Returns the notices."""
+    ss = st.session_state
+    for key in [k for k in ss if isinstance(k, str) and k.startswith((prefix + "sx_", prefix + "sy_"))]:
+        del ss[key]
+    ss.pop(prefix + "expr_valid", None)
+    notices = []
+    if default_expr is not None and values.get("land") == "custom" and "expr" in params:
+        try:
+            parse_expression(values["expr"])
+            get_land("custom", values["expr"])
+        except ValueError as exc:
+            notices.append(f"Ignored expr = {quoted(params['expr'])} from the link ({literal(exc, None)}); "
+                           f"using the formula {quoted(default_expr, None)}.")
+            ss[prefix + "expr"] = default_expr
+    if "start" in params:
+        notice = start_from_link(prefix, values["land"], params["start"])
+        if notice:
+            notices.append(notice)
+    return notices

@@ -151,6 +151,28 @@ class OptChoice:
     def kwargs(self) -> dict:
         return dict(self.params)
 
+    @property
+    def has_learning_rate(self) -> bool:
+        """False for the rules without one (textbook Adadelta)."""
+        return "learning_rate" in {p.name for p in optimizers.spec(self.name, self.flavor)}
+
+    def with_value(self, hp: str, value) -> "OptChoice":
+        """The same optimizer with ``hp`` set to ``value``."""
+        return OptChoice(self.name, self.flavor, tuple(sorted({**self.kwargs, hp: value}.items())))
+
+    def without(self, hp: str) -> "OptChoice":
+        """The same optimizer with ``hp`` back at its default (e.g. a sweep that varies it)."""
+        return OptChoice(self.name, self.flavor, tuple((k, v) for k, v in self.params if k != hp))
+
+    def config(self) -> dict:
+        """Every hyperparameter this optimizer runs with, defaults included (``optimizers.full_config``)."""
+        return optimizers.full_config(self.name, self.flavor, self.kwargs)
+
+    def as_linked(self) -> "OptChoice":
+        """Every number rounded to what a link (and a printed setting) holds: 10 significant digits."""
+        return OptChoice(self.name, self.flavor,
+                         tuple((k, v if isinstance(v, bool) else float(_fmt(v))) for k, v in self.params))
+
     def build(self, **common):
         """The engine optimizer (common Keras arguments such as weight_decay may be added)."""
         kw = {**self.kwargs, **{k: v for k, v in common.items() if v is not None}}
@@ -168,12 +190,13 @@ class OptChoice:
                 return p.default
         return None
 
-    def label(self) -> str:
-        """Short legend text: ``Adam (lr 0.01, textbook)``."""
+    def label(self, lr_digits: int | None = None, show_lr: bool = True) -> str:
+        """Short legend text: ``Adam (lr 0.01, textbook)``. ``lr_digits`` shortens the learning rate
+        (a tuned one) to that many significant digits; ``show_lr=False`` leaves it out (a sweep varies it)."""
         bits = []
         lr = self.value("learning_rate")
-        if lr is not None:
-            bits.append(f"lr {_fmt(lr)}")
+        if lr is not None and show_lr:
+            bits.append(f"lr {_fmt(lr) if lr_digits is None else format(float(lr), f'.{lr_digits}g')}")
         for k, v in self.params:
             if k == "learning_rate":
                 continue

@@ -1,4 +1,5 @@
-"""The list of optimizer "slots" on the pages that edit optimizers (race, comparison, moons, learning rate).
+"""The list of optimizer "slots" on the pages that edit optimizers (race, comparison, moons, learning rate,
+and the inspector's single one).
 
 Each slot has an id (its widget keys are ``<prefix>o<id>_…``) and a colour
 index that stays with it when other slots are removed. Ids keep counting
@@ -81,3 +82,8 @@ def slot_editors(prefix: str, colors, max_n: int, add_order, remove_help: str, a
     st.button("Add optimizer", icon=":material/add:", key=prefix + "add", on_click=add_slot,
               args=(prefix, max_n, add_order, len(colors), distinct), disabled=len(slots) >= max_n, help=add_help)
     return out
+
+
+def only_editor(prefix: str) -> OptChoice:
+    """The editor of a page with a single optimizer slot (``PageSpec(max_opts=1)``): no colour, no remove."""
+    return slot_editor(prefix, st.session_state[prefix + "slots"][0])
