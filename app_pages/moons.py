@@ -11,7 +11,7 @@ import streamlit as st
 from charts import moons as mc
 from charts.regression import export_html
 from landscapes.moons import MAX_LAYERS, UNITS_RANGE
-from ui.blocks import diverged_warning, maths_links, plot_config
+from ui.blocks import diverged_warning, maths_links, plot_config, stalled_warning
 from ui.moons_run import DEFAULT_HIDDEN, TrainKey, cached_outputs, hidden_from_link, hidden_layers, outputs, summary, training
 from ui.page_state import PERSIST, PageSpec, open_page, write_link
 from ui.settings import Field, OptChoice
@@ -101,6 +101,7 @@ if result is not None:
     loss_fig, multiples_fig, boundary_fig = out["figs"]
     diverged_warning(runs, "Try a smaller learning rate.", unit="epoch",
                      stop="Their curves stop at the last good epoch (✖).")
+    stalled_warning(runs)
     trained = "stopped early, not cached" if partial else "cached for everyone who opens these settings"
     st.caption(f"{len(runs)} network{'s' if len(runs) != 1 else ''} of {result['n_params']} weights · "
                f"{key.samples} samples, noise {key.noise:g} · batch size {key.bs} ({key.batches} updates per "

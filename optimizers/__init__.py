@@ -13,7 +13,8 @@ from . import schedules
 from .base import FLAVORS, HyperParam, Optimizer, State
 from .registry import CLASSES, available, full_config, get, get_class, spec
 from .runner import Trajectory, run
-from .analysis import BasinResult, SweepResult, basin_map, lr_sweep, steps_to_tolerance, tune_learning_rate
+from .analysis import (BasinResult, SweepResult, basin_map, lr_sweep, stalled_since, steps_to_tolerance,
+                       tune_learning_rate)
 from .basins import Groups, endpoint_groups, local_minima
 from .explain import StepExplanation, explain_step
 from .training import TrainResult, train

@@ -253,3 +253,29 @@ def test_user_formula_in_an_error_is_shown_literally():
     err = " ".join(e.value for e in at.error)
     assert "\\_" in err                      # the underscore is escaped in the Markdown…
     assert "The character '_' at column 1" in shown(err)  # …so the reader sees it as typed, not italics
+
+
+def test_stalled_since_finds_a_dead_network_and_spares_a_good_one():
+    from optimizers import stalled_since
+    dead = np.r_[np.linspace(2.0, 8.06, 20), np.full(80, 8.06)]
+    assert stalled_since(dead, np.full(100, 0.5)) == 19
+    good = np.r_[np.linspace(0.7, 0.01, 50), np.full(50, 0.01)]
+    assert stalled_since(good, np.full(100, 1.0)) is None       # flat, but learned
+    assert stalled_since(np.linspace(1, 0.5, 100), np.full(100, 0.5)) is None  # still moving
+
+
+def test_moons_page_flags_a_dead_network():
+    """Seen: SGD at lr 10 sat at loss 8.06 and accuracy 0.5 with no warning."""
+    from pathlib import Path
+    from streamlit.testing.v1 import AppTest
+    from tests.helpers import shown
+
+    at = AppTest.from_file(str(Path(__file__).resolve().parents[1] / "app.py"), default_timeout=300)
+    for k, v in {"o1": "SGD;learning_rate=10", "o2": "Adam;learning_rate=0.01", "epochs": "60"}.items():
+        at.query_params[k] = v
+    at.switch_page("app_pages/moons.py")
+    at.run()
+    assert not at.exception
+    warns = " ".join(shown(w.value) for w in at.warning)
+    assert "stopped learning" in warns and "SGD" in warns.split("stopped learning")[0][-60:]
+    assert "Adam" not in warns.split("Stopped learning:")[-1].split(".")[0]

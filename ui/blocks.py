@@ -67,3 +67,24 @@ def progress_loop(items, text: str):
         bar.progress(i / max(len(items), 1), text=text.format(i=i + 1, n=len(items)))
         yield item
     bar.empty()
+
+
+def stalled_warning(runs) -> None:
+    """Networks that stopped learning (flat loss, chance accuracy) are flagged like a divergence:
+    a dead network sitting at loss 8.06 and accuracy 0.5 is not "trained"."""
+    from optimizers import numfmt, stalled_since
+
+    dead = []
+    for r in runs:
+        if r.diverged_at is not None:
+            continue
+        k = stalled_since(r.history.get("loss", []), r.history.get("accuracy"))
+        if k is not None:
+            dead.append(f"{literal(r.label, None)} stopped learning: loss flat at "
+                        f"{numfmt.readable(r.history['loss'][-1])}, accuracy "
+                        f"{numfmt.readable(r.history['accuracy'][-1], digits=2)} since epoch {k + 1}")
+    if dead:
+        st.warning("**Stopped learning:** " + "; ".join(dead) + ". The network is dead (its ReLUs no longer "
+                   "pass a gradient, or the step is too large to make progress): try a smaller learning rate.",
+                   icon=":material/heart_broken:")
+
