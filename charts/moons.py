@@ -25,7 +25,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from charts.common import bdata
+from charts.common import bdata, edge_marks, loss_axis
 
 # Okabe–Ito without yellow and white: these curves are drawn on a white background.
 COLORS = ["#E69F00", "#56B4E9", "#009E73", "#0072B2", "#D55E00", "#CC79A7", "#000000", "#999999"]
@@ -124,22 +124,27 @@ def _positive(a) -> np.ndarray:
 def loss_figure(runs, log: bool = True, metric: str = "loss") -> go.Figure:
     """All optimizers' loss curves on one axis (the article's curves, overlaid)."""
     fig = go.Figure()
+    curves, gone = [], []
     for i, r in enumerate(runs):
         y = np.asarray(r.history.get(metric, ()), dtype=np.float64)
         x = np.arange(1, len(y) + 1)
         name = r.label + (f" (diverged at epoch {r.diverged_at})" if r.diverged_at is not None else "")
-        fig.add_trace(go.Scatter(x=x, y=_positive(y) if log else y, mode="lines", name=name, legendgroup=r.label,
+        drawn = _positive(y) if log else y
+        curves.append(np.asarray(drawn, dtype=np.float64))
+        fig.add_trace(go.Scatter(x=x, y=drawn, mode="lines", name=name, legendgroup=r.label,
                                  line=dict(color=run_color(r, i), width=2),
                                  hovertemplate=f"{r.label}<br>epoch %{{x}}<br>{metric} %{{y:.4g}}<extra></extra>"))
         if r.diverged_at is not None and len(y):
-            fig.add_trace(go.Scatter(x=[x[-1]], y=[max(y[-1], 1e-12) if log else y[-1]], mode="markers",
-                                     marker=dict(symbol="x", size=11, color=run_color(r, i)), showlegend=False,
-                                     legendgroup=r.label, hovertemplate=f"{r.label}: diverged at epoch "
-                                                                        f"{r.diverged_at}<extra></extra>"))
+            gone.append((int(x[-1]), float(drawn[-1]), run_color(r, i), f"diverged at epoch {r.diverged_at}"))
+    # The axis is set by the runs that did not diverge; a diverged one leaves through the edge (charts.common).
+    yrange = loss_axis(curves, [r.diverged_at is not None for r in runs], log)
+    for ann in edge_marks([g[0] for g in gone], [g[1] for g in gone], yrange, log, [g[2] for g in gone],
+                          [g[3] for g in gone]):
+        fig.add_annotation(**ann)
     epochs = max((r.epochs for r in runs), default=1)
     fig.update_xaxes(title_text="epoch", range=[0, epochs + 0.5])
     fig.update_yaxes(title_text=f"{metric} (log scale)" if log else metric, type="log" if log else "linear",
-                     exponentformat="power")
+                     exponentformat="power", **({"range": yrange} if yrange is not None else {}))
     fig.update_layout(height=420, margin=dict(l=60, r=20, t=40, b=45), hovermode="x unified",
                       title=dict(text="Training loss per epoch (Keras's running mean over the batches)", x=0,
                                  font=dict(size=14)),

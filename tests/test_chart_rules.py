@@ -279,3 +279,14 @@ def test_moons_page_flags_a_dead_network():
     warns = " ".join(shown(w.value) for w in at.warning)
     assert "stopped learning" in warns and "SGD" in warns.split("stopped learning")[0][-60:]
     assert "Adam" not in warns.split("Stopped learning:")[-1].split(".")[0]
+
+
+def test_moons_loss_chart_axis_ignores_a_diverged_network():
+    from charts.moons import MoonsRun, loss_figure as moons_loss
+    good = MoonsRun("Adam", "Adam", {"loss": np.linspace(0.7, 0.01, 30)}, 30, np.array([0]), np.zeros((1, 2, 2)))
+    bad = MoonsRun("SGD", "SGD", {"loss": np.r_[0.7, 50.0, 1e12]}, 30, np.array([0]), np.zeros((1, 2, 2)),
+                   diverged_at=4)
+    fig = moons_loss([good, bad], log=True)
+    lo, hi = fig.layout.yaxis.range
+    assert 10 ** hi < 10 and 10 ** lo <= 0.01
+    assert any("diverged at epoch 4" in a.text for a in fig.layout.annotations)
