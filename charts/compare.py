@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from charts.common import bdata, finite_or_none
+from charts.common import bdata, edge_marks, finite_or_none, loss_axis
 from charts.race import MINIMUM_STYLE, RaceRun
 
 LOSS_FLOOR = 1e-16          # log axes: a loss gap of exactly 0 is drawn here
@@ -574,21 +574,20 @@ def fair_figure(land, runs: list[RaceRun], background: dict | None, provenance: 
                          x=bdata(np.arange(len(y)), "i4"), y=bdata(y, "f8"), line=dict(color=r.color, width=1.8),
                          xaxis="x2", yaxis="y2",
                          hovertemplate=f"{r.label}<br>step %{{x}}<br>loss %{{y:.4g}}<extra></extra>"))
-        if r.diverged_at is not None:
-            data.append(dict(type="scatter", mode="markers", x=[len(y) - 1], y=[float(y[-1])], showlegend=False,
-                             xaxis="x2", yaxis="y2", marker=dict(symbol="x", size=16, color=r.color,
-                                                                 line=dict(color="black", width=1.5)),
-                             hovertext=f"diverged at step {int(r.diverged_at)}", hoverinfo="text"))
     data.append(dict(type="scatter", mode="markers", x=[float(s[0])], y=[float(s[1])], name="shared start",
                      marker=dict(symbol="circle", size=16, color="rgba(255,255,255,0.6)",
                                  line=dict(color="black", width=3)), hoverinfo="skip", xaxis="x", yaxis="y"))
     log_y = bool(drawn) and all(np.all(d > 0) for d in drawn)
     y2 = dict(domain=[0, 1], anchor="x2", type="log" if log_y else "linear", exponentformat="power",
               title=dict(text="loss − f*" if f_star is not None else "loss"), gridcolor="#e6e6e6")
-    if log_y:
-        hi = max(float(np.max(d)) for d in drawn)
-        lo = min(float(np.min(d)) for d in drawn)
-        y2["range"] = [max(math.log10(lo), math.log10(hi) - 18) - 0.3, math.log10(hi) + 0.3]
+    # The axis is set by the runs that did not diverge; a diverged one leaves through the edge (charts.common).
+    y2_range = loss_axis(drawn, [r.diverged_at is not None for r in runs], log_y, max_decades=18)
+    if y2_range is not None:
+        y2["range"] = y2_range
+    gone = [(r, y) for r, y in zip(runs, drawn) if r.diverged_at is not None and len(y)]
+    edge = edge_marks([len(y) - 1 for _, y in gone], [float(y[-1]) for _, y in gone], y2_range, log_y,
+                      [r.color for r, _ in gone], [f"diverged at step {int(r.diverged_at)}" for r, _ in gone],
+                      xref="x2", yref="y2")
     footer = "<br>".join(provenance)
     plot_h = 460
     foot_h = 17 * len(provenance) + 20
@@ -617,7 +616,7 @@ def fair_figure(land, runs: list[RaceRun], background: dict | None, provenance: 
             dict(text="loss − f*, log scale" if log_y and f_star is not None else "loss" + (", log scale" if log_y else ""),
                  xref="paper", yref="paper", x=1, y=1.0, xanchor="right", yanchor="bottom", showarrow=False,
                  font=dict(size=12, color="#333")),
-        ],
+        ] + edge,
         meta=dict(provenance=provenance),
     )
     return dict(data=data, layout=layout)
