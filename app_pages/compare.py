@@ -114,9 +114,7 @@ def sweep_view():
     if metric == "steps" and f_star is None:
         st.caption("This landscape has no known minimum value, so “steps to tolerance” counts steps until the loss "
                    "itself is ≤ the tolerance.")
-    st.dataframe(sweep_table(series, fig), hide_index=True, width="stretch",
-                 column_config={"best learning rate": st.column_config.NumberColumn(format="%.4g"),
-                                "final loss at the best rate": st.column_config.NumberColumn(format="%.4g")})
+    st.dataframe(sweep_table(series, fig), hide_index=True, width="stretch")
     st.download_button("Sweep results (CSV)", icon=":material/download:", data=lambda: sweep_csv(series),
                        file_name="lr_sweep.csv", mime="text/csv", key=P + "dl_sweep", on_click="ignore")
 

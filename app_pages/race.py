@@ -261,11 +261,7 @@ criterion = c1.radio("Reached when", ("loss", "distance"), key=P + "crit", horiz
                                   "distance": "distance to a minimum < tol"}.get)
 tol = c2.number_input("tol", min_value=1e-12, max_value=1e6, value=1e-3, format="%.1e", key=P + "tol",
                       persist_state=PERSIST)
-rows = [{**r, "first step within tol": str(r["first step within tol"])}  # one column type for the table
-        for r in race_summary(runs, land.minima, land.min_value, float(tol), criterion)]
-st.dataframe(rows, hide_index=True, width="stretch",
-             column_config={"final loss": st.column_config.NumberColumn(format="%.4g"),
-                            "distance to nearest minimum": st.column_config.NumberColumn(format="%.4g")})
+st.dataframe(race_summary(runs, land.minima, land.min_value, float(tol), criterion), hide_index=True, width="stretch")
 if land.min_value is None and not len(land.minima):
     st.caption("This landscape has no known minimum, so distances and tolerances cannot be computed.")
 

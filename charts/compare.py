@@ -26,6 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+import numfmt
 from charts.common import bdata, edge_marks, finite_or_none, loss_axis
 from charts.race import MINIMUM_STYLE, RaceRun
 
@@ -237,20 +238,38 @@ def sweep_csv(series: list[SweepSeries]) -> str:
     return buf.getvalue()
 
 
+def _ranges_text(segs, top: float) -> str:
+    """Diverging learning-rate ranges as words: "0.0211–0.0316 and from 0.05" (every range, not only the
+    first; "from x" when the range runs to the top of the grid, ``top``)."""
+    parts = [f"from {numfmt.sig(lo, 3)}" if hi >= top else f"{numfmt.sig(lo, 3)}–{numfmt.sig(hi, 3)}"
+             for lo, hi in segs]
+    return " and ".join(parts)
+
+
 def sweep_table(series: list[SweepSeries], fig: dict) -> list[dict]:
-    """One row per optimizer of :func:`sweep_figure`'s ``fig``: its starred rate, the final loss and steps
-    to tolerance there, and where it diverges (the same rates the chart stars and shades)."""
+    """One row per optimizer of :func:`sweep_figure`'s ``fig``. Every column of a row is read at one index,
+    the starred rate; "not reached" and "none" are words, never codes; where the star stands right next
+    to a diverging rate the row says so, and every diverging range is listed."""
     rows = []
     for s, m, div in zip(series, fig["layout"]["meta"]["best"], fig["layout"]["meta"]["diverging"]):
         segs, b = div["segments"], m["index"]  # the starred rate (of the metric shown)
+        n_div = int((s.diverged_at >= 0).sum())
+        if b < 0:
+            best, loss_at, steps_at = "none: every rate diverged", "—", "—"
+        else:
+            best = numfmt.sig(m["learning_rate"], 4)
+            nb = [j for j in (b - 1, b + 1) if 0 <= j < len(s.diverged_at)]
+            if any(s.diverged_at[j] >= 0 for j in nb):
+                best += " (next to a diverging rate)"
+            loss_at = numfmt.readable(s.final_loss[b])
+            steps_at = "not reached" if s.steps_to_tol[b] < 0 else str(int(s.steps_to_tol[b]))
         rows.append({
             "optimizer": s.label,
-            "best learning rate": None if b < 0 else float(m["learning_rate"]),
-            "final loss at the best rate": None if b < 0 else float(s.final_loss[b]),
-            "steps to tolerance at the best rate": None if b < 0 or s.steps_to_tol[b] < 0 else int(s.steps_to_tol[b]),
-            "diverges for": ("never" if not segs else
-                             f"from {float(f'{segs[0][0]:.3g}'):.10g} ({int((s.diverged_at >= 0).sum())} of "
-                             f"{len(s.learning_rates)} rates)"),
+            "best learning rate": best,
+            "final loss at the best rate": loss_at,
+            "steps to tolerance at the best rate": steps_at,
+            "diverges for": ("no rate" if not segs else
+                             f"{_ranges_text(segs, float(s.learning_rates[-1]))} ({n_div} of {len(s.learning_rates)} rates)"),
         })
     return rows
 

@@ -25,6 +25,7 @@ import numpy as np
 
 import plotly.graph_objects as go
 
+import numfmt
 from charts.common import PATH_HALO, bdata, edge_marks, loss_axis
 
 PICK_TRACE = 0  # curve_number of the invisible click-to-start grid
@@ -371,9 +372,10 @@ def race_summary(runs: list[RaceRun], minima, min_value: float | None, tol: floa
             reached = "not reached"
         rows.append({
             "optimizer": r.label,
-            "final loss": float(L[-1]) if np.isfinite(L[-1]) else None,
-            "distance to nearest minimum": None if dist is None else float(dist[-1]),
-            "first step within tol": reached,
+            "final loss": numfmt.readable(L[-1], missing="not a number"),
+            "distance to nearest minimum": ("unknown: this landscape lists no minimum" if dist is None
+                                            else numfmt.readable(dist[-1])),
+            "first step within tol": str(reached),
             "diverged": "—" if r.diverged_at is None else f"diverged at step {int(r.diverged_at)}",
         })
     return rows

@@ -97,13 +97,18 @@ def test_sweep_table_row_is_the_starred_rate(sgd_adam, metric):
     assert [r["optimizer"] for r in rows] == ["SGD (μ 0.9)", "Adam"]
     for row, s, r in zip(rows, series, results):
         i = best_index(s, metric)
-        assert i >= 0 and row["best learning rate"] == float(r.learning_rates[i])
-        assert row["final loss at the best rate"] == float(r.final_loss[i])
-        assert row["steps to tolerance at the best rate"] == (int(r.steps_to_tol[i]) if r.steps_to_tol[i] >= 0
-                                                              else None)
+        assert i >= 0 and row["best learning rate"].split(" ")[0] == f"{float(r.learning_rates[i]):.4g}"
+        next_to_cliff = any(r.diverged_at[j] >= 0 for j in (i - 1, i + 1) if 0 <= j < len(r.diverged_at))
+        assert ("next to a diverging rate" in row["best learning rate"]) == next_to_cliff
+        assert float(row["final loss at the best rate"]) == pytest.approx(float(r.final_loss[i]), rel=5e-4)
+        assert row["steps to tolerance at the best rate"] == (str(int(r.steps_to_tol[i])) if r.steps_to_tol[i] >= 0
+                                                              else "not reached")
+        assert not any(v in (None, -1, "-1", "None") for v in row.values())  # words, never codes
     d = results[0].diverged_at >= 0
-    first = float(results[0].learning_rates[np.argmax(d)])
-    assert rows[0]["diverges for"] == f"from {float(f'{first:.3g}'):.10g} ({int(d.sum())} of 241 rates)"
+    # every diverging range is listed, not only the first
+    n_ranges = int(np.sum(d[1:] & ~d[:-1]) + d[0])
+    assert rows[0]["diverges for"].count(" and ") == n_ranges - 1
+    assert rows[0]["diverges for"].endswith(f"({int(d.sum())} of 241 rates)")
 
 
 def test_curve_has_gaps_where_runs_diverge(sgd_adam):

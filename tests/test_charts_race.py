@@ -270,16 +270,16 @@ def test_summary_by_hand():
     minima = np.array([[0.0, 0.0], [5.0, 5.0]])
     run = straight_run()  # x_k = 1 - k/10, loss = x_k²
     row = race_summary([run], minima, 0.0, tol=0.05, criterion="loss")[0]
-    assert row["final loss"] == 0.0 and row["distance to nearest minimum"] == 0.0
-    assert row["first step within tol"] == 8  # x_8 = 0.2, 0.04 <= 0.05 (x_7 = 0.3: 0.09)
+    assert row["final loss"] == "0" and row["distance to nearest minimum"] == "0"
+    assert row["first step within tol"] == "8"  # x_8 = 0.2, 0.04 <= 0.05 (x_7 = 0.3: 0.09)
     assert row["diverged"] == "—"
     row = race_summary([run], minima, 0.0, tol=0.25, criterion="distance")[0]
-    assert row["first step within tol"] == 8  # 0.2 <= 0.25
+    assert row["first step within tol"] == "8"  # 0.2 <= 0.25
     row = race_summary([straight_run(diverged_at=4)], minima, 0.0, tol=1e-3)[0]
     assert row["diverged"] == "diverged at step 4" and row["first step within tol"] == "not reached"
-    assert row["final loss"] == pytest.approx(0.7 ** 2)  # the last good point, step 3
+    assert float(row["final loss"]) == pytest.approx(0.7 ** 2)  # the last good point, step 3
     row = race_summary([run], np.empty((0, 2)), None, tol=0.1)[0]
-    assert row["distance to nearest minimum"] is None and row["first step within tol"].startswith("n/a")
+    assert row["distance to nearest minimum"].startswith("unknown") and row["first step within tol"].startswith("n/a")
 
 
 def test_csv_exports():
@@ -321,5 +321,5 @@ def test_a_start_where_f_is_undefined_gives_no_nan(bg):
         for b in all_bdata(json.loads(text)):
             assert np.all(np.isfinite(decode(b)))
     row = race_summary(runs, land.minima, land.min_value, 1e-3)[0]
-    assert row["final loss"] is None and row["diverged"] == "diverged at step 0"
+    assert row["final loss"] == "not a number" and row["diverged"] == "diverged at step 0"
     assert trajectories_csv(runs).splitlines()[1] == '0,"Adam {\'learning_rate\': 0.1}",-1,1,'

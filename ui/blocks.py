@@ -17,7 +17,7 @@ def start_problem(land, start) -> str | None:
     Overflow and undefined are different things with different advice. None when the start is usable."""
     import numpy as np
 
-    from optimizers import numfmt
+    import numfmt
     p = np.asarray(start, dtype=np.float64)
     where = f"({numfmt.exact(p[0])}, {numfmt.exact(p[1])})"
     with np.errstate(all="ignore"):
@@ -72,7 +72,8 @@ def progress_loop(items, text: str):
 def stalled_warning(runs) -> None:
     """Networks that stopped learning (flat loss, chance accuracy) are flagged like a divergence:
     a dead network sitting at loss 8.06 and accuracy 0.5 is not "trained"."""
-    from optimizers import numfmt, stalled_since
+    import numfmt
+    from optimizers import stalled_since
 
     dead = []
     for r in runs:

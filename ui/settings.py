@@ -20,7 +20,7 @@ from typing import Any, Mapping
 import numpy as np
 
 import optimizers
-from optimizers import numfmt
+import numfmt
 from ui.text import literal, quoted
 
 MAX_TEXT = 500
