@@ -13,7 +13,6 @@ On the runner and on the pages (race, learning rate, inspector, fair comparison)
 from __future__ import annotations
 
 import base64
-import functools
 import json
 import math
 import warnings
@@ -194,14 +193,6 @@ def test_custom_surfaces_that_blow_up(expr):
 # --------------------------------------------------------------------------- #
 # 2. The pages                                                                  #
 # --------------------------------------------------------------------------- #
-@pytest.fixture(scope="module", autouse=True)
-def _scan_components_once():
-    """Fresh AppTests rescan installed packages for components (~0.6 s); do it once for this module."""
-    from streamlit.components.v2 import manifest_scanner
-    original = manifest_scanner.scan_component_manifests
-    manifest_scanner.scan_component_manifests = functools.cache(original)
-    yield
-    manifest_scanner.scan_component_manifests = original
 
 
 def registered(page_file):

@@ -481,14 +481,6 @@ PAGE_ATTACKS = ["import via __import__", "popen via subclasses", "called lambda"
                 "undefined gradient", "zero over zero", "empty"]
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _scan_components_once():
-    """Fresh AppTests rescan installed packages for components (~0.6 s); do it once for this module."""
-    from streamlit.components.v2 import manifest_scanner
-    original = manifest_scanner.scan_component_manifests
-    manifest_scanner.scan_component_manifests = functools.cache(original)
-    yield
-    manifest_scanner.scan_component_manifests = original
 
 
 def open_page(page_file, **params):

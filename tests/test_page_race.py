@@ -1,11 +1,9 @@
 """AppTest (browser-less) tests of the Optimizer race page."""
-import functools
 import json
 from pathlib import Path
 
 import numpy as np
 import pytest
-from streamlit.components.v2 import manifest_scanner
 from streamlit.testing.v1 import AppTest
 
 from charts.common import PATH_HALO
@@ -57,14 +55,6 @@ def start_of(at):
     return at.number_input(key=f"race_sx_{land}").value, at.number_input(key=f"race_sy_{land}").value
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _scan_components_once():
-    """Every fresh AppTest rescans all installed packages for Streamlit components (~0.6 s here);
-    the answer cannot change within a test session, so compute it once for this module."""
-    original = manifest_scanner.scan_component_manifests
-    manifest_scanner.scan_component_manifests = functools.cache(original)
-    yield
-    manifest_scanner.scan_component_manifests = original
 
 
 @pytest.fixture(scope="module")

@@ -39,14 +39,6 @@ def registered(page_file):
     return (ROOT / page_file).exists() and f'"{page_file}"' in (ROOT / "app.py").read_text()
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _scan_components_once():
-    """Fresh AppTests rescan installed packages for components (~0.6 s); do it once for this module."""
-    from streamlit.components.v2 import manifest_scanner
-    original = manifest_scanner.scan_component_manifests
-    manifest_scanner.scan_component_manifests = functools.cache(original)
-    yield
-    manifest_scanner.scan_component_manifests = original
 
 
 def open_page(page_file, **params):

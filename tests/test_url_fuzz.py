@@ -17,7 +17,6 @@ the work requested from the engine).
 """
 from __future__ import annotations
 
-import functools
 import json
 import math
 import time
@@ -154,14 +153,6 @@ def params_for(page_file):
 # --------------------------------------------------------------------------- #
 # Running a page                                                                 #
 # --------------------------------------------------------------------------- #
-@pytest.fixture(scope="module", autouse=True)
-def _scan_components_once():
-    """Fresh AppTests rescan installed packages for components (~0.6 s); do it once for this module."""
-    from streamlit.components.v2 import manifest_scanner
-    original = manifest_scanner.scan_component_manifests
-    manifest_scanner.scan_component_manifests = functools.cache(original)
-    yield
-    manifest_scanner.scan_component_manifests = original
 
 
 def open_page(page_file, params, timeout=120):
