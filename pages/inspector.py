@@ -39,37 +39,6 @@ FLAVOR_NAMES = {"keras": "Keras 3", "textbook": "textbook", "pytorch": "PyTorch"
 for _flavor in optimizers.FLAVORS:  # the editor's radio needs a label for every flavour
     controls.FLAVOR_LABELS.setdefault(_flavor, FLAVOR_NAMES.get(_flavor, _flavor))
 
-# Why does this optimizer's path bend the way it does? One or two sentences per family.
-WHY = {
-    "GradientDescent": "The step is exactly −η·g: long where the slope is steep, short where it is flat, and always "
-                       "straight downhill. Δw/(−g) is η on both axes at every step.",
-    "SGD": "The velocity v remembers earlier steps: v ← μ·v − η·g, then w ← w + v. Pushes that agree (along a "
-           "valley) add up to about η/(1 − μ) per unit of gradient, pushes that alternate (across it) cancel — so "
-           "the path picks up speed, curves and overshoots.",
-    "SGD0": "With momentum μ = 0 this is plain gradient descent: the step is exactly −η·g and Δw/(−g) is η on both "
-            "axes. Raise the momentum to see a velocity appear.",
-    "Adagrad": "The accumulator a only grows (it adds g² at every step), so the per-axis step size η/√a only "
-               "shrinks: big moves at first, then slower and slower — on a long valley Adagrad can stall before "
-               "it reaches the minimum.",
-    "RMSprop": "v is a moving average of g², so each axis is divided by its own recent gradient size: when "
-               "gradients are steady an axis moves ≈ η·g/|g| ≈ ±η whatever the slope. Unlike Adagrad's sum, the "
-               "average forgets, so the step size can grow again on flat ground.",
-    "Adadelta": "The step is √(E[Δw²] + ε)/√(E[g²] + ε) · g: the size of recent steps over the size of recent "
-                "gradients. Both start near zero, so the first steps are tiny and grow only as steps accumulate.",
-    "Adam": "At t = 1, m̂ = g and v̂ = g², so m̂/√v̂ = ±1: each axis moves by ≈ η whatever the gradient's size — "
-            "a big, diagonal first step even on a gentle slope. Later, m̂/√v̂ behaves like a signal-to-noise "
-            "ratio: steady gradients keep steps near η, gradients that flip sign shrink them.",
-    "AdamW": "Adam's rule (at t = 1, m̂/√v̂ = ±1 so each axis moves ≈ η whatever the gradient), plus decoupled "
-             "weight decay: the weights are also shrunk by η·λ·w every step, pulling the path towards the origin.",
-    "Adamax": "Like Adam, but divided by u = max(β₂·u, |g|), the largest recent |g|: at t = 1, m̂/u = ±1, so each "
-              "axis moves ≈ η; afterwards one large gradient keeps that axis's steps small for a long time.",
-    "Nadam": "Adam with a Nesterov look-ahead: the step mixes the new gradient with the momentum it is about to "
-             "apply (μ_{t+1}), so it turns a step earlier than Adam. Its first steps are also ≈ η per axis.",
-    "Lion": "sign() makes every coordinate move exactly ±η, so every step has length η·√2 and is diagonal, "
-            "whatever the gradient's size. The momentum only decides the signs.",
-}
-
-
 def num(v) -> str:
     """A number for a metric: 4 significant digits, scientific when tiny or huge."""
     v = float(v)
@@ -84,20 +53,17 @@ def num(v) -> str:
 
 
 def why_text(choice: OptChoice) -> str:
-    if choice.name == "SGD" and not choice.value("momentum"):
-        return WHY["SGD0"]
-    return WHY.get(choice.name, "")
+    """Why this optimizer's path bends as it does: the optimizer's own teaching text (engine)."""
+    hp = {p.name: choice.value(p.name) for p in optimizers.spec(choice.name, choice.flavor)}
+    return optimizers.teaching(choice.name).why_for(choice.flavor, hp)
 
 
 canonical = OptChoice.canonical  # default-valued hyperparameters dropped, as the editor returns it
 
 
 def in_flavor(choice: OptChoice, flavor: str) -> tuple[OptChoice, list[str]]:
-    """The same optimizer and hyperparameters in another flavour (dropping the ones it lacks)."""
-    names = {hp.name for hp in optimizers.spec(choice.name, flavor)}
-    kept = tuple((k, v) for k, v in choice.params if k in names)
-    dropped = [k for k, _ in choice.params if k not in names]
-    return OptChoice(choice.name, flavor, kept), dropped
+    """The same optimizer with the same hyperparameter values in another flavour (see OptChoice.in_flavor)."""
+    return choice.in_flavor(flavor)
 
 
 # --------------------------------------------------------------------------- #
@@ -317,7 +283,7 @@ with right:
     st.dataframe(rows, hide_index=True, width="stretch", key=P + "numbers",
                  column_config={xlabel: st.column_config.NumberColumn(xlabel, format="%.6g"),
                                 ylabel: st.column_config.NumberColumn(ylabel, format="%.6g")})
-    meanings = [f"**{ic.slot_label(choice.name, choice.flavor, s)}** = {ic.slot_meaning(choice.name, choice.flavor, s)}"
+    meanings = [f"**{ex.slot_labels[s]}** = {ex.slot_meanings[s]}"
                 for s in ex.slots_after if np.asarray(ex.slots_after[s]).size == 2]
     if meanings:
         st.caption("State (Keras names): " + "; ".join(meanings) + ".")
@@ -364,9 +330,10 @@ st.caption("|Δw / (−g)| on each axis at every update (log scale; hover for th
 if cmp:
     cls = optimizers.get_class(choice.name)
     st.subheader(f"{choice.name}: the flavours side by side at step k = {k}")
-    st.caption("The same optimizer and hyperparameters as Keras 3 computes it, as the paper writes it (textbook) and "
-               "as torch.optim computes it. Each flavour ran its own path from the same start, so by step k they may "
-               "be at different points. “None”: that flavour has no such quantity.")
+    st.caption("The same optimizer with the same hyperparameter values (the ones in use above, defaults included, "
+               "even where another flavour's own defaults differ) as Keras 3 computes it, as the paper writes it "
+               "(textbook) and as torch.optim computes it. Each flavour ran its own path from the same start, so by "
+               "step k they may be at different points. “None”: that flavour has no such quantity.")
     tables, scal, explained, problems = {}, {}, {}, []
     for flavor in cls.flavors():
         title = FLAVOR_NAMES.get(flavor, flavor)
