@@ -340,6 +340,9 @@ if cmp:
         fc, dropped = in_flavor(choice, flavor)
         if dropped:
             problems.append(f"{title} has no {', '.join(dropped)}: left out.")
+        own = choice.only_in(flavor)
+        if own:
+            problems.append(f"{title} also has {', '.join(f'{k} (its default {v} is used)' for k, v in own)}.")
         try:
             ftraj = trajectory(land_key, fc, start, int(steps), float(noise), int(seed))
         except ValueError as exc:

@@ -183,9 +183,23 @@ def test_compare_flavours_uses_the_same_values_in_every_column():
                                                                             rel=1e-12)
     # The denominators are the three different forms, each on its own row.
     assert {"denominator √(a + ε)", "denominator δ + √a", "denominator √a + ε"} <= set(g.index)
-    # What a flavour lacks is said plainly.
+    # What a flavour lacks, or has on its own, is said plainly.
     at = open_page(o1="RMSprop", k="1", cmp="1")
     assert "textbook has no momentum, epsilon, centered: left out." in warnings_text(at)
+    at = open_page(o1="Nadam", k="1", cmp="1")
+    assert "PyTorch also has momentum_decay (its default 0.004 is used)." in warnings_text(at)
+
+
+def test_same_values_in_another_flavour():
+    from ui.settings import OptChoice
+    choice = OptChoice.make("Adagrad", learning_rate=0.5)
+    fc, dropped = choice.in_flavor("pytorch")
+    assert fc.kwargs == {"learning_rate": 0.5, "initial_accumulator_value": 0.1, "epsilon": 1e-7} and not dropped
+    assert choice.only_in("pytorch") == [("lr_decay", "0")]
+    fc, dropped = OptChoice.make("RMSprop", flavor="textbook").in_flavor("keras")
+    assert fc.kwargs == {"learning_rate": 0.001, "rho": 0.9} and not dropped
+    assert OptChoice.make("RMSprop", flavor="textbook").only_in("keras") == [("momentum", "0"), ("epsilon", "1e-07"),
+                                                                              ("centered", False)]
 
 
 def test_why_and_slot_meanings_come_from_the_optimizer(default_page):

@@ -267,3 +267,43 @@ def test_inspector_shows_the_clipped_gradient():
     clip = _eq(ex, "g_t")
     assert clip.op == r"\leftarrow" and np.linalg.norm(clip.result) == pytest.approx(0.5)
     np.testing.assert_array_equal(clip.result, ex.g_rule)
+
+
+# Defaults quoted in the prose of the maths page, checked against the engine's specs (so they cannot drift).
+def _default(name, flavor, hp):
+    return {p.name: p.default for p in optimizers.spec(name, flavor)}[hp]
+
+
+QUOTED_DEFAULTS = [
+    ("GradientDescent", "default learning rate 0.01", [("keras", "learning_rate", 0.01)]),
+    ("GradientDescent", "`lr=1e-3`", [("pytorch", "learning_rate", 1e-3)]),
+    ("Adagrad", "`initial_accumulator_value = 0.1`", [("keras", "initial_accumulator_value", 0.1)]),
+    ("Adagrad", "Keras 0.001; Kerasy and PyTorch 0.01", [("keras", "learning_rate", 1e-3),
+                                                         ("pytorch", "learning_rate", 0.01)]),
+    ("Adagrad", "ε = 1e-10", [("pytorch", "epsilon", 1e-10)]),
+    ("RMSprop", "lr 0.01, α 0.99, ε 1e-8", [("pytorch", "learning_rate", 0.01), ("pytorch", "rho", 0.99),
+                                             ("pytorch", "epsilon", 1e-8)]),
+    ("Adadelta", "ε: 1e-7 in Keras and Kerasy, 1e-6 in the paper and PyTorch",
+     [("keras", "epsilon", 1e-7), ("textbook", "epsilon", 1e-6), ("pytorch", "epsilon", 1e-6)]),
+    ("Adadelta", "PyTorch default to η = 1.0 (PyTorch also to ρ = 0.9)",
+     [("pytorch", "learning_rate", 1.0), ("pytorch", "rho", 0.9)]),
+    ("Adam", "1e-7 in Keras (and Kerasy), 1e-8 in the paper and PyTorch",
+     [("keras", "epsilon", 1e-7), ("textbook", "epsilon", 1e-8), ("pytorch", "epsilon", 1e-8)]),
+    ("AdamW", "`weight_decay` defaulting to 0.004", [("keras", "weight_decay", 0.004)]),
+    ("AdamW", "default `weight_decay` is 0.01 (Keras 0.004)", [("pytorch", "weight_decay", 0.01)]),
+    ("Adamax", "Keras adds ε (1e-7)", [("keras", "epsilon", 1e-7)]),
+    ("Adamax", "Keras **0.001**; the paper, Kerasy and PyTorch 0.002",
+     [("keras", "learning_rate", 1e-3), ("textbook", "learning_rate", 2e-3), ("pytorch", "learning_rate", 2e-3)]),
+    ("Nadam", "Keras lr 0.001, ε 1e-7; PyTorch lr 0.002, ε 1e-8",
+     [("keras", "learning_rate", 1e-3), ("keras", "epsilon", 1e-7), ("pytorch", "learning_rate", 2e-3),
+      ("pytorch", "epsilon", 1e-8)]),
+    ("Nadam", "(`momentum_decay=0.004`)", [("pytorch", "momentum_decay", 0.004)]),
+    ("Lion", "(β₁ 0.9, β₂ 0.99)", [("keras", "beta_1", 0.9), ("keras", "beta_2", 0.99)]),
+]
+
+
+@pytest.mark.parametrize("name, phrase, checks", QUOTED_DEFAULTS, ids=[f"{n}:{p}" for n, p, _ in QUOTED_DEFAULTS])
+def test_defaults_quoted_in_the_text_are_the_engines(name, phrase, checks):
+    assert phrase in " ".join(optimizers.teaching(name).differences)
+    for flavor, hp, value in checks:
+        assert _default(name, flavor, hp) == value, (name, flavor, hp)

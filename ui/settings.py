@@ -179,6 +179,13 @@ class OptChoice:
         dropped = [k for k, _ in values if k not in there]
         return OptChoice(self.name, flavor, kept), dropped
 
+    def only_in(self, flavor: str) -> list[tuple[str, object]]:
+        """(name, default as text) of the hyperparameters ``flavor`` has and this choice's flavour lacks: a flavour
+        compared side by side runs with its own default for these (PyTorch Nadam's momentum_decay)."""
+        here = {hp.name for hp in optimizers.spec(self.name, self.flavor)}
+        return [(hp.name, hp.default if hp.kind == "bool" else _fmt(hp.default))
+                for hp in optimizers.spec(self.name, flavor) if hp.name not in here]
+
     def value(self, hp: str):
         """The value in use for ``hp`` (the spec default if not set)."""
         d = self.kwargs
