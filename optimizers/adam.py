@@ -41,14 +41,11 @@ v^{\max}_t &= \max(v^{\max}_{t-1}, v_t) &&\text{(amsgrad: used in place of } v_t
 w_t &= w_{t-1} - \alpha_t\,\frac{m_t}{\sqrt{v_t} + \hat\epsilon}
 \end{aligned}"""
 
-AMSGRAD_TEXTBOOK_LINE = (r"\text{AMSGrad (Reddi et al.): } v^{\max}_t &= \max(v^{\max}_{t-1}, v_t),\quad"
-                         r" w_t = w_{t-1} - \eta\,\frac{m_t}{\sqrt{v^{\max}_t}}")
-
 TEXTBOOK_LATEX = r"""\begin{aligned}
 m_t &= \beta_1 m_{t-1} + (1-\beta_1)\, g_t,\qquad v_t = \beta_2 v_{t-1} + (1-\beta_2)\, g_t^2\\
 \hat m_t &= \frac{m_t}{1-\beta_1^{\,t}},\qquad \hat v_t = \frac{v_t}{1-\beta_2^{\,t}}\\
 w_t &= w_{t-1} - \eta\,\frac{\hat m_t}{\sqrt{\hat v_t} + \epsilon}\\
-""" + AMSGRAD_TEXTBOOK_LINE + r"""
+\text{AMSGrad: } v^{\max}_t &= \max(v^{\max}_{t-1}, v_t),\quad w_t = w_{t-1} - \eta\,\frac{m_t}{\sqrt{v^{\max}_t}}
 \end{aligned}"""
 
 TORCH_LATEX = r"""\begin{aligned}

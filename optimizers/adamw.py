@@ -17,7 +17,7 @@ itself is 0). Its λ is a per-step decay; the default 4e-6 = Keras's 0.004 ×
 import numpy as np
 
 from . import schedules as _schedules
-from .adam import (ADAM_SLOTS, AMSGRAD_TEXTBOOK_LINE, KERAS_LATEX, TEXTBOOK_EPS_HELP, TORCH_LATEX, Adam,
+from .adam import (ADAM_SLOTS, KERAS_LATEX, TEXTBOOK_EPS_HELP, TORCH_LATEX, Adam,
                    adam_momentum_arrow, adam_params, explain_adam)
 from .base import HyperParam
 from .teaching import Teaching
@@ -30,10 +30,10 @@ _KERAS = KERAS_LATEX.replace(r"\begin{aligned}", r"\begin{aligned}" "\n"
 _TEXTBOOK = r"""\begin{aligned}
 m_t &= \beta_1 m_{t-1} + (1-\beta_1)\, g_t,\qquad v_t = \beta_2 v_{t-1} + (1-\beta_2)\, g_t^2\\
 \hat m_t &= \frac{m_t}{1-\beta_1^{\,t}},\qquad \hat v_t = \frac{v_t}{1-\beta_2^{\,t}}\\
-\eta_t &= \eta_k / \alpha &&\text{(schedule multiplier; } \alpha = \text{the schedule's peak)}\\
+\eta_t &= \eta_k / \alpha\qquad(\alpha\text{: the schedule's peak})\\
 w_t &= w_{t-1} - \eta_t\Big(\alpha\,\frac{\hat m_t}{\sqrt{\hat v_t} + \epsilon} + \lambda\, w_{t-1}\Big)\\
-""" + AMSGRAD_TEXTBOOK_LINE.replace(r"\eta\,\frac{m_t}", r"\eta_t\Big(\alpha\,\frac{m_t}").replace(
-    r"{\sqrt{v^{\max}_t}}", r"{\sqrt{v^{\max}_t}} + \lambda\, w_{t-1}\Big)") + r"""
+\text{AMSGrad: } v^{\max}_t &= \max(v^{\max}_{t-1}, v_t),\ \ \frac{m_t}{\sqrt{v^{\max}_t}}\text{ replaces }
+\frac{\hat m_t}{\sqrt{\hat v_t} + \epsilon}
 \end{aligned}"""
 
 _TORCH = TORCH_LATEX.replace(r"\begin{aligned}", r"\begin{aligned}" "\n"

@@ -90,10 +90,14 @@ def _momentum_arrow(ex, opt):
     return ("μ·v: momentum carried in", float(opt.hp["momentum"]) * np.asarray(ex.slots_before["momentum"]), True)
 
 
-def _why_without_momentum(flavor, hp):
+def _why_variants(flavor, hp):
     if not hp.get("momentum"):
         return ("With momentum μ = 0 this is plain gradient descent: the step is exactly −η·g and Δw/(−g) is η on "
                 "both axes. Raise the momentum to see a velocity appear.")
+    if flavor == "pytorch":
+        return ("The buffer b remembers earlier gradients: b ← μ·b + (1 − dampening)·g, then w ← w − η·b. Pushes "
+                "that agree (along a valley) add up to about η·(1 − dampening)/(1 − μ) per unit of gradient, pushes that "
+                "alternate (across it) cancel — so the path picks up speed, curves and overshoots.")
     return None
 
 
@@ -103,7 +107,7 @@ TEACHING = Teaching(
     why="The velocity v remembers earlier steps: v ← μ·v − η·g, then w ← w + v. Pushes that agree (along a "
         "valley) add up to about η/(1 − μ) per unit of gradient, pushes that alternate (across it) cancel — so "
         "the path picks up speed, curves and overshoots.",
-    why_variants=_why_without_momentum,
+    why_variants=_why_variants,
     differences=(
         "Keras keeps the learning rate inside the velocity: v ← μv − ηg, w ← w + v. PyTorch's buffer "
         "holds raw gradients (b ← μb + g, w ← w − ηb): identical for a constant η, different under a "

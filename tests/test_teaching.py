@@ -96,7 +96,8 @@ def test_slot_overrides_per_flavour():
 def test_why_variants():
     sgd = optimizers.teaching("SGD")
     assert sgd.why_for("keras", {"momentum": 0.0}).startswith("With momentum μ = 0")
-    assert sgd.why_for("keras", {"momentum": 0.9}) == sgd.why
+    assert sgd.why_for("keras", {"momentum": 0.9}) == sgd.why and "v ← μ·v − η·g" in sgd.why
+    assert "b ← μ·b + (1 − dampening)·g" in sgd.why_for("pytorch", {"momentum": 0.9, "dampening": 0.0})
 
 
 # --------------------------------------------------------------------------- #
