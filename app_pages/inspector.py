@@ -14,6 +14,7 @@ import streamlit as st
 
 from charts import inspector as ic
 from charts.race import Prebuilt
+import optimizers
 from optimizers import explain_step
 from ui.blocks import maths_links, plot_config
 from ui.compute import flavour_steps, last_step, trajectory
@@ -42,35 +43,6 @@ FIELDS = (
 DEFAULT_OPT = OptChoice.make("Adam", learning_rate=0.05)
 SPEC = PageSpec(P, FIELDS, (DEFAULT_OPT,), max_opts=1, n_colors=1, extra=("start",))
 
-# Why does this optimizer's path bend the way it does? One or two sentences per family.
-WHY = {
-    "GradientDescent": "The step is exactly −η·g: long where the slope is steep, short where it is flat, and always "
-                       "straight downhill. Δw/(−g) is η on both axes at every step.",
-    "SGD": "The velocity v remembers earlier steps: v ← μ·v − η·g, then w ← w + v. Pushes that agree (along a "
-           "valley) add up to about η/(1 − μ) per unit of gradient, pushes that alternate (across it) cancel — so "
-           "the path picks up speed, curves and overshoots.",
-    "SGD0": "With momentum μ = 0 this is plain gradient descent: the step is exactly −η·g and Δw/(−g) is η on both "
-            "axes. Raise the momentum to see a velocity appear.",
-    "Adagrad": "The accumulator a only grows (it adds g² at every step), so the per-axis step size η/√a only "
-               "shrinks: big moves at first, then slower and slower — on a long valley Adagrad can stall before "
-               "it reaches the minimum.",
-    "RMSprop": "v is a moving average of g², so each axis is divided by its own recent gradient size: when "
-               "gradients are steady an axis moves ≈ η·g/|g| ≈ ±η whatever the slope. Unlike Adagrad's sum, the "
-               "average forgets, so the step size can grow again on flat ground.",
-    "Adadelta": "The step is √(E[Δw²] + ε)/√(E[g²] + ε) · g: the size of recent steps over the size of recent "
-                "gradients. Both start near zero, so the first steps are tiny and grow only as steps accumulate.",
-    "Adam": "At t = 1, m̂ = g and v̂ = g², so m̂/√v̂ = ±1: each axis moves by ≈ η whatever the gradient's size — "
-            "a big, diagonal first step even on a gentle slope. Later, m̂/√v̂ behaves like a signal-to-noise "
-            "ratio: steady gradients keep steps near η, gradients that flip sign shrink them.",
-    "AdamW": "Adam's rule (at t = 1, m̂/√v̂ = ±1 so each axis moves ≈ η whatever the gradient), plus decoupled "
-             "weight decay: the weights are also shrunk by η·λ·w every step, pulling the path towards the origin.",
-    "Adamax": "Like Adam, but divided by u = max(β₂·u, |g|), the largest recent |g|: at t = 1, m̂/u = ±1, so each "
-              "axis moves ≈ η; afterwards one large gradient keeps that axis's steps small for a long time.",
-    "Nadam": "Adam with a Nesterov look-ahead: the step mixes the new gradient with the momentum it is about to "
-             "apply (μ_{t+1}), so it turns a step earlier than Adam. Its first steps are also ≈ η per axis.",
-    "Lion": "sign() makes every coordinate move exactly ±η, so every step has length η·√2 and is diagonal, "
-            "whatever the gradient's size. The momentum only decides the signs.",
-}
 
 
 def num(v) -> str:
@@ -87,9 +59,9 @@ def num(v) -> str:
 
 
 def why_text(choice: OptChoice) -> str:
-    if choice.name == "SGD" and not choice.value("momentum"):
-        return WHY["SGD0"]
-    return WHY.get(choice.name, "")
+    """Why this optimizer's path bends as it does: the optimizer's own teaching text (engine)."""
+    hp = {p.name: choice.value(p.name) for p in optimizers.spec(choice.name, choice.flavor)}
+    return optimizers.teaching(choice.name).why_for(choice.flavor, hp)
 
 
 def seed_from_link(params: dict, values: dict) -> list[str]:
@@ -122,7 +94,7 @@ def effective_step_caption(choice: OptChoice, ex, has_learning_rate: bool, xlabe
 # --------------------------------------------------------------------------- #
 # The page                                                                      #
 # --------------------------------------------------------------------------- #
-st.title("🔬 Step inspector")
+st.title("Step inspector")
 st.caption("Pick an optimizer and a step, and see every number that went into it: the gradient, the optimizer's "
            "memory (its state) before and after, and the arrows that explain why the path bends there.")
 
@@ -181,7 +153,7 @@ if kmax < 0:
 if traj.diverged_at is not None:
     st.warning(f"**{literal(choice.label(), None)} diverged at step {traj.diverged_at}**: the update k = {kmax} "
                f"produced an unusable point (non-finite or far outside the landscape), so the run stops there. You "
-               f"can inspect steps 0 … {kmax}; the last one shows why it blew up.", icon="💥")
+               f"can inspect steps 0 … {kmax}; the last one shows why it blew up.", icon=":material/error:")
 
 # The step selector: a slider plus one-step buttons.
 b_prev, b_slider, b_next = st.columns([1, 8, 1], vertical_alignment="bottom")
@@ -206,7 +178,7 @@ opt = traj.optimizer
 st.subheader(f"Update t = {ex.t}: from w_{k} to w_{k + 1}")
 why = why_text(choice)
 if why:
-    st.info(why, icon="💡")
+    st.info(why, icon=":material/lightbulb:")
 
 left, right = st.columns([1, 1], gap="medium")
 with left:
@@ -238,7 +210,7 @@ with right:
     st.dataframe(rows, hide_index=True, width="stretch", key=P + "numbers",
                  column_config={xlabel: st.column_config.NumberColumn(xlabel, format="%.6g"),
                                 ylabel: st.column_config.NumberColumn(ylabel, format="%.6g")})
-    meanings = [f"**{ic.slot_label(choice.name, choice.flavor, s)}** = {ic.slot_meaning(choice.name, choice.flavor, s)}"
+    meanings = [f"**{ex.slot_labels[s]}** = {ex.slot_meanings[s]}"
                 for s in ex.slots_after if np.asarray(ex.slots_after[s]).size == 2]
     if meanings:
         st.caption("State (Keras names): " + "; ".join(meanings) + ".")
@@ -269,9 +241,10 @@ st.caption("|Δw / (−g)| on each axis at every update (log scale; hover for th
 
 if cmp:  # the flavours side by side
     st.subheader(f"{choice.name}: the flavours side by side at step k = {k}")
-    st.caption("The same optimizer and hyperparameters as Keras 3 computes it, as the paper writes it (textbook) and "
-               "as torch.optim computes it. Each flavour ran its own path from the same start, so by step k they may "
-               "be at different points. “None”: that flavour has no such quantity.")
+    st.caption("The same optimizer with the same hyperparameter values (the ones in use above, defaults included, "
+               "even where another flavour's own defaults differ) as Keras 3 computes it, as the paper writes it "
+               "(textbook) and as torch.optim computes it. Each flavour ran its own path from the same start, so by "
+               "step k they may be at different points. “None”: that flavour has no such quantity.")
     flavours, problems = flavour_steps(land_key, choice, start, steps, noise, seed, k, FLAVOR_LABELS)
     for msg in problems:
         st.warning(msg)

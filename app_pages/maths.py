@@ -76,7 +76,7 @@ st.markdown("\n".join(f"- {line}" for line in mc.DIFFERENCES[name]))
 st.subheader("Defaults in four sources")
 st.table(mc.defaults_rows(name), hide_index=True)
 st.caption("The Keras 3 row is read from the engine's hyperparameter specs; the others are from the "
-           "project's specification (Kerasy commit b721563, the papers, PyTorch 2.13).")
+           "sources themselves (Kerasy's optimizers.py, the papers, PyTorch 2.13).")
 
 # --- hyperparameters -----------------------------------------------------------------------------
 st.subheader("Hyperparameters")
@@ -90,11 +90,11 @@ st.caption("Every Keras 3 optimizer also takes the common arguments `weight_deca
 
 # --- errata about this optimizer ---------------------------------------------------------------------
 mine = mc.errata_for(name)
-st.subheader("What the source documents get wrong")
+st.subheader("What the source documents get wrong or leave out")
 if mine:
     st.markdown("\n".join(f"- **{mc.erratum_label(e)}: {e.title}.** {e.text}" for e in mine))
 else:
-    st.markdown("Neither source document has an error specific to this optimizer; see the general "
+    st.markdown("Neither source document has an erratum specific to this optimizer; see the general "
                 "errata at the end of the page.")
 
 st.markdown("**See it move:**")
@@ -123,13 +123,11 @@ st.divider()
 
 # --- all errata ------------------------------------------------------------------------------------------
 st.header("Errata", anchor="errata")
-st.markdown("The two documents this app started from both contain mistakes. Here they are, stated plainly "
-            "(from the project's specification, which checked every rule against Keras 3.15 and the "
-            "Kerasy source).")
+st.markdown("The two documents this app started from both contain mistakes. Here they are, stated plainly and "
+            "checked against Keras 3.15, the Kerasy source and the papers: errors (what is wrong), omissions "
+            "(what is left out) and notes (where the document is right) are kept apart.")
 for source in (mc.KERASY, mc.ARTICLE):
-    items = mc.errata(source)
-    st.subheader(f"{mc.SOURCE_TITLES[source]}: {len(items)} items")
-    st.markdown("\n".join(
-        f"{e.number}. **{e.title}.** {e.text}"
-        + (f" *(Concerns: {', '.join(e.optimizers)}.)*" if e.optimizers else " *(Whole document.)*")
-        for e in items))
+    st.subheader(f"{mc.SOURCE_TITLES[source]}: {mc.errata_counts(source)}")
+    for heading, items in mc.errata_sections(source):
+        st.markdown(f"**{heading}**")
+        st.markdown(items)

@@ -156,7 +156,9 @@ def test_compare_flavours_shows_each_flavour_at_the_same_step():
     assert [c for c in df.columns if c.endswith(" · x")] == ["Keras 3 · x", "textbook · x", "PyTorch · x"]
     g = df.set_index("quantity")
     for title, flavor in (("Keras 3", "keras"), ("textbook", "textbook"), ("PyTorch", "pytorch")):
-        traj = optimizers.run(optimizers.get("adam", flavor=flavor, learning_rate=0.05), ROSEN, steps=200)
+        # Every column uses the values in use above, Keras's ε = 1e-7 included (not each flavour's default).
+        traj = optimizers.run(optimizers.get("adam", flavor=flavor, learning_rate=0.05, epsilon=1e-7), ROSEN,
+                              steps=200)
         assert g.loc["momentum m after", f"{title} · x"] == pytest.approx(traj.slots["momentum"][4][0])
         assert g.loc["new position w_4", f"{title} · y"] == pytest.approx(traj.params[4][1])
     assert len(at.tabs) == 3 and [t.label for t in at.tabs][1] == "textbook: rule and numbers"
@@ -166,6 +168,50 @@ def test_compare_flavours_shows_each_flavour_at_the_same_step():
     at.selectbox(key="insp_o1_name").set_value("Lion").run()
     cols = table_with(at, "Keras 3 · x").columns
     assert [c for c in cols if c.endswith(" · x")] == ["Keras 3 · x", "textbook · x"]
+
+
+def test_compare_flavours_uses_the_same_values_in_every_column():
+    # Adagrad at the Keras default: the PyTorch column used to run with its own lr 0.01 (and a0 = 0,
+    # ε = 1e-10) against 0.001 in the other two. Now every column runs with the values in use above.
+    at = open_page(o1="Adagrad", k="2", cmp="1")
+    sc = table_with(at, "Keras 3").set_index("quantity")
+    assert list(sc.loc["η (this step)"]) == [0.001, 0.001, 0.001]
+    g = table_with(at, "Keras 3 · x").set_index("quantity")
+    for title, flavor in (("Keras 3", "keras"), ("textbook", "textbook"), ("PyTorch", "pytorch")):
+        traj = optimizers.run(optimizers.get("adagrad", flavor=flavor, learning_rate=0.001,
+                                             initial_accumulator_value=0.1, epsilon=1e-7), ROSEN, steps=200)
+        assert g.loc["accumulator a after", f"{title} · x"] == pytest.approx(traj.slots["accumulator"][3][0],
+                                                                            rel=1e-12)
+    # The denominators are the three different forms, each on its own row.
+    assert {"denominator √(a + ε)", "denominator δ + √a", "denominator √a + ε"} <= set(g.index)
+    # What a flavour lacks, or has on its own, is said plainly.
+    at = open_page(o1="RMSprop", k="1", cmp="1")
+    assert "textbook has no momentum, epsilon, centered: left out." in warnings_text(at)
+    at = open_page(o1="Nadam", k="1", cmp="1")
+    assert "PyTorch also has momentum_decay (its default 0.004 is used)." in warnings_text(at)
+
+
+def test_same_values_in_another_flavour():
+    from ui.settings import OptChoice
+    choice = OptChoice.make("Adagrad", learning_rate=0.5)
+    fc, dropped = choice.in_flavor("pytorch")
+    assert fc.kwargs == {"learning_rate": 0.5, "initial_accumulator_value": 0.1, "epsilon": 1e-7} and not dropped
+    assert choice.only_in("pytorch") == [("lr_decay", "0")]
+    fc, dropped = OptChoice.make("RMSprop", flavor="textbook").in_flavor("keras")
+    assert fc.kwargs == {"learning_rate": 0.001, "rho": 0.9} and not dropped
+    assert OptChoice.make("RMSprop", flavor="textbook").only_in("keras") == [("momentum", "0"), ("epsilon", "1e-07"),
+                                                                              ("centered", False)]
+
+
+def test_why_and_slot_meanings_come_from_the_optimizer(default_page):
+    at = default_page
+    assert at.info[0].value == optimizers.teaching("Adam").why
+    caption = " ".join(c.value for c in at.caption)
+    for slot in ("momentum", "velocity"):
+        info = optimizers.teaching("Adam")
+        assert f"**{info.slot_label(slot)}** = {info.slot(slot).meaning}" in caption
+    at = open_page(o1="SGD")
+    assert at.info[0].value.startswith("With momentum μ = 0 this is plain gradient descent")
 
 
 @pytest.mark.parametrize("raw,expected_k,phrase", [("99999", 199, "Ignored k = “99999”"),

@@ -204,10 +204,8 @@ def last_step(traj) -> int:
 
 
 def in_flavor(choice: OptChoice, flavor: str) -> tuple[OptChoice, list[str]]:
-    """The same optimizer and hyperparameters in another flavour (dropping the ones it lacks)."""
-    names = {hp.name for hp in optimizers.spec(choice.name, flavor)}
-    kept = tuple((k, v) for k, v in choice.params if k in names)
-    return OptChoice(choice.name, flavor, kept), [k for k, _ in choice.params if k not in names]
+    """The same optimizer with the same hyperparameter values in another flavour (see OptChoice.in_flavor)."""
+    return choice.in_flavor(flavor)
 
 
 class FlavourStep(NamedTuple):
@@ -228,6 +226,9 @@ def flavour_steps(land_key: tuple, choice: OptChoice, start: tuple, steps: int, 
         fc, dropped = in_flavor(choice, flavor)
         if dropped:
             problems.append(f"{title} has no {', '.join(dropped)}: left out.")
+        own = choice.only_in(flavor)
+        if own:
+            problems.append(f"{title} also has {', '.join(f'{k} (its default {v} is used)' for k, v in own)}.")
         try:
             traj = trajectory(land_key, fc, start, steps, noise, seed)
         except ValueError as exc:

@@ -180,6 +180,26 @@ class OptChoice:
             kw.pop("learning_rate", None)  # textbook Adadelta has no learning rate
         return optimizers.get(self.name, flavor=self.flavor, **kw)
 
+    def in_flavor(self, flavor: str) -> tuple["OptChoice", list[str]]:
+        """The same optimizer in another flavour with the same hyperparameter values.
+
+        Every value this choice uses, its flavour's defaults included, is carried over, so flavours
+        compared side by side differ only in their rule (PyTorch's Adagrad defaults to lr 0.01, Keras's
+        to 0.001: a Keras choice at its default runs the PyTorch rule with 0.001 too). Returns the new
+        choice and the names of the hyperparameters the other flavour does not have (left out)."""
+        there = {hp.name for hp in optimizers.spec(self.name, flavor)}
+        values = [(hp.name, self.value(hp.name)) for hp in optimizers.spec(self.name, self.flavor)]
+        kept = tuple(sorted((k, v) for k, v in values if k in there))
+        dropped = [k for k, _ in values if k not in there]
+        return OptChoice(self.name, flavor, kept), dropped
+
+    def only_in(self, flavor: str) -> list[tuple[str, object]]:
+        """(name, default as text) of the hyperparameters ``flavor`` has and this choice's flavour lacks: a flavour
+        compared side by side runs with its own default for these (PyTorch Nadam's momentum_decay)."""
+        here = {hp.name for hp in optimizers.spec(self.name, self.flavor)}
+        return [(hp.name, hp.default if hp.kind == "bool" else _fmt(hp.default))
+                for hp in optimizers.spec(self.name, flavor) if hp.name not in here]
+
     def value(self, hp: str):
         """The value in use for ``hp`` (the spec default if not set)."""
         d = self.kwargs
