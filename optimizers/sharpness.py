@@ -41,11 +41,25 @@ from .registry import get
 HVP_STEP = 1e-6
 EOS_OPTIMIZERS = ("GradientDescent", "SGD", "RMSprop", "Adam")
 
-# The preset that shows the edge of stability (tests/test_sharpness.py checks its claim): the moons MLP
-# (the article's network, data noise 0.2), full-batch gradient descent at η = 0.1.
-EOS_PRESET = dict(optimizer="GradientDescent", learning_rate=0.1, steps=2000, every=20, noise=0.2)
-EOS_CLAIM = ("sharpness rises from about 2.5 to 2/η = 20 by step ~650, then stays within ±15 % of 2/η for "
-             "the whole second half of training while the loss keeps falling, not monotonically")
+# Presets that show the edge of stability on the moons MLP (the article's 12-13-13 network, 300 samples),
+# each with the claim tests/test_sharpness.py checks against the engine: over the second half of the run,
+# at least ``share`` of the sharpness measurements lie within ±15 % of the threshold. (On this
+# cross-entropy task the sharpness falls again once the loss nears zero, so the presets use noisier data,
+# where it cannot.)
+EOS_PRESETS = {
+    "gd": dict(optimizer="GradientDescent", learning_rate=0.1, noise=0.2, steps=2000, every=20, share=1.0,
+               claim="the sharpness rises from about 2.5 to 2/η = 20 (progressive sharpening), reaches it near "
+                     "step 650 and then stays within ±15 % of 2/η for the whole second half, while the loss "
+                     "keeps falling, not monotonically"),
+    "adam": dict(optimizer="Adam", learning_rate=0.003, noise=0.3, steps=2000, every=20, share=0.9,
+                 claim="the preconditioned sharpness λ_max(P⁻¹H) rises to 38/η ≈ 12,700 near step 700 and then "
+                       "stays within ±15 % of it for at least 90 % of the measurements of the second half "
+                       "(mostly just below it)"),
+    "rmsprop": dict(optimizer="RMSprop", learning_rate=0.001, noise=0.2, steps=2000, every=20, share=1.0,
+                    claim="the preconditioned sharpness λ_max(P⁻¹H) reaches 2/η = 2,000 within the first 100 "
+                          "steps and stays within ±15 % of it for the whole second half"),
+}
+EOS_PRESET = EOS_PRESETS["gd"]
 
 
 # --------------------------------------------------------------------------- #
@@ -185,8 +199,6 @@ def check_eos_optimizer(opt) -> None:
         raise ValueError("The edge of stability is shown without weight decay or clipping.")
     if opt.use_ema or opt.gradient_accumulation_steps:
         raise ValueError("The edge of stability is shown without EMA or gradient accumulation.")
-    if opt.name == "RMSprop" and opt.flavor == "textbook":
-        pass
 
 
 def threshold(opt) -> tuple[np.ndarray, str, str]:

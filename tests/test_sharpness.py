@@ -163,18 +163,22 @@ def test_gradient_descent_threshold_is_exact_on_the_quadratic():
     assert res.diverged_at[1] > 0  # 2/η ≈ 1.82 < 2: the error grows ×1.2 a step until the norm passes 1e10
 
 
-def test_the_edge_of_stability_preset_claim():
-    """The preset's claim, computed by the engine: on the moons MLP (noise 0.2) full-batch gradient descent
-    at η = 0.1 sharpens progressively from about 2.5 until the sharpness reaches 2/η = 20, then stays within
-    ±15 % of 2/η for the whole second half of training, while the loss keeps falling, non-monotonically."""
-    p = S.EOS_PRESET
+@pytest.mark.parametrize("preset", sorted(S.EOS_PRESETS))
+def test_the_edge_of_stability_preset_claims(preset):
+    """Each preset's claim, computed by the engine on the moons MLP: the sharpness (preconditioned for Adam
+    and RMSprop) starts well below its threshold, reaches it within the first half, and then stays within
+    ±15 % of it for at least the claimed share of the second half's measurements, while the loss keeps
+    falling, not monotonically."""
+    p = S.EOS_PRESETS[preset]
     task = landscapes.get("moons", noise=p["noise"])
     res = S.edge_of_stability(p["optimizer"], task, [p["learning_rate"]], steps=p["steps"], every=p["every"],
                               hvp=MoonsHessian(task).hvp)
     h = S.hovering(res, 0, since=0.5, band=0.15)
-    assert res.sharpness[0, 0] < 0.25 * res.threshold[0]            # starts far below 2/η
+    assert res.sharpness[np.isfinite(res.sharpness[:, 0]), 0][0] < 0.3 * res.threshold[0]   # starts far below
     assert h["first_reached"] is not None and h["first_reached"] <= 0.5 * p["steps"]
-    assert h["share_within"] == 1.0
+    assert h["share_within"] >= p["share"]
     loss = res.loss[:, 0]
     assert loss[-1] < 0.15 * loss[0]
     assert np.sum(np.diff(loss[p["steps"] // 2:]) > 0) > 50          # not monotone: the loss goes up at times
+    if preset == "gd":
+        assert res.sharpness[0, 0] == pytest.approx(2.53, abs=0.05) and res.threshold[0] == pytest.approx(20)
