@@ -214,7 +214,8 @@ def _axis_titles(res):
     return "random direction 1 (filter-normalised)", "random direction 2 (filter-normalised)"
 
 
-def plane_figure(res, labels: list[str], height: int = 700, max_frames: int = 101) -> dict:
+def plane_figure(res, labels: list[str], colors: list[str] | None = None, height: int = 700,
+                 max_frames: int = 101) -> dict:
     """The loss over the plane (a layout image, so the animation can play) with every path projected.
 
     Frames follow the epochs, with the race's player (Play speeds, Pause, a slider). Legend entries give
@@ -243,7 +244,7 @@ def plane_figure(res, labels: list[str], height: int = 700, max_frames: int = 10
     ks = frame_steps(n_epochs, max_frames)
     animated = []
     for i, (c, eps, lab) in enumerate(zip(res.coords, res.epochs, labels)):
-        col = PATH_COLORS[i % len(PATH_COLORS)]
+        col = colors[i] if colors else PATH_COLORS[i % len(PATH_COLORS)]
         legend = f"{lab} · {100 * res.captured[i]:.0f}% in plane"
         if res.diverged_at[i] is not None:
             legend += f" · ✖ diverged in epoch {res.diverged_at[i]}"
@@ -308,12 +309,12 @@ def plane_figure(res, labels: list[str], height: int = 700, max_frames: int = 10
     return dict(data=data, layout=layout, frames=frames)
 
 
-def plane_loss_figure(res, labels: list[str], height: int = 380) -> dict:
+def plane_loss_figure(res, labels: list[str], colors: list[str] | None = None, height: int = 380) -> dict:
     """The network's loss along the real path (solid) against the slice's loss at the projected point
     (dashed), per optimizer and epoch: where they differ, the picture above is not the path's loss."""
     data = []
     for i, lab in enumerate(labels):
-        c = color(i)
+        c = colors[i] if colors else PATH_COLORS[i % len(PATH_COLORS)]
         eps = np.asarray(res.epochs[i])
         data.append(dict(type="scatter", mode="lines", x=bdata(eps, "i4"), y=bdata(res.real_loss[i], "f8"),
                          name=lab, legendgroup=f"p{i}", line=dict(color=c, width=2.5),
@@ -325,12 +326,46 @@ def plane_loss_figure(res, labels: list[str], height: int = 380) -> dict:
                                        "<extra></extra>"))
     allv = np.concatenate([np.asarray(v) for v in list(res.real_loss) + list(res.slice_loss)])
     log_y = bool(np.all(allv[np.isfinite(allv)] > 0))
-    layout = dict(height=height, margin=dict(l=60, r=10, t=70, b=45),
+    # The paths' colours are chosen to stand out on the viridis map (one is white), so this panel uses a
+    # dark plot area too: the same colour means the same optimizer in both figures.
+    layout = dict(height=height, margin=dict(l=60, r=10, t=70, b=45), plot_bgcolor="#3a3a3a",
                   title=dict(text="Loss along the real path (solid) vs the slice's loss under the projected path "
                                   "(dashed)", x=0.01, font=dict(size=15)),
-                  xaxis=dict(title=dict(text="epoch")),
+                  xaxis=dict(title=dict(text="epoch"), gridcolor="#5a5a5a"),
                   yaxis=dict(title=dict(text="training loss"), type="log" if log_y else "linear",
-                             exponentformat="power"),
-                  legend=dict(orientation="h", x=0, y=1.0, yanchor="bottom", font=dict(size=12)),
+                             exponentformat="power", gridcolor="#5a5a5a"),
+                  legend=dict(orientation="h", x=0, y=1.0, yanchor="bottom", font=dict(size=12, color="white"),
+                              bgcolor="#3a3a3a"),
                   hovermode="closest")
+    return dict(data=data, layout=layout)
+
+
+def cell_figure(dist, state, rho: float, eta: float, beta: float, diverged_at=None, height: int = 320) -> dict:
+    """One (η, β) run on the quadratic: its distance to the minimum against the step (log scale), with the
+    theory's slope ρᵗ drawn through the state's size at a quarter of the run."""
+    dist = np.asarray(dist, dtype=np.float64)
+    state = np.asarray(state, dtype=np.float64)
+    T = len(dist) - 1
+    end = T + 1 if diverged_at is None else int(diverged_at)
+    k = np.arange(end)
+    q = max(T // 4, 1)
+    with np.errstate(all="ignore"):
+        theory = state[min(q, end - 1)] * rho ** (k - min(q, end - 1))
+    good = np.isfinite(dist[:end]) & (dist[:end] > 0)
+    data = [dict(type="scatter", mode="lines", x=bdata(k[good], "i4"), y=bdata(dist[:end][good], "f8"),
+                 name="‖w_t − w*‖ of the run", line=dict(color="#0072B2", width=2)),
+            dict(type="scatter", mode="lines", x=bdata(k, "i4"), y=bdata(theory, "f8"),
+                 name=f"theory: slope ρᵗ, ρ = {rho:.4f}", line=dict(color="#ff2d55", width=2, dash="dash"))]
+    pos = dist[:end][good]
+    lo = float(np.log10(max(pos.min(), 1e-300))) if len(pos) else -1.0
+    hi = float(np.log10(pos.max())) if len(pos) else 1.0
+    title = f"η = {eta:.4g}, β = {beta:.3g}: distance to the minimum"
+    if diverged_at is not None:
+        title += f" (diverged at step {int(diverged_at)})"
+    layout = dict(height=height, margin=dict(l=60, r=10, t=40, b=45),
+                  title=dict(text=title, x=0.01, font=dict(size=15)),
+                  xaxis=dict(title=dict(text="step")),
+                  yaxis=dict(type="log", title=dict(text="distance"), exponentformat="power",
+                             range=[max(lo, hi - 40) - 0.5, hi + 0.5]),
+                  legend=dict(orientation="h", x=0, y=-0.25), hovermode="x unified")
     return dict(data=data, layout=layout)
