@@ -212,11 +212,13 @@ elif view == "eos":
     with st.sidebar:
         st.header("Edge of stability")
         st.caption("Presets (their claims are tested in the engine):")
-        c1, c2, c3 = st.columns(3)
-        c1.button("GD", key=P + "pre_gd", on_click=apply_preset, args=("gd",), help="Gradient descent, η = 0.1")
-        c2.button("Adam", key=P + "pre_adam", on_click=apply_preset, args=("adam",), help="Adam, η = 0.003")
-        c3.button("RMSprop", key=P + "pre_rmsprop", on_click=apply_preset, args=("rmsprop",),
-                  help="RMSprop, η = 0.001")
+        with st.container(horizontal=True, gap="small"):
+            st.button("GD", key=P + "pre_gd", on_click=apply_preset, args=("gd",),
+                      help="Full-batch gradient descent, η = 0.1, moons noise 0.2")
+            st.button("Adam", key=P + "pre_adam", on_click=apply_preset, args=("adam",),
+                      help="Full-batch Adam, η = 0.003, moons noise 0.3")
+            st.button("RMSprop", key=P + "pre_rmsprop", on_click=apply_preset, args=("rmsprop",),
+                      help="Full-batch RMSprop, η = 0.001, moons noise 0.2")
         eland = st.selectbox("Landscape", EOS_LANDS, key=P + "eland", format_func=EOS_LAND_TITLES.get,
                              persist_state=PERSIST)
         enoise = st.number_input("Moons data noise", 0.0, 1.0, step=0.05, format="%.3g", key=P + "enoise",

@@ -35,6 +35,23 @@ def _fmt(x: float, digits: int = 3) -> str:
     return f"{x:.{digits}g}"
 
 
+def wrap(text: str, width: int = 140) -> str:
+    """Plotly annotations do not wrap: break ``text`` into lines of at most ``width`` characters (``<br>``);
+    existing ``<br>`` are kept."""
+    out = []
+    for para in text.split("<br>"):
+        line = ""
+        for word in para.split(" "):
+            plain = len(line) + 1 + len(word.replace("<b>", "").replace("</b>", ""))
+            if line and plain > width:
+                out.append(line)
+                line = word
+            else:
+                line = f"{line} {word}" if line else word
+        out.append(line)
+    return "<br>".join(out)
+
+
 # --------------------------------------------------------------------------- #
 # 1. Momentum's phase diagram                                                   #
 # --------------------------------------------------------------------------- #
@@ -100,11 +117,11 @@ def phase_figure(d, boundary: np.ndarray, selected: tuple | None = None, height:
     n_div = int(diverged.sum())
     ok = ~diverged & (theory < 1)
     err = float(np.nanmax(np.abs(measured - theory)[ok])) if ok.any() else float("nan")
-    note = (f"{len(betas)}×{len(etas)} = {diverged.size:,} runs of the engine's SGD from the same start, {d.steps} "
-            f"steps each; rate measured over steps {d.steps // 4}–{d.steps} · grey: diverged ({n_div:,} cells) · "
-            f"largest |measured − theory| inside the region: {err:.3f}")
+    note = wrap(f"{len(betas)}×{len(etas)} = {diverged.size:,} runs of the engine's SGD from the same start, {d.steps} "
+                f"steps each; rate measured over steps {d.steps // 4}–{d.steps} · grey: diverged ({n_div:,} cells) · "
+                f"largest |measured − theory| inside the region: {err:.3f}", 150)
     layout = dict(
-        height=height, margin=dict(l=70, r=20, t=110, b=90),
+        height=height, margin=dict(l=70, r=20, t=110, b=110),
         title=dict(text=f"{METHOD_TITLES.get(d.method, d.method)} on the quadratic, κ = {_fmt(d.kappa)}",
                    x=0.01, y=0.98, yanchor="top", font=dict(size=18)),
         xaxis=dict(title=dict(text="learning rate η"), range=[0, float(etas[-1] + (etas[1] - etas[0]) / 2)],
@@ -114,8 +131,8 @@ def phase_figure(d, boundary: np.ndarray, selected: tuple | None = None, height:
         legend=dict(orientation="h", x=0, y=1.02, xanchor="left", yanchor="bottom", font=dict(size=12),
                     bgcolor="rgba(255,255,255,0)"),
         hovermode="closest", dragmode="pan", plot_bgcolor="#f0f0f0",
-        annotations=[dict(text=note, xref="paper", yref="paper", x=0, y=-0.1, xanchor="left", yanchor="top",
-                          showarrow=False, font=NOTE_FONT, align="left")],
+        annotations=[dict(text=note, xref="paper", yref="paper", x=0, y=0, yshift=-58, xanchor="left",
+                          yanchor="top", showarrow=False, font=NOTE_FONT, align="left")],
         meta=dict(pick_every=PICK_EVERY),
     )
     return dict(data=data, layout=layout)
@@ -130,10 +147,11 @@ def rate_slice_figure(d, row: int, height: int = 300) -> dict:
                  name="theory max|eig|", line=dict(color="#ff2d55", width=2)),
             dict(type="scatter", mode="markers", x=bdata(etas, "f8"), y=bdata(meas, "f8"), name="measured",
                  marker=dict(size=5, color="#0072B2"))]
-    layout = dict(height=height, margin=dict(l=60, r=10, t=40, b=45),
-                  title=dict(text=f"The row β = {float(d.betas[row]):.3g}: rate against η", x=0.01, font=dict(size=15)),
+    layout = dict(height=height, margin=dict(l=60, r=10, t=50, b=45),
+                  title=dict(text=f"The row β = {float(d.betas[row]):.3g}: rate against η", x=0.01, y=0.98,
+                             yanchor="top", font=dict(size=15)),
                   xaxis=dict(title=dict(text="learning rate η")), yaxis=dict(title=dict(text="rate ρ"), range=[0, 1.2]),
-                  legend=dict(orientation="h", x=0, y=-0.25), hovermode="x unified",
+                  legend=dict(orientation="h", x=1, xanchor="right", y=1.0, yanchor="bottom"), hovermode="x unified",
                   shapes=[dict(type="line", xref="paper", x0=0, x1=1, y0=1, y1=1,
                                line=dict(color="gray", dash="dot", width=1))])
     return dict(data=data, layout=layout)
@@ -152,7 +170,7 @@ def eos_figure(r, claims: list[str] | None = None, height: int = 520) -> dict:
     ks = np.asarray(r.sharp_steps)
     sharp = np.asarray(r.sharpness)
     thr = np.asarray(r.threshold)
-    what = "λ_max(P⁻¹H), preconditioned sharpness" if r.preconditioned else "λ_max(H), sharpness"
+    what = "preconditioned sharpness λ_max(P⁻¹H)" if r.preconditioned else "sharpness λ_max(H)"
     thr_name = {"Adam": "(2+2β₁)/((1−β₁)η)", "RMSprop": "2/η"}.get(r.optimizer, "2/η")
     if r.optimizer == "SGD" and r.config.get("momentum", 0):
         thr_name = "(2+2μ)/((1+2μ)η)" if r.config.get("nesterov") else "(2+2μ)/η"
@@ -170,7 +188,7 @@ def eos_figure(r, claims: list[str] | None = None, height: int = 520) -> dict:
         data.append(dict(type="scatter", mode="lines+markers", x=bdata(ks[good], "i4"), y=bdata(sharp[good, i], "f8"),
                          line=dict(color=c, width=2.5), marker=dict(size=4), name=f"η = {_fmt(lr)}",
                          legendgroup=f"r{i}", showlegend=False, xaxis="x2", yaxis="y2",
-                         hovertemplate=f"η = {_fmt(lr)}<br>step %{{x}}<br>{what.split(',')[0]} = %{{y:.4g}}"
+                         hovertemplate=f"η = {_fmt(lr)}<br>step %{{x}}<br>{what} = %{{y:.4g}}"
                                        f"<br>threshold {thr_name} = {thr[i]:.4g}<extra></extra>"))
         data.append(dict(type="scatter", mode="lines", x=[0, int(r.steps)], y=[float(thr[i])] * 2,
                          line=dict(color=c, width=2, dash="dash"), name=f"{thr_name} = {_fmt(thr[i])}",
@@ -186,14 +204,16 @@ def eos_figure(r, claims: list[str] | None = None, height: int = 520) -> dict:
              f"Hessian-vector products, every {int(ks[1] - ks[0]) if len(ks) > 1 else 1} steps; dashed: the threshold "
              f"{thr_name} above which a quadratic with that curvature would diverge."]
     lines += list(claims or [])
+    note = "<br>".join(wrap(line, 150) for line in lines)
+    n_lines = note.count("<br>") + 1
     annotations = [dict(text="Loss (full training data)", xref="paper", yref="paper", x=0.0, y=1.0, xanchor="left",
                         yanchor="bottom", showarrow=False, font=dict(size=15)),
                    dict(text=what[0].upper() + what[1:] + " vs its threshold", xref="paper", yref="paper", x=0.55,
                         y=1.0, xanchor="left", yanchor="bottom", showarrow=False, font=dict(size=15)),
-                   dict(text="<br>".join(lines), xref="paper", yref="paper", x=0, y=-0.17, xanchor="left",
+                   dict(text=note, xref="paper", yref="paper", x=0, y=0, yshift=-55, xanchor="left",
                         yanchor="top", showarrow=False, font=NOTE_FONT, align="left")]
     layout = dict(
-        height=height + 22 * len(lines), margin=dict(l=60, r=20, t=60, b=90 + 22 * len(lines)),
+        height=height + 17 * n_lines, margin=dict(l=60, r=20, t=60, b=75 + 17 * n_lines),
         xaxis=dict(domain=[0, 0.45], title=dict(text="step")),
         yaxis=dict(type="log", title=dict(text="loss"), exponentformat="power"),
         xaxis2=dict(domain=[0.55, 1], title=dict(text="step"), anchor="y2"),
@@ -214,7 +234,7 @@ def _axis_titles(res):
     return "random direction 1 (filter-normalised)", "random direction 2 (filter-normalised)"
 
 
-def plane_figure(res, labels: list[str], colors: list[str] | None = None, height: int = 700,
+def plane_figure(res, labels: list[str], colors: list[str] | None = None, height: int = 480,
                  max_frames: int = 101) -> dict:
     """The loss over the plane (a layout image, so the animation can play) with every path projected.
 
@@ -283,27 +303,32 @@ def plane_figure(res, labels: list[str], colors: list[str] | None = None, height
     t1, t2 = _axis_titles(res)
     kind = ("the top two principal directions of all optimizers' trajectories together"
             if res.plane.kind == "pca" else "two random filter-normalised directions (Li et al. 2018)")
-    note = (f"The plane through the common start spanned by {kind}; colours: the training loss at every point "
-            f"of a {len(xs)}×{len(ys)} grid.<br>A projected path is <b>not</b> a path on this slice: the network "
-            "left the plane (the % in the legend is the share of each path's squared displacement that lies in it), "
-            "<br>so the colour under a path is not its loss; the panel below compares the two.")
+    note = wrap(f"The plane through the common start spanned by {kind}; colours: the training loss at every point "
+                f"of a {len(xs)}×{len(ys)} grid.<br>A projected path is <b>not</b> a path on this slice: the network "
+                "left the plane (the % in the legend is the share of each path's squared displacement that lies in "
+                "it), so the colour under a path is not its loss; the panel below compares the two.", 150)
+    top = 64 + 24 * math.ceil((len(labels) + 1) / 3)
+    bottom = 150 + 17 * (note.count("<br>") + 1)
     layout = dict(
-        height=height, margin=dict(l=70, r=20, t=40 + 24 * math.ceil((len(labels) + 1) / 2), b=190),
-        title=dict(text="The network's loss on a plane through weight space", x=0.01, y=0.99, yanchor="top",
-                   font=dict(size=18)),
-        xaxis=dict(range=[x0, x1], title=dict(text=t1), showgrid=False, zeroline=False),
-        yaxis=dict(range=[y0, y1], title=dict(text=t2), showgrid=False, zeroline=False),
+        height=height + top + bottom, margin=dict(l=70, r=20, t=top, b=bottom),
+        title=dict(text="The network's loss on a plane through weight space", x=0.01, y=1, yanchor="top",
+                   pad=dict(t=8), font=dict(size=18)),
+        # Equal scales: d₁ and d₂ are equally long (unit vectors for PCA), so distances on screen are true.
+        xaxis=dict(range=[x0, x1], title=dict(text=t1), showgrid=False, zeroline=False, constrain="domain"),
+        yaxis=dict(range=[y0, y1], title=dict(text=t2), showgrid=False, zeroline=False, constrain="domain",
+                   **({"scaleanchor": "x", "scaleratio": 1} if res.plane.kind == "pca" else {})),
         images=[image], plot_bgcolor="#f0f0f0", hovermode="closest", dragmode="pan",
-        legend=dict(orientation="h", x=0, y=1.01, xanchor="left", yanchor="bottom", font=dict(size=13),
-                    bgcolor="rgba(255,255,255,0)"),
-        updatemenus=[dict(type="buttons", direction="left", showactive=False, x=0, y=-0.1, xanchor="left",
-                          yanchor="top", pad=dict(t=0, r=10), buttons=buttons, font=dict(size=14))],
-        sliders=[dict(active=len(ks) - 1, steps=steps, x=0, len=1.0, y=-0.135, xanchor="left", yanchor="top",
-                      pad=dict(t=30, b=0), currentvalue=dict(prefix="epoch ", font=dict(size=14, color="#222"),
+        # A dark legend: one path colour is white (they are chosen to show on the viridis map).
+        legend=dict(orientation="h", x=0, y=1.01, xanchor="left", yanchor="bottom", font=dict(size=13, color="white"),
+                    bgcolor="#3a3a3a"),
+        updatemenus=[dict(type="buttons", direction="left", showactive=False, x=0, y=0, yanchor="top",
+                          xanchor="left", pad=dict(t=62, r=10), buttons=buttons, font=dict(size=14))],
+        sliders=[dict(active=len(ks) - 1, steps=steps, x=0.36, len=0.64, y=0, xanchor="left", yanchor="top",
+                      pad=dict(t=52, b=0), currentvalue=dict(prefix="epoch ", font=dict(size=14, color="#222"),
                                                              xanchor="right"),
                       transition=dict(duration=0), ticklen=3, font=dict(size=10, color="rgba(0,0,0,0)"))],
-        annotations=[dict(text=note, xref="paper", yref="paper", x=0, y=-0.27, xanchor="left", yanchor="top",
-                          showarrow=False, font=NOTE_FONT, align="left")],
+        annotations=[dict(text=note, xref="paper", yref="paper", x=0, y=0, yshift=-118, xanchor="left",
+                          yanchor="top", showarrow=False, font=NOTE_FONT, align="left")],
         meta=dict(frame_epochs=[int(k) for k in ks], log_colours=bool(use_log)),
     )
     return dict(data=data, layout=layout, frames=frames)
@@ -328,13 +353,15 @@ def plane_loss_figure(res, labels: list[str], colors: list[str] | None = None, h
     log_y = bool(np.all(allv[np.isfinite(allv)] > 0))
     # The paths' colours are chosen to stand out on the viridis map (one is white), so this panel uses a
     # dark plot area too: the same colour means the same optimizer in both figures.
-    layout = dict(height=height, margin=dict(l=60, r=10, t=70, b=45), plot_bgcolor="#3a3a3a",
+    layout = dict(height=height + 24 * math.ceil(len(labels) / 4), margin=dict(l=60, r=10, t=40, b=70 + 24 * math.ceil(len(labels) / 4)),
+                  plot_bgcolor="#3a3a3a",
                   title=dict(text="Loss along the real path (solid) vs the slice's loss under the projected path "
                                   "(dashed)", x=0.01, font=dict(size=15)),
                   xaxis=dict(title=dict(text="epoch"), gridcolor="#5a5a5a"),
                   yaxis=dict(title=dict(text="training loss"), type="log" if log_y else "linear",
                              exponentformat="power", gridcolor="#5a5a5a"),
-                  legend=dict(orientation="h", x=0, y=1.0, yanchor="bottom", font=dict(size=12, color="white"),
+                  legend=dict(orientation="h", x=0, yref="container", y=0, yanchor="bottom",
+                              font=dict(size=12, color="white"),
                               bgcolor="#3a3a3a"),
                   hovermode="closest")
     return dict(data=data, layout=layout)

@@ -149,7 +149,7 @@ def test_edge_of_stability_view_and_a_widget_change():
     spec = chart(at, "theory_eos")
     names = [t.get("name", "") for t in spec["data"]]
     assert "(2+2β₁)/((1−β₁)η) = 380" in names                           # 38/η at η = 0.1
-    assert "preconditioned" in spec["layout"]["annotations"][1]["text"]
+    assert spec["layout"]["annotations"][1]["text"].startswith("Preconditioned sharpness λ_max(P⁻¹H)")
     assert at.query_params["eopt"] in ("Adam", ["Adam"])
 
 

@@ -174,11 +174,23 @@ def test_the_edge_of_stability_preset_claims(preset):
     res = S.edge_of_stability(p["optimizer"], task, [p["learning_rate"]], steps=p["steps"], every=p["every"],
                               hvp=MoonsHessian(task).hvp)
     h = S.hovering(res, 0, since=0.5, band=0.15)
-    assert res.sharpness[np.isfinite(res.sharpness[:, 0]), 0][0] < 0.3 * res.threshold[0]   # starts far below
+    assert res.sharpness[0, 0] < 0.3 * res.threshold[0]   # first measurement: step 0 (adaptive: step `every`)
     assert h["first_reached"] is not None and h["first_reached"] <= 0.5 * p["steps"]
     assert h["share_within"] >= p["share"]
     loss = res.loss[:, 0]
     assert loss[-1] < 0.15 * loss[0]
     assert np.sum(np.diff(loss[p["steps"] // 2:]) > 0) > 50          # not monotone: the loss goes up at times
+    ratio = res.sharpness[:, 0] / res.threshold[0]
+    k = res.sharp_steps
+    second = k >= p["steps"] // 2
     if preset == "gd":
         assert res.sharpness[0, 0] == pytest.approx(2.53, abs=0.05) and res.threshold[0] == pytest.approx(20)
+        assert 600 <= h["first_reached"] <= 640
+        assert 800 < k[np.argmax(ratio >= 1)] <= 900
+        assert np.all((ratio[second] >= 1.0) & (ratio[second] <= 1.15))
+    if preset == "adam":
+        assert res.threshold[0] == pytest.approx(38 / 0.003)
+        assert 300 < res.sharpness[0, 0] < 400 and 640 <= h["first_reached"] <= 680
+        assert np.nanmax(ratio) < 1
+    if preset == "rmsprop":
+        assert 250 < res.sharpness[0, 0] < 300 and h["first_reached"] <= 100

@@ -14,8 +14,9 @@ PHASE_LATEX = r"""\begin{aligned}
 \quad \rho^* = \frac{\sqrt{\kappa} - 1}{\sqrt{\kappa} + 1}\qquad(\kappa = L/\mu)\\
 &\beta = 0:\ \rho = \max_\lambda |1 - \eta\lambda|,\quad \text{best } \eta = \frac{2}{\mu + L},\ \rho = \frac{\kappa - 1}{\kappa + 1}\\
 &\text{Nesterov: } z^2 - (1+\beta)(1-\eta\lambda)\,z + \beta(1-\eta\lambda),\quad
-\text{converges} \iff 0 < \eta L < \frac{2(1+\beta)}{1+2\beta},\quad
-\eta^* = \frac{4}{3L + \mu},\ \beta^* = \frac{\sqrt{3\kappa+1} - 2}{\sqrt{3\kappa+1} + 2}
+\text{converges} \iff 0 < \eta L < \frac{2(1+\beta)}{1+2\beta},\ 0 \le \beta < 1\\
+&\text{Nesterov's optimum: } \eta^* = \frac{4}{3L + \mu},\quad \beta^* = \frac{\sqrt{3\kappa+1} - 2}{\sqrt{3\kappa+1} + 2},
+\quad \rho^* = 1 - \frac{2}{\sqrt{3\kappa + 1}}
 \end{aligned}"""
 
 PHASE_TEXT = """
