@@ -107,3 +107,15 @@ def test_bad_arguments(task, recorded):
         wp.landscape_plane(task, theta0, runs, kind="tsne")
     with pytest.raises(ValueError, match="two points"):
         wp.pca_plane(theta0, [theta0[None]])
+
+
+@pytest.mark.parametrize("rows", [30, 500])        # fewer and more points than weights (both Gram branches)
+def test_pca_plane_is_the_svd(rows):
+    rng = np.random.default_rng(rows)
+    origin = rng.standard_normal(100)
+    X = origin + rng.standard_normal((rows, 100)) * np.linspace(3, 0.1, 100)
+    plane = wp.pca_plane(origin, [X])
+    _, s, Vt = np.linalg.svd(X - origin, full_matrices=False)
+    for d, v in zip(plane.basis, Vt[:2]):
+        assert abs(d @ v) == pytest.approx(1.0, abs=1e-10)
+    np.testing.assert_allclose(plane.explained, s[:2] ** 2 / np.sum(s ** 2), rtol=1e-10)
