@@ -76,6 +76,7 @@ EOS_KEYS = ("eland", "enoise", "eopt", "elr", "elr2", "emom", "esteps", "every",
 def seed_from_link(params: dict, values: dict) -> list[str]:
     """The selected phase-diagram cell ``cell=η,β`` (checked against the diagram's ranges)."""
     st.session_state.pop(P + "last_pick", None)
+    st.session_state.pop(P + "choices", None)     # the link's line-up replaces the one last drawn
     st.session_state[P + "cell"] = None
     raw = params.get("cell")
     if raw is None:

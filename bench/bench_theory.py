@@ -51,13 +51,13 @@ def phase_section(lines):
     land = landscapes.get("quadratic", condition=10)
     lines.append("## 1. Momentum phase diagram (κ = 10, 200 × 200 cells, 400 steps)\n")
     lines.append("| measurement | time | ratio |\n|---|---|---|")
-    t_hb, d = best(lambda: mp.measure("heavy_ball", land), 2)
-    t_nv, _ = best(lambda: mp.measure("nesterov", land), 2)
+    t_hb, d = best(lambda: mp.measure("heavy_ball", land))
+    t_nv, _ = best(lambda: mp.measure("nesterov", land))
     # Peer 1: the runner's vectorized path on the same 40,000 (η, β) (record="final").
     E, B = np.meshgrid(d.etas, d.betas)
     opt = optimizers.get("SGD", learning_rate=E[..., None], momentum=B[..., None])
     start = np.broadcast_to(land.start, E.shape + (2,))
-    t_run, _ = best(lambda: optimizers.run(opt, land, start=start, steps=400, record="final"), 2)
+    t_run, _ = best(lambda: optimizers.run(opt, land, start=start, steps=400, record="final"))
     # Peer 2: one optimizers.run per cell, timed on 200 cells and extrapolated.
     cells = [(float(E.flat[k]), float(B.flat[k])) for k in np.linspace(0, E.size - 1, 200).astype(int)]
     t0 = time.perf_counter()
@@ -82,9 +82,9 @@ def eos_section(lines):
         task = landscapes.get("moons", noise=p["noise"])
         hv = MoonsHessian(task).hvp
         t_with, r = best(lambda: sh.edge_of_stability(p["optimizer"], task, [p["learning_rate"]], steps=p["steps"],
-                                                      every=p["every"], hvp=hv), 2)
+                                                      every=p["every"], hvp=hv))
         t_without, _ = best(lambda: sh.edge_of_stability(p["optimizer"], task, [p["learning_rate"]], steps=p["steps"],
-                                                         every=p["steps"], hvp=hv), 2)
+                                                         every=p["steps"], hvp=hv))
         lines.append(f"| {name} ({p['optimizer']}, η = {p['learning_rate']}) | {t_with:.2f} s | {r.hvps} | "
                      f"{t_without:.2f} s | {t_with / t_without:.2f} |")
         out[f"eos_{name}"] = t_with
@@ -180,7 +180,7 @@ def main():
              "Command (from the repository root):\n",
              "    /work/venv/bin/python bench/bench_theory.py --out bench/theory_results.md\n",
              f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
-             f"numpy {np.__version__}. Times are the best of 2–3 runs.\n"]
+             f"numpy {np.__version__}. Engine times are the best of 3 runs (the two page runs: one each).\n"]
     results = {}
     results.update(phase_section(lines))
     results.update(eos_section(lines))

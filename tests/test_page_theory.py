@@ -204,3 +204,14 @@ def test_plane_view_with_optimizers_from_the_link():
     spec = chart(at, "theory_plane")
     paths = [t for t in spec["data"] if t.get("mode") == "lines"]
     assert [p["name"].split(" · ")[0] for p in paths] == ["Adam (lr 0.01)", "SGD (lr 0.05)"]
+
+
+def test_a_new_link_replaces_the_line_up_last_drawn():
+    at = open_theory(view="plane", epochs="3")
+    at.query_params.clear()
+    for k, v in {"view": "phase", "o1": "Adam;learning_rate=0.02"}.items():
+        at.query_params[k] = v
+    at.run()
+    assert not at.exception
+    assert at.query_params["o1"] in ("Adam;learning_rate=0.02", ["Adam;learning_rate=0.02"])
+    assert "o2" not in at.query_params
