@@ -1,14 +1,15 @@
 """Sharpness: the top eigenvalue of the loss's Hessian, and the edge of stability.
 
-Hessian-vector products are a **central difference of the analytic gradient**::
+Hessian-vector products come from the landscape when it has an exact one (the moons MLP:
+``landscapes.moons_hessian.MoonsHessian.hvp``, forward-over-reverse, passed as ``hvp=``); otherwise they
+are a **central difference of the analytic gradient**::
 
-    H v ≈ (∇L(θ + h v) − ∇L(θ − h v)) / (2h),     ‖v‖ = 1,  h = 1e-6 (relative to max(1, ‖θ‖/√P))
+    H v ≈ (∇L(θ + h v) − ∇L(θ − h v)) / (2h),     ‖v‖ = 1,  h = 1e-6 · max(1, RMS of θ)
 
-For a smooth loss the error is O(h²) (below 1e-9 here) plus rounding, about 1e-16/h of the gradient's
-size. The moons MLP is smooth except where a ReLU switches; the difference sees the Hessian of the
-piece θ lies on (what autodiff computes too), unless a ReLU switches between θ − hv and θ + hv, which
-for h = 1e-6 happens about once in a thousand products (tests/test_sharpness.py checks the products
-against an exact Hessian from jax). Both points go through the landscape in one stacked call.
+exact for a quadratic (the 2-D surfaces, the regression) up to rounding, O(h²) for smooth losses. It is not
+used for the ReLU network: a ReLU switching between θ − hv and θ + hv makes the gradient jump, and the
+quotient then gets a spike of size jump/2h that power iteration amplifies (seen: values 50× too large in
+about one measurement in a hundred). Both points go through the landscape in one stacked call.
 
 The top eigenvalue is found by **power iteration** on those products (the Rayleigh quotient of the
 normalised iterate). Power iteration finds the eigenvalue of largest magnitude; if that one is negative
