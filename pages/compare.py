@@ -22,7 +22,9 @@ from charts.compare import (BasinPanel, SweepSeries, basin_csv, basin_figure, be
 from charts.race import Prebuilt, RaceRun
 from landscapes.expression import parse_expression
 from ui import controls
+from optimizers import budget
 from ui import persist
+from ui.budget import show_plan
 from ui.slots import reset_slots, slot_editors
 from ui.landscape_picker import LANDS, START, get_land, landscape_and_start, start_from_link
 from ui.controls import show_notices
@@ -286,6 +288,9 @@ url.update(encode_optimizers([c for _, _, c in entries]))
 st.query_params.from_dict(url)
 st.session_state[P + "written"] = url
 persist.save(P)
+# The work budget (optimizers/budget.py): what this request computes, scaled down if too much.
+plan = show_plan(budget.plan_compare(view, land, len(entries), grid_n, steps, len(LR_GRID)), main)
+grid_n, steps = plan["grid"], plan["steps"]
 
 land_text = f"custom formula f(x, y) = {expr}" if land_name == "custom" else f"{land.title} ({land_name})"
 shared = (f"{land.title if land_name != 'custom' else 'f(x, y) = ' + expr} · start ({_fmt(start[0])}, "

@@ -16,7 +16,9 @@ import optimizers
 from charts import inspector as ic
 from charts.background import background_image
 from charts.race import Prebuilt
+from optimizers import budget
 from ui import controls
+from ui.budget import show_plan
 from ui.landscape_picker import LANDS, START, get_land, landscape_and_start, start_from_link
 from ui.controls import optimizer_editor, show_notices
 from ui.settings import Field, OptChoice, encode_fields, read_fields, read_optimizers
@@ -214,6 +216,8 @@ with st.sidebar:
 
 start = (float(sx), float(sy))
 land_key = (land_name, expr)
+runs = len(optimizers.get_class(choice.name).flavors()) + 1 if cmp else 1
+steps = show_plan(budget.plan_runs(land, runs, int(steps), what="these runs"))["steps"]
 
 try:
     traj = trajectory(land_key, choice, start, int(steps), float(noise), int(seed))

@@ -17,7 +17,9 @@ import landscapes
 import optimizers
 from charts import regression as rc
 from optimizers.training import train
+from optimizers import budget
 from ui import controls
+from ui.budget import show_plan
 from ui.controls import optimizer_editor, show_notices
 from ui.settings import Field, OptChoice, encode_fields, read_fields, read_optimizers
 
@@ -207,6 +209,7 @@ st.session_state[K + "written"] = url
 if "learning_rate" not in {p.name for p in optimizers.spec(choice.name, choice.flavor)}:
     st.info(f"{choice.name} ({choice.flavor}) has no learning rate, so every column shows the same run.")
 
+epochs = show_plan(budget.plan_regression(regression_land(), len(lrs), int(epochs), mode, int(bs)))["epochs"]
 args = (lrs, int(epochs), mode, int(bs), int(seed), choice.encode())
 with st.spinner("Training…"):
     runs = compute_runs(*args)

@@ -22,7 +22,9 @@ from charts import moons as mc
 from charts.regression import export_html
 from landscapes.moons import MAX_LAYERS, UNITS_RANGE
 from optimizers.training import train
+from optimizers import budget
 from ui import controls
+from ui.budget import show_plan
 from ui.controls import optimizer_editor, show_notices
 from ui.settings import Field, OptChoice, encode_fields, encode_optimizers, read_fields, read_optimizers
 
@@ -340,6 +342,8 @@ if dict(st.query_params) != url:
     st.query_params.from_dict(url)
 st.session_state[P + "written"] = url
 
+epochs = show_plan(budget.plan_training(len(choices), hidden, int(samples), int(bs), int(epochs),
+                                         mc.MAX_SNAPSHOTS))["epochs"]
 key = (tuple((c.name, c.flavor, c.params) for c in choices), int(epochs), int(bs), hidden, int(samples),
        round(float(noise), 6), int(seed))
 updates = updates_per_network(epochs, samples, bs)

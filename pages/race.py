@@ -21,7 +21,9 @@ from charts.common import PALETTE
 from charts.race import (PICK_TRACE, Prebuilt, RaceRun, frame_steps, loss_csv, loss_figure, race_figure, race_summary,
                          trajectories_csv)
 from charts.surface3d import surface_figure
+from optimizers import budget
 from ui import controls
+from ui.budget import show_plan
 from ui.slots import reset_slots, slot_editors
 from ui.landscape_picker import LANDS, START, get_land, landscape_and_start, start_from_link
 from ui.controls import show_notices
@@ -254,6 +256,7 @@ if abs(start[0] - land.start[0]) > 1e-12 or abs(start[1] - land.start[1]) > 1e-1
 url.update(encode_optimizers([c for _, c in choices]))
 st.query_params.from_dict(url)
 st.session_state[P + "written"] = url
+steps = show_plan(budget.plan_runs(land, len(choices), int(steps), what="this race"), chart_row)["steps"]
 
 # Run every optimizer (cached one by one).
 runs, errors, run_keys = [], [], []
