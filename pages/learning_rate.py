@@ -16,6 +16,7 @@ from streamlit.errors import StreamlitAPIException
 import landscapes
 import optimizers
 from charts import regression as rc
+from landscapes.base import read_only
 from optimizers.training import train
 from optimizers import budget
 from ui import controls
@@ -87,7 +88,7 @@ def parse_lrs(text: str) -> tuple[tuple, list[str]]:
 # --------------------------------------------------------------------------- #
 @st.cache_resource(show_spinner=False)
 def regression_land():
-    return landscapes.get("regression")
+    return read_only(landscapes.get("regression"))  # shared by every session
 
 
 @st.cache_data(max_entries=64, ttl=3600, show_spinner=False)
