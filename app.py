@@ -6,7 +6,10 @@ each page is thin glue between widgets, the engine (``optimizers``,
 """
 import streamlit as st
 
+from ui.warm import start_once as start_warm_up
+
 st.set_page_config(page_title="Descent Lab", page_icon="⛰️", layout="wide")
+start_warm_up()  # once per process: compute the presets in the background (ui/warm.py)
 
 PAGES = [
     st.Page("pages/home.py", title="Home", icon="🏠", default=True),
