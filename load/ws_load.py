@@ -176,7 +176,7 @@ class Proxy:
     def __init__(self, ports: list[int]):
         nginx = shutil.which("nginx") or "/usr/sbin/nginx"
         if not Path(nginx).exists():
-            raise SystemExit("nginx is not installed (Debian: apt-get install nginx-light)")
+            raise SystemExit("nginx is not installed (Debian: apt-get install nginx)")
         self.port = free_port()
         self.folder = Path(tempfile.mkdtemp(prefix="descent-lab-nginx-"))
         self.folder.chmod(0o755)
