@@ -216,8 +216,8 @@ with st.sidebar:
 
 start = (float(sx), float(sy))
 land_key = (land_name, expr)
-runs = len(optimizers.get_class(choice.name).flavors()) + 1 if cmp else 1
-steps = show_plan(budget.plan_runs(land, runs, int(steps), what="these runs"))["steps"]
+n_runs = len(optimizers.get_class(choice.name).flavors()) + 1 if cmp else 1  # the work budget (optimizers/budget.py)
+steps = show_plan(budget.plan_runs(land, n_runs, int(steps), what="these runs"))["steps"]
 
 try:
     traj = trajectory(land_key, choice, start, int(steps), float(noise), int(seed))
