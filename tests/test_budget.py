@@ -194,10 +194,10 @@ def open_page(page_file, params, timeout=300):
 
 HEAVY = {
     "compare basins, power tower, 8 optimizers": (
-        "pages/compare.py", {"view": "basins", "grid": "200", "steps": "2000", "land": "custom", "expr": TOWER,
+        "app_pages/compare.py", {"view": "basins", "grid": "200", "steps": "2000", "land": "custom", "expr": TOWER,
                              **{f"o{i}": f"Adam;learning_rate=0.0{i}" for i in range(1, 9)}}, "basins"),
     "moons 128×4, 2000 samples, batch 50, 1000 epochs": (
-        "pages/moons.py", {"hidden": "128,128,128,128", "samples": "2000", "bs": "50", "epochs": "1000"}, "training"),
+        "app_pages/moons.py", {"hidden": "128,128,128,128", "samples": "2000", "bs": "50", "epochs": "1000"}, "training"),
 }
 
 
@@ -223,10 +223,10 @@ def test_the_heaviest_links_finish_within_the_budget_with_a_notice(name, _scan_c
 def _preset_cases():
     from ui.presets import PRESETS
     cases = [(f"preset {p.id}", p.page_file, p.params) for p in PRESETS]
-    cases += [("race default", "pages/race.py", {}), ("learning rate default", "pages/learning_rate.py", {}),
-              ("moons default", "pages/moons.py", {}), ("inspector default", "pages/inspector.py", {}),
-              ("inspector default, flavours compared", "pages/inspector.py", {"cmp": "1"})]
-    cases += [(f"compare default, {v}", "pages/compare.py", {"view": v}) for v in ("sweep", "basins", "fair")]
+    cases += [("race default", "app_pages/race.py", {}), ("learning rate default", "app_pages/learning_rate.py", {}),
+              ("moons default", "app_pages/moons.py", {}), ("inspector default", "app_pages/inspector.py", {}),
+              ("inspector default, flavours compared", "app_pages/inspector.py", {"cmp": "1"})]
+    cases += [(f"compare default, {v}", "app_pages/compare.py", {"view": v}) for v in ("sweep", "basins", "fair")]
     return cases
 
 
