@@ -212,7 +212,10 @@ def race_figure(land, runs: list[RaceRun], background: dict | None, *, start=Non
     (x0, x1), (y0, y1) = land.bounds
     steps = max((r.steps for r in runs), default=0)
     ks = frame_steps(steps, max_frames)
-    stride = path_stride(steps, 2 * len(runs), len(ks), budget)  # each path is sent twice: halo + line
+    # Each path gets a white halo under it (readable on dark and light parts of the map) when sending its points
+    # twice still fits the frame budget at the same stride; every step drawn comes first, the halo second.
+    stride = path_stride(steps, len(runs), len(ks), budget)
+    halos = path_stride(steps, 2 * len(runs), len(ks), budget) == stride
     active = len(ks) - 1 if active is None else int(np.clip(active, 0, len(ks) - 1))
     xlabel, ylabel = getattr(land, "axis_labels", ("x", "y"))
 
@@ -250,8 +253,8 @@ def race_figure(land, runs: list[RaceRun], background: dict | None, *, start=Non
         head = dict(type="scatter", mode="markers", name=run.label, legendgroup=group, showlegend=False,
                     marker=dict(color=run.color, size=14, line=dict(color="black", width=2)), hoverinfo="skip",
                     unselected=dict(marker=dict(opacity=1)), **traces[1])
-        data += [halo, path, head]  # the halo under the path: readable on dark and light parts of the map
-        animated += [len(data) - 3, len(data) - 2, len(data) - 1]
+        data += ([halo] if halos else []) + [path, head]
+        animated += ([len(data) - 3] if halos else []) + [len(data) - 2, len(data) - 1]
         if run.diverged_at is not None:
             data.append(dict(type="scatter", mode="markers", name=f"diverged at step {int(run.diverged_at)}",
                              legendgroup=group, showlegend=False,
@@ -264,7 +267,7 @@ def race_figure(land, runs: list[RaceRun], background: dict | None, *, start=Non
         fdata = []
         for enc in encoded:
             tr = enc.traces(int(k))
-            fdata += [tr[0]] + tr  # halo and path share the same points
+            fdata += ([tr[0]] if halos else []) + tr  # halo and path share the same points
         frames.append(dict(name=str(int(k)), data=fdata, traces=animated))
 
     def anim(duration):
@@ -295,7 +298,7 @@ def race_figure(land, runs: list[RaceRun], background: dict | None, *, start=Non
                                                                            xanchor="right"),
                       transition=dict(duration=0), ticklen=3,
                       font=dict(size=10, color="rgba(0,0,0,0)"))],  # hide the crowded tick labels
-        meta=dict(path_stride=stride, frame_steps=[int(k) for k in ks]),
+        meta=dict(path_stride=stride, frame_steps=[int(k) for k in ks], halos=bool(halos)),
     )
     return dict(data=data, layout=layout, frames=frames)
 

@@ -133,11 +133,12 @@ def test_basin_colours_cannot_be_confused_with_optimizers():
             assert _delta_e(b, c, "none") >= 25.0, (b, c)
 
 
-def test_paths_on_the_map_have_a_halo():
+def test_paths_on_the_map_have_a_halo_when_it_costs_no_resolution():
     from charts.common import PATH_HALO
     from charts.race import race_figure
     land, runs = _runs("rosenbrock", RACE_LINEUP[:2], steps=50)
     fig = race_figure(land, runs, None)
+    assert fig["layout"]["meta"]["halos"] and fig["layout"]["meta"]["path_stride"] == 1
     lines = [t for t in fig["data"] if t.get("mode") == "lines"]
     halos = [t for t in lines if t["line"]["color"] == PATH_HALO]
     assert len(halos) == len(runs)
@@ -290,3 +291,12 @@ def test_moons_loss_chart_axis_ignores_a_diverged_network():
     lo, hi = fig.layout.yaxis.range
     assert 10 ** hi < 10 and 10 ** lo <= 0.01
     assert any("diverged at epoch 4" in a.text for a in fig.layout.annotations)
+
+
+def test_halo_never_costs_a_drawn_step():
+    """Every step is drawn first: the halo is dropped rather than thin out the paths (a zig-zag of period 2
+    would vanish at stride 2)."""
+    from charts.race import race_figure
+    land, runs = _runs("rosenbrock", RACE_LINEUP, steps=300)
+    fig = race_figure(land, runs, None)
+    assert fig["layout"]["meta"]["path_stride"] == 1

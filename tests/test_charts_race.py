@@ -113,7 +113,8 @@ def test_frames_carry_only_the_optimizer_traces(rosen, bg):
     animated = set(fig["frames"][0]["traces"])
     path_idx = {i for i, t in enumerate(fig["data"]) if t.get("legendgroup", "").startswith("run")}
     assert animated == path_idx and PICK_TRACE not in animated
-    assert len(animated) == 3 * len(runs)  # halo + path + head each, nobody diverged
+    per_run = 3 if fig["layout"]["meta"]["halos"] else 2
+    assert len(animated) == per_run * len(runs)  # (halo +) path + head each, nobody diverged
     for fr in fig["frames"]:
         assert set(fr["traces"]) == animated
         assert len(fr["data"]) == len(fr["traces"])
@@ -132,9 +133,12 @@ def test_frame_paths_are_cumulative_and_match_the_runs(rosen, bg):
     for fr in fig["frames"]:
         k = int(fr["name"])
         for i, run in enumerate(runs):
-            assert fr["data"][3 * i] == fr["data"][3 * i + 1]  # the halo carries the path's points
-            px, py = decode(fr["data"][3 * i + 1]["x"]), decode(fr["data"][3 * i + 1]["y"])
-            hx, hy = decode(fr["data"][3 * i + 2]["x"]), decode(fr["data"][3 * i + 2]["y"])
+            h = 1 if fig["layout"]["meta"]["halos"] else 0
+            n = 2 + h
+            if h:
+                assert fr["data"][n * i] == fr["data"][n * i + 1]  # the halo carries the path's points
+            px, py = decode(fr["data"][n * i + h]["x"]), decode(fr["data"][n * i + h]["y"])
+            hx, hy = decode(fr["data"][n * i + h + 1]["x"]), decode(fr["data"][n * i + h + 1]["y"])
             assert len(px) == k + 1
             np.testing.assert_allclose(px, run.params[:k + 1, 0].astype(np.float32), rtol=0, atol=0)
             np.testing.assert_allclose(py, run.params[:k + 1, 1].astype(np.float32), rtol=0, atol=0)
@@ -158,11 +162,12 @@ def test_strided_frame_paths_decode_to_the_right_points(rosen, bg, diverging, bu
             j = min(k, run.last_good)
             idx = list(range(0, j + 1, s)) + ([j] if j % s else [])
             want = run.params[idx].astype(np.float32)
-            got = np.stack([decode(fr["data"][pos + 1]["x"]), decode(fr["data"][pos + 1]["y"])], axis=-1)
+            h = 1 if fig["layout"]["meta"]["halos"] else 0
+            got = np.stack([decode(fr["data"][pos + h]["x"]), decode(fr["data"][pos + h]["y"])], axis=-1)
             np.testing.assert_array_equal(got, want)
-            head = np.stack([decode(fr["data"][pos + 2]["x"]), decode(fr["data"][pos + 2]["y"])], axis=-1)
+            head = np.stack([decode(fr["data"][pos + h + 1]["x"]), decode(fr["data"][pos + h + 1]["y"])], axis=-1)
             np.testing.assert_array_equal(head, want[-1:])
-            pos += 4 if run.diverged_at is not None else 3
+            pos += (3 if run.diverged_at is not None else 2) + h
 
 
 def test_frame_count_capped_and_json_budget(rosen, bg):
