@@ -11,7 +11,7 @@ from streamlit.testing.v1 import AppTest
 
 import landscapes
 import optimizers
-from tests.helpers import decode as decode_array, shown
+from tests.helpers import decode as decode_array, shown, chart_spec, open_app_page
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = str(ROOT / "app.py")
@@ -21,19 +21,11 @@ LR_GRID = np.logspace(-5, 1, 241)
 
 
 def open_compare(**params):
-    at = AppTest.from_file(APP, default_timeout=120)
-    for k, v in params.items():
-        at.query_params[k] = v
-    at.switch_page("app_pages/compare.py")
-    at.run()
-    assert not at.exception, at.exception
-    return at
+    return open_app_page("app_pages/compare.py", timeout=120, **params)
 
 
 def chart(at, key):
-    found = [c for c in at.get("plotly_chart") if c.key == key]
-    assert found, [c.key for c in at.get("plotly_chart")]
-    return json.loads(found[0].proto.spec)
+    return chart_spec(at, key)
 
 
 

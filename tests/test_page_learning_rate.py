@@ -7,24 +7,18 @@ import numpy as np
 import plotly.io as pio
 import pytest
 from streamlit.testing.v1 import AppTest
-from tests.helpers import decode, shown
+from tests.helpers import decode, shown, chart_spec, open_app_page
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGE = "app_pages/learning_rate.py"
 
 
 def open_page(**params):
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-    for k, v in params.items():
-        at.query_params[k] = v
-    at.switch_page(PAGE).run()
-    assert not at.exception, at.exception
-    return at
+    return open_app_page(PAGE, timeout=60, **params)
 
 
 def chart(at, key):
-    (c,) = [c for c in at.get("plotly_chart") if c.key == key]
-    return json.loads(c.proto.spec)
+    return chart_spec(at, key)
 
 
 arr = decode  # tests/helpers.py

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
-from tests.helpers import shown
+from tests.helpers import shown, chart_spec, open_app_page
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGE = "app_pages/moons.py"
@@ -14,17 +14,11 @@ ARTICLE = ["SGD (lr 0.01)", "SGD (lr 0.01, μ 0.9)", "SGD (lr 0.01, μ 0.9, nest
 
 
 def open_page(**params):
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-    for k, v in params.items():
-        at.query_params[k] = v
-    at.switch_page(PAGE).run()
-    assert not at.exception, at.exception
-    return at
+    return open_app_page(PAGE, timeout=120, **params)
 
 
 def chart(at, key):
-    (c,) = [c for c in at.get("plotly_chart") if c.key == key]
-    return json.loads(c.proto.spec)
+    return chart_spec(at, key)
 
 
 def summary(at):

@@ -8,7 +8,7 @@ from streamlit.testing.v1 import AppTest
 
 from charts.common import PATH_HALO
 from charts.race import PICK_TRACE
-from tests.helpers import decode as decode_array, shown
+from tests.helpers import decode as decode_array, shown, chart_spec, open_app_page
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = str(ROOT / "app.py")
@@ -17,19 +17,11 @@ DEFAULT_URL = {"o1": "SGD;learning_rate=0.002", "o2": "SGD;learning_rate=0.001;m
 
 
 def open_race(**params):
-    at = AppTest.from_file(APP, default_timeout=60)
-    for k, v in params.items():
-        at.query_params[k] = v
-    at.switch_page("app_pages/race.py")
-    at.run()
-    assert not at.exception, at.exception
-    return at
+    return open_app_page("app_pages/race.py", timeout=60, **params)
 
 
 def chart(at, key="race_chart"):
-    found = [c for c in at.get("plotly_chart") if c.key == key]
-    assert found, [c.key for c in at.get("plotly_chart")]
-    return json.loads(found[0].proto.spec)
+    return chart_spec(at, key)
 
 
 

@@ -8,7 +8,7 @@ import pytest
 from streamlit.components.v2 import manifest_scanner
 from streamlit.testing.v1 import AppTest
 
-from tests.helpers import decode, shown
+from tests.helpers import decode, shown, chart_spec, open_app_page
 from tests.test_link_injection import PAYLOADS, dangerous
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -25,19 +25,11 @@ def _scan_components_once():
 
 
 def open_theory(**params):
-    at = AppTest.from_file(APP, default_timeout=300)
-    for k, v in params.items():
-        at.query_params[k] = v
-    at.switch_page(PAGE)
-    at.run()
-    assert not at.exception, at.exception
-    return at
+    return open_app_page(PAGE, timeout=300, **params)
 
 
 def chart(at, key):
-    found = [c for c in at.get("plotly_chart") if c.key == key]
-    assert found, [c.key for c in at.get("plotly_chart")]
-    return json.loads(found[0].proto.spec)
+    return chart_spec(at, key)
 
 
 def warnings(at):
