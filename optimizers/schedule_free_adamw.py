@@ -1,0 +1,143 @@
+"""Schedule-Free AdamW (Defazio et al. 2024, "The Road Less Scheduled", Algorithm 1).
+
+No learning-rate schedule: three sequences instead of one.
+
+- ``z`` takes plain AdamW-style steps with a constant rate (no momentum);
+- ``x`` is the running *average* of the z's: ``x ← (1 − c) x + c z``;
+- ``y = (1 − β₁) z + β₁ x`` interpolates between them, and the gradient is
+  evaluated at y. β₁ plays the role of momentum.
+
+The average x is what one evaluates (it converges without a decaying
+schedule); y is the point being trained. The engine's parameters are y
+(what Keras exposes during training); the slots hold z (Keras's name
+``momentum``) and x (``x``, for the charts). All three start at w₀.
+
+Keras 3.15 averages with c = 1/t, recovers x from y and z each step as
+x = (y − (1 − β₁) z)/β₁ (so β₁ must be > 0) and puts ε on the
+bias-corrected √v̂; its weight decay is the base class's w ← w − η·wd·w on
+y before the step. The paper (textbook flavour) weights the average by the
+squared step sizes, c = γ_t² / Σ γ_i², with γ_t = η·min(1, t/T_warmup)·√(1 − β₂ᵗ),
+puts ε on the uncorrected √v, and decays inside the z step: z ← z − γ_t(g/(√v + ε) + λ y).
+torch.optim has no Schedule-Free optimizer (it lives in facebookresearch/schedule_free).
+"""
+import numpy as np
+
+from ._layout import RunAxes, current_step
+from .base import HyperParam, Optimizer, eps_param, lr_param
+
+
+def _params(b1_low_open, eps):
+    return [
+        lr_param(0.0025),
+        HyperParam("beta_1", 0.9, "β₁: y = (1 − β₁) z + β₁ x (the interpolation, like momentum)", low=0.0, high=1.0,
+                   low_open=b1_low_open, ui_low=0.01 if b1_low_open else 0.0, ui_high=1.0, symbol=r"\beta_1"),
+        HyperParam("beta_2", 0.999, "β₂: decay of the squared-gradient average", low=0.0, high=1.0, high_open=True,
+                   ui_low=0.0, ui_high=0.9999, symbol=r"\beta_2"),
+        eps_param(eps),
+        HyperParam("warmup_steps", 0, "T: the rate grows linearly over the first T steps (0: no warm-up)", low=0.0,
+                   ui_low=0.0, ui_high=1000.0, symbol="T"),
+    ]
+
+
+_KERAS = r"""\begin{aligned}
+y_{t-1} &\leftarrow y_{t-1} - \eta\,\lambda\, y_{t-1} &&\text{(weight decay, if set: before the rule)}\\
+\gamma_t &= \eta\,\min(1,\ t/T) &&(T = 0\text{: no warm-up})\\
+v_t &= v_{t-1} + (1-\beta_2)(g_t^2 - v_{t-1})\\
+z_t &= z_{t-1} - \frac{\gamma_t\, g_t}{\sqrt{v_t / (1-\beta_2^{\,t})} + \epsilon}\\
+x_{t-1} &= \frac{y_{t-1} - (1-\beta_1)\, z_{t-1}}{\beta_1},\qquad
+x_t = \Big(1 - \frac1t\Big)\, x_{t-1} + \frac1t\, z_t\\
+y_t &= (1-\beta_1)\, z_t + \beta_1\, x_t \qquad (x_0 = z_0 = y_0 = w_0)
+\end{aligned}"""
+
+_TEXTBOOK = r"""\begin{aligned}
+\gamma_t &= \eta\,\sqrt{1-\beta_2^{\,t}}\,\min(1,\ t/T_{\text{warmup}})\\
+v_t &= \beta_2 v_{t-1} + (1-\beta_2)\, g_t^2 &&(g_t = \nabla f(y_{t-1}))\\
+z_t &= z_{t-1} - \gamma_t\,\frac{g_t}{\sqrt{v_t} + \epsilon} - \gamma_t\,\lambda\, y_{t-1}\\
+c_t &= \frac{\gamma_t^2}{\sum_{i=1}^{t} \gamma_i^2},\qquad x_t = (1 - c_t)\, x_{t-1} + c_t\, z_t\\
+y_t &= (1-\beta_1)\, z_t + \beta_1\, x_t \qquad (x_0 = z_0 = y_0 = w_0)
+\end{aligned}"""
+
+_NOTE = ("Defazio et al. (2024), Algorithm 1 (as in the authors' adamw_schedulefree_paper.py). Where Keras differs: "
+         "(1) averaging weight: Keras c_t = 1/t, the paper c_t = γ_t²/Σγ_i², which gives the early steps (small "
+         "γ_t during warm-up and bias correction) less weight; (2) ε: the paper folds √(1−β₂ᵗ) into γ_t and adds ε "
+         "to the uncorrected √v_t, Keras adds ε to the bias-corrected √v̂_t (as Adam does in the paper); "
+         "(3) weight decay: the paper adds γ_t·λ·y to the z step, Keras decays y itself by η·wd before the step; "
+         "(4) Keras stores y and z and recovers x = (y − (1−β₁)z)/β₁, so β₁ = 0 is impossible there. "
+         "Defaults agree: η = 0.0025, β = (0.9, 0.999), ε = 1e-8, no warm-up.")
+
+
+class ScheduleFreeAdamW(RunAxes, Optimizer):
+    name = "ScheduleFreeAdamW"
+    aliases = ("schedulefreeadamw", "schedule_free_adamw")
+    HYPERPARAMS = {"keras": _params(True, 1e-8), "textbook": _params(False, 1e-8)}
+    LATEX = {"keras": _KERAS, "textbook": _TEXTBOOK}
+    NOTES = {"textbook": _NOTE}
+    SLOT_HELP = {"momentum": "z: the sequence that takes the AdamW-style steps (Keras's name: momentum)",
+                 "velocity": "v: average of the squared gradients (β₂)",
+                 "x": "x: the running average of z, the point to evaluate (y = (1 − β₁) z + β₁ x is trained)",
+                 "weight_sum": "Σ γ_i²: the sum of squared step sizes that weights the average (textbook)"}
+
+    def __init__(self, flavor: str = "keras", **kwargs):
+        super().__init__(flavor, **kwargs)
+        # The textbook average needs the sum of γ_i² over all updates: one number per run.
+        self.GLOBAL_SLOTS = ("weight_sum",) if self.flavor == "textbook" else ()
+
+    def _slot_names(self):
+        return ("momentum", "velocity", "x")
+
+    def _init_slot(self, name, p):
+        if name in ("momentum", "x"):
+            return np.array(p, dtype=np.float64, copy=True)  # z₀ = x₀ = y₀ = w₀
+        return np.zeros_like(p)  # velocity, and any slot the base class adds
+
+    def _init_global(self):
+        if self.flavor != "textbook":
+            return {}
+        shapes = [np.shape(v) for v in (self.hp["beta_2"], self.hp["warmup_steps"], self.learning_rate)
+                  if isinstance(v, np.ndarray)]
+        return {"weight_sum": np.zeros(np.broadcast_shapes(*shapes) if shapes else ())}
+
+    def _weight_decay_factor(self, lr, step):
+        # The paper's decay acts inside the z step (in _rule); the base class's is then a no-op.
+        return 0.0 if self.flavor == "textbook" else lr
+
+    def _warmup(self, t):
+        ws = self.hp["warmup_steps"]
+        if np.ndim(ws) == 0:
+            return min(t / ws, 1.0) if ws > 0 else 1.0
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(ws > 0, np.minimum(t / ws, 1.0), 1.0)
+
+    def _gamma(self, lr, t):
+        """The paper's γ_t (warm-up and bias correction folded in)."""
+        return lr * self._warmup(t) * np.sqrt(1 - self.hp["beta_2"] ** t)
+
+    def _pre_step(self, glob, t):
+        if self.flavor != "textbook":
+            return glob
+        gamma = self._gamma(self.learning_rate_at(current_step()), t)
+        return {**glob, "weight_sum": glob["weight_sum"] + np.square(gamma)}
+
+    def _rule(self, g, y, s, lr, t, glob):
+        b1, b2, eps = self.hp["beta_1"], self.hp["beta_2"], self.hp["epsilon"]
+        z_old, v = s["momentum"], s["velocity"]
+        if self.flavor == "keras":
+            lr = lr * self._warmup(t)
+            v = v + (np.square(g) - v) * (1 - b2)
+            z = z_old - (lr * g) / (np.sqrt(v / (1 - b2 ** t)) + eps)
+            weight = 1.0 / t
+            x_old = (y - (1 - b1) * z_old) / b1
+            x = (1 - weight) * x_old + weight * z
+        else:
+            gamma = self._gamma(lr, t)
+            total = glob["weight_sum"]
+            with np.errstate(divide="ignore", invalid="ignore"):
+                c = np.where(total > 0, np.square(gamma) / np.where(total > 0, total, 1.0), 0.0)
+            v = b2 * v + (1 - b2) * np.square(g)
+            step = g / (np.sqrt(v) + eps)
+            if self.weight_decay is not None:
+                step = step + self.weight_decay * y
+            z = z_old - gamma * step
+            x = (1 - c) * s["x"] + c * z
+        y = (1 - b1) * z + b1 * x
+        return y, {**s, "momentum": z, "velocity": v, "x": x}
