@@ -11,11 +11,9 @@ elementwise and never need to know k. Five are not:
   and takes an AdamW step for every other variable.
 
 The base class hands ``_rule`` one variable with its run axes but not k.
-``RunAxes`` (a mixin placed before ``Optimizer``) makes k (and the raw step
-counter, which Schedule-Free's textbook averaging weights need before any
-variable is updated) available for the duration of each ``init``/``update``
-call through context variables, so the rules stay pure and an optimizer
-object can serve states with different k.
+``RunAxes`` (a mixin placed before ``Optimizer``) makes k available for the
+duration of each ``init``/``update`` call through a context variable, so the
+rules stay pure and an optimizer object can serve states with different k.
 It also drops, at ``init``, slots that no variable uses (Adafactor's row and
 column factors when nothing is factored, Muon's AdamW velocity when every
 variable is a matrix); a variable that does not use a slot some other
@@ -31,17 +29,11 @@ import numpy as np
 from .base import State, _as_list
 
 _RUN_NDIM = contextvars.ContextVar("descent_lab_run_ndim", default=0)
-_STEP = contextvars.ContextVar("descent_lab_step", default=0)
 
 
 def run_ndim() -> int:
     """Number of leading run axes of the variable being initialised or updated."""
     return _RUN_NDIM.get()
-
-
-def current_step() -> int:
-    """Keras's raw counter ``_iterations`` of the update in progress (``state.step``)."""
-    return _STEP.get()
 
 
 def var_ndim(w) -> int:
@@ -92,9 +84,7 @@ class RunAxes:
 
     def update(self, grads, state: State, params):
         token = _RUN_NDIM.set(int(state.batch_ndim))
-        step_token = _STEP.set(int(state.step))
         try:
             return super().update(grads, state, params)
         finally:
-            _STEP.reset(step_token)
             _RUN_NDIM.reset(token)

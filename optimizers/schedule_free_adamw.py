@@ -22,7 +22,7 @@ torch.optim has no Schedule-Free optimizer (it lives in facebookresearch/schedul
 """
 import numpy as np
 
-from ._layout import RunAxes, current_step
+from ._layout import RunAxes, run_ndim
 from .base import HyperParam, Optimizer, eps_param, lr_param
 
 
@@ -77,25 +77,16 @@ class ScheduleFreeAdamW(RunAxes, Optimizer):
                  "x": "x: the running average of z, the point to evaluate (y = (1 − β₁) z + β₁ x is trained)",
                  "weight_sum": "Σ γ_i²: the sum of squared step sizes that weights the average (textbook)"}
 
-    def __init__(self, flavor: str = "keras", **kwargs):
-        super().__init__(flavor, **kwargs)
-        # The textbook average needs the sum of γ_i² over all updates: one number per run.
-        self.GLOBAL_SLOTS = ("weight_sum",) if self.flavor == "textbook" else ()
-
     def _slot_names(self):
-        return ("momentum", "velocity", "x")
+        return ("momentum", "velocity", "x", "weight_sum") if self.flavor == "textbook" else ("momentum", "velocity", "x")
 
     def _init_slot(self, name, p):
         if name in ("momentum", "x"):
             return np.array(p, dtype=np.float64, copy=True)  # z₀ = x₀ = y₀ = w₀
+        if name == "weight_sum":  # Σ γ_i²: one number per run, shaped to broadcast against the variable
+            k = run_ndim()
+            return np.zeros(np.shape(p)[:k] + (1,) * (np.ndim(p) - k))
         return np.zeros_like(p)  # velocity, and any slot the base class adds
-
-    def _init_global(self):
-        if self.flavor != "textbook":
-            return {}
-        shapes = [np.shape(v) for v in (self.hp["beta_2"], self.hp["warmup_steps"], self.learning_rate)
-                  if isinstance(v, np.ndarray)]
-        return {"weight_sum": np.zeros(np.broadcast_shapes(*shapes) if shapes else ())}
 
     def _weight_decay_factor(self, lr, step):
         # The paper's decay acts inside the z step (in _rule); the base class's is then a no-op.
@@ -112,12 +103,6 @@ class ScheduleFreeAdamW(RunAxes, Optimizer):
         """The paper's γ_t (warm-up and bias correction folded in)."""
         return lr * self._warmup(t) * np.sqrt(1 - self.hp["beta_2"] ** t)
 
-    def _pre_step(self, glob, t):
-        if self.flavor != "textbook":
-            return glob
-        gamma = self._gamma(self.learning_rate_at(current_step()), t)
-        return {**glob, "weight_sum": glob["weight_sum"] + np.square(gamma)}
-
     def _rule(self, g, y, s, lr, t, glob):
         b1, b2, eps = self.hp["beta_1"], self.hp["beta_2"], self.hp["epsilon"]
         z_old, v = s["momentum"], s["velocity"]
@@ -130,7 +115,7 @@ class ScheduleFreeAdamW(RunAxes, Optimizer):
             x = (1 - weight) * x_old + weight * z
         else:
             gamma = self._gamma(lr, t)
-            total = glob["weight_sum"]
+            total = s["weight_sum"] + np.square(gamma)
             with np.errstate(divide="ignore", invalid="ignore"):
                 c = np.where(total > 0, np.square(gamma) / np.where(total > 0, total, 1.0), 0.0)
             v = b2 * v + (1 - b2) * np.square(g)
@@ -139,5 +124,6 @@ class ScheduleFreeAdamW(RunAxes, Optimizer):
                 step = step + self.weight_decay * y
             z = z_old - gamma * step
             x = (1 - c) * s["x"] + c * z
+            s = {**s, "weight_sum": total}
         y = (1 - b1) * z + b1 * x
         return y, {**s, "momentum": z, "velocity": v, "x": x}
