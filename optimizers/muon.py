@@ -169,7 +169,7 @@ class Muon(RunAxes, Optimizer):
         if np.ndim(k) != 0 or k != int(k):
             spec = next(p for p in self.HYPERPARAMS[self.flavor] if p.name == "ns_steps")
             raise ValueError(f"{self.name}: `ns_steps` must be an integer in {spec.range_text()}; received {k!r}.")
-        self._steps = int(k)
+        self._steps = self.hp["ns_steps"] = int(k)
 
     def _slot_names(self):
         return ("momentum", "velocity")
