@@ -454,3 +454,49 @@ def test_list_of_parameters_equals_separate_runs_where_rules_are_per_variable(na
         for g in grads:
             q, s1 = opt.update(g[v], s1, q)
         np.testing.assert_array_equal(q, p[v])
+
+
+# --------------------------------------------------------------------------- #
+# The inspector's numbers (explain_step) reproduce the step                   #
+# --------------------------------------------------------------------------- #
+@pytest.mark.parametrize("name,flavor", [c for c in ZOO_FLAVOURS if c != ("Muon", "pytorch")])
+@pytest.mark.parametrize("wd", [None, 0.05])
+def test_explained_numbers_reproduce_the_step(name, flavor, wd):
+    import landscapes
+    kw = {"learning_rate": 0.05}
+    if name == "Muon":  # a 2-vector: the Adam step, decayed by adam_weight_decay (Keras default 0.004)
+        kw["adam_weight_decay"] = wd if wd is not None else (None if flavor == "keras" else 0.0)
+    elif wd is not None:
+        kw["weight_decay"] = wd
+    opt = optimizers.get(name, flavor=flavor, **kw)
+    traj = optimizers.run(opt, landscapes.get("himmelblau"), start=[0.5, 0.5], steps=6)
+    ex = optimizers.explain_step(traj, 3)
+    q = {label: value for label, _, value in ex.quantities}
+    w, lr = ex.w, ex.learning_rate
+    decayed = w if (wd is None or (name, flavor) in (("Lamb", "textbook"), ("ScheduleFreeAdamW", "textbook"))) \
+        else w - w * wd * lr
+    if name == "Adafactor":
+        expected = decayed - q["step size α_t"] * q["update u"] / q["clip divisor"]
+    elif name == "Ftrl":
+        z, l1 = ex.slots_after["linear"], opt.hp["l1_regularization_strength"]
+        expected = (np.clip(z, -l1, l1) - z) / q["denominator q_t"]
+    elif name == "Lamb":
+        b1, b2, eps, t = opt.hp["beta_1"], opt.hp["beta_2"], opt.hp["epsilon"], ex.t
+        m, v = ex.slots_after["momentum"], ex.slots_after["velocity"]
+        r = (m / (1 - b1 ** t)) / (np.sqrt(v / (1 - b2 ** t)) + eps)
+        if flavor == "textbook" and wd is not None:
+            r = r + wd * w
+        expected = decayed - lr * q["trust ratio"] * r
+    elif name == "Muon":
+        m, v = ex.slots_after["momentum"], ex.slots_after["velocity"]
+        if flavor == "keras":
+            expected = decayed - q["α_t"] * m / (np.sqrt(v) + opt.hp["epsilon"])
+        else:
+            expected = w * (1 - q["η_A"] * opt.hp["adam_weight_decay"]) - q["η_A"] * q["Adam direction"]
+    else:
+        b1 = opt.hp["beta_1"]
+        expected = (1 - b1) * q["z (base sequence)"] + b1 * q["x (average)"]
+    np.testing.assert_allclose(ex.w_new, expected, rtol=1e-12)
+    assert all(isinstance(line, str) and line.count("{") == line.count("}") for line in ex.lines)
+    if wd:
+        assert any("lambda" in line for line in ex.lines)
