@@ -54,10 +54,10 @@ def _params(lr, eps1, relative_step=True, torch=False):
 _KERAS = r"""\begin{aligned}
 \rho_t &= \min\!\big(\eta,\ 1/\sqrt{t}\big),\qquad \alpha_t = \max\!\big(\epsilon_2,\ \mathrm{RMS}(w_{t-1})\big)\,\rho_t,
 \qquad \hat\beta_{2t} = 1 - t^{c}\\
-\text{2-D: } r_t &= \hat\beta_{2t} r_{t-1} + (1-\hat\beta_{2t})\,\operatorname{mean}_{\text{cols}}(g_t^2 + \epsilon_1),\quad
+\text{matrices: } r_t &= \hat\beta_{2t} r_{t-1} + (1-\hat\beta_{2t})\,\operatorname{mean}_{\text{cols}}(g_t^2 + \epsilon_1),\quad
 c_t = \hat\beta_{2t} c_{t-1} + (1-\hat\beta_{2t})\,\operatorname{mean}_{\text{rows}}(g_t^2 + \epsilon_1)\\
 \hat v_t &= \frac{r_t}{\operatorname{mean}(r_t)}\, c_t^{\top}
-\qquad\text{1-D: } \hat v_t = \hat\beta_{2t} \hat v_{t-1} + (1-\hat\beta_{2t})(g_t^2 + \epsilon_1)\\
+\qquad\text{vectors: } \hat v_t = \hat\beta_{2t} \hat v_{t-1} + (1-\hat\beta_{2t})(g_t^2 + \epsilon_1)\\
 u_t &= \frac{g_t}{\sqrt{\hat v_t}},\qquad \hat u_t = \frac{u_t}{\max\!\big(1,\ \mathrm{RMS}(u_t)/d\big)}\\
 w_t &= w_{t-1} - \alpha_t\, \hat u_t
 \end{aligned}"""
@@ -65,10 +65,10 @@ w_t &= w_{t-1} - \alpha_t\, \hat u_t
 _TEXTBOOK = r"""\begin{aligned}
 \rho_t &= \min\!\big(\eta,\ 1/\sqrt{t}\big),\qquad \alpha_t = \max\!\big(\epsilon_2,\ \mathrm{RMS}(X_{t-1})\big)\,\rho_t,
 \qquad \hat\beta_{2t} = 1 - t^{c}\qquad (\text{paper: } \eta = 10^{-2},\ c = -0.8)\\
-\text{2-D: } R_t &= \hat\beta_{2t} R_{t-1} + (1-\hat\beta_{2t})\,(G_t^2 + \epsilon_1 1_n 1_m^\top)\, 1_m,\quad
+\text{matrices: } R_t &= \hat\beta_{2t} R_{t-1} + (1-\hat\beta_{2t})\,(G_t^2 + \epsilon_1 1_n 1_m^\top)\, 1_m,\quad
 C_t = \hat\beta_{2t} C_{t-1} + (1-\hat\beta_{2t})\, 1_n^\top (G_t^2 + \epsilon_1 1_n 1_m^\top)\\
 \hat V_t &= \frac{R_t C_t}{1_n^\top R_t}
-\qquad\text{1-D: } \hat V_t = \hat\beta_{2t} \hat V_{t-1} + (1-\hat\beta_{2t})(G_t^2 + \epsilon_1 1_n)\\
+\qquad\text{vectors: } \hat V_t = \hat\beta_{2t} \hat V_{t-1} + (1-\hat\beta_{2t})(G_t^2 + \epsilon_1 1_n)\\
 U_t &= \frac{G_t}{\sqrt{\hat V_t}},\qquad \hat U_t = \frac{U_t}{\max\!\big(1,\ \mathrm{RMS}(U_t)/d\big)}\\
 X_t &= X_{t-1} - \alpha_t\, \hat U_t
 \end{aligned}"""
@@ -77,10 +77,10 @@ _TORCH = r"""\begin{aligned}
 \rho_t &= \min\!\big(\eta,\ 1/\sqrt{t}\big),\qquad \alpha_t = \max\!\big(\epsilon_2,\ \mathrm{RMS}(w_{t-1})\big)\,\rho_t,
 \qquad \hat\beta_{2t} = 1 - t^{c}\\
 w_{t-1} &\leftarrow w_{t-1}\,(1 - \eta\,\lambda) &&\text{(weight decay, after } \alpha_t\text{)}\\
-\text{2-D: } r_t &= \operatorname{lerp}\big(r_{t-1},\ \operatorname{mean}_{\text{cols}} g_t^2,\ 1-\hat\beta_{2t}\big),\quad
+\text{matrices: } r_t &= \operatorname{lerp}\big(r_{t-1},\ \operatorname{mean}_{\text{cols}} g_t^2,\ 1-\hat\beta_{2t}\big),\quad
 c_t = \operatorname{lerp}\big(c_{t-1},\ \operatorname{mean}_{\text{rows}} g_t^2,\ 1-\hat\beta_{2t}\big)\\
 \hat v_t &= \frac{r_t\, c_t^{\top}}{\max(\operatorname{mean}(r_t),\ \epsilon_1)}
-\qquad\text{1-D: } \hat v_t = \operatorname{lerp}\big(\hat v_{t-1},\ g_t^2,\ 1-\hat\beta_{2t}\big)\\
+\qquad\text{vectors: } \hat v_t = \operatorname{lerp}\big(\hat v_{t-1},\ g_t^2,\ 1-\hat\beta_{2t}\big)\\
 u_t &= \frac{g_t}{\sqrt{\max(\hat v_t,\ \epsilon_1^2)}},\qquad \hat u_t = \frac{u_t}{\max\!\big(1,\ \mathrm{RMS}(u_t)/d\big)}\\
 w_t &= w_{t-1} - \alpha_t\, \hat u_t
 \end{aligned}"""

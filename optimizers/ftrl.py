@@ -55,7 +55,7 @@ _TEXTBOOK_PARAMS = [
             r"\lambda_1"),
     _nonneg("l2_regularization_strength", 0.0, "λ₂: added to the denominator (an L2 penalty ½λ₂‖w‖²)",
             r"\lambda_2"),
-    _nonneg("beta", 1.0, _BETA_HELP + " (the paper: β = 1 is usually good enough)", r"\beta", ui_high=2.0),
+    _nonneg("beta", 1.0, _BETA_HELP + " (1 here: with n₀ = 0 it bounds the first step)", r"\beta", ui_high=2.0),
 ]
 
 _KERAS = r"""\begin{aligned}
@@ -76,8 +76,9 @@ _NOTE = ("McMahan et al. (2013), Algorithm 1, per coordinate, with α = learning
          "(1) its L2 term is 2·l2_regularization_strength, the paper's λ₂ (so Keras l2 = λ₂/2); "
          "(2) n starts at initial_accumulator_value = 0.1, the paper's at 0; (3) Keras generalises √n to "
          "n^(−learning_rate_power) and adds l2_shrinkage_regularization_strength (both TensorFlow "
-         "extensions, not in the paper); (4) the paper's default β is 1 (\"β = 1 is usually good enough\"), "
-         "Keras's is 0. The paper computes w from z and n before each round, so its first point is w = 0; "
+         "extensions, not in the paper); (4) Algorithm 1 takes α, β, λ₁, λ₂ as inputs without defaults: the "
+         "textbook flavour uses β = 1 (with n₀ = 0, β = 0 would make the first step's rate α/|g|), Keras "
+         "defaults to β = 0. The paper computes w from z and n before each round, so its first point is w = 0; "
          "here a run starts where it is put, and every later point is the paper's.")
 
 

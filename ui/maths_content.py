@@ -37,6 +37,16 @@ SUMMARY = {
     "Nadam": "Adam with Nesterov momentum and a warm-up schedule for the momentum coefficient.",
     "Lion": "Moves every coordinate by exactly ±η: the sign of an interpolation between the old "
             "momentum and the gradient.",
+    "Adafactor": "Adam without momentum and with a factored second moment (a matrix keeps only row and column "
+                 "averages of g²); each step is sized relative to the weights, ρ_t·RMS(w), and clipped.",
+    "Ftrl": "Follow-the-regularised-leader: the weights are recomputed every step from two sums per coordinate "
+            "(of gradients, z, and of squared gradients, n); L1 sets small coordinates to exactly 0.",
+    "Lamb": "Adam's direction rescaled per variable (per layer) by a trust ratio ‖w‖/‖r‖, so every layer moves "
+            "by η times its own size.",
+    "Muon": "For weight matrices: momentum orthogonalised by a Newton–Schulz iteration (every singular value of "
+            "the step near 1). Every other variable, a landscape's 2-vector included, takes Keras's Adam step.",
+    "ScheduleFreeAdamW": "No learning-rate schedule: AdamW-style steps on a sequence z, a running average x of "
+                         "it, and the gradient taken at y, between the two.",
 }
 
 # "What differs" between Keras 3, the paper, Kerasy and PyTorch (spec §3).
@@ -134,6 +144,61 @@ DIFFERENCES = {
         "The paper advises a learning rate 3–10× smaller than AdamW's and a λ 3–10× larger.",
         "Kerasy and `torch.optim` (2.13) have no Lion.",
     ],
+    "Adafactor": [
+        "Keras keeps row and column *means* r, c of g² + ε₁ where the paper keeps *sums* R, C; the "
+        "reconstruction v̂ = r cᵀ/mean(r) = R C/1ᵀR is the same, so are the steps (the stored factors differ by "
+        "the factors m and n).",
+        "The relative step is ρ_t = min(η, 1/√t): Keras's learning_rate (0.001) is the cap the paper sets to "
+        "10⁻². Any η ≥ 1 gives the same run as η = 1.",
+        "Keras's `relative_step` has no effect: ρ_t = min(η, 1/√t) is applied whatever its value, and α_t is "
+        "always max(ε₂, RMS(w))·ρ_t.",
+        "Variables with more than two axes are factored over their last two, in Keras and PyTorch; vectors keep "
+        "the full v̂ (Algorithm 5).",
+        "Keras on JAX computes the means and RMS values in float32 even for float64 weights (its `ops.mean`); "
+        "the engine computes them in float64: differences of about 1e-7 of a step.",
+        "PyTorch's `Adafactor` (lr 0.01) clamps v̂ at ε₁² (ε₁ = machine ε) instead of adding ε₁ to g², takes "
+        "α_t from the weights before its decay w(1 − η·wd), and needs d ≥ 1. Kerasy has no Adafactor.",
+    ],
+    "Ftrl": [
+        "Keras's L2 term is 2·`l2_regularization_strength`: Keras's ℓ₂ is half the paper's λ₂.",
+        "n starts at `initial_accumulator_value` = 0.1 (the paper: 0), and Keras's β defaults to 0; the paper "
+        "takes α, β, λ₁, λ₂ as inputs without defaults.",
+        "`learning_rate_power` (the rate η·n^p; the paper's is always p = −½) and "
+        "`l2_shrinkage_regularization_strength` are TensorFlow extensions, not in the paper.",
+        "Coordinates with |z| ≤ ℓ₁ are exactly 0: the closed form (clip(z, −ℓ₁, ℓ₁) − z)/q is the paper's "
+        "case-wise formula.",
+        "Kerasy and `torch.optim` (2.13) have no Ftrl.",
+    ],
+    "Lamb": [
+        "Keras puts ε on the bias-corrected √v̂, the paper's placement (unlike Keras Adam).",
+        "Weight decay: Keras decays w ← w − η·wd·w before the step, outside the trust ratio; the paper adds λw "
+        "to the direction inside it, u = r + λw. Identical without decay.",
+        "The ratio is 1 when ‖w‖ or ‖r‖ is 0 (the paper leaves it undefined), and φ is the identity.",
+        "Norms are over each whole variable (a layer's kernel, its bias), not per coordinate.",
+        "Kerasy and `torch.optim` (2.13) have no Lamb.",
+    ],
+    "Muon": [
+        "Keras follows Liu et al. (2025): the matrix step is scaled by `rms_rate`·√max(n, m) = 0.2·√max(n, m), "
+        "and weight decay 0.004 comes first. Jordan et al.'s original has no scaling, no decay, η = 0.02.",
+        "Keras's momentum is m ← μm + g, orthogonalised as g + μm (Nesterov, the default); PyTorch keeps an EMA "
+        "b ← μb + (1 − μ)g, which the Frobenius normalisation makes almost the same.",
+        "Every variable that is not 2-D takes Keras's Adam step (ε̂ on the uncorrected √v) with η·"
+        "`adam_lr_ratio` and `adam_weight_decay`; on the 2-D landscapes that is the point itself. Treating "
+        "the point as a 1×2 matrix makes the step the normalised momentum instead.",
+        "Keras on JAX takes the Frobenius norm in float32; the engine in float64.",
+        "PyTorch's `Muon` (lr 1e-3, weight_decay 0.1, √max(1, n/m) or 0.2·√max(n, m)) accepts matrices only and "
+        "runs Newton–Schulz in bfloat16. Kerasy has no Muon.",
+    ],
+    "ScheduleFreeAdamW": [
+        "The variable Keras trains is y = (1 − β₁) z + β₁ x; the average x is what converges, and Keras only "
+        "implies it: x = (y − (1 − β₁) z)/β₁, so β₁ must be > 0.",
+        "Keras averages with weight 1/t; the paper with γ_t²/Σγ_i², where γ_t includes the warm-up and "
+        "√(1 − β₂ᵗ).",
+        "Keras adds ε to the bias-corrected √v̂; the paper folds √(1 − β₂ᵗ) into γ_t and adds ε to √v.",
+        "Weight decay: Keras decays y by η·wd before the step; the paper adds γ_t·λ·y to the z step.",
+        "Kerasy has no Schedule-Free optimizer, and neither has `torch.optim` (the reference code is "
+        "facebookresearch/schedule_free).",
+    ],
 }
 
 # Defaults in the other three sources (spec §4). Keras 3's come from the engine.
@@ -168,6 +233,24 @@ OTHER_DEFAULTS = {
     "Lion": {"Kerasy": "— (no Lion)",
              "Paper": "β₁=0.9, β₂=0.99; lr 3–10× smaller than AdamW's",
              "PyTorch 2.13": "— (no Lion in torch.optim)"},
+    "Adafactor": {"Kerasy": "— (no Adafactor)",
+                  "Paper": "ρ_t = min(10⁻², 1/√t), β̂₂ₜ = 1 − t^(−0.8), ε₁=1e-30, ε₂=1e-3, d=1, no momentum",
+                  "PyTorch 2.13": "lr=1e-2, beta2_decay=-0.8, eps=(None → machine ε, 1e-3), d=1.0, weight_decay=0.0"},
+    "Ftrl": {"Kerasy": "— (no Ftrl)",
+             "Paper": "α, β, λ₁, λ₂ are inputs (no defaults); n₀ = z₀ = 0; rate α/(β + √n)",
+             "PyTorch 2.13": "— (no Ftrl in torch.optim)"},
+    "Lamb": {"Kerasy": "— (no Lamb)",
+             "Paper": "η, β₁, β₂, ε, λ are inputs (Algorithm 2); λw inside the trust ratio",
+             "PyTorch 2.13": "— (no Lamb in torch.optim)"},
+    "Muon": {"Kerasy": "— (no Muon)",
+             "Paper": "Jordan et al. (code): lr=0.02, momentum=0.95, Nesterov, 5 steps of (3.4445, −4.7750, 2.0315); "
+                      "Liu et al.: step × 0.2·√max(n, m), decay λ",
+             "PyTorch 2.13": "lr=1e-3, weight_decay=0.1, momentum=0.95, nesterov=True, ns_steps=5, eps=1e-7, "
+                             "adjust_lr_fn=None (√max(1, n/m)); matrices only"},
+    "ScheduleFreeAdamW": {"Kerasy": "— (no Schedule-Free)",
+                          "Paper": "lr=0.0025, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, warmup_steps=0 "
+                                   "(reference code)",
+                          "PyTorch 2.13": "— (not in torch.optim)"},
 }
 
 # Notes on the Keras 3 row that the spec list alone cannot show (spec §4).
@@ -182,6 +265,11 @@ KERAS_NOTES = {
     "Adamax": "ε added to u; lr is not the paper's 0.002",
     "Nadam": "μ-schedule 0.96ᵗ; ε on the corrected √v̂",
     "Lion": "same as the paper",
+    "Adafactor": "means where the paper sums; relative_step has no effect",
+    "Ftrl": "ℓ₂ is half the paper's λ₂; n₀ = 0.1",
+    "Lamb": "weight decay outside the trust ratio",
+    "Muon": "step × 0.2·√max(n, m); Adam step for non-matrices",
+    "ScheduleFreeAdamW": "averaging weight 1/t; ε on the corrected √v̂",
 }
 
 SOURCES = ("Keras 3", "Kerasy", "Paper", "PyTorch 2.13")
