@@ -8,7 +8,8 @@ about 1. Five iterations of the quintic Newton–Schulz map
     X ← a X + (b A + c A²) X,   A = X Xᵀ,   X₀ = m / (‖m‖_F + 10⁻⁷)
 
 (a, b, c = 3.4445, −4.7750, 2.0315) push the singular values of X₀ (all
-≤ 1 after the Frobenius normalisation) towards [0.7, 1.2] without an SVD.
+≤ 1 after the Frobenius normalisation) towards 1 (into roughly 0.5–1.5,
+as Jordan et al. describe) without an SVD.
 For a 1 × n row vector the result is simply the normalised momentum.
 
 Keras 3 (``muon_*``, ``ns_steps``, ``nesterov``) follows Liu et al.
@@ -129,12 +130,12 @@ _TEXTBOOK_NOTE = (
     "B ← μB + G, O = NewtonSchulz5(B), W ← W − ηO, with the same Newton–Schulz map and coefficients, η = 0.02, "
     "μ = 0.95. Keras differs in four places: (1) Nesterov is on by default (the pseudocode has plain momentum; "
     "Jordan's code uses Nesterov); (2) Keras scales the step by rms_rate·√max(n, m) = 0.2·√max(n, m), Liu et al.'s "
-    "RMS matching (the original has no factor); (3) its default η is 0.001 with weight decay 0.004 (Liu et al.'s "
+    "RMS matching (the pseudocode has no factor; Jordan's code scales by √max(1, n/m), as torch does by default); (3) its default η is 0.001 with weight decay 0.004 (Liu et al.'s "
     "W ← W − η(0.2·O·√max(n, m) + λW)); (4) for variables that are not matrices Keras uses its own Adam step "
     "(ε̂ on the uncorrected √v, β₂ = 0.999, ε = 1e-7, ratio 1); Jordan's MuonWithAuxAdam uses textbook Adam "
     "with β = (0.9, 0.95), ε = 1e-10, η_A = 3e-4 (ratio 0.015 of 0.02) and decays by its own η_A.")
 _TORCH_NOTE = (
-    "torch.optim.Muon (2-D parameters only): an EMA buffer b ← μb + (1−μ)g (Keras: m ← μm + g, i.e. (1−μ) times "
+    "torch.optim.Muon (2-D parameters only): an EMA buffer b ← μb + (1−μ)g (Keras: m ← μm + g, 1/(1−μ) times "
     "larger, which the normalisation undoes except near ε), the matrix divided by max(‖·‖_F, ε) instead of "
     "‖·‖_F + 1e-7, lr = 1e-3, weight_decay = 0.1 applied as w(1 − η·wd), and the step scaled by √max(1, n/m) "
     "(adjust_lr_fn='original', Jordan's) or 0.2·√max(n, m) ('match_rms_adamw', Keras's rms_rate = 0.2). "

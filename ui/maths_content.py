@@ -179,7 +179,8 @@ DIFFERENCES = {
     ],
     "Muon": [
         "Keras follows Liu et al. (2025): the matrix step is scaled by `rms_rate`·√max(n, m) = 0.2·√max(n, m), "
-        "and weight decay 0.004 comes first. Jordan et al.'s original has no scaling, no decay, η = 0.02.",
+        "and weight decay 0.004 comes first. Jordan et al.'s pseudocode has no scaling (their code: √max(1, n/m)), "
+        "no decay, η = 0.02.",
         "Keras's momentum is m ← μm + g, orthogonalised as g + μm (Nesterov, the default); PyTorch keeps an EMA "
         "b ← μb + (1 − μ)g, which the Frobenius normalisation makes almost the same.",
         "Every variable that is not 2-D takes Keras's Adam step (ε̂ on the uncorrected √v) with η·"
