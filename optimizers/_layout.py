@@ -65,6 +65,10 @@ def torch_lerp(start, end, weight):
 class RunAxes:
     """Mixin: exposes ``run_ndim()`` during ``init``/``update`` and drops unused slots."""
 
+    # The rule treats each variable as a whole (norms, factors, matrix steps): train() must hand it the
+    # network's tensors one by one, not one flat vector (Keras's variables).
+    per_variable = True
+
     def _slot_used(self, name: str, p) -> bool:
         """Whether variable ``p`` (with run axes) uses slot ``name``; called during ``init``."""
         return True

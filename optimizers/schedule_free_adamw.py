@@ -72,6 +72,7 @@ class ScheduleFreeAdamW(RunAxes, Optimizer):
     HYPERPARAMS = {"keras": _params(True, 1e-8), "textbook": _params(False, 1e-8)}
     LATEX = {"keras": _KERAS, "textbook": _TEXTBOOK}
     NOTES = {"textbook": _NOTE}
+    per_variable = False  # elementwise: a flat vector of all the weights gives the same numbers
     SLOT_HELP = {"momentum": "z: the sequence that takes the AdamW-style steps (Keras's name: momentum)",
                  "velocity": "v: average of the squared gradients (β₂)",
                  "x": "x: the running average of z, the point to evaluate (y = (1 − β₁) z + β₁ x is trained)",

@@ -500,3 +500,27 @@ def test_explained_numbers_reproduce_the_step(name, flavor, wd):
     assert all(isinstance(line, str) and line.count("{") == line.count("}") for line in ex.lines)
     if wd:
         assert any("lambda" in line for line in ex.lines)
+
+
+# --------------------------------------------------------------------------- #
+# The moons network: Keras's variables, one by one                             #
+# --------------------------------------------------------------------------- #
+@pytest.mark.parametrize("name", ["Muon", "Lamb", "Adafactor"])
+def test_train_hands_per_variable_rules_the_networks_tensors(name):
+    """Muon orthogonalises each 2-D kernel and takes Adam steps on the biases, Lamb's trust ratio and
+    Adafactor's factors are per layer, as in Keras: one full-batch update of train() equals the engine's
+    update of the list of Keras variables (and differs from treating all weights as one vector)."""
+    import landscapes
+    land = landscapes.get("moons", n_samples=60)
+    theta0 = land.init_params(0)
+    kw = {"learning_rate": 0.05}
+    res = optimizers.train(optimizers.get(name, **kw), land, epochs=1, batch_size=land.n_samples, seed=0)
+    _, g = land.loss_and_grad(theta0[None], np.arange(land.n_samples))
+    tensors = [theta0[s].reshape(shape) for s, shape in zip(land.tensor_slices, land.shapes)]
+    grads = [g[0, s].reshape(shape) for s, shape in zip(land.tensor_slices, land.shapes)]
+    opt = optimizers.get(name, **kw)
+    new, _ = opt.update(grads, opt.init(tensors), tensors)
+    expected = np.concatenate([np.ravel(t) for t in new])
+    np.testing.assert_allclose(res.final_params, expected, rtol=1e-9, atol=1e-12)
+    flat, _ = opt.update(g[0], opt.init(theta0), theta0)  # the whole network as one vector: another rule
+    assert not np.allclose(res.final_params, flat, rtol=1e-6)
