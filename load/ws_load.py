@@ -2,7 +2,7 @@
 
 Opt-in (never run by pytest or CI). Loopback only, bounded in sessions and in time.
 
-Each session does what a browser tab does (see ../shared/streamlit-notes.md, section 6):
+Each session does what a browser tab does:
 open ``ws://127.0.0.1:PORT/_stcore/stream`` (subprotocol "streamlit"), send
 ``BackMsg(rerun_script=ClientState(query_string=..., page_name=<url_path>))`` and read
 ``ForwardMsg``s until ``script_finished``. ``page_name`` is how st.navigation pages are

@@ -20,6 +20,7 @@ has 2ℓ₂, starts ``n`` at 0 (Keras: 0.1) and has neither
 """
 import numpy as np
 
+from .teaching import Slot, Teaching
 from .base import HyperParam, Optimizer
 
 
@@ -82,14 +83,80 @@ _NOTE = ("McMahan et al. (2013), Algorithm 1, per coordinate, with α = learning
          "here a run starts where it is put, and every later point is the paper's.")
 
 
+
+def _explain(ex, opt):
+    g, w, lr = ex.g_rule, ex.w_rule, np.float64(ex.learning_rate)  # numpy division: η = 0 gives inf, as in the engine
+    l1, l2, beta = (float(opt.hp["l1_regularization_strength"]), float(opt.hp["l2_regularization_strength"]),
+                    float(opt.hp["beta"]))
+    n0, z0 = ex.slots_before["accumulator"], ex.slots_before["linear"]
+    n = ex.eq("n_t", r"n_{t-1} + g_t^2", r"<n> + <g>^2", lambda n, g: n + np.square(g), n=n0, g=g,
+              expect=ex.slots_after["accumulator"])
+    if opt.flavor == "keras":
+        p = -float(opt.hp["learning_rate_power"])
+        sigma = ex.eq(r"\sigma_t", r"\frac{n_t^{\,p} - n_{t-1}^{\,p}}{\eta}", r"\frac{<n>^{<p>} - <n0>^{<p>}}{<lr>}",
+                      lambda n, p, n0, lr: (np.power(n, p) - np.power(n0, p)) / lr, n=n, p=p, n0=n0, lr=lr)
+        shrink = float(opt.hp["l2_shrinkage_regularization_strength"])
+        if shrink:
+            g = ex.eq(r"\tilde g_t", r"g_t + 2\,\ell_{2s}\, w_{t-1}", r"<g> + 2\cdot<s>\,<w>",
+                      lambda g, s, w: g + 2 * s * w, g=g, s=shrink, w=w)
+        gs = r"\tilde g_t" if shrink else "g_t"
+        z = ex.eq("z_t", rf"z_{{t-1}} + {gs} - \sigma_t\, w_{{t-1}}", r"<z> + <g> - <sigma>\,<w>",
+                  lambda z, g, sigma, w: z + (g - sigma * w), z=z0, g=g, sigma=sigma, w=w,
+                  expect=ex.slots_after["linear"])
+        q = ex.eq("q_t", r"\frac{n_t^{\,p}}{\eta} + 2\Big(\ell_2 + \frac{\beta}{2\eta}\Big)",
+                  r"\frac{<n>^{<p>}}{<lr>} + 2\Big(<l2> + \frac{<beta>}{2\cdot<lr>}\Big)",
+                  lambda n, p, lr, l2, beta: np.power(n, p) / lr + 2 * (l2 + beta / (2.0 * lr)),
+                  n=n, p=p, lr=lr, l2=l2, beta=beta)
+        ex.eq("w_t", r"\frac{\operatorname{clip}(z_t, -\ell_1, \ell_1) - z_t}{q_t}",
+              r"\frac{\operatorname{clip}(<z>, -<l1>, <l1>) - <z>}{<q>}",
+              lambda z, l1, q: (np.clip(z, -l1, l1) - z) / q, z=z, l1=l1, q=q, expect=ex.w_new)
+    else:
+        sigma = ex.eq(r"\sigma_t", r"\frac{\sqrt{n_t} - \sqrt{n_{t-1}}}{\alpha}", r"\frac{\sqrt{<n>} - \sqrt{<n0>}}{<lr>}",
+                      lambda n, n0, lr: (np.sqrt(n) - np.sqrt(n0)) / lr, n=n, n0=n0, lr=lr)
+        z = ex.eq("z_t", r"z_{t-1} + g_t - \sigma_t\, w_{t-1}", r"<z> + <g> - <sigma>\,<w>",
+                  lambda z, g, sigma, w: z + g - sigma * w, z=z0, g=g, sigma=sigma, w=w,
+                  expect=ex.slots_after["linear"])
+        ex.eq("w_t", r"\begin{cases}0 & |z_t| \le \lambda_1\\ -\dfrac{z_t - \operatorname{sign}(z_t)\,\lambda_1}"
+                     r"{(\beta + \sqrt{n_t})/\alpha + \lambda_2} & \text{otherwise}\end{cases}",
+              r"-\frac{<z> - \operatorname{sign}(<z>)\cdot<l1>}{(<beta> + \sqrt{<n>})/<lr> + <l2>}\ "
+              r"(0\text{ where } |z_t| \le \lambda_1)",
+              lambda z, l1, beta, n, lr, l2: np.where(np.abs(z) <= l1, 0.0,
+                                                      -(z - np.sign(z) * l1) / ((beta + np.sqrt(n)) / lr + l2)),
+              z=z, l1=l1, beta=beta, n=n, lr=lr, l2=l2, expect=ex.w_new)
+
+
+TEACHING = Teaching(
+    summary="Follow-the-regularised-leader: the weights are recomputed every step from two sums per coordinate "
+            "(of gradients, z, and of squared gradients, n); L1 sets small coordinates to exactly 0.",
+    why="Ftrl does not move the point by a step: it recomputes it from z, a running sum of gradients, divided by "
+        "q, which grows like √n (the sum of g²). Coordinates whose |z| stays within the L1 strength sit at exactly "
+        "0, and every coordinate slows down as its n grows, as in Adagrad.",
+    differences=(
+        "Keras's L2 term is 2·`l2_regularization_strength`: Keras's ℓ₂ is half the paper's λ₂.",
+        "n starts at `initial_accumulator_value` = 0.1 (the paper: 0), and Keras's β defaults to 0; the paper "
+        "takes α, β, λ₁, λ₂ as inputs without defaults.",
+        "`learning_rate_power` (the rate η·n^p; the paper's is always p = −½) and "
+        "`l2_shrinkage_regularization_strength` are TensorFlow extensions, not in the paper.",
+        "Coordinates with |z| ≤ ℓ₁ are exactly 0: the closed form (clip(z, −ℓ₁, ℓ₁) − z)/q is the paper's "
+        "case-wise formula.",
+        "Kerasy and `torch.optim` (2.13) have no Ftrl.",
+    ),
+    keras_note="ℓ₂ is half the paper's λ₂; n₀ = 0.1",
+    other_defaults={"Kerasy": "— (no Ftrl)",
+                    "Paper": "α, β, λ₁, λ₂ are inputs (no defaults); n₀ = z₀ = 0; rate α/(β + √n)",
+                    "PyTorch 2.13": "— (no Ftrl in torch.optim)"},
+    slots={"accumulator": Slot("n", "the sum of squared gradients (starts at n₀)"),
+           "linear": Slot("z", "the sum of gradients, corrected by σ·w each time the per-coordinate rate changes")},
+    explain=_explain,
+)
+
 class Ftrl(Optimizer):
     name = "Ftrl"
     aliases = ("ftrl",)
     HYPERPARAMS = {"keras": _KERAS_PARAMS, "textbook": _TEXTBOOK_PARAMS}
     LATEX = {"keras": _KERAS, "textbook": _TEXTBOOK}
     NOTES = {"textbook": _NOTE}
-    SLOT_HELP = {"accumulator": "n: sum of squared gradients (starts at n₀)",
-                 "linear": "z: sum of gradients, corrected by σ·w each time the per-coordinate rate changes"}
+    TEACHING = TEACHING
 
     def _slot_names(self):
         return ("accumulator", "linear")

@@ -26,6 +26,7 @@ Over the last two axes when runs are stacked in front.
 import numpy as np
 
 from ._layout import RunAxes, mT, placeholder, torch_lerp as _lerp, var_ndim
+from .teaching import Slot, Teaching
 from .base import HyperParam, Optimizer, bool_param, lr_param
 
 _NS = [
@@ -144,14 +145,166 @@ _TORCH_NOTE = (
 _NULLABLE = ("weight_decay", "adam_weight_decay", "rms_rate")
 
 
+
+def _explain(ex, opt):
+    if np.ndim(ex.w) == 2:
+        _explain_matrix(ex, opt)
+    else:
+        _explain_adam(ex, opt)
+
+
+def _explain_matrix(ex, opt):
+    g, w, lr = ex.g_rule, ex.w_rule, ex.learning_rate
+    mu, nesterov, k = float(opt.hp["momentum"]), bool(opt.hp["nesterov"]), opt._steps
+    a, b, c = float(opt.hp["muon_a"]), float(opt.hp["muon_b"]), float(opt.hp["muon_c"])
+    n_rows, n_cols = np.shape(w)
+    m0 = ex.slots_before["momentum"]
+    torch = opt.flavor == "pytorch"
+    if not torch and opt.weight_decay is not None:
+        w = ex.eq("w_{t-1}", r"w_{t-1} - \eta\,\lambda\, w_{t-1}", r"<w> - <lr>\cdot <lam>\,<w>",
+                  lambda w, lr, lam: w - w * lam * lr, op=r"\leftarrow", w=w, lr=lr, lam=float(opt.weight_decay))
+    if torch:
+        m = ex.eq("b_t", r"b_{t-1} + (1-\mu)(g_t - b_{t-1})", r"<b> + <one_minus_mu>\,(<g> - <b>)",
+                  lambda b, one_minus_mu, g: _lerp(b, g, one_minus_mu), b=m0, one_minus_mu=1 - mu, g=g,
+                  expect=ex.slots_after["momentum"])
+        if nesterov:
+            tilde = ex.eq(r"\tilde b_t", r"g_t + \mu\,(b_t - g_t)", r"<g> + <mu>\,(<b> - <g>)",
+                          lambda g, mu, b: _lerp(g, b, mu), g=g, mu=mu, b=m)
+        sym = r"\tilde b_t" if nesterov else "b_t"
+    else:
+        rule = r"\mu\, m_{t-1} + g_t"
+        if opt.flavor == "keras":
+            m = ex.eq("m_t", rule, r"<mu>\,<m> + <g>", lambda mu, m, g: m + (g + m * (mu - 1)), mu=mu, m=m0, g=g,
+                      expect=ex.slots_after["momentum"])
+        else:
+            m = ex.eq("B_t", rule.replace("m_", "B_").replace("g_t", "G_t"), r"<mu>\,<m> + <g>",
+                      lambda mu, m, g: mu * m + g, mu=mu, m=m0, g=g, expect=ex.slots_after["momentum"])
+        if nesterov:
+            tilde = ex.eq(r"\tilde m_t", r"g_t + \mu\, m_t", r"<g> + <mu>\,<m>", lambda g, mu, m: g + mu * m,
+                          g=g, mu=mu, m=m)
+        sym = r"\tilde m_t" if nesterov else ("m_t" if opt.flavor == "keras" else "B_t")
+    x = tilde if nesterov else m
+    eps = float(opt.hp["epsilon"]) if torch else 1e-7
+    norm = ex.eq(rf"\lVert {sym}\rVert_F", rf"\sqrt{{\textstyle\sum {sym}^2}}", r"\sqrt{\textstyle\sum <x>^2}",
+                 lambda x: np.sqrt(np.sum(np.square(x))), x=x)
+    ex.quantities.append(("Frobenius norm of the momentum", r"\lVert\cdot\rVert_F", float(norm)))
+    o = ex.eq("O_t", rf"\mathrm{{NS}}^{{(a,b,c)}}_{{k}}({sym})",
+              r"\mathrm{NS}^{(<a>,\,<b>,\,<c>)}_{<k>}(<x>)",
+              lambda a, b, c, k, x: _newton_schulz(x, a, b, c, int(k), eps, clamp=torch),
+              a=a, b=b, c=c, k=k, x=x)
+    if torch:
+        scale = 0.2 * np.sqrt(max(n_rows, n_cols)) if opt.hp["match_rms_adamw"] else np.sqrt(max(1, n_rows / n_cols))
+        rule_k = r"0.2\sqrt{\max(n,m)}" if opt.hp["match_rms_adamw"] else r"\sqrt{\max(1, n/m)}"
+        ex.eq("w_t", rf"w_{{t-1}}(1 - \eta\lambda) - \eta\,\kappa\,O_t,\ \ \kappa = {rule_k}",
+              r"<w>\,(1 - <lr>\cdot<lam>) - <lr>\cdot<kappa>\,<o>",
+              lambda w, lr, lam, kappa, o: w * (1 - lr * lam) + (-(lr * kappa)) * o,
+              w=w, lr=lr, lam=float(opt.weight_decay), kappa=float(scale), o=o, expect=ex.w_new)
+    elif opt.flavor == "keras" and opt.hp["rms_rate"] is not None:
+        ex.eq("w_t", r"w_{t-1} - \eta\, O_t\, \sqrt{\max(n, m)}\; s", r"<w> - <lr>\,<o>\,\sqrt{<nm>}\cdot<s>",
+              lambda w, lr, o, nm, s: w - lr * o * np.sqrt(nm) * s, w=w, lr=lr, o=o, nm=float(max(n_rows, n_cols)),
+              s=float(opt.hp["rms_rate"]), expect=ex.w_new)
+    else:
+        ex.eq("w_t", r"w_{t-1} - \eta\, O_t", r"<w> - <lr>\,<o>", lambda w, lr, o: w - lr * o,
+              w=w, lr=lr, o=o, expect=ex.w_new)
+
+
+def _explain_adam(ex, opt):
+    g, w, lr, t = ex.g_rule, ex.w_rule, ex.learning_rate, ex.t
+    b1, b2, eps = float(opt.hp["adam_beta_1"]), float(opt.hp["adam_beta_2"]), float(opt.hp["epsilon"])
+    ratio, wd = float(opt.hp["adam_lr_ratio"]), opt.hp["adam_weight_decay"]
+    m0, v0 = ex.slots_before["momentum"], ex.slots_before["velocity"]
+    lr_a = ex.eq(r"\eta_A", r"\eta\, r_A", r"<lr>\cdot<ratio>", lambda lr, ratio: lr * ratio, lr=lr, ratio=ratio)
+    if opt.flavor == "keras":
+        if wd is not None:
+            w = ex.eq("w_{t-1}", r"w_{t-1} - \eta\,\lambda_A\, w_{t-1}", r"<w> - <lr>\cdot <lam>\,<w>",
+                      lambda w, lr, lam: w - w * lam * lr, op=r"\leftarrow", w=w, lr=lr, lam=float(wd))
+        m = ex.eq("m_t", r"m_{t-1} + (1-\beta_1)(g_t - m_{t-1})", r"<m> + <one_minus_b1>\,(<g> - <m>)",
+                  lambda m, one_minus_b1, g: m + (g - m) * one_minus_b1, m=m0, one_minus_b1=1 - b1, g=g,
+                  expect=ex.slots_after["momentum"])
+        v = ex.eq("v_t", r"v_{t-1} + (1-\beta_2)(g_t^2 - v_{t-1})", r"<v> + <one_minus_b2>\,(<g>^2 - <v>)",
+                  lambda v, one_minus_b2, g: v + (np.square(g) - v) * one_minus_b2, v=v0, one_minus_b2=1 - b2, g=g,
+                  expect=ex.slots_after["velocity"])
+        alpha = ex.eq(r"\alpha_t", r"\eta_A\,\frac{\sqrt{1-\beta_2^{\,t}}}{1-\beta_1^{\,t}}",
+                      r"<lr_a>\,\frac{\sqrt{<bc2>}}{<bc1>}", lambda lr_a, bc2, bc1: lr_a * np.sqrt(bc2) / bc1,
+                      lr_a=lr_a, bc2=1 - b2 ** t, bc1=1 - b1 ** t)
+        ex.quantities.append(("α_t", r"\alpha_t", float(alpha)))
+        ex.eq("w_t", r"w_{t-1} - \alpha_t\,\frac{m_t}{\sqrt{v_t} + \hat\epsilon}",
+              r"<w> - <alpha>\,\frac{<m>}{\sqrt{<v>} + <eps>}",
+              lambda w, alpha, m, v, eps: w - (m * alpha) / (np.sqrt(v) + eps),
+              w=w, alpha=alpha, m=m, v=v, eps=eps, expect=ex.w_new)
+        return
+    m = ex.eq("m_t", r"\beta_1 m_{t-1} + (1-\beta_1)\, g_t", r"<b1>\,<m> + <one_minus_b1>\,<g>",
+              lambda b1, m, one_minus_b1, g: b1 * m + one_minus_b1 * g, b1=b1, m=m0, one_minus_b1=1 - b1, g=g,
+              expect=ex.slots_after["momentum"])
+    v = ex.eq("v_t", r"\beta_2 v_{t-1} + (1-\beta_2)\, g_t^2", r"<b2>\,<v> + <one_minus_b2>\,<g>^2",
+              lambda b2, v, one_minus_b2, g: b2 * v + one_minus_b2 * np.square(g), b2=b2, v=v0,
+              one_minus_b2=1 - b2, g=g, expect=ex.slots_after["velocity"])
+    d = ex.eq(r"d_t", r"\frac{m_t/(1-\beta_1^{\,t})}{\sqrt{v_t/(1-\beta_2^{\,t})} + \epsilon}",
+              r"\frac{<m>/<bc1>}{\sqrt{<v>/<bc2>} + <eps>}",
+              lambda m, bc1, v, bc2, eps: (m / bc1) / (np.sqrt(v / bc2) + eps),
+              m=m, bc1=1 - b1 ** t, v=v, bc2=1 - b2 ** t, eps=eps)
+    ex.eq("w_t", r"w_{t-1}\,(1 - \eta_A\lambda_A) - \eta_A\, d_t", r"<w>\,(1 - <lr_a>\cdot<lam>) - <lr_a>\,<d>",
+          lambda w, lr_a, lam, d: w * (1 - lr_a * lam) - lr_a * d, w=w, lr_a=lr_a, lam=float(wd), d=d,
+          expect=ex.w_new)
+
+
+def _momentum_arrow(ex, opt):
+    return ("−m: momentum", -np.asarray(ex.slots_after["momentum"], dtype=np.float64), False)
+
+
+def _why_variants(flavor, hp):
+    if flavor == "pytorch":
+        return ("torch's Muon takes matrices only: each step is the momentum buffer orthogonalised by "
+                "Newton–Schulz (every singular value pushed towards 1), so the step's size does not depend on "
+                "the gradient's size, only its direction pattern does.")
+    return None
+
+
+TEACHING = Teaching(
+    summary="For weight matrices: momentum orthogonalised by a Newton–Schulz iteration (every singular value of "
+            "the step near 1). Every other variable, a landscape's 2-vector included, takes Keras's Adam step.",
+    why="A landscape's point is a 2-vector, not a matrix, so Keras's Muon moves it with its Adam step (η·"
+        "adam_lr_ratio, β₁, β₂, ε): at t = 1 each axis moves by ≈ η_A whatever the gradient's size. On a weight "
+        "matrix the step is the momentum orthogonalised by Newton–Schulz: every singular value near 1, so all "
+        "directions of the matrix move by about the same amount.",
+    differences=(
+        "Keras follows Liu et al. (2025): the matrix step is scaled by `rms_rate`·√max(n, m) = 0.2·√max(n, m), "
+        "and weight decay 0.004 comes first. Jordan et al.'s pseudocode has no scaling (their code: "
+        "√max(1, n/m)), no decay, η = 0.02.",
+        "Keras's momentum is m ← μm + g, orthogonalised as g + μm (Nesterov, the default); PyTorch keeps an EMA "
+        "b ← μb + (1 − μ)g, 1/(1 − μ) times smaller, which the Frobenius normalisation undoes (except near ε).",
+        "Every variable that is not 2-D takes Keras's Adam step (ε̂ on the uncorrected √v) with η·"
+        "`adam_lr_ratio` and `adam_weight_decay` (scaled by η, not η·ratio); on the 2-D landscapes that is the "
+        "point itself. Treating the point as a 1×2 matrix makes the step the normalised momentum instead.",
+        "Keras on JAX takes the Frobenius norm in float32; the engine in float64.",
+        "PyTorch's `Muon` (lr 1e-3, weight_decay 0.1, √max(1, n/m) or 0.2·√max(n, m)) accepts matrices only and "
+        "runs Newton–Schulz in bfloat16. Kerasy has no Muon.",
+    ),
+    keras_note="step × 0.2·√max(n, m); Adam step for non-matrices",
+    other_defaults={"Kerasy": "— (no Muon)",
+                    "Paper": "Jordan et al. (code): lr=0.02, momentum=0.95, Nesterov, 5 steps of (3.4445, −4.7750, "
+                             "2.0315); Liu et al.: step × 0.2·√max(n, m), decay λ",
+                    "PyTorch 2.13": "lr=1e-3, weight_decay=0.1, momentum=0.95, nesterov=True, ns_steps=5, eps=1e-7, "
+                                    "adjust_lr_fn=None (√max(1, n/m)); matrices only"},
+    slots={"momentum": Slot("m", "matrices: the momentum that is orthogonalised; other variables: Adam's moving "
+                                 "average of the gradient"),
+           "velocity": Slot("v", "Adam's moving average of g² (only variables that are not 2-D)")},
+    flavor_slots={"textbook": {"momentum": Slot("B", "matrices: the momentum buffer B that is orthogonalised; "
+                                                     "other variables: the auxiliary Adam's m")},
+                  "pytorch": {"momentum": Slot("b", "the momentum buffer, an EMA of the gradient "
+                                                    "(no η, 1 − μ on g)")}},
+    explain=_explain,
+    why_variants=_why_variants,
+    momentum_arrow=_momentum_arrow,
+)
+
 class Muon(RunAxes, Optimizer):
     name = "Muon"
     aliases = ("muon",)
     HYPERPARAMS = {"keras": _KERAS_PARAMS, "textbook": _TEXTBOOK_PARAMS, "pytorch": _TORCH_PARAMS}
     LATEX = {"keras": _KERAS, "textbook": _TEXTBOOK, "pytorch": _TORCH}
     NOTES = {"textbook": _TEXTBOOK_NOTE, "pytorch": _TORCH_NOTE}
-    SLOT_HELP = {"momentum": "matrices: the momentum m that is orthogonalised; other variables: Adam's m",
-                 "velocity": "Adam's v (only variables that are not 2-D)"}
+    TEACHING = TEACHING
 
     def __init__(self, flavor: str = "keras", **kwargs):
         # Keras accepts None for these three (off); the spec sliders keep a number as default.
@@ -196,6 +349,9 @@ class Muon(RunAxes, Optimizer):
 
     def _weight_decay_factor(self, lr, step):
         return 0.0  # Muon decays matrices and Adam-step variables differently: done in _rule
+
+    def _decay_in_rule(self):
+        return True
 
     # -- the two steps -------------------------------------------------------
     def _rule(self, g, w, s, lr, t, glob):

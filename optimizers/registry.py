@@ -54,3 +54,14 @@ def spec(identifier, flavor: str = "keras"):
     if flavor not in cls.flavors():
         raise ValueError(f"{cls.name}: unknown flavor {flavor!r}. Valid flavours: {', '.join(cls.flavors())}.")
     return cls.spec(flavor)
+
+
+def full_config(identifier, flavor: str = "keras", params: dict | None = None) -> dict:
+    """Every hyperparameter the optimizer uses: its spec defaults overridden by ``params``
+    (floats, and bools for switches such as ``nesterov``), in the spec's order."""
+    params = params or {}
+    out = {}
+    for hp in spec(identifier, flavor):
+        v = params.get(hp.name, hp.default)
+        out[hp.name] = bool(v) if hp.kind == "bool" else float(v)
+    return out

@@ -23,6 +23,7 @@ torch.optim has no Schedule-Free optimizer (it lives in facebookresearch/schedul
 import numpy as np
 
 from ._layout import RunAxes, run_ndim
+from .teaching import Slot, Teaching
 from .base import HyperParam, Optimizer, eps_param, lr_param
 
 
@@ -66,6 +67,101 @@ _NOTE = ("Defazio et al. (2024), Algorithm 1 (as in the authors' adamw_schedulef
          "Defaults agree: η = 0.0025, β = (0.9, 0.999), ε = 1e-8, no warm-up.")
 
 
+
+def _explain(ex, opt):
+    g, y, lr, t = ex.g_rule, ex.w_rule, ex.learning_rate, float(ex.t)
+    b1, b2, eps, T = (float(opt.hp["beta_1"]), float(opt.hp["beta_2"]), float(opt.hp["epsilon"]),
+                      float(opt.hp["warmup_steps"]))
+    z0, v0, x0 = ex.slots_before["momentum"], ex.slots_before["velocity"], ex.slots_before["x"]
+    if opt.flavor == "keras":
+        if T > 0:
+            gamma = ex.eq(r"\gamma_t", r"\eta\,\min(1,\ t/T)", r"<lr>\cdot\min(1,\ <t>/<T>)",
+                          lambda lr, t, T: lr * min(t / T, 1.0), lr=lr, t=t, T=T)
+        else:
+            gamma = ex.eq(r"\gamma_t", r"\eta\ \ (\text{no warm-up})", r"<lr>", lambda lr: lr * 1.0, lr=lr)
+        v = ex.eq("v_t", r"v_{t-1} + (1-\beta_2)(g_t^2 - v_{t-1})", r"<v> + <one_minus_b2>\,(<g>^2 - <v>)",
+                  lambda v, one_minus_b2, g: v + (np.square(g) - v) * one_minus_b2, v=v0, one_minus_b2=1 - b2, g=g,
+                  expect=ex.slots_after["velocity"])
+        z = ex.eq("z_t", r"z_{t-1} - \frac{\gamma_t\, g_t}{\sqrt{v_t/(1-\beta_2^{\,t})} + \epsilon}",
+                  r"<z> - \frac{<gamma>\,<g>}{\sqrt{<v>/<bc2>} + <eps>}",
+                  lambda z, gamma, g, v, bc2, eps: z - (gamma * g) / (np.sqrt(v / bc2) + eps),
+                  z=z0, gamma=gamma, g=g, v=v, bc2=1 - b2 ** t, eps=eps, expect=ex.slots_after["momentum"])
+        x_prev = ex.eq("x_{t-1}", r"\frac{y_{t-1} - (1-\beta_1)\, z_{t-1}}{\beta_1}",
+                       r"\frac{<y> - <one_minus_b1>\,<z>}{<b1>}", lambda y, one_minus_b1, z, b1: (y - one_minus_b1 * z) / b1,
+                       y=y, one_minus_b1=1 - b1, z=z0, b1=b1)
+        c = ex.eq("c_t", r"1/t", r"1/<t>", lambda t: 1.0 / t, t=t)
+    else:
+        gamma = ex.eq(r"\gamma_t", r"\eta\,\sqrt{1-\beta_2^{\,t}}\,\min(1,\ t/T)" if T > 0 else
+                      r"\eta\,\sqrt{1-\beta_2^{\,t}}",
+                      r"<lr>\,\sqrt{<bc2>}" + (r"\cdot\min(1,\ <t>/<T>)" if T > 0 else ""),
+                      (lambda lr, bc2, t, T: lr * min(t / T, 1.0) * np.sqrt(bc2)) if T > 0 else
+                      (lambda lr, bc2: lr * 1.0 * np.sqrt(bc2)),
+                      lr=lr, bc2=1 - b2 ** t, **({"t": t, "T": T} if T > 0 else {}))
+        total = ex.eq(r"\textstyle\sum_{i\le t}\gamma_i^2", r"\textstyle\sum_{i<t}\gamma_i^2 + \gamma_t^2",
+                      r"<total> + <gamma>^2", lambda total, gamma: total + np.square(gamma),
+                      total=ex.slots_before["weight_sum"], gamma=gamma, expect=ex.slots_after["weight_sum"])
+        c = ex.eq("c_t", r"\gamma_t^2 / \textstyle\sum_{i\le t}\gamma_i^2", r"<gamma>^2 / <total>",
+                  lambda gamma, total: np.where(total > 0, np.square(gamma) / np.where(total > 0, total, 1.0), 0.0),
+                  gamma=gamma, total=total)
+        v = ex.eq("v_t", r"\beta_2 v_{t-1} + (1-\beta_2)\, g_t^2", r"<b2>\,<v> + <one_minus_b2>\,<g>^2",
+                  lambda b2, v, one_minus_b2, g: b2 * v + one_minus_b2 * np.square(g), b2=b2, v=v0,
+                  one_minus_b2=1 - b2, g=g, expect=ex.slots_after["velocity"])
+        if opt.weight_decay is not None:
+            z = ex.eq("z_t", r"z_{t-1} - \gamma_t\Big(\frac{g_t}{\sqrt{v_t} + \epsilon} + \lambda\, y_{t-1}\Big)",
+                      r"<z> - <gamma>\Big(\frac{<g>}{\sqrt{<v>} + <eps>} + <lam>\,<y>\Big)",
+                      lambda z, gamma, g, v, eps, lam, y: z - gamma * (g / (np.sqrt(v) + eps) + lam * y),
+                      z=z0, gamma=gamma, g=g, v=v, eps=eps, lam=float(opt.weight_decay), y=y,
+                      expect=ex.slots_after["momentum"])
+        else:
+            z = ex.eq("z_t", r"z_{t-1} - \gamma_t\,\frac{g_t}{\sqrt{v_t} + \epsilon}",
+                      r"<z> - <gamma>\,\frac{<g>}{\sqrt{<v>} + <eps>}",
+                      lambda z, gamma, g, v, eps: z - gamma * (g / (np.sqrt(v) + eps)),
+                      z=z0, gamma=gamma, g=g, v=v, eps=eps, expect=ex.slots_after["momentum"])
+        x_prev = x0
+    x = ex.eq("x_t", r"(1 - c_t)\, x_{t-1} + c_t\, z_t", r"(1 - <c>)\,<x> + <c>\,<z>",
+              lambda c, x, z: (1 - c) * x + c * z, c=c, x=x_prev, z=z, expect=ex.slots_after["x"])
+    ex.quantities += [("γ_t (step size of z)", r"\gamma_t", float(gamma)), ("averaging weight c_t", "c_t", float(np.ravel(c)[0]))]
+    ex.eq("w_t", r"y_t = (1-\beta_1)\, z_t + \beta_1\, x_t", r"<one_minus_b1>\,<z> + <b1>\,<x>",
+          lambda one_minus_b1, z, b1, x: one_minus_b1 * z + b1 * x, one_minus_b1=1 - b1, z=z, b1=b1, x=x,
+          expect=ex.w_new)
+
+
+def _momentum_arrow(ex, opt):
+    # The pull of the fast sequence z on the evaluated point: from y towards z (direction only).
+    return ("z − y: where the base sequence z is, seen from y", np.asarray(ex.slots_after["momentum"] - ex.w_new,
+                                                                      dtype=np.float64), False)
+
+
+TEACHING = Teaching(
+    summary="No learning-rate schedule: AdamW-style steps on a sequence z, a running average x of "
+            "it, and the gradient taken at y, between the two.",
+    why="The point drawn is y = (1 − β₁)z + β₁x: z takes Adam-like steps of size γ_t, and x is the running "
+        "average of all the z's (weight 1/t in Keras). Early on x follows z closely; later each new z moves the "
+        "average less and less, which does the job of a decaying learning rate without a schedule. y sits "
+        "between the two, so the path is smoother than z's and lags behind it.",
+    differences=(
+        "The variable Keras trains is y = (1 − β₁) z + β₁ x; the average x is what converges, and Keras only "
+        "implies it: x = (y − (1 − β₁) z)/β₁, so β₁ must be > 0.",
+        "Keras averages with weight 1/t; the paper with γ_t²/Σγ_i², where γ_t includes the warm-up and "
+        "√(1 − β₂ᵗ).",
+        "Keras adds ε to the bias-corrected √v̂; the paper folds √(1 − β₂ᵗ) into γ_t and adds ε to √v.",
+        "Weight decay: Keras decays y by η·wd before the step; the paper adds γ_t·λ·y to the z step.",
+        "Kerasy has no Schedule-Free optimizer, and neither has `torch.optim` (the reference code is "
+        "facebookresearch/schedule_free).",
+    ),
+    keras_note="averaging weight 1/t; ε on the corrected √v̂",
+    other_defaults={"Kerasy": "— (no Schedule-Free)",
+                    "Paper": "lr=0.0025, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, warmup_steps=0 "
+                             "(reference code)",
+                    "PyTorch 2.13": "— (not in torch.optim)"},
+    slots={"momentum": Slot("z", "the base sequence that takes the AdamW-style steps (Keras calls it momentum)"),
+           "velocity": Slot("v", "a moving average of g² (β₂)"),
+           "x": Slot("x", "the running average of z, the point that converges (y = (1 − β₁)z + β₁x is trained)"),
+           "weight_sum": Slot("Σγ²", "the sum of squared step sizes that weights the average (textbook)")},
+    explain=_explain,
+    momentum_arrow=_momentum_arrow,
+)
+
 class ScheduleFreeAdamW(RunAxes, Optimizer):
     name = "ScheduleFreeAdamW"
     aliases = ("schedulefreeadamw", "schedule_free_adamw")
@@ -73,10 +169,7 @@ class ScheduleFreeAdamW(RunAxes, Optimizer):
     LATEX = {"keras": _KERAS, "textbook": _TEXTBOOK}
     NOTES = {"textbook": _NOTE}
     per_variable = False  # elementwise: a flat vector of all the weights gives the same numbers
-    SLOT_HELP = {"momentum": "z: the sequence that takes the AdamW-style steps (Keras's name: momentum)",
-                 "velocity": "v: average of the squared gradients (β₂)",
-                 "x": "x: the running average of z, the point to evaluate (y = (1 − β₁) z + β₁ x is trained)",
-                 "weight_sum": "Σ γ_i²: the sum of squared step sizes that weights the average (textbook)"}
+    TEACHING = TEACHING
 
     def _slot_names(self):
         return ("momentum", "velocity", "x", "weight_sum") if self.flavor == "textbook" else ("momentum", "velocity", "x")
@@ -92,6 +185,9 @@ class ScheduleFreeAdamW(RunAxes, Optimizer):
     def _weight_decay_factor(self, lr, step):
         # The paper's decay acts inside the z step (in _rule); the base class's is then a no-op.
         return 0.0 if self.flavor == "textbook" else lr
+
+    def _decay_in_rule(self):
+        return self.flavor == "textbook"
 
     def _warmup(self, t):
         ws = self.hp["warmup_steps"]

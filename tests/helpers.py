@@ -13,3 +13,16 @@ def decode(v, dtype=None):
             a = a.reshape([int(s) for s in v["shape"].split(",")])
         return a if dtype is None else a.astype(dtype)
     return np.asarray(v, dtype=dtype)
+
+
+def shown(markdown: str) -> str:
+    """What a reader sees of a Markdown message: backslash escapes (ui.text.literal) removed."""
+    import re
+    return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", markdown).replace("\u200b", "")
+
+
+def wait_idle(page, timeout: int = 60_000) -> None:
+    """Browser tests: wait until Streamlit says the script run is over (a state, never a fixed time)."""
+    page.wait_for_function(
+        "() => { const a = document.querySelector('[data-testid=stApp]');"
+        " return a && a.getAttribute('data-test-script-state') === 'notRunning'; }", timeout=timeout)

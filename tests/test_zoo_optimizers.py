@@ -289,7 +289,7 @@ def test_no_pytorch_flavour_where_torch_has_none(name):
         optimizers.get(name, flavor="pytorch")
 
 
-def test_every_flavour_has_latex_notes_and_slot_help():
+def test_every_flavour_has_latex_notes_and_slot_meanings():
     for name in ZOO:
         cls = optimizers.get_class(name)
         for flavor in cls.flavors():
@@ -299,7 +299,7 @@ def test_every_flavour_has_latex_notes_and_slot_help():
             opt = optimizers.get(name, flavor=flavor)
             w = np.ones((4, 3)) if (name, flavor) == ("Muon", "pytorch") else [np.ones((4, 3)), np.ones(2)]
             for slot in opt.init(w).keys():
-                assert slot in cls.SLOT_HELP, (name, flavor, slot)
+                assert len(optimizers.teaching(name).slot(slot, flavor).meaning) > 10, (name, flavor, slot)
 
 
 @pytest.mark.parametrize("name, kwargs, match", [
@@ -461,45 +461,29 @@ def test_list_of_parameters_equals_separate_runs_where_rules_are_per_variable(na
 # --------------------------------------------------------------------------- #
 @pytest.mark.parametrize("name,flavor", [c for c in ZOO_FLAVOURS if c != ("Muon", "pytorch")])
 @pytest.mark.parametrize("wd", [None, 0.05])
-def test_explained_numbers_reproduce_the_step(name, flavor, wd):
+def test_inspector_shows_the_weight_decay_where_it_acts(name, flavor, wd):
+    """Each rule's decay is one equation with λ = wd, in the place the engine applies it; none when off.
+    (That every equation adds up to the engine's numbers is tested for every rule in test_teaching.py.)"""
     import landscapes
     kw = {"learning_rate": 0.05}
-    if name == "Muon":  # a 2-vector: the Adam step, decayed by adam_weight_decay (Keras default 0.004)
-        kw["adam_weight_decay"] = wd if wd is not None else (None if flavor == "keras" else 0.0)
-    elif wd is not None:
-        kw["weight_decay"] = wd
+    key = "adam_weight_decay" if name == "Muon" else "weight_decay"  # a 2-vector: Muon's Adam step
+    kw[key] = wd if wd is not None else (None if flavor == "keras" or name != "Muon" else 0.0)
     opt = optimizers.get(name, flavor=flavor, **kw)
     traj = optimizers.run(opt, landscapes.get("himmelblau"), start=[0.5, 0.5], steps=6)
     ex = optimizers.explain_step(traj, 3)
-    q = {label: value for label, _, value in ex.quantities}
-    w, lr = ex.w, ex.learning_rate
-    decayed = w if (wd is None or (name, flavor) in (("Lamb", "textbook"), ("ScheduleFreeAdamW", "textbook"))) \
-        else w - w * wd * lr
-    if name == "Adafactor":
-        expected = decayed - q["step size α_t"] * q["update u"] / q["clip divisor"]
-    elif name == "Ftrl":
-        z, l1 = ex.slots_after["linear"], opt.hp["l1_regularization_strength"]
-        expected = (np.clip(z, -l1, l1) - z) / q["denominator q_t"]
-    elif name == "Lamb":
-        b1, b2, eps, t = opt.hp["beta_1"], opt.hp["beta_2"], opt.hp["epsilon"], ex.t
-        m, v = ex.slots_after["momentum"], ex.slots_after["velocity"]
-        r = (m / (1 - b1 ** t)) / (np.sqrt(v / (1 - b2 ** t)) + eps)
-        if flavor == "textbook" and wd is not None:
-            r = r + wd * w
-        expected = decayed - lr * q["trust ratio"] * r
-    elif name == "Muon":
-        m, v = ex.slots_after["momentum"], ex.slots_after["velocity"]
-        if flavor == "keras":
-            expected = decayed - q["α_t"] * m / (np.sqrt(v) + opt.hp["epsilon"])
-        else:
-            expected = w * (1 - q["η_A"] * opt.hp["adam_weight_decay"]) - q["η_A"] * q["Adam direction"]
-    else:
-        b1 = opt.hp["beta_1"]
-        expected = (1 - b1) * q["z (base sequence)"] + b1 * q["x (average)"]
-    np.testing.assert_allclose(ex.w_new, expected, rtol=1e-12)
-    assert all(isinstance(line, str) and line.count("{") == line.count("}") for line in ex.lines)
-    if wd:
-        assert any("lambda" in line for line in ex.lines)
+    with_lam = [e for e in ex.equations if e.values.get("lam") is not None]
+    if wd is None:
+        assert all(e.values["lam"] == 0.0 for e in with_lam)
+        return
+    assert len(with_lam) == 1 and with_lam[0].values["lam"] == wd
+    decay = with_lam[0]
+    inside = {("Lamb", "textbook"): "u_t", ("ScheduleFreeAdamW", "textbook"): "z_t", ("Muon", "textbook"): "w_t",
+              ("Adafactor", "pytorch"): "w_t"}  # torch: α_t from the undecayed w, decay in the step
+    if (name, flavor) in inside:  # the paper's decay acts inside the rule's own step
+        assert decay.lhs == inside[(name, flavor)] and decay.op == "="
+    else:  # decoupled, before the rule: w ← w − η·λ·w
+        assert decay.lhs == "w_{t-1}" and decay.op == r"\leftarrow"
+        np.testing.assert_allclose(decay.result, ex.w - ex.w * wd * ex.learning_rate, rtol=1e-15)
 
 
 # --------------------------------------------------------------------------- #

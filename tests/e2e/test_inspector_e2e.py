@@ -8,7 +8,7 @@ SHOWN = "[data-testid='stHeading']"
 
 def open_inspector(page, app_url, query=""):
     # Visit the home page first: on a fresh server, Streamlit decides between st.navigation and the legacy
-    # pages/ directory on the first script run, and a first visit straight to /inspector picks the legacy mode.
+    # app_pages/ directory on the first script run, and a first visit straight to /inspector picks the legacy mode.
     page.goto(app_url)
     expect(page.get_by_test_id("stSidebarNav")).to_contain_text("Step inspector", timeout=60_000)
     page.goto(f"{app_url}/inspector{query}")

@@ -33,7 +33,7 @@ def open_lr(page, url, query=""):
 
 def test_fresh_shared_link_shows_no_page_not_found_dialog(page, app_url):
     """A url_path that differs from the file name (learning-rate vs learning_rate.py) made Streamlit 1.67
-    show a "Page not found" dialog on direct links (its pages/-folder start-up mode routes by file name)."""
+    show a "Page not found" dialog on direct links (its app_pages/-folder start-up mode routes by file name)."""
     assert not open_lr(page, app_url, "?lrs=0.1,0.5")
     assert "/learning_rate?" in page.url and "lrs=0.1" in page.url
 

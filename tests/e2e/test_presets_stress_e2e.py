@@ -106,7 +106,7 @@ def test_preset_link_opened_directly_in_a_new_tab(page, app_url, preset):
 
 
 def test_second_learning_rate_preset_in_the_same_session_applies_its_own_settings(page, app_url):
-    """Found by the pass above (fixed in pages/learning_rate.py during the session): the second preset's
+    """Found by the pass above (fixed in app_pages/learning_rate.py during the session): the second preset's
     settings used to be ignored in favour of the first one's."""
     first, second = (next(p for p in PRESETS if p.id == i) for i in ("lr-diverges", "kerasy-lr-demo"))
     open_home(page, app_url)

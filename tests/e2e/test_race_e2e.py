@@ -26,8 +26,8 @@ TO_PIXELS = """([sel, x, y]) => { const g = document.querySelector(sel), fl = g.
 @pytest.fixture(scope="module")
 def server(app_url, browser):
     """Open the home page once first: until some session has run app.py (which calls st.navigation),
-    Streamlit 1.67 serves the pages/ folder in its old multipage mode and a deep link like /race runs
-    pages/race.py without app.py (no wide layout, file-name navigation)."""
+    Streamlit 1.67 serves the app_pages/ folder in its old multipage mode and a deep link like /race runs
+    app_pages/race.py without app.py (no wide layout, file-name navigation)."""
     ctx = browser.new_context()
     p = ctx.new_page()
     p.goto(app_url)

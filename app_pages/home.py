@@ -4,7 +4,7 @@ from urllib.parse import urlsplit
 import streamlit as st
 
 import optimizers
-from ui.presets import PAGES, PRESETS, link, page_link_or_text
+from ui.presets import PAGES, PRESETS, link
 
 COLUMNS = 3
 
@@ -59,8 +59,8 @@ for start in range(0, len(PRESETS), COLUMNS):
             st.markdown(f"#### {preset.title}")
             st.caption(f"Opens: {preset.page_title} · {', '.join(preset.optimizer_names())}")
             st.markdown(f"**Look for:** {preset.description}")
-            page_link_or_text(preset.page_file, label=f"Open in {preset.page_title}", icon=":material/play_circle:",
-                              query_params=preset.params, fallback_url=link(preset))
+            st.page_link(preset.page_file, label=f"Open in {preset.page_title}", icon=":material/play_circle:",
+                         query_params=preset.params)
 
 base = base_url()
 with st.expander("All preset links, for slides"):
@@ -71,14 +71,14 @@ st.header("Pages")
 for url_path, (page_file, title, icon) in PAGES.items():
     c1, c2 = st.columns([1, 3], vertical_alignment="center")
     with c1:
-        page_link_or_text(page_file, label=title, icon=icon)
+        st.page_link(page_file, label=title, icon=icon)
     c2.markdown(PAGE_BLURBS[url_path])
 
 # --- optimizers ----------------------------------------------------------------------------------------------------
 st.header("The optimizers")
-st.markdown("Ten update rules, each with its Keras 3 and textbook form on the maths page:")
 names = optimizers.available()
+st.markdown(f"{len(names)} update rules, each with its Keras 3 and textbook form on the maths page:")
 cols = st.columns(5)
 for i, name in enumerate(names):
     with cols[i % 5]:
-        page_link_or_text("pages/maths.py", label=name, query_params={"opt": name})
+        st.page_link("app_pages/maths.py", label=name, query_params={"opt": name})
