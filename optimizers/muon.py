@@ -332,8 +332,9 @@ class Muon(RunAxes, Optimizer):
         ndim = var_ndim(p)
         if self.flavor == "pytorch" and ndim != 2:
             raise ValueError(f"{self.name} (pytorch): torch.optim.Muon only supports 2-D parameters; received a "
-                             f"parameter of shape {np.shape(p)[np.ndim(p) - ndim:]}. Use flavor='keras' (an Adam "
-                             "step for the others) or pass the point as a 1×n matrix.")
+                             f"parameter of shape {np.shape(p)[np.ndim(p) - ndim:]} (a landscape's point or a "
+                             "network's bias, not a weight matrix). Choose the Keras 3 or textbook flavour: they "
+                             "take an Adam step for such parameters.")
         return ndim == 2
 
     def _slot_used(self, name, p):
