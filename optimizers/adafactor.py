@@ -121,10 +121,10 @@ def _explain(ex, opt):
     factored = np.ndim(ex.slots_after.get("r", 0.0)) > 0
     if torch:
         # torch: lerp(old, new, t^c), i.e. (1 − t^c)·old + t^c·new
-        wt = ex.eq(r"1-\hat\beta_{2t}", r"t^{\,c}", r"<t>^{<c>}", lambda t, c: t ** c, t=float(t), c=c_dec)
+        wt = ex.eq(r"1-\hat\beta_{2t}", r"t^{\,c}", r"{<t>}^{<c>}", lambda t, c: t ** c, t=float(t), c=c_dec)
         g2_sym = r"(g_t^2)"
     else:
-        beta = ex.eq(r"\hat\beta_{2t}", r"1 - t^{\,c}", r"1 - <t>^{<c>}", lambda t, c: 1.0 - t ** c, t=float(t), c=c_dec)
+        beta = ex.eq(r"\hat\beta_{2t}", r"1 - t^{\,c}", r"1 - {<t>}^{<c>}", lambda t, c: 1.0 - t ** c, t=float(t), c=c_dec)
         g2_sym = r"(g_t^2 + \epsilon_1)"
     if factored:
         textbook = opt.flavor == "textbook"
@@ -172,7 +172,7 @@ def _explain(ex, opt):
                       lambda beta, v, one_minus_beta, g, e1: beta * v + one_minus_beta * (np.square(g) + e1),
                       beta=beta, v=v0, one_minus_beta=1.0 - beta, g=g, e1=e1, expect=ex.slots_after["velocity"])
     if torch:
-        u = ex.eq("u_t", r"g_t / \sqrt{\max(\hat v_t,\ \epsilon_1^2)}", r"<g> / \sqrt{\max(<v>,\ <e1>^2)}",
+        u = ex.eq("u_t", r"g_t / \sqrt{\max(\hat v_t,\ \epsilon_1^2)}", r"<g> / \sqrt{\max(<v>,\ (<e1>)^2)}",
                   lambda g, v, e1: g / np.sqrt(np.maximum(v, e1 * e1)), g=g, v=v, e1=e1)
     else:
         u = ex.eq("u_t", r"g_t / \sqrt{\hat v_t}", r"<g> / \sqrt{<v>}", lambda g, v: g / np.sqrt(v), g=g, v=v)

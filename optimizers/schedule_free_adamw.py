@@ -98,9 +98,9 @@ def _explain(ex, opt):
                       (lambda lr, bc2: lr * 1.0 * np.sqrt(bc2)),
                       lr=lr, bc2=1 - b2 ** t, **({"t": t, "T": T} if T > 0 else {}))
         total = ex.eq(r"\textstyle\sum_{i\le t}\gamma_i^2", r"\textstyle\sum_{i<t}\gamma_i^2 + \gamma_t^2",
-                      r"<total> + <gamma>^2", lambda total, gamma: total + np.square(gamma),
+                      r"<total> + (<gamma>)^2", lambda total, gamma: total + np.square(gamma),
                       total=ex.slots_before["weight_sum"], gamma=gamma, expect=ex.slots_after["weight_sum"])
-        c = ex.eq("c_t", r"\gamma_t^2 / \textstyle\sum_{i\le t}\gamma_i^2", r"<gamma>^2 / <total>",
+        c = ex.eq("c_t", r"\gamma_t^2 / \textstyle\sum_{i\le t}\gamma_i^2", r"(<gamma>)^2 / <total>",
                   lambda gamma, total: np.where(total > 0, np.square(gamma) / np.where(total > 0, total, 1.0), 0.0),
                   gamma=gamma, total=total)
         v = ex.eq("v_t", r"\beta_2 v_{t-1} + (1-\beta_2)\, g_t^2", r"<b2>\,<v> + <one_minus_b2>\,<g>^2",
