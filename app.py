@@ -15,6 +15,7 @@ PAGES = [
     st.Page("app_pages/moons.py", title="Moons network", icon=":material/bedtime:", url_path="moons"),
     st.Page("app_pages/inspector.py", title="Step inspector", icon=":material/biotech:", url_path="inspector"),
     st.Page("app_pages/compare.py", title="Fair comparison", icon=":material/balance:", url_path="compare"),
+    st.Page("app_pages/theory.py", title="See the theory", icon=":material/insights:", url_path="theory"),
     st.Page("app_pages/maths.py", title="The maths", icon=":material/functions:", url_path="maths"),
 ]
 

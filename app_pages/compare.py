@@ -11,15 +11,16 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from charts.common import numbered
+from charts.common import PALETTE, numbered
 from charts.compare import (MAX_GROUPS, BasinPanel, SweepSeries, basin_csv, basin_figure, best_index, config_line,
                             fair_csv, fair_figure, fair_table, provenance_lines, sweep_csv, sweep_figure, sweep_table)
 from charts.race import Prebuilt, RaceRun
 from ui.blocks import diverged_warning, maths_links, plot_config, progress_loop
 from ui.compute import basin, basin_groups, run_path, steps_to_tol, sweep, tune_choice
 from ui.landscape_picker import LANDS, START, get_background, landscape_and_start, run_settings, seed_landscape
+from ui.lineups import add_order, lineup
 from ui.page_state import PERSIST, PageSpec, open_page, write_link
-from ui.settings import Field, OptChoice, _fmt
+from ui.settings import Field, _fmt
 from ui.slots import slot_editors
 from ui.text import literal
 
@@ -35,8 +36,7 @@ VIEW_LABELS = {"sweep": ":material/show_chart: Learning-rate sensitivity", "basi
                "fair": ":material/balance: Fair comparison"}
 METRICS = {"final": "final loss", "steps": "steps to tolerance"}
 COLOR_MODES = {"minimum": "the minimum it reaches", "loss": "its final loss"}
-# Colours for a white background (the sweep) that also stand out on the landscape (paths get a white halo).
-COLORS = ["#E69F00", "#0072B2", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#000000", "#999933"]
+COLORS = PALETTE  # the optimizer colours of every page (charts.common: contrast and colour-blind checked)
 
 FIELDS = (
     Field("land", "choice", DEFAULT_LAND, choices=tuple(LANDS), label="Landscape"),
@@ -51,21 +51,10 @@ FIELDS = (
     Field("color", "choice", "minimum", choices=tuple(COLOR_MODES), label="Basin colouring"),
 )
 
-canonical = OptChoice.canonical  # default-valued hyperparameters dropped, as the editor returns it
-DEFAULT_LINEUP = tuple(canonical(c) for c in (
-    OptChoice.make("SGD", learning_rate=0.01, momentum=0.9),
-    OptChoice.make("RMSprop", learning_rate=0.01),
-    OptChoice.make("Adam", learning_rate=0.05),
-    OptChoice.make("Lion", learning_rate=0.01),
-))
+DEFAULT_LINEUP = lineup(("SGD", {"learning_rate": 0.01, "momentum": 0.9}), ("RMSprop", {"learning_rate": 0.01}),
+                        ("Adam", {"learning_rate": 0.05}), ("Lion", {"learning_rate": 0.01}))
 SPEC = PageSpec(P, FIELDS, DEFAULT_LINEUP, MAX_OPTS, len(COLORS), extra=("start",))
-ADD_ORDER = [canonical(c) for c in (
-    OptChoice.make("Adam", learning_rate=0.05), OptChoice.make("SGD", learning_rate=0.01, momentum=0.9),
-    OptChoice.make("RMSprop", learning_rate=0.01), OptChoice.make("Lion", learning_rate=0.01),
-    OptChoice.make("Nadam", learning_rate=0.05), OptChoice.make("Adagrad", learning_rate=0.5),
-    OptChoice.make("AdamW", learning_rate=0.05), OptChoice.make("Adamax", learning_rate=0.05),
-    OptChoice.make("Adadelta", learning_rate=1.0), OptChoice.make("GradientDescent", learning_rate=0.01),
-)]
+ADD_ORDER = add_order(sgd_lr=0.01, gd_lr=0.01)
 
 
 def seed_from_link(params: dict, values: dict) -> list[str]:

@@ -20,6 +20,9 @@ PAGE_BLURBS = {
                  "of its rule at a chosen step, with the flavours compared.",
     "compare": "A fair comparison: learning-rate sensitivity sweeps, basin maps of where each optimizer ends "
                "up from many starts, and a race with every optimizer at a tuned learning rate.",
+    "theory": "Three results of optimization theory, live: the momentum phase diagram measured against its exact "
+              "boundary, the edge of stability (sharpness meeting 2/η) on the moons network, and the network's own "
+              "loss landscape with every optimizer's path projected on one plane.",
     "maths": "Every update rule as Keras 3 computes it and as the paper writes it, side by side, with "
              "defaults, hyperparameters and the errors in the two source documents.",
 }

@@ -31,7 +31,7 @@ FIELDS = (
 DEFAULT_OPT = OptChoice.make("GradientDescent")
 SPEC = PageSpec(P, FIELDS, (DEFAULT_OPT,), max_opts=1, n_colors=1)
 MODE_LABELS = {"full": "Full batch (the document: one update per epoch)",
-               "mini": "Mini-batches (seeded shuffle, batch size bs)"}
+               "mini": "Mini-batches (seeded shuffle, the batch size below)"}
 
 st.title("Learning rate")
 st.markdown(
@@ -93,7 +93,7 @@ st.plotly_chart(fit_fig, key=P + "fit_chart", config=plot_config("learning-rate-
 for col, r in zip(st.columns(len(runs)), runs):
     with col:
         if r.diverged_at is not None:
-            st.metric(f"learning_rate={r.lr:g}", f"diverged at epoch {r.diverged_at}",
+            st.metric(f"learning_rate={r.lr:g} diverged at epoch", f"✖ {r.diverged_at}",
                       help="The parameters left every sensible range (or became non-finite); "
                            "the run is cut at its last good point.")
         else:

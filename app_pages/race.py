@@ -20,8 +20,9 @@ from charts.surface3d import surface_figure
 from ui.blocks import diverged_warning, maths_links, plot_config, start_problem
 from ui.compute import CLIPS, SCHEDULES, Common, run_path, settings_stamp
 from ui.landscape_picker import LANDS, START, get_background, landscape_and_start, start_from_link
+from ui.lineups import add_order, lineup
 from ui.page_state import PERSIST, PageSpec, open_page, write_link
-from ui.settings import Field, OptChoice, _fmt
+from ui.settings import Field, _fmt
 from ui.slots import slot_editors
 
 P = "race_"  # session-state prefix of this page
@@ -45,27 +46,13 @@ FIELDS = (
     Field("view", "choice", "2d", choices=VIEWS, label="View"),
 )
 
-canonical = OptChoice.canonical  # default-valued hyperparameters dropped, as the editor returns it
-
-
 # A line-up that visibly differs on Rosenbrock within 300 steps from (-1.2, 1): plain SGD crawls,
 # momentum reaches the valley floor first, Lion follows, Adam and RMSprop are half way along the valley.
-DEFAULT_LINEUP = tuple(canonical(c) for c in (
-    OptChoice.make("SGD", learning_rate=0.002),
-    OptChoice.make("SGD", learning_rate=0.001, momentum=0.9),
-    OptChoice.make("RMSprop", learning_rate=0.01),
-    OptChoice.make("Adam", learning_rate=0.1),
-    OptChoice.make("Lion", learning_rate=0.01),
-))
+DEFAULT_LINEUP = lineup(("SGD", {"learning_rate": 0.002}), ("SGD", {"learning_rate": 0.001, "momentum": 0.9}),
+                        ("RMSprop", {"learning_rate": 0.01}), ("Adam", {"learning_rate": 0.1}),
+                        ("Lion", {"learning_rate": 0.01}))
 SPEC = PageSpec(P, FIELDS, DEFAULT_LINEUP, MAX_OPTS, len(PALETTE), extra=("start",))
-# What "Add optimizer" offers next: the first of these whose class is not on the track yet.
-ADD_ORDER = [canonical(c) for c in (
-    OptChoice.make("Adam", learning_rate=0.05), OptChoice.make("SGD", learning_rate=0.001, momentum=0.9),
-    OptChoice.make("RMSprop", learning_rate=0.01), OptChoice.make("Lion", learning_rate=0.01),
-    OptChoice.make("Nadam", learning_rate=0.05), OptChoice.make("Adagrad", learning_rate=0.5),
-    OptChoice.make("AdamW", learning_rate=0.05), OptChoice.make("Adamax", learning_rate=0.05),
-    OptChoice.make("Adadelta", learning_rate=1.0), OptChoice.make("GradientDescent", learning_rate=0.002),
-)]
+ADD_ORDER = add_order(sgd_lr=0.001, gd_lr=0.002)  # what "Add optimizer" offers next
 
 
 @st.cache_resource(max_entries=32, ttl=6 * 3600, show_spinner=False)

@@ -39,6 +39,7 @@ PAGE_PARAMS = {
     "app_pages/compare.py": ["land", "expr", "steps", "noise", "seed", "tol", "view", "grid", "metric",
                              "start", "o1"],
     "app_pages/maths.py": ["opt"],
+    "app_pages/theory.py": ["view", "method", "kappa", "psteps", "eland", "elr", "eopt"],
 }
 
 _ESCAPED = re.compile(r"\\[!-/:-@\[-`{-~]")

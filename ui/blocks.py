@@ -51,7 +51,7 @@ def diverged_warning(runs, advice: str = "Try a smaller learning rate or clippin
 def maths_links(names, per_row: int | None = None) -> None:
     """“∑ The maths of X” links to the maths page, one per optimizer class, in a row (or rows of ``per_row``)."""
     names = list(dict.fromkeys(names))
-    per_row = per_row or max(len(names), 1)
+    per_row = per_row or min(max(len(names), 1), 4)  # four to a row: a label is never cut to "The maths of Ada…"
     cols = [c for row in range(0, max(len(names), 1), per_row) for c in st.columns(per_row)]
     for col, name in zip(cols, names):
         with col:

@@ -281,7 +281,7 @@ CLIPPING_LATEX = r"""\begin{aligned}
 & N = \sqrt{\textstyle\sum_{\text{tensors}} \sum g^2}\\
 \text{clipvalue:}\ & g \leftarrow \operatorname{clip}(g, -c, c)
 \end{aligned}"""
-SCHEDULE_LATEX = r"\eta_k = \text{schedule}(k),\quad k = 0, 1, 2, \dots\ \text{(completed raw steps)}"
+SCHEDULE_LATEX = r"\eta_k = \text{schedule}(k),\quad k = 0, 1, 2, \dots"
 
 WEIGHT_DECAY_TEXT = (
     "Every Keras 3 optimizer accepts `weight_decay`, and it is always **decoupled**: the weights shrink "

@@ -27,6 +27,7 @@ PAGES = {
     "moons": ("app_pages/moons.py", "Moons network", ":material/bedtime:"),
     "inspector": ("app_pages/inspector.py", "Step inspector", ":material/biotech:"),
     "compare": ("app_pages/compare.py", "Fair comparison", ":material/balance:"),
+    "theory": ("app_pages/theory.py", "See the theory", ":material/insights:"),
     "maths": ("app_pages/maths.py", "The maths", ":material/functions:"),
 }
 
