@@ -17,6 +17,7 @@ PAGES = {
     "compare": ("app_pages/compare.py", {"steps": "30", "view": "fair"}),
     "moons": ("app_pages/moons.py", {"epochs": "3", "samples": "60"}),
     "learning_rate": ("app_pages/learning_rate.py", {"epochs": "3", "lrs": "0.01,0.1"}),
+    "theory": ("app_pages/theory.py", {"view": "plane", "epochs": "3"}),  # the network's loss plane
 }
 CASES = [(page, name, flavor) for page in PAGES for name in ZOO for flavor in optimizers.get_class(name).flavors()]
 
