@@ -4,9 +4,16 @@ Run with ``streamlit run app.py``. This file only wires the pages together;
 each page is thin glue between widgets, the engine (``optimizers``,
 ``landscapes``) and the figure builders (``charts``).
 """
+from pathlib import Path
+
 import streamlit as st
 
-st.set_page_config(page_title="Descent Lab", page_icon=":material/landscape:", layout="wide")
+from ui.warm import start_once as start_warm_up
+
+# The tab icon is a file: a Material icon there makes the browser fetch it from Google's font CDN.
+st.set_page_config(page_title="Descent Lab", page_icon=str(Path(__file__).parent / "static" / "favicon.png"),
+                   layout="wide")
+start_warm_up()  # once per process: compute the presets in the background (ui/warm.py)
 
 PAGES = [
     st.Page("app_pages/home.py", title="Home", icon=":material/home:", default=True),

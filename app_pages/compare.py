@@ -19,6 +19,8 @@ from ui.blocks import diverged_warning, maths_links, plot_config, progress_loop
 from ui.compute import basin, basin_groups, run_path, steps_to_tol, sweep, tune_choice
 from ui.landscape_picker import LANDS, START, get_background, landscape_and_start, run_settings, seed_landscape
 from ui.lineups import add_order, lineup
+from optimizers import budget
+from ui.budget import show_plan
 from ui.page_state import PERSIST, PageSpec, open_page, write_link
 from ui.settings import Field, _fmt
 from ui.slots import slot_editors
@@ -255,6 +257,9 @@ values = {"land": land_name, "expr": expr or DEFAULT_EXPR, "steps": steps, "nois
           "color": st.session_state.get(P + "color", "minimum")}
 moved = abs(start[0] - land.start[0]) > 1e-9 or abs(start[1] - land.start[1]) > 1e-9
 write_link(SPEC, values, {"start": START.encode(start)} if moved else None, [c for _, _, c in entries])
+# The work budget (optimizers/budget.py): what this request computes, scaled down if too much.
+plan = show_plan(budget.plan_compare(view, land, len(entries), grid_n, steps, len(LR_GRID)), main)
+grid_n, steps = plan["grid"], plan["steps"]
 
 with main:
     {"sweep": sweep_view, "basins": basin_view, "fair": fair_view}[view]()

@@ -20,6 +20,8 @@ from ui.blocks import maths_links, plot_config
 from ui.compute import flavour_steps, last_step, trajectory
 from ui.controls import FLAVOR_LABELS
 from ui.landscape_picker import LANDS, START, get_background, landscape_and_start, run_settings, seed_landscape
+from optimizers import budget
+from ui.budget import show_plan
 from ui.page_state import PERSIST, PageSpec, add_notice, open_page, show_notices, write_link
 from ui.settings import Field, OptChoice
 from ui.slots import only_editor
@@ -118,6 +120,8 @@ with st.sidebar:
 
 start = (float(sx), float(sy))
 land_key = (land_name, expr)
+n_runs = len(optimizers.get_class(choice.name).flavors()) + 1 if cmp else 1  # the work budget (optimizers/budget.py)
+steps = show_plan(budget.plan_runs(land, n_runs, int(steps), what="these runs"))["steps"]
 
 try:
     traj = trajectory(land_key, choice, start, steps, noise, seed)

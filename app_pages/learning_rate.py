@@ -13,6 +13,8 @@ import streamlit as st
 
 from charts import regression as rc
 from ui.blocks import maths_links, plot_config
+from optimizers import budget
+from ui.budget import show_plan
 from ui.page_state import PERSIST, PageSpec, open_page, write_link
 from ui.regression_run import (DEFAULT_LRS, MAX_LRS, compute_runs, export_html, figures, fmt_lrs, has_learning_rate,
                                lrs_from_link, optimizer_text, parse_lrs, regression_land, summary)
@@ -67,7 +69,8 @@ with c3:
 values = {"lrs": fmt_lrs(lrs), "epochs": int(epochs), "mode": mode, "bs": int(bs), "seed": int(seed)}
 write_link(SPEC, values, choices=None if choice == DEFAULT_OPT else [choice], always=("lrs",))
 
-# The runs (cached).
+# The runs (cached), within the work budget (optimizers/budget.py).
+epochs = show_plan(budget.plan_regression(regression_land(), len(lrs), int(epochs), mode, int(bs)))["epochs"]
 if not has_learning_rate(choice):
     st.info(f"{choice.name} ({choice.flavor}) has no learning rate, so every column shows the same run.")
 args = (lrs, int(epochs), mode, int(bs), int(seed), choice)

@@ -13,6 +13,8 @@ from charts.regression import export_html
 from landscapes.moons import MAX_LAYERS, UNITS_RANGE
 from ui.blocks import diverged_warning, maths_links, plot_config, stalled_warning
 from ui.moons_run import DEFAULT_HIDDEN, TrainKey, cached_outputs, hidden_from_link, hidden_layers, outputs, summary, training
+from optimizers import budget
+from ui.budget import show_plan
 from ui.page_state import PERSIST, PageSpec, open_page, write_link
 from ui.settings import Field, OptChoice
 from ui.slots import slot_editors
@@ -88,7 +90,9 @@ values = {"epochs": int(epochs), "bs": int(bs), "hidden": ",".join(map(str, hidd
           "noise": float(noise), "seed": int(seed), "log": bool(log)}
 write_link(SPEC, values, choices=None if choices == DEFAULT_LINEUP else list(choices))
 
-# Training (cached).
+# Training (cached), within the work budget (optimizers/budget.py).
+epochs = show_plan(budget.plan_training(len(choices), hidden, int(samples), int(bs), int(epochs),
+                                         mc.MAX_SNAPSHOTS))["epochs"]
 key = TrainKey(choices, int(epochs), int(bs), hidden, int(samples), round(float(noise), 6), int(seed))
 result = training(P, key)
 

@@ -17,7 +17,9 @@ from charts.common import PALETTE
 from charts.race import (PICK_TRACE, Prebuilt, RaceRun, export_html, frame_steps, loss_csv, loss_figure, race_figure,
                          race_summary, trajectories_csv)
 from charts.surface3d import surface_figure
+from optimizers import budget
 from ui.blocks import diverged_warning, maths_links, plot_config, start_problem
+from ui.budget import show_plan
 from ui.compute import CLIPS, SCHEDULES, Common, run_path, settings_stamp
 from ui.landscape_picker import LANDS, START, get_background, landscape_and_start, start_from_link
 from ui.lineups import add_order, lineup
@@ -154,6 +156,7 @@ values = {"land": land_name, "steps": int(steps), "noise": float(noise), "seed":
           "clipv": float(clipv), "view": view, "expr": expr or DEFAULT_EXPR}  # the formula drawn (last valid one)
 moved = abs(start[0] - land.start[0]) > 1e-12 or abs(start[1] - land.start[1]) > 1e-12
 write_link(SPEC, values, {"start": START.encode(start)} if moved else None, [c for _, c in choices])
+steps = show_plan(budget.plan_runs(land, len(choices), int(steps), what="this race"), chart_row)["steps"]
 
 # Run every optimizer (cached one by one).
 runs, errors, run_keys = [], [], []

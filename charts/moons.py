@@ -25,10 +25,10 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from charts.common import bdata, edge_marks, loss_axis
+from charts.common import PALETTE, bdata, edge_marks, loss_axis
 
 # Okabe–Ito without yellow and white: these curves are drawn on a white background.
-COLORS = ["#E69F00", "#56B4E9", "#009E73", "#0072B2", "#D55E00", "#CC79A7", "#000000", "#999999"]
+COLORS = PALETTE  # the optimizer colours of every page (charts.common: contrast and colour-blind checked)
 CLASS_COLORS = ("#1f5fa8", "#d9480f")  # class 0 / class 1 points
 # P(class 1): blue for class 0, white at the boundary (p = 0.5), orange for class 1.
 BOUNDARY_SCALE = [[0.0, "#6fa8dc"], [0.45, "#e3eef9"], [0.5, "#ffffff"], [0.55, "#fde3cf"], [1.0, "#f4a261"]]

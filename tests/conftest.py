@@ -12,6 +12,9 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+# No background cache warm-up (ui/warm.py) in the test process or the servers it starts: tests measure
+# and check what a page computes themselves. tests/test_serving.py turns it on where it is under test.
+os.environ["DESCENT_LAB_WARM"] = "0"
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 

@@ -11,6 +11,7 @@ import streamlit as st
 
 import landscapes
 from charts.background import background_image
+from landscapes.base import read_only
 from landscapes.expression import parse_expression
 from ui.controls import PERSIST
 from ui.settings import Field, _fmt
@@ -25,8 +26,10 @@ LANDS = [n for n in landscapes.available() if n != "moons"]
 def get_land(name: str, expr: str | None):
     """A landscape, cached across sessions (typed formulas compile once).
 
-    ``expr`` None for ``custom`` means its default formula (used where only its title or bounds are wanted)."""
-    return landscapes.get(name, expression=expr) if name == "custom" and expr is not None else landscapes.get(name)
+    ``expr`` None for ``custom`` means its default formula (used where only its title or bounds are wanted).
+    Shared by every session, so its arrays are read-only."""
+    return read_only(landscapes.get(name, expression=expr) if name == "custom" and expr is not None
+                     else landscapes.get(name))
 
 
 @st.cache_data(max_entries=256, ttl=6 * 3600, show_spinner=False)

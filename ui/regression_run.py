@@ -13,6 +13,7 @@ import numpy as np
 import streamlit as st
 
 import landscapes
+from landscapes.base import read_only
 import optimizers
 from charts import regression as rc
 from optimizers import training  # training.train looked up at call time (tests count the work it is asked for)
@@ -94,7 +95,7 @@ def has_learning_rate(choice: OptChoice) -> bool:
 
 @st.cache_resource(show_spinner=False)
 def regression_land():
-    return landscapes.get("regression")
+    return read_only(landscapes.get("regression"))  # shared by every session
 
 
 @st.cache_data(max_entries=64, ttl=TTL, show_spinner=False)
