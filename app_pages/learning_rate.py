@@ -75,8 +75,12 @@ if not has_learning_rate(choice):
     st.info(f"{choice.name} ({choice.flavor}) has no learning rate, so every column shows the same run.")
 args = (lrs, int(epochs), mode, int(bs), int(seed), choice)
 with st.spinner("Training…"):
-    runs = compute_runs(*args)
-    fit_fig, surface_fig = figures(*args)
+    try:
+        runs = compute_runs(*args)
+        fit_fig, surface_fig = figures(*args)
+    except ValueError as exc:  # an optimizer the engine cannot apply here (PyTorch's Muon takes matrices only)
+        st.error(f"Could not train: {literal(exc, None)}")
+        st.stop()
 land = regression_land()
 st.session_state[P + "runs"] = summary(runs)
 st.session_state[P + "least_squares"] = [float(v) for v in land.minima[0]]

@@ -433,6 +433,10 @@ class Optimizer:
         """The η that multiplies ``weight_decay`` (Keras: the current learning rate)."""
         return lr
 
+    def _decay_in_rule(self) -> bool:
+        """True when the rule applies ``weight_decay`` itself (in ``_rule``), so the base class's is off."""
+        return False
+
     # -- clipping (docs/maths.md, "Clipping") ----------------------------------
     def _clip(self, glist, batch_ndim):
         if self.clipnorm is not None and np.any(self.clipnorm > 0):

@@ -194,7 +194,7 @@ def _clipped(ex, opt):
 
 def _weight_decay(ex, opt):
     wd = opt.weight_decay
-    if wd is None:
+    if wd is None or opt._decay_in_rule():  # the rule's own equations show its decay where it acts
         return
     if opt._coupled_weight_decay():  # PyTorch's L2: into the gradient
         ex.eq("g_t", r"g_t + \lambda\, w_{t-1}", r"<g> + <lam>\,<w>", lambda g, lam, w: g + lam * w,

@@ -1,16 +1,22 @@
 """Name → optimizer class, with Keras class names and lower-case aliases."""
 from .adadelta import Adadelta
+from .adafactor import Adafactor
 from .adagrad import Adagrad
 from .adam import Adam
 from .adamax import Adamax
 from .adamw import AdamW
+from .ftrl import Ftrl
 from .gradient_descent import GradientDescent
+from .lamb import Lamb
 from .lion import Lion
+from .muon import Muon
 from .nadam import Nadam
 from .rmsprop import RMSprop
+from .schedule_free_adamw import ScheduleFreeAdamW
 from .sgd import SGD
 
-CLASSES = (GradientDescent, SGD, Adagrad, RMSprop, Adadelta, Adam, AdamW, Adamax, Nadam, Lion)
+CLASSES = (GradientDescent, SGD, Adagrad, RMSprop, Adadelta, Adam, AdamW, Adamax, Nadam, Lion,
+           Adafactor, Ftrl, Lamb, Muon, ScheduleFreeAdamW)
 _BY_NAME = {}
 for _cls in CLASSES:
     _BY_NAME[_cls.name] = _cls

@@ -145,14 +145,17 @@ def train(optimizer_or_list, landscape, epochs, batch_size=32, seed=0,
     boundary_epochs = sorted({_check_int("boundary epoch", e, 0)
                               for e in (boundary_epochs or ()) if e <= epochs})
 
-    # Keras clips per variable (clipnorm): such an optimizer gets the list of
-    # per-tensor views of its row. Everyone else gets the whole flat row as one
-    # tensor, which is faster (and global_clipnorm over the flat vector equals
-    # the global norm over all tensors).
+    # Keras clips per variable (clipnorm), and some rules act on each variable
+    # as a whole (``per_variable``: Lamb's trust ratio, Adafactor's factored
+    # moment and relative step, Muon's Newton–Schulz step for 2-D kernels and
+    # Adam step for biases): such an optimizer gets the list of per-tensor
+    # views of its row. Everyone else gets the whole flat row as one tensor,
+    # which is faster (and global_clipnorm over the flat vector equals the
+    # global norm over all tensors).
     slices = getattr(landscape, "tensor_slices", None)
     shapes = getattr(landscape, "shapes", None)
-    per_tensor = [getattr(o, "clipnorm", None) is not None and slices is not None
-                  for o in opts]
+    per_tensor = [(getattr(o, "clipnorm", None) is not None or getattr(o, "per_variable", False))
+                  and slices is not None for o in opts]
 
     def row(i, arr):
         if per_tensor[i]:

@@ -332,13 +332,16 @@ def test_get_by_class_name_and_alias():
     assert optimizers.get("adamw").weight_decay == 0.004
     assert optimizers.get("adam", weight_decay=None).weight_decay is None
     assert set(ALL) == {"GradientDescent", "SGD", "Adagrad", "RMSprop", "Adadelta", "Adam", "AdamW",
-                        "Adamax", "Nadam", "Lion"}
+                        "Adamax", "Nadam", "Lion", "Adafactor", "Ftrl", "Lamb", "Muon", "ScheduleFreeAdamW"}
+    # Keras's own lookup key is the lower-case class name.
+    assert optimizers.get("schedulefreeadamw").name == "ScheduleFreeAdamW"
 
 
 @pytest.mark.parametrize("name", ALL)
 def test_keras_defaults_exposed_in_spec(name):
     expected = {"GradientDescent": 0.01, "SGD": 0.01, "Adagrad": 0.001, "RMSprop": 0.001, "Adadelta": 0.001,
-                "Adam": 0.001, "AdamW": 0.001, "Adamax": 0.001, "Nadam": 0.001, "Lion": 0.001}
+                "Adam": 0.001, "AdamW": 0.001, "Adamax": 0.001, "Nadam": 0.001, "Lion": 0.001,
+                "Adafactor": 0.001, "Ftrl": 0.001, "Lamb": 0.001, "Muon": 0.001, "ScheduleFreeAdamW": 0.0025}
     spec = {p.name: p for p in optimizers.spec(name)}
     assert spec["learning_rate"].default == expected[name]
     assert optimizers.get(name).learning_rate == expected[name]

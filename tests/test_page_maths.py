@@ -176,6 +176,17 @@ SPEC_KERAS_DEFAULTS = {
     "Adamax": {"learning_rate": 1e-3, "beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-7},
     "Nadam": {"learning_rate": 1e-3, "beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-7},
     "Lion": {"learning_rate": 1e-3, "beta_1": 0.9, "beta_2": 0.99},
+    "Adafactor": {"learning_rate": 1e-3, "beta_2_decay": -0.8, "epsilon_1": 1e-30, "epsilon_2": 1e-3,
+                  "clip_threshold": 1.0, "relative_step": True},
+    "Ftrl": {"learning_rate": 1e-3, "learning_rate_power": -0.5, "initial_accumulator_value": 0.1,
+             "l1_regularization_strength": 0.0, "l2_regularization_strength": 0.0,
+             "l2_shrinkage_regularization_strength": 0.0, "beta": 0.0},
+    "Lamb": {"learning_rate": 1e-3, "beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-7},
+    "Muon": {"learning_rate": 1e-3, "adam_beta_1": 0.9, "adam_beta_2": 0.999, "adam_weight_decay": 0.004,
+             "epsilon": 1e-7, "weight_decay": 0.004, "muon_a": 3.4445, "muon_b": -4.775, "muon_c": 2.0315,
+             "adam_lr_ratio": 1.0, "momentum": 0.95, "ns_steps": 5, "nesterov": True, "rms_rate": 0.2},
+    "ScheduleFreeAdamW": {"learning_rate": 2.5e-3, "beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-8,
+                          "warmup_steps": 0},
 }
 
 
