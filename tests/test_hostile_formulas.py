@@ -526,7 +526,7 @@ def test_typing_attacks_into_the_race_formula_box(race_custom):
         assert len(errs) == 1, (name, errs)
         first = errs[0].split("\n\n")[0]
         clear_message(first)
-        assert "last valid formula: `x**2 + y**2`" in errs[0], (name, errs[0])
+        assert "last valid formula: “x**2 + y**2”" in errs[0], (name, errs[0])
         # The chart still shows the last valid formula, with its paths, and the link keeps it too.
         spec = figure(at, "race_chart")
         assert spec["data"] and spec["frames"]
@@ -550,7 +550,7 @@ def test_attack_in_the_race_link(name):
         assert at.text_input(key="race_expr").value == text
         assert any("last valid formula" in shown(e.value) for e in at.error), msgs
     else:
-        assert any("expr=" in m and "longer than 500" in m for m in msgs), msgs
+        assert any("expr = " in m and "longer than 500" in m for m in msgs), msgs
     assert figure(at, "race_chart")["frames"]
 
 

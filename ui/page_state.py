@@ -126,7 +126,8 @@ def write_link(spec: PageSpec, values: dict, extra: dict[str, str] | None = None
     url.update(extra or {})
     for i, c in enumerate(choices or [], start=1):
         url[f"o{i}"] = c.encode()
-    if {k: st.query_params[k] for k in st.query_params} != url:
+    current = {k: st.query_params.get_all(k) for k in st.query_params}
+    if current != {k: [v] for k, v in url.items()}:  # also rewrites a repeated key (?opt=A&opt=B)
         st.query_params.from_dict(url)
     st.session_state[spec.key("_written")] = url
     return url
