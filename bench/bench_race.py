@@ -52,7 +52,7 @@ def open_race(steps: int) -> AppTest:
     at.query_params["steps"] = str(steps)
     for i, o in enumerate(EIGHT, start=1):
         at.query_params[f"o{i}"] = o
-    at.switch_page("pages/race.py")
+    at.switch_page("app_pages/race.py")
     at.run()
     assert not at.exception, at.exception
     return at

@@ -2,12 +2,19 @@
 from __future__ import annotations
 
 import base64
+import math
 
 import numpy as np
 
-# Eight colours that stay distinct on the viridis-like background and for most colour-blind viewers
-# (Okabe–Ito, with white for contrast on dark regions).
-PALETTE = ["#E69F00", "#56B4E9", "#F0E442", "#FF4F4F", "#CC79A7", "#FFFFFF", "#009E73", "#D55E00"]
+# The eight optimizer colours. Chosen by a search over the Okabe–Ito, Paul Tol, ColorBrewer, Tableau and IBM
+# colour-blind-safe palettes for the set whose smallest pairwise CIELAB distance is largest under simulated
+# protanopia, deuteranopia and tritanopia (Machado et al. 2009, full severity), among colours with at least
+# 3:1 contrast on white (WCAG non-text contrast: the loss charts). tests/test_chart_rules.py recomputes both.
+# On the map every path also gets a white halo (PATH_HALO), so dark colours stand out on dark regions too.
+PALETTE = ["#1A85FF", "#E31A1C", "#000000", "#882255", "#8C564B", "#332288", "#9467BD", "#CC79A7"]
+PATH_HALO = "rgba(255,255,255,0.85)"
+# Colours of minima and basins: pale, low-saturation tints that no optimizer colour is close to.
+BASIN_PALETTE = ["#FFE08A", "#A6E3D7", "#C7E9A0", "#FBC4A8", "#D7D1F0", "#B5D8F5", "#F5C7E3", "#E6E6B0"]
 
 
 def color(i: int) -> str:
@@ -31,3 +38,55 @@ def finite_or_none(a) -> list:
     """A list with NaN/inf replaced by None (Plotly draws gaps there)."""
     a = np.asarray(a, dtype=np.float64)
     return [float(v) if np.isfinite(v) else None for v in a.ravel()]
+
+
+# --------------------------------------------------------------------------- #
+# The loss-axis rule: a diverged run never hides the others                     #
+# --------------------------------------------------------------------------- #
+def loss_axis(curves, diverged, log: bool, max_decades: float = 12.0, pad: float = 0.08):
+    """The y range of a loss (or metric) chart, set by the runs that did **not** diverge.
+
+    ``curves`` are the drawn values of each run (up to its last good point), ``diverged`` a flag per run.
+    A diverged run is still drawn, but its values do not set the axis: it leaves the chart through the top
+    (or bottom) edge, where :func:`edge_marks` puts its ✖ and “diverged at step k”. With every run diverged
+    the axis covers them all. ``log``: the range is in decades (Plotly's convention for log axes), at most
+    ``max_decades`` deep so that a run landing on the minimum (1e-30) cannot squash the others.
+    Returns ``[lo, hi]`` or None when there is nothing to draw."""
+    curves = [np.asarray(c, dtype=np.float64).ravel() for c in curves]
+    ref = [c for c, d in zip(curves, diverged) if not d and c.size] or [c for c in curves if c.size]
+    vals = np.concatenate(ref) if ref else np.empty(0)
+    vals = vals[np.isfinite(vals)]
+    if log:
+        vals = vals[vals > 0]
+    if not vals.size:
+        return None
+    lo, hi = float(vals.min()), float(vals.max())
+    if log:
+        lo, hi = math.log10(lo), math.log10(hi)
+        lo = max(lo, hi - max_decades)
+        span = max(hi - lo, 0.5)
+        return [lo - pad * span - 0.1, hi + pad * span + 0.1]
+    span = hi - lo if hi > lo else max(abs(hi), 1.0)
+    return [lo - pad * span, hi + pad * span]
+
+
+def edge_marks(x_last, y_last, yrange, log: bool, colors, labels, xref="x", yref="y") -> list[dict]:
+    """Annotations “✖ diverged at step k” for diverged runs: at the last good point when it is inside
+    ``yrange``, else pinned to the top (or bottom) edge above (below) that step."""
+    out = []
+    for x, y, colour, label in zip(x_last, y_last, colors, labels):
+        v = math.log10(y) if log and y > 0 else (None if log else y)
+        if yrange is None or v is None:
+            continue
+        lo, hi = yrange
+        inside = lo <= v <= hi
+        pos = v if inside else (hi if v > hi else lo)
+        out.append(dict(x=x, y=pos, xref=xref, yref=yref, text=f"✖ {label}", showarrow=False,
+                        font=dict(color=colour, size=13), bgcolor="rgba(255,255,255,0.85)",
+                        xanchor="right" if inside else "center",
+                        yanchor="top" if (not inside and v > hi) else ("bottom" if not inside else "middle")))
+    return out
+
+def numbered(labels: list[str]) -> list[str]:
+    """Legend labels made distinct: equal ones get their position, ``#2 SGD (μ 0.9)``."""
+    return [f"#{i + 1} {lab}" if labels.count(lab) > 1 else lab for i, lab in enumerate(labels)]

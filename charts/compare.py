@@ -6,14 +6,16 @@ Pure functions from engine results (``optimizers.lr_sweep`` / ``basin_map`` /
 - :func:`sweep_figure`: final loss (or steps to a tolerance) against the
   learning rate on log-log axes, each optimizer's best rate starred and
   annotated, and a lane per optimizer shading the rates where it diverges;
-- :func:`endpoint_groups` + :func:`basin_figure`: which minimum each start of
-  an n×n grid reaches (known minima, plus local minima found among the end
-  points), or its final loss, one heatmap per optimizer side by side;
+- :func:`basin_figure`: which minimum each start of an n×n grid reaches
+  (known minima, plus local minima found among the end points by
+  ``optimizers.endpoint_groups``), or its final loss, one heatmap per
+  optimizer side by side;
 - :func:`provenance_lines` + :func:`fair_figure`: the fair-mode race (paths
   over the landscape and loss curves) with every setting the computation used
   printed on the figure, so a screenshot carries its own provenance.
 
-Heatmaps are static (no animation), so ``Heatmap`` is safe here; their ``z``
+Charts only draw: every number comes from the engine's results (nothing here
+runs or evaluates the engine). Heatmaps are static (no animation), so ``Heatmap`` is safe here; their ``z``
 is sent as uint8 / float32 binary arrays to keep the figure small.
 """
 from __future__ import annotations
@@ -24,8 +26,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-import optimizers
-from charts.common import bdata, finite_or_none
+import numfmt
+from charts.common import bdata, edge_marks, finite_or_none, loss_axis
 from charts.race import MINIMUM_STYLE, RaceRun
 
 LOSS_FLOOR = 1e-16          # log axes: a loss gap of exactly 0 is drawn here
@@ -35,7 +37,7 @@ OTHER_MIN_COLOR = "#C9B18A"  # tan: one of many further local minima (Rastrigin)
 # Colours of the minima on basin maps: distinct, no red (reserved for "diverged"), no grey.
 GROUP_COLORS = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#F0E442", "#8C564B", "#9467BD",
                 "#17BECF", "#BCBD22"]
-MAX_GROUPS = len(GROUP_COLORS)
+MAX_GROUPS = len(GROUP_COLORS)  # groups a basin map can colour individually (optimizers.endpoint_groups)
 NO_CLIPPING = "no clipping, no added weight decay, constant learning rate"
 
 
@@ -46,12 +48,6 @@ def _g(v, digits: int = 4) -> str:
         return "0"
     s = f"{v:.{digits}g}"
     return s.replace("-", "−")
-
-
-def _pt(p, digits: int = 3) -> str:
-    """``(x, y)`` to 3 significant digits; coordinates within 1e-6 of 0 print as 0."""
-    x, y = (0.0 if abs(float(v)) < 1e-6 else float(v) for v in p[:2])
-    return f"({_g(x, digits)}, {_g(y, digits)})"
 
 
 def _plain(v) -> str:
@@ -77,6 +73,12 @@ class SweepSeries:
     steps_to_tol: np.ndarray
     best_index: int   # the engine's: lowest mean loss over the last 10% of steps, among runs that did not diverge
     name: str = ""
+
+    @classmethod
+    def of(cls, label: str, color: str, result, name: str = "") -> "SweepSeries":
+        """From an ``optimizers.SweepResult`` (or anything with its arrays)."""
+        return cls(label, color, result.learning_rates, result.final_loss, result.diverged_at, result.steps_to_tol,
+                   result.best_index, name)
 
 
 def best_index(s: SweepSeries, metric: str = "final") -> int:
@@ -236,6 +238,42 @@ def sweep_csv(series: list[SweepSeries]) -> str:
     return buf.getvalue()
 
 
+def _ranges_text(segs, top: float) -> str:
+    """Diverging learning-rate ranges as words: "0.0211–0.0316 and from 0.05" (every range, not only the
+    first; "from x" when the range runs to the top of the grid, ``top``)."""
+    parts = [f"from {numfmt.sig(lo, 3)}" if hi >= top else f"{numfmt.sig(lo, 3)}–{numfmt.sig(hi, 3)}"
+             for lo, hi in segs]
+    return " and ".join(parts)
+
+
+def sweep_table(series: list[SweepSeries], fig: dict) -> list[dict]:
+    """One row per optimizer of :func:`sweep_figure`'s ``fig``. Every column of a row is read at one index,
+    the starred rate; "not reached" and "none" are words, never codes; where the star stands right next
+    to a diverging rate the row says so, and every diverging range is listed."""
+    rows = []
+    for s, m, div in zip(series, fig["layout"]["meta"]["best"], fig["layout"]["meta"]["diverging"]):
+        segs, b = div["segments"], m["index"]  # the starred rate (of the metric shown)
+        n_div = int((s.diverged_at >= 0).sum())
+        if b < 0:
+            best, loss_at, steps_at = "none: every rate diverged", "—", "—"
+        else:
+            best = numfmt.sig(m["learning_rate"], 4)
+            nb = [j for j in (b - 1, b + 1) if 0 <= j < len(s.diverged_at)]
+            if any(s.diverged_at[j] >= 0 for j in nb):
+                best += " (next to a diverging rate)"
+            loss_at = numfmt.readable(s.final_loss[b])
+            steps_at = "not reached" if s.steps_to_tol[b] < 0 else str(int(s.steps_to_tol[b]))
+        rows.append({
+            "optimizer": s.label,
+            "best learning rate": best,
+            "final loss at the best rate": loss_at,
+            "steps to tolerance at the best rate": steps_at,
+            "diverges for": ("no rate" if not segs else
+                             f"{_ranges_text(segs, float(s.learning_rates[-1]))} ({n_div} of {len(s.learning_rates)} rates)"),
+        })
+    return rows
+
+
 # --------------------------------------------------------------------------- #
 # 2. Basin maps                                                                 #
 # --------------------------------------------------------------------------- #
@@ -251,181 +289,10 @@ class BasinPanel:
     final_params: np.ndarray    # (m, n, 2)
     color: str = "#333"
 
-
-@dataclass(frozen=True)
-class Groups:
-    """The end points shared by every panel: known minima first, then found ones.
-
-    Codes per panel (uint8): 0..G−1 a listed group, G "another local minimum" (found, but
-    beyond the colours available), G+1 "ended elsewhere", G+2 "diverged"."""
-
-    centres: np.ndarray        # (G, 2)
-    names: list                # legend text, e.g. "M1 (3, 2) global minimum"
-    known: list                # bool: a minimum the landscape lists
-    codes: list                # per panel (m, n) uint8, see above
-    n_other: int = 0           # local minima found beyond the listed ones
-
-    @property
-    def other(self) -> int:
-        return len(self.centres)
-
-    @property
-    def elsewhere(self) -> int:
-        return len(self.centres) + 1
-
-    @property
-    def diverged(self) -> int:
-        return len(self.centres) + 2
-
-
-def _local_minima(land, C, h) -> np.ndarray:
-    """Which points of ``C`` (k, 2) are (within ``3h``) local minima, judged from the local quadratic
-    model: the Hessian (central differences of the gradient) is positive definite and the Newton
-    step −H⁻¹∇f to the stationary point is shorter than ``3h``. A point on a slope or along a
-    curved valley (Rosenbrock) fails the step test; a saddle fails the definiteness test."""
-    C = np.asarray(C, dtype=np.float64).reshape(-1, 2)
-    if not len(C):
-        return np.zeros(0, dtype=bool)
-    e = 1e-3 * h
-    with np.errstate(all="ignore"):
-        g = np.asarray(land.grad(C), dtype=np.float64).reshape(-1, 2)
-        gxp, gxm = (np.asarray(land.grad(C + d), dtype=np.float64).reshape(-1, 2) for d in ([e, 0], [-e, 0]))
-        gyp, gym = (np.asarray(land.grad(C + d), dtype=np.float64).reshape(-1, 2) for d in ([0, e], [0, -e]))
-        hxx, hyx = (gxp - gxm).T / (2 * e)
-        hxy, hyy = (gyp - gym).T / (2 * e)
-        hxy = 0.5 * (hxy + hyx)
-        det = hxx * hyy - hxy * hxy
-        pd = (hxx > 0) & (det > 0)
-        # Newton step H⁻¹ g for a 2×2 symmetric H
-        sx = (hyy * g[:, 0] - hxy * g[:, 1]) / det
-        sy = (hxx * g[:, 1] - hxy * g[:, 0]) / det
-        step = np.hypot(sx, sy)
-    return pd & np.isfinite(step) & (step <= 3 * h)
-
-
-def endpoint_groups(panels: list[BasinPanel], land, max_groups: int = MAX_GROUPS,
-                    min_share: float = 0.002, max_clusters: int = 400) -> Groups:
-    """Colour groups for basin maps, shared by every panel (the same minimum has the same
-    colour in every optimizer's map).
-
-    Known minima (the engine's labels) come first. End points that reached none of them
-    are clustered (cells of 1% of the view's diagonal, merged within 3 cells); a cluster
-    holding at least ``min_share`` of all starts is named after its centre: "local minimum"
-    if the local quadratic model says so (:func:`_local_minima`), else "end point". The most populated get their own colour
-    (at most ``max_groups`` groups in all); further local minima (Rastrigin has ~100) share
-    the colour "another local minimum"; everything else "ended elsewhere"."""
-    (x0, x1), (y0, y1) = land.bounds
-    diag = float(np.hypot(x1 - x0, y1 - y0))
-    minima = np.asarray(getattr(land, "minima", np.empty((0, 2))), dtype=np.float64).reshape(-1, 2)
-    minv = getattr(land, "min_value", None)
-    total = sum(p.label_map.size for p in panels)
-    centres, names, known = [], [], []
-    # Known minima, in the landscape's order (kept even if no start reaches them: the legend lists them).
-    with np.errstate(all="ignore"):
-        vals = np.asarray(land.value(minima), dtype=np.float64).reshape(-1) if len(minima) else np.empty(0)
-    for j, m in enumerate(minima[:max_groups]):
-        glob = minv is not None and np.isfinite(vals[j]) and abs(vals[j] - minv) <= 1e-6 * max(1.0, abs(minv))
-        centres.append(m)
-        names.append(f"M{j + 1} {_pt(m)}" + (" global minimum" if glob else " minimum"))
-        known.append(True)
-    n_known = len(centres)
-    # Clusters of the end points of runs that reached no known minimum. Everything works on cells of
-    # size h (1% of the diagonal), so the cost grows with the number of occupied cells, not of points.
-    h = 0.01 * diag
-    # Only end points inside the view (plus a 5% margin) are clustered: runs that left it (escaping a
-    # saddle, still on their way) are "ended elsewhere", not a group of their own.
-    mx, my = 0.05 * (x1 - x0), 0.05 * (y1 - y0)
-    masks = [(p.label_map == -1) & (p.final_params[..., 0] >= x0 - mx) & (p.final_params[..., 0] <= x1 + mx)
-             & (p.final_params[..., 1] >= y0 - my) & (p.final_params[..., 1] <= y1 + my) for p in panels]
-    pts = np.concatenate([p.final_params[m].reshape(-1, 2) for p, m in zip(panels, masks)]) if panels \
-        else np.empty((0, 2))
-    point_cl = np.full(len(pts), -1, dtype=np.int64)   # cluster of each end point (−1 none)
-    C = np.empty((0, 2))
-    if len(pts):
-        kx, ky = (np.floor(pts / h).astype(np.int64) + (1 << 30)).T
-        keys = (kx << 32) | ky
-        ukeys, inv, counts = np.unique(keys, return_inverse=True, return_counts=True)
-        inv = inv.reshape(-1)
-        cell_c = np.stack([np.bincount(inv, weights=pts[:, 0]), np.bincount(inv, weights=pts[:, 1])], -1) \
-            / counts[:, None]
-        need = max(3, int(math.ceil(min_share * total)))
-        big = np.nonzero(counts >= need)[0]
-        big = big[np.argsort(-counts[big], kind="stable")]
-        clusters = []
-        for u in big:  # at most 1 / min_share cells are this full
-            if len(clusters) >= max_clusters:
-                break
-            c = cell_c[u]
-            if clusters and np.min(np.hypot(*(np.asarray(clusters) - c).T)) <= 3 * h:
-                continue
-            clusters.append(c)
-        if clusters:
-            C = np.asarray(clusters)
-            # Cells within 3h of a cluster: look only at the 9×9 cells around each cluster centre.
-            off = np.arange(-4, 5)
-            ccx, ccy = (np.floor(C / h).astype(np.int64) + (1 << 30)).T
-            cand = ((ccx[:, None, None] + off[None, :, None]) << 32) | (ccy[:, None, None] + off[None, None, :])
-            cand_k = np.repeat(np.arange(len(C)), off.size ** 2)
-            cand = cand.reshape(-1)
-            pos = np.clip(np.searchsorted(ukeys, cand), 0, len(ukeys) - 1)
-            hit = ukeys[pos] == cand
-            u_c, k_c = pos[hit], cand_k[hit]
-            d = np.hypot(*(cell_c[u_c] - C[k_c]).T)
-            near = d <= 3 * h
-            u_c, k_c, d = u_c[near], k_c[near], d[near]
-            order = np.lexsort((d, u_c))                  # for each cell, its nearest cluster first
-            u_c, k_c = u_c[order], k_c[order]
-            first = np.r_[True, u_c[1:] != u_c[:-1]]
-            cell_cl = np.full(len(ukeys), -1, dtype=np.int64)
-            cell_cl[u_c[first]] = k_c[first]
-            point_cl = cell_cl[inv]
-            members = np.bincount(cell_cl[cell_cl >= 0], weights=counts[cell_cl >= 0], minlength=len(C))
-            # recentre each cluster on all its end points
-            has = point_cl >= 0
-            n_pts = np.bincount(point_cl[has], minlength=len(C))
-            C = np.stack([np.bincount(point_cl[has], weights=pts[has, 0], minlength=len(C)),
-                          np.bincount(point_cl[has], weights=pts[has, 1], minlength=len(C))], -1) \
-                / np.maximum(n_pts, 1)[:, None]
-            # Most populated first, in tiers of factors of 2, and within a tier by the distance to the
-            # known minima (or the view's centre): Rastrigin then lists the dips around its global minimum.
-            ref = minima if len(minima) else np.array([[(x0 + x1) / 2, (y0 + y1) / 2]])
-            dist = np.min(np.hypot(C[:, None, 0] - ref[None, :, 0], C[:, None, 1] - ref[None, :, 1]), axis=1)
-            tier = np.floor(np.log2(members.max() / np.maximum(members, 1)))  # 0: within 2× of the largest
-            perm = np.lexsort((dist, tier))
-            rank = np.empty_like(perm)
-            rank[perm] = np.arange(len(perm))
-            C = C[perm]
-            point_cl = np.where(point_cl >= 0, rank[np.maximum(point_cl, 0)], -1)
-    n_slots = max(max_groups - n_known, 0)
-    listed, extra = C[:n_slots], C[n_slots:]
-    n_min, n_end = n_known, 0
-    for c, is_min in zip(listed, _local_minima(land, listed, h)):
-        centres.append(c)
-        if is_min:
-            n_min += 1
-            names.append(f"M{n_min} ≈ {_pt(c)} local minimum")
-        else:
-            n_end += 1
-            names.append(f"E{n_end} ≈ {_pt(c)} end point, not a minimum")
-        known.append(False)
-    extra_min = _local_minima(land, extra, h)
-    G = len(centres)
-    # Codes: known minima from the engine's labels, found clusters through their cells.
-    cl_code = np.concatenate([np.arange(n_known, G), np.where(extra_min, G, G + 1),
-                              [G + 1]]).astype(np.uint8)      # the last entry: no cluster (index −1)
-    pt_code = cl_code[point_cl]
-    codes, k0 = [], 0
-    for p, m in zip(panels, masks):
-        lm = p.label_map
-        code = np.full(lm.shape, G + 1, dtype=np.uint8)
-        kn = (lm >= 0) & (lm < n_known)
-        code[kn] = lm[kn].astype(np.uint8)
-        n_rest = int(m.sum())
-        code[m] = pt_code[k0:k0 + n_rest]
-        k0 += n_rest
-        code[lm == -2] = G + 2
-        codes.append(code)
-    return Groups(np.asarray(centres, dtype=np.float64).reshape(-1, 2), names, known, codes, int(extra_min.sum()))
+    @classmethod
+    def of(cls, label: str, result, color: str = "#333") -> "BasinPanel":
+        """From an ``optimizers.BasinResult`` (or anything with its arrays)."""
+        return cls(label, result.xs, result.ys, result.label, result.final_loss, result.final_params, color)
 
 
 def _discrete_scale(colors: list[str]) -> list:
@@ -443,10 +310,11 @@ def _grid_layout(n: int):
     return max(1, math.ceil(n / cols)), cols
 
 
-def basin_figure(panels: list[BasinPanel], groups: Groups | None, land, mode: str = "minimum",
+def basin_figure(panels: list[BasinPanel], groups, land, mode: str = "minimum",
                  f_star: float | None = None, title: str = "", subtitle: str = "", width_hint: int = 900) -> dict:
     """Basin maps side by side: one heatmap per optimizer over the grid of start points.
 
+    ``groups`` is ``optimizers.endpoint_groups(panels, land)`` (None only for ``mode="loss"``).
     ``mode="minimum"``: each start coloured by its group (``groups.codes``), light grey
     for "ended elsewhere", red for "diverged"; a legend lists the minima with their
     coordinates, and stars + "M1"… labels mark them on every map.
@@ -588,7 +456,7 @@ def basin_figure(panels: list[BasinPanel], groups: Groups | None, land, mode: st
     return dict(data=data, layout=layout)
 
 
-def basin_csv(panels: list[BasinPanel], groups: Groups | None) -> str:
+def basin_csv(panels: list[BasinPanel], groups) -> str:
     """Long format: optimizer, start x, start y, end x, end y, final loss, outcome."""
     buf = io.StringIO()
     buf.write("optimizer,start_x,start_y,end_x,end_y,final_loss,outcome\n")
@@ -611,19 +479,10 @@ def basin_csv(panels: list[BasinPanel], groups: Groups | None) -> str:
 # --------------------------------------------------------------------------- #
 # 3. Fair comparison                                                           #
 # --------------------------------------------------------------------------- #
-def full_config(name: str, flavor: str, params: dict) -> dict:
-    """Every hyperparameter the optimizer uses: the spec defaults overridden by ``params``."""
-    out = {}
-    for hp in optimizers.spec(name, flavor):
-        v = params.get(hp.name, hp.default)
-        out[hp.name] = bool(v) if hp.kind == "bool" else float(v)
-    return out
-
-
-def config_line(name: str, flavor: str, params: dict, tuned: bool = False) -> str:
+def config_line(name: str, flavor: str, cfg: dict, tuned: bool = False) -> str:
     """``Adam [keras] learning_rate=0.05812 (tuned), beta_1=0.9, …`` (machine-readable: the
-    engine can be re-run from it)."""
-    cfg = full_config(name, flavor, params)
+    engine can be re-run from it). ``cfg`` holds every hyperparameter the optimizer used
+    (``optimizers.full_config``), so defaults are printed too."""
     bits = []
     for k, v in cfg.items():
         s = f"{k}={_plain(v)}"
@@ -734,21 +593,20 @@ def fair_figure(land, runs: list[RaceRun], background: dict | None, provenance: 
                          x=bdata(np.arange(len(y)), "i4"), y=bdata(y, "f8"), line=dict(color=r.color, width=1.8),
                          xaxis="x2", yaxis="y2",
                          hovertemplate=f"{r.label}<br>step %{{x}}<br>loss %{{y:.4g}}<extra></extra>"))
-        if r.diverged_at is not None:
-            data.append(dict(type="scatter", mode="markers", x=[len(y) - 1], y=[float(y[-1])], showlegend=False,
-                             xaxis="x2", yaxis="y2", marker=dict(symbol="x", size=16, color=r.color,
-                                                                 line=dict(color="black", width=1.5)),
-                             hovertext=f"diverged at step {int(r.diverged_at)}", hoverinfo="text"))
     data.append(dict(type="scatter", mode="markers", x=[float(s[0])], y=[float(s[1])], name="shared start",
                      marker=dict(symbol="circle", size=16, color="rgba(255,255,255,0.6)",
                                  line=dict(color="black", width=3)), hoverinfo="skip", xaxis="x", yaxis="y"))
     log_y = bool(drawn) and all(np.all(d > 0) for d in drawn)
     y2 = dict(domain=[0, 1], anchor="x2", type="log" if log_y else "linear", exponentformat="power",
               title=dict(text="loss − f*" if f_star is not None else "loss"), gridcolor="#e6e6e6")
-    if log_y:
-        hi = max(float(np.max(d)) for d in drawn)
-        lo = min(float(np.min(d)) for d in drawn)
-        y2["range"] = [max(math.log10(lo), math.log10(hi) - 18) - 0.3, math.log10(hi) + 0.3]
+    # The axis is set by the runs that did not diverge; a diverged one leaves through the edge (charts.common).
+    y2_range = loss_axis(drawn, [r.diverged_at is not None for r in runs], log_y, max_decades=18)
+    if y2_range is not None:
+        y2["range"] = y2_range
+    gone = [(r, y) for r, y in zip(runs, drawn) if r.diverged_at is not None and len(y)]
+    edge = edge_marks([len(y) - 1 for _, y in gone], [float(y[-1]) for _, y in gone], y2_range, log_y,
+                      [r.color for r, _ in gone], [f"diverged at step {int(r.diverged_at)}" for r, _ in gone],
+                      xref="x2", yref="y2")
     footer = "<br>".join(provenance)
     plot_h = 460
     foot_h = 17 * len(provenance) + 20
@@ -777,19 +635,19 @@ def fair_figure(land, runs: list[RaceRun], background: dict | None, provenance: 
             dict(text="loss − f*, log scale" if log_y and f_star is not None else "loss" + (", log scale" if log_y else ""),
                  xref="paper", yref="paper", x=1, y=1.0, xanchor="right", yanchor="bottom", showarrow=False,
                  font=dict(size=12, color="#333")),
-        ],
+        ] + edge,
         meta=dict(provenance=provenance),
     )
     return dict(data=data, layout=layout)
 
 
-def fair_table(runs: list[RaceRun], tuned: list, f_star: float | None, tol: float) -> list[dict]:
-    """One row per optimizer: tuned learning rate, final loss, steps to tolerance, divergence."""
-    target = f_star if f_star is not None else 0.0
+def fair_table(runs: list[RaceRun], tuned: list, steps_to_tol: list) -> list[dict]:
+    """One row per optimizer: tuned learning rate, final loss, steps to tolerance, divergence.
+
+    ``steps_to_tol`` per run: the engine's ``optimizers.steps_to_tolerance`` (−1: not reached)."""
     rows = []
-    for r, lr in zip(runs, tuned):
-        stt = int(optimizers.steps_to_tolerance(r.loss, target, tol,
-                                                -1 if r.diverged_at is None else r.diverged_at))
+    for r, lr, stt in zip(runs, tuned, steps_to_tol):
+        stt = int(stt)
         rows.append({
             "optimizer": r.label,
             "tuned learning rate": None if lr is None else float(lr),

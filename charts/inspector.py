@@ -30,41 +30,6 @@ LR_COLOR = "#555555"
 MIN_FRAC = 0.05  # the zoomed view is at least this fraction of the landscape's larger side
 MAX_FRAC = 10.0  # ... and at most this many times it (a diverging step is cut off at the edge)
 
-# Keras slot name -> short symbol shown in tables.
-SLOT_SYMBOLS = {"momentum": "m", "velocity": "v", "accumulator": "a", "norm": "u",
-                "accumulated_grad": "E[g²]", "accumulated_delta_var": "E[Δw²]", "velocity_hat": "v̂ₘₐₓ",
-                "average_gradient": "ḡ", "u_product": "∏μ", "average": "EMA",
-                "gradient_accumulator": "Σg"}
-
-
-def slot_label(optimizer: str, flavor: str, slot: str) -> str:
-    """``momentum v``: the Keras slot name and the symbol the update rule uses for it."""
-    if slot == "momentum":
-        if optimizer == "SGD":
-            return "momentum b" if flavor == "pytorch" else "momentum v"
-        if optimizer == "RMSprop" and flavor == "pytorch":
-            return "momentum b"
-    sym = SLOT_SYMBOLS.get(slot)
-    return f"{slot} {sym}" if sym else slot
-
-
-def slot_meaning(optimizer: str, flavor: str, slot: str) -> str:
-    """What a state slot holds, in a few words (for a caption under the table)."""
-    if slot == "momentum":
-        if optimizer == "SGD":
-            return ("a buffer of past gradients (no η)" if flavor == "pytorch"
-                    else "the velocity: the previous step, η included")
-        if optimizer == "RMSprop":
-            return "the previous step's increment (η/√v included)" if flavor != "pytorch" else \
-                "a buffer of past g/√v (no η)"
-        return "a moving average of the gradient"
-    return {"velocity": "a moving average of g²", "accumulator": "the running sum of g²",
-            "norm": "the largest recent |g| (decaying)", "accumulated_grad": "a moving average of g²",
-            "accumulated_delta_var": "a moving average of the squared steps",
-            "velocity_hat": "the largest v so far (AMSGrad)", "average_gradient": "a moving average of g",
-            "u_product": "the product of the momentum schedule μ₁…μ_t"}.get(slot, "")
-
-
 # --------------------------------------------------------------------------- #
 # Arrows                                                                        #
 # --------------------------------------------------------------------------- #
@@ -84,28 +49,16 @@ class Arrow:
 
 
 def step_arrows(optimizer: str, flavor: str, ex, hp: dict | None = None) -> list[Arrow]:
-    """The arrows that explain step ``ex`` of ``optimizer``, in drawing order: the momentum
-    (if the optimizer keeps one), −∇f, and the actual step Δw last, on top."""
-    hp = hp or {}
+    """The arrows that explain step ``ex``, in drawing order: the momentum (if the optimizer
+    keeps one), −∇f, and the actual step Δw last, on top.
+
+    Which vector is "the momentum" is the optimizer's own knowledge: the engine puts it on the
+    explanation (``ex.momentum_arrow``: label, vector, drawn exactly or as a direction).
+    ``optimizer``, ``flavor`` and ``hp`` are accepted for the callers' convenience only."""
     g = np.asarray(ex.g, dtype=np.float64)
     grad = Arrow("grad", "−∇f: downhill", -g, GRAD_COLOR, exact=False, dash="dot", width=2.5)
     out = []
-    before, after = ex.slots_before, ex.slots_after
-    mom = None
-    if optimizer == "SGD" and "momentum" in after:
-        if flavor == "pytorch":
-            mom = ("−b: momentum buffer (sum of past g)", -np.asarray(after["momentum"]), False)
-        else:
-            mu = float(hp.get("momentum", 0.0))
-            mom = ("μ·v: momentum carried in", mu * np.asarray(before["momentum"]), True)
-    elif optimizer == "RMSprop" and "momentum" in after:
-        mom = ("−m: momentum", -np.asarray(after["momentum"]), False)
-    elif optimizer in ("Adam", "AdamW", "Adamax", "Nadam") and "momentum" in after:
-        mom = ("−m: momentum (average g)", -np.asarray(after["momentum"]), False)
-    elif optimizer == "Lion":
-        c = next((q[2] for q in ex.quantities if q[1] == "c_t"), None)
-        if c is not None:
-            mom = ("−c: momentum mix (its sign is the step)", -np.asarray(c, dtype=np.float64), False)
+    mom = getattr(ex, "momentum_arrow", None)
     if mom is not None:
         out.append(Arrow("momentum", mom[0], np.asarray(mom[1], dtype=np.float64).reshape(2), MOMENTUM_COLOR,
                          exact=mom[2], dash="dash", width=6.0))
@@ -322,7 +275,8 @@ def _xy(v):
 def step_rows(optimizer: str, flavor: str, ex, axis_labels=("x", "y")) -> list[dict]:
     """The vectors of one step as rows ``{"quantity", "x", "y"}`` (column names are the axis labels).
 
-    State slots are labelled ``"<slot name> <symbol> before"`` / ``"… after"`` (:func:`slot_label`).
+    State slots are labelled ``"<slot name> <symbol> before"`` / ``"… after"`` with the labels the
+    optimizer itself gives them (``ex.slot_labels``, from its teaching record).
 
     Order: w_k, g, each state slot before → after, the optimizer's vector
     quantities (denominators, …), Δw, Δw/(−g), w_{k+1}. Scalars are left to
@@ -334,7 +288,7 @@ def step_rows(optimizer: str, flavor: str, ex, axis_labels=("x", "y")) -> list[d
         b, a = _xy(ex.slots_before.get(slot, np.nan * np.ones(2))), _xy(ex.slots_after[slot])
         if a is None:
             continue
-        lab = slot_label(optimizer, flavor, slot)
+        lab = ex.slot_labels.get(slot, slot)
         rows += [(f"{lab} before", b), (f"{lab} after", a)]
     for label, _sym, value in ex.quantities:
         if _xy(value) is not None and not label.endswith("before"):

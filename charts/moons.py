@@ -1,6 +1,6 @@
 """Figures for the Moons page: the article's MLP experiment, one network per optimizer.
 
-Input is a list of :class:`MoonsRun` built by the page from ``optimizers.train``:
+Input is a list of :class:`MoonsRun` built by ``ui.moons_run`` from ``optimizers.train``:
 
 - :func:`loss_figure`: the loss curves overlaid (the article's plots, all on one axis; log option);
 - :func:`multiples_figure`: small multiples, one cell per optimizer, loss and accuracy;
@@ -25,10 +25,10 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from charts.common import bdata
+from charts.common import PALETTE, bdata, edge_marks, loss_axis
 
 # Okabe–Ito without yellow and white: these curves are drawn on a white background.
-COLORS = ["#E69F00", "#56B4E9", "#009E73", "#0072B2", "#D55E00", "#CC79A7", "#000000", "#999999"]
+COLORS = PALETTE  # the optimizer colours of every page (charts.common: contrast and colour-blind checked)
 CLASS_COLORS = ("#1f5fa8", "#d9480f")  # class 0 / class 1 points
 # P(class 1): blue for class 0, white at the boundary (p = 0.5), orange for class 1.
 BOUNDARY_SCALE = [[0.0, "#6fa8dc"], [0.45, "#e3eef9"], [0.5, "#ffffff"], [0.55, "#fde3cf"], [1.0, "#f4a261"]]
@@ -40,6 +40,11 @@ def color(i: int) -> str:
     return COLORS[i % len(COLORS)]
 
 
+def run_color(run, i: int) -> str:
+    """The colour of the ``i``-th run: its own, else the ``i``-th of :data:`COLORS`."""
+    return run.color or color(i)
+
+
 @dataclass
 class MoonsRun:
     """One optimizer's network.
@@ -47,7 +52,9 @@ class MoonsRun:
     history        Keras-style per-epoch arrays ("loss", "accuracy", "eval_loss", "eval_accuracy"),
                    one entry per completed epoch (so shorter than ``epochs`` if it diverged);
     snapshot_epochs the epochs (0 = before training) with a decision map, ascending;
-    maps           (len(snapshot_epochs), n, n) float32 P(class 1), row i = ys[i], column j = xs[j].
+    maps           (len(snapshot_epochs), n, n) float32 P(class 1), row i = ys[i], column j = xs[j];
+    color          its line colour (None: ``color(i)`` by position), so a page can keep an optimizer's
+                   colour when another one is removed.
     """
 
     label: str
@@ -59,6 +66,7 @@ class MoonsRun:
     diverged_at: int | None = None
     stopped_at: int | None = None
     extra: dict = field(default_factory=dict)
+    color: str | None = None
 
     @property
     def epochs_run(self) -> int:
@@ -116,22 +124,27 @@ def _positive(a) -> np.ndarray:
 def loss_figure(runs, log: bool = True, metric: str = "loss") -> go.Figure:
     """All optimizers' loss curves on one axis (the article's curves, overlaid)."""
     fig = go.Figure()
+    curves, gone = [], []
     for i, r in enumerate(runs):
         y = np.asarray(r.history.get(metric, ()), dtype=np.float64)
         x = np.arange(1, len(y) + 1)
         name = r.label + (f" (diverged at epoch {r.diverged_at})" if r.diverged_at is not None else "")
-        fig.add_trace(go.Scatter(x=x, y=_positive(y) if log else y, mode="lines", name=name, legendgroup=r.label,
-                                 line=dict(color=color(i), width=2),
+        drawn = _positive(y) if log else y
+        curves.append(np.asarray(drawn, dtype=np.float64))
+        fig.add_trace(go.Scatter(x=x, y=drawn, mode="lines", name=name, legendgroup=r.label,
+                                 line=dict(color=run_color(r, i), width=2),
                                  hovertemplate=f"{r.label}<br>epoch %{{x}}<br>{metric} %{{y:.4g}}<extra></extra>"))
         if r.diverged_at is not None and len(y):
-            fig.add_trace(go.Scatter(x=[x[-1]], y=[max(y[-1], 1e-12) if log else y[-1]], mode="markers",
-                                     marker=dict(symbol="x", size=11, color=color(i)), showlegend=False,
-                                     legendgroup=r.label, hovertemplate=f"{r.label}: diverged at epoch "
-                                                                        f"{r.diverged_at}<extra></extra>"))
+            gone.append((int(x[-1]), float(drawn[-1]), run_color(r, i), f"diverged at epoch {r.diverged_at}"))
+    # The axis is set by the runs that did not diverge; a diverged one leaves through the edge (charts.common).
+    yrange = loss_axis(curves, [r.diverged_at is not None for r in runs], log)
+    for ann in edge_marks([g[0] for g in gone], [g[1] for g in gone], yrange, log, [g[2] for g in gone],
+                          [g[3] for g in gone]):
+        fig.add_annotation(**ann)
     epochs = max((r.epochs for r in runs), default=1)
     fig.update_xaxes(title_text="epoch", range=[0, epochs + 0.5])
     fig.update_yaxes(title_text=f"{metric} (log scale)" if log else metric, type="log" if log else "linear",
-                     exponentformat="power")
+                     exponentformat="power", **({"range": yrange} if yrange is not None else {}))
     fig.update_layout(height=420, margin=dict(l=60, r=20, t=40, b=45), hovermode="x unified",
                       title=dict(text="Training loss per epoch (Keras's running mean over the batches)", x=0,
                                  font=dict(size=14)),
@@ -159,12 +172,12 @@ def multiples_figure(runs, log: bool = True) -> go.Figure:
         acc = np.asarray(r.history.get("accuracy", ()), dtype=np.float64)
         x = np.arange(1, len(loss) + 1)
         fig.add_trace(go.Scatter(x=x, y=_positive(loss) if log else loss, mode="lines", name=r.label,
-                                 showlegend=False, line=dict(color=color(i), width=2),
+                                 showlegend=False, line=dict(color=run_color(r, i), width=2),
                                  hovertemplate=f"{r.label}<br>epoch %{{x}}<br>loss %{{y:.4g}}<extra></extra>"),
                       row=2 * b + 1, col=col + 1)
         loss_axes.append(fig.data[-1].yaxis)
         fig.add_trace(go.Scatter(x=x, y=acc, mode="lines", name=r.label, showlegend=False,
-                                 line=dict(color=color(i), width=1.5, dash="dot"),
+                                 line=dict(color=run_color(r, i), width=1.5, dash="dot"),
                                  hovertemplate=f"{r.label}<br>epoch %{{x}}<br>accuracy %{{y:.3f}}<extra></extra>"),
                       row=2 * b + 2, col=col + 1)
         acc_axes.append(fig.data[-1].yaxis)
@@ -297,6 +310,11 @@ def _compact(trace: dict) -> dict:
         if isinstance(v, np.ndarray) and v.dtype.kind == "f":
             out[k] = bdata(v)
     return out
+
+
+def page_figures(runs, X, y, grid, log: bool = True) -> tuple:
+    """The moons page's figures: loss curves, small multiples, decision boundaries (a dict)."""
+    return loss_figure(runs, log=log), multiples_figure(runs, log=log), boundary_figure(runs, X, y, grid)
 
 
 # --------------------------------------------------------------------------- #

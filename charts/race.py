@@ -25,7 +25,8 @@ import numpy as np
 
 import plotly.graph_objects as go
 
-from charts.common import bdata
+import numfmt
+from charts.common import PATH_HALO, bdata, edge_marks, loss_axis
 
 PICK_TRACE = 0  # curve_number of the invisible click-to-start grid
 MAX_FRAMES = 150
@@ -198,18 +199,23 @@ def _b64(raw: bytes) -> dict:
 
 def race_figure(land, runs: list[RaceRun], background: dict | None, *, start=None, active: int | None = None,
                 max_frames: int = MAX_FRAMES, pick_n: int = 51, height: int = 720,
-                budget: int = FRAME_BUDGET, title: str | None = None) -> dict:
+                budget: int = FRAME_BUDGET, title: str | None = None, subtitle: str = "") -> dict:
     """The animated race as a Plotly figure dict.
 
     ``background`` is a ``layout.images`` entry (``charts.background.background_image``).
     ``active`` is the frame shown before Play (default: the last one, the whole race);
     Play starts from it. Trace 0 is the click-to-start grid, then the minima, saddles and
-    start markers, then for each run its path, its head and (if it diverged) a ✖.
+    start markers, then for each run its halo, its path, its head and (if it diverged) a ✖.
+    ``subtitle`` states every setting that is not a default (schedule, weight decay, clipping, noise and
+    seed), so the figure and its PNG and HTML exports say what produced them.
     """
     (x0, x1), (y0, y1) = land.bounds
     steps = max((r.steps for r in runs), default=0)
     ks = frame_steps(steps, max_frames)
+    # Each path gets a white halo under it (readable on dark and light parts of the map) when sending its points
+    # twice still fits the frame budget at the same stride; every step drawn comes first, the halo second.
     stride = path_stride(steps, len(runs), len(ks), budget)
+    halos = path_stride(steps, 2 * len(runs), len(ks), budget) == stride
     active = len(ks) - 1 if active is None else int(np.clip(active, 0, len(ks) - 1))
     xlabel, ylabel = getattr(land, "axis_labels", ("x", "y"))
 
@@ -238,14 +244,17 @@ def race_figure(land, runs: list[RaceRun], background: dict | None, *, start=Non
     for i, run in enumerate(runs):
         group = f"run{i}"
         traces = encoded[i].traces(int(ks[active]))
+        halo = dict(type="scatter", mode="lines", name=run.label, legendgroup=group, showlegend=False,
+                    line=dict(color=PATH_HALO, width=6.5), hoverinfo="skip",
+                    unselected=dict(marker=dict(opacity=1)), **traces[0])
         path = dict(type="scatter", mode="lines", name=run.legend, legendgroup=group,
                     line=dict(color=run.color, width=3), hoverinfo="skip", unselected=dict(marker=dict(opacity=1)),
                     **traces[0])
         head = dict(type="scatter", mode="markers", name=run.label, legendgroup=group, showlegend=False,
                     marker=dict(color=run.color, size=14, line=dict(color="black", width=2)), hoverinfo="skip",
                     unselected=dict(marker=dict(opacity=1)), **traces[1])
-        data += [path, head]
-        animated += [len(data) - 2, len(data) - 1]
+        data += ([halo] if halos else []) + [path, head]
+        animated += ([len(data) - 3] if halos else []) + [len(data) - 2, len(data) - 1]
         if run.diverged_at is not None:
             data.append(dict(type="scatter", mode="markers", name=f"diverged at step {int(run.diverged_at)}",
                              legendgroup=group, showlegend=False,
@@ -257,7 +266,8 @@ def race_figure(land, runs: list[RaceRun], background: dict | None, *, start=Non
     for k in ks:
         fdata = []
         for enc in encoded:
-            fdata += enc.traces(int(k))
+            tr = enc.traces(int(k))
+            fdata += ([tr[0]] if halos else []) + tr  # halo and path share the same points
         frames.append(dict(name=str(int(k)), data=fdata, traces=animated))
 
     def anim(duration):
@@ -272,7 +282,8 @@ def race_figure(land, runs: list[RaceRun], background: dict | None, *, start=Non
                          args=[[str(int(k))], dict(mode="immediate", frame=dict(duration=0, redraw=False),
                                                    transition=dict(duration=0))]) for k in ks]
     layout = dict(
-        title=dict(text=title or getattr(land, "title", ""), x=0.01, y=0.99, yanchor="top", font=dict(size=18)),
+        title=dict(text=title or getattr(land, "title", ""), x=0.01, y=0.99, yanchor="top", font=dict(size=18),
+                   subtitle=dict(text=subtitle, font=dict(size=13, color="#333"))),
         height=height, margin=dict(l=60, r=20, t=40 + 24 * math.ceil((len(runs) + 2) / 3), b=135),
         xaxis=dict(range=[x0, x1], title=dict(text=xlabel), showgrid=False, zeroline=False, constrain="domain"),
         yaxis=dict(range=[y0, y1], title=dict(text=ylabel), showgrid=False, zeroline=False),
@@ -287,7 +298,7 @@ def race_figure(land, runs: list[RaceRun], background: dict | None, *, start=Non
                                                                            xanchor="right"),
                       transition=dict(duration=0), ticklen=3,
                       font=dict(size=10, color="rgba(0,0,0,0)"))],  # hide the crowded tick labels
-        meta=dict(path_stride=stride, frame_steps=[int(k) for k in ks]),
+        meta=dict(path_stride=stride, frame_steps=[int(k) for k in ks], halos=bool(halos)),
     )
     return dict(data=data, layout=layout, frames=frames)
 
@@ -296,22 +307,23 @@ def race_figure(land, runs: list[RaceRun], background: dict | None, *, start=Non
 # Loss against step                                                             #
 # --------------------------------------------------------------------------- #
 def loss_figure(runs: list[RaceRun], min_value: float | None = None, height: int = 420,
-                step: int | None = None) -> tuple[dict, bool]:
+                step: int | None = None, subtitle: str = "") -> tuple[dict, bool]:
     """Loss against step for every run (cut at divergence). Returns (figure, log_y).
 
     The y axis is logarithmic when every drawn loss is positive; otherwise linear."""
     drawn = [r.loss[:r.last_good + 1] for r in runs]
     drawn = [d if np.all(np.isfinite(d)) else d[:0] for d in drawn]  # a run that failed at its start has no curve
     log_y = any(len(d) for d in drawn) and all(np.all(d > 0) for d in drawn)
+    diverged = [r.diverged_at is not None for r in runs]
+    yrange = loss_axis(drawn, diverged, log_y)  # set by the runs that did not diverge (charts.common)
     data = []
     for r, d in zip(runs, drawn):
         data.append(dict(type="scatter", mode="lines", name=r.legend, x=bdata(np.arange(len(d)), "i4"),
                          y=bdata(d, "f8"), line=dict(color=r.color, width=2.5),
                          hovertemplate=f"{r.label}<br>step %{{x}}<br>loss %{{y:.4g}}<extra></extra>"))
-        if r.diverged_at is not None and len(d):
-            data.append(dict(type="scatter", mode="markers+text", x=[len(d) - 1], y=[float(d[-1])], text=["✖"],
-                             textfont=dict(size=20, color=r.color), marker=dict(size=1, color=r.color),
-                             showlegend=False, hoverinfo="skip"))
+    gone = [(r, d) for r, d in zip(runs, drawn) if r.diverged_at is not None and len(d)]
+    annotations = edge_marks([len(d) - 1 for _, d in gone], [float(d[-1]) for _, d in gone], yrange, log_y,
+                             [r.color for r, _ in gone], [f"diverged at step {int(r.diverged_at)}" for r, _ in gone])
     shapes = []
     if min_value is not None and (not log_y or min_value > 0):
         shapes.append(dict(type="line", xref="paper", x0=0, x1=1, y0=min_value, y1=min_value,
@@ -320,15 +332,14 @@ def loss_figure(runs: list[RaceRun], min_value: float | None = None, height: int
         shapes.append(dict(type="line", yref="paper", y0=0, y1=1, x0=step, x1=step,
                            line=dict(color="gray", dash="dash", width=1)))
     yaxis = dict(title=dict(text="loss"), type="log" if log_y else "linear", exponentformat="power")
-    if log_y:  # an optimizer landing exactly on the minimum (loss 1e-30) must not squash the others
-        hi = max(float(np.max(d)) for d in drawn if len(d))
-        lo = min(float(np.min(d)) for d in drawn if len(d))
-        yaxis["range"] = [max(math.log10(lo), math.log10(hi) - 12) - 0.2, math.log10(hi) + 0.2]
+    if yrange is not None:
+        yaxis["range"] = yrange
     layout = dict(height=height, margin=dict(l=60, r=10, t=40, b=40),
-                  title=dict(text="Loss vs step" + (" (log scale)" if log_y else ""), x=0.01, font=dict(size=16)),
+                  title=dict(text="Loss vs step" + (" (log scale)" if log_y else ""), x=0.01, font=dict(size=16),
+                             subtitle=dict(text=subtitle, font=dict(size=12, color="#333"))),
                   xaxis=dict(title=dict(text="step")),
                   yaxis=yaxis,
-                  showlegend=False, hovermode="closest", shapes=shapes)
+                  showlegend=False, hovermode="closest", shapes=shapes, annotations=annotations)
     return dict(data=data, layout=layout), log_y
 
 
@@ -364,9 +375,10 @@ def race_summary(runs: list[RaceRun], minima, min_value: float | None, tol: floa
             reached = "not reached"
         rows.append({
             "optimizer": r.label,
-            "final loss": float(L[-1]) if np.isfinite(L[-1]) else None,
-            "distance to nearest minimum": None if dist is None else float(dist[-1]),
-            "first step within tol": reached,
+            "final loss": numfmt.readable(L[-1], missing="not a number"),
+            "distance to nearest minimum": ("unknown: this landscape lists no minimum" if dist is None
+                                            else numfmt.readable(dist[-1])),
+            "first step within tol": str(reached),
             "diverged": "—" if r.diverged_at is None else f"diverged at step {int(r.diverged_at)}",
         })
     return rows
@@ -384,9 +396,15 @@ def _q(text: str) -> str:
     return '"' + str(text).replace('"', '""') + '"'
 
 
-def trajectories_csv(runs: list[RaceRun]) -> str:
-    """Long format: step, optimizer, x, y, loss (each run up to its last good point)."""
+def settings_header(settings) -> str:
+    """CSV comment lines (``# …``) with the settings that produced the file (pandas: ``comment="#"``)."""
+    return "".join(f"# {' '.join(str(line).split())}\n" for line in settings or ())
+
+
+def trajectories_csv(runs: list[RaceRun], settings=()) -> str:
+    """Long format: step, optimizer, x, y, loss (each run up to its last good point), after the settings."""
     buf = io.StringIO()
+    buf.write(settings_header(settings))
     buf.write("step,optimizer,x,y,loss\n")
     for r in runs:
         name = _q(r.label)
@@ -397,15 +415,15 @@ def trajectories_csv(runs: list[RaceRun]) -> str:
     return buf.getvalue()
 
 
-def loss_csv(runs: list[RaceRun]) -> str:
-    """Wide format: step, then one loss column per run (empty after a divergence)."""
+def loss_csv(runs: list[RaceRun], settings=()) -> str:
+    """Wide format: step, then one loss column per run (empty after a divergence), after the settings."""
     steps = max((r.steps for r in runs), default=0)
     header = ["step"] + [_q(r.label) for r in runs]
     rows = []
     for k in range(steps + 1):
         rows.append([str(k)] + [f"{r.loss[k]:.10g}" if k <= r.last_good and k < len(r.loss) and np.isfinite(r.loss[k])
                                 else "" for r in runs])
-    return _csv(header, rows)
+    return settings_header(settings) + _csv(header, rows)
 
 
 class Prebuilt(go.Figure):
@@ -427,3 +445,20 @@ class Prebuilt(go.Figure):
 
     def to_plotly_json(self):
         return self._prebuilt
+
+
+def export_html(map_fig: dict, loss_fig: dict, title: str, settings: list[str]) -> str:
+    """A standalone page (plotly.js embedded, works offline) with the animated map, the loss chart and
+    every setting that produced them; no link sends the chart off the machine."""
+    import html
+
+    import plotly.io as pio
+
+    config = {"displaylogo": False, "showSendToCloud": False, "showEditInChartStudio": False}
+    first = pio.to_html(map_fig, include_plotlyjs=True, full_html=False, auto_play=False, config=config)
+    second = pio.to_html(loss_fig, include_plotlyjs=False, full_html=False, config=config)
+    items = "".join(f"<li>{html.escape(line)}</li>" for line in settings)
+    return (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title></head>"
+            f"<body style='font-family:sans-serif;max-width:1200px;margin:auto'>"
+            f"<h1>{html.escape(title)}</h1><h2>Settings</h2><ul>{items}</ul>{first}{second}</body></html>")
+

@@ -117,3 +117,25 @@ class Landscape:
     def __repr__(self):
         opts = ", ".join(f"{k}={v!r}" for k, v in self.options.items())
         return f"{type(self).__name__}({opts})"
+
+
+def read_only(obj):
+    """Mark every NumPy array held by ``obj`` (directly, or inside a tuple, list or dict attribute) read-only,
+    and return ``obj``.
+
+    For objects shared between sessions (``st.cache_resource`` hands every session the same landscape): a
+    page that wrote into ``land.start`` or ``land.X`` by mistake would change what every other student sees;
+    with this it raises ``ValueError: assignment destination is read-only`` instead."""
+    def freeze(value):
+        if isinstance(value, np.ndarray):
+            value.flags.writeable = False
+        elif isinstance(value, (tuple, list)):
+            for v in value:
+                freeze(v)
+        elif isinstance(value, dict):
+            for v in value.values():
+                freeze(v)
+
+    for value in vars(obj).values():
+        freeze(value)
+    return obj

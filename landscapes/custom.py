@@ -13,6 +13,12 @@ import sympy
 
 from .base import Landscape
 from .expression import MAX_LENGTH, X, Y, ExpressionError, normalize_expression, parse_expression
+
+# The gradient may hold at most this many operations (sympy.count_ops, both components together). The
+# parser's limits (200 parts, 30 levels) keep every formula short, but differentiation can multiply its
+# size: a 30-deep power tower x**x**…**x has a gradient of 984 operations. Past this limit evaluating it
+# on a basin map's 40,000 points would cost seconds per step, so it is refused with a message instead.
+MAX_GRADIENT_OPS = 2000
 from .options import Bounds, Point, Text
 
 BIG = 2**53  # beyond this, integers are not exact in float64 anyway
@@ -40,8 +46,15 @@ class Custom(Landscape):
             gradient = (sympy.diff(expr, X), sympy.diff(expr, Y))
             if any(g.has(sympy.zoo, sympy.nan, sympy.I) for g in gradient):
                 raise ExpressionError("The gradient of this formula is undefined everywhere (e.g. 0**x).")
-            self._f = sympy.lambdify((X, Y), _float_safe(expr), modules="numpy")
-            self._df = [sympy.lambdify((X, Y), _float_safe(g), modules="numpy") for g in gradient]
+            ops = sum(sympy.count_ops(g) for g in gradient)
+            if ops > MAX_GRADIENT_OPS:
+                raise ExpressionError(
+                    f"The gradient of this formula is too complex to compute quickly ({ops:,} operations; the "
+                    f"limit is {MAX_GRADIENT_OPS:,}). Try a shorter formula, e.g. with fewer nested powers.")
+            # cse=True: repeated subexpressions are computed once (a 30-deep power tower's value and
+            # gradient on 40,000 points: 0.76 s without, 0.08 s with; bench/budget_results.md).
+            self._f = sympy.lambdify((X, Y), _float_safe(expr), modules="numpy", cse=True)
+            self._df = [sympy.lambdify((X, Y), _float_safe(g), modules="numpy", cse=True) for g in gradient]
         except RecursionError:
             raise ExpressionError("The formula is too complex to differentiate.") from None
         self.sympy_expr = expr

@@ -43,8 +43,8 @@ class Quadratic(Landscape):
         self.R = np.array([[c, s], [-s, c]])
         self.A = (2 / condition) * self.R.T @ np.diag([1.0, condition]) @ self.R  # the Hessian
         self.latex = (
-            rf"f(x, y) = \frac{{u^2}}{{\kappa}} + v^2,\quad \binom{{u}}{{v}} = R_{{\theta}}\binom{{x}}{{y}},"
-            rf"\quad \kappa = {condition:g},\ \theta = {angle:g}^\circ"
+            rf"\begin{{gathered}}f(x, y) = \frac{{u^2}}{{\kappa}} + v^2,\quad \binom{{u}}{{v}} = R_{{\theta}}"
+            rf"\binom{{x}}{{y}},\\ \kappa = {condition:g},\ \theta = {angle:g}^\circ\end{{gathered}}"
         )
 
     def _value(self, x, y):

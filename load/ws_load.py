@@ -2,7 +2,7 @@
 
 Opt-in (never run by pytest or CI). Loopback only, bounded in sessions and in time.
 
-Each session does what a browser tab does (see ../shared/streamlit-notes.md, section 6):
+Each session does what a browser tab does:
 open ``ws://127.0.0.1:PORT/_stcore/stream`` (subprotocol "streamlit"), send
 ``BackMsg(rerun_script=ClientState(query_string=..., page_name=<url_path>))`` and read
 ``ForwardMsg``s until ``script_finished``. ``page_name`` is how st.navigation pages are
@@ -24,6 +24,10 @@ Examples (from the repository root):
     python load/ws_load.py --serve -n 30 --page race --query "land=rosenbrock&steps=500"
     # or target a server you started yourself (give its PID for the CPU/RSS numbers)
     python load/ws_load.py --url ws://127.0.0.1:8599/_stcore/stream --pid 12345 -n 10
+    # two replicas behind Debian's nginx with deploy/nginx.conf (sticky sessions), all on 127.0.0.1
+    python load/ws_load.py --serve --replicas 2 -n 60 -m 2 --preset adagrad-stalls
+    # replicas that warmed their caches at start (ui/warm.py), then five waves of 30 sessions
+    python load/ws_load.py --serve --warm --waves 5 -n 30 --preset moons-article
 """
 from __future__ import annotations
 
@@ -32,6 +36,8 @@ import asyncio
 import ipaddress
 import json
 import os
+import re
+import shutil
 import socket
 import statistics
 import subprocess
@@ -50,8 +56,10 @@ from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 ROOT = Path(__file__).resolve().parents[1]
 MAX_SESSIONS = 100          # hard cap on -n
 MAX_RERUNS = 20             # hard cap on -m
-MAX_TOTAL_SECONDS = 900     # hard cap on --total-timeout
-MAX_MESSAGE = 256 * 2**20   # server.maxMessageSize is 200 MB
+MAX_TOTAL_SECONDS = 900     # hard cap on --total-timeout (per wave)
+MAX_REPLICAS = 8            # hard cap on --replicas
+MAX_WAVES = 10              # hard cap on --waves
+MAX_MESSAGE = 64 * 2**20    # server.maxMessageSize is 50 MB (.streamlit/config.toml)
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 EARLY = ForwardMsg.ScriptFinishedStatus.Value("FINISHED_EARLY_FOR_RERUN")
 ERROR_ALERT = 1  # Alert.Format.ERROR
@@ -93,9 +101,11 @@ def free_port() -> int:
 
 
 class Server:
-    """`streamlit run app.py` on a free 127.0.0.1 port; stopped by its own PID."""
+    """`streamlit run app.py` on a free 127.0.0.1 port; stopped by its own PID.
 
-    def __init__(self, options: list[str] = ()):
+    The cache warm-up at start (ui/warm.py) is off unless ``warm``: a cold server is the harder case."""
+
+    def __init__(self, options: list[str] = (), warm: bool = False, env: dict | None = None):
         self.port = free_port()
         cmd = [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless", "true",
                "--server.port", str(self.port), "--server.address", "127.0.0.1",
@@ -105,7 +115,8 @@ class Server:
             key, _, value = opt.partition("=")
             cmd += [f"--{key}", value]
         self.log = open(Path(tempfile.gettempdir()) / f"descent-lab-load-{self.port}.log", "wb")
-        self.proc = subprocess.Popen(cmd, cwd=ROOT, stdout=self.log, stderr=subprocess.STDOUT)
+        env = {**os.environ, **(env or {}), "DESCENT_LAB_WARM": "1" if warm else "0"}
+        self.proc = subprocess.Popen(cmd, cwd=ROOT, stdout=self.log, stderr=subprocess.STDOUT, env=env)
         self.pid = self.proc.pid
         self.url = f"ws://127.0.0.1:{self.port}/_stcore/stream"
         deadline = time.time() + 60
@@ -127,6 +138,78 @@ class Server:
             self.proc.wait(timeout=10)
         self.log.close()
         Path(self.log.name).unlink(missing_ok=True)
+
+
+NGINX_CONF = ROOT / "deploy" / "nginx.conf"
+
+
+def loopback_nginx_conf(ports: list[int], listen_port: int, folder: Path, text: str | None = None) -> str:
+    """deploy/nginx.conf for replicas on 127.0.0.1: only the lines marked ``# loopback:`` change (the
+    upstream servers, the listen address, the pid and scratch files); every proxy setting stays as in the
+    file compose.yaml uses."""
+    text = NGINX_CONF.read_text() if text is None else text
+    out = []
+    for line in text.splitlines():
+        mark = re.search(r"#\s*loopback:\s*(\w+)", line)
+        if not mark:
+            out.append(line)
+            continue
+        indent = line[:len(line) - len(line.lstrip())]
+        kind = mark.group(1)
+        if kind == "servers":
+            out += [f"{indent}server 127.0.0.1:{p} max_fails=3 fail_timeout=10s;" for p in ports]
+        elif kind == "listen":
+            out.append(f"{indent}listen 127.0.0.1:{listen_port};")
+        elif kind == "pid":
+            out.append(f"{indent}pid {folder / 'nginx.pid'};")
+        elif kind == "temp":
+            directive = line.split()[0]
+            out.append(f"{indent}{directive} {folder / directive};")
+        else:
+            raise ValueError(f"unknown loopback mark {kind!r} in {NGINX_CONF}")
+    return "\n".join(out) + "\n"
+
+
+class Proxy:
+    """Debian's nginx with deploy/nginx.conf in front of ``ports``, on 127.0.0.1; stopped by its PID."""
+
+    def __init__(self, ports: list[int]):
+        nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+        if not Path(nginx).exists():
+            raise SystemExit("nginx is not installed (Debian: apt-get install nginx)")
+        self.port = free_port()
+        self.folder = Path(tempfile.mkdtemp(prefix="descent-lab-nginx-"))
+        self.folder.chmod(0o755)
+        conf = self.folder / "nginx.conf"
+        conf.write_text(loopback_nginx_conf(ports, self.port, self.folder))
+        check = subprocess.run([nginx, "-t", "-q", "-c", str(conf), "-p", str(self.folder)], capture_output=True,
+                               text=True)
+        if check.returncode:
+            raise SystemExit(f"nginx -t failed: {check.stderr}")
+        self.log = open(self.folder / "nginx.log", "wb")
+        self.proc = subprocess.Popen([nginx, "-c", str(conf), "-p", str(self.folder), "-g", "daemon off;"],
+                                     stdout=self.log, stderr=subprocess.STDOUT)
+        self.pid = self.proc.pid
+        self.url = f"ws://127.0.0.1:{self.port}/_stcore/stream"
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            try:
+                if urllib.request.urlopen(f"http://127.0.0.1:{self.port}/_stcore/health", timeout=2).read() == b"ok":
+                    return
+            except OSError:
+                time.sleep(0.2)
+        self.stop()
+        raise SystemExit("nginx did not answer /_stcore/health within 30 s")
+
+    def stop(self):
+        self.proc.terminate()  # nginx's master stops its workers on SIGTERM
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(timeout=10)
+        self.log.close()
+        shutil.rmtree(self.folder, ignore_errors=True)
 
 
 # --------------------------------------------------------------------------- #
@@ -246,10 +329,11 @@ def summarize(label, n, reruns, results, wall, cpu, mem, script_runs):
     }
 
 
-async def scenario(url, pid, page, query, n, reruns, timeout, total_timeout, label):
+async def scenario(url, pids, page, query, n, reruns, timeout, total_timeout, label):
+    """``pids``: the server processes (one per replica) whose CPU and memory are summed."""
     gate = asyncio.Event()
     tasks = [asyncio.create_task(session(url, page, query, reruns, timeout, gate)) for _ in range(n)]
-    cpu0 = cpu_seconds(pid) if pid else None
+    cpu0 = [cpu_seconds(p) for p in pids]
     t0 = time.perf_counter()
     gate.set()  # every session starts at the same moment, like a class following one link
     done, pending = await asyncio.wait(tasks, timeout=total_timeout)
@@ -258,10 +342,28 @@ async def scenario(url, pid, page, query, n, reruns, timeout, total_timeout, lab
     wall = time.perf_counter() - t0
     results = [t.result() for t in done]
     results += [SessionResult(failure=f"cancelled: overall timeout {total_timeout:.0f} s") for _ in pending]
-    cpu = cpu_seconds(pid) - cpu0 if pid else None
-    mem = memory_mb(pid) if pid else None
+    cpu_each = [cpu_seconds(p) - c for p, c in zip(pids, cpu0)]
+    mem_each = [memory_mb(p) for p in pids]
+    cpu = sum(cpu_each) if pids else None
+    mem = ({"rss_mb": round(sum(m["rss_mb"] for m in mem_each), 1),
+            "peak_rss_mb": round(sum(m["peak_rss_mb"] for m in mem_each), 1)} if pids else None)
     script_runs = sum(len(s.runs) for s in results)
-    return summarize(label, n, reruns, results, wall, cpu, mem, script_runs)
+    out = summarize(label, n, reruns, results, wall, cpu, mem, script_runs)
+    if len(pids) > 1:  # how the proxy spread the sessions: CPU and memory per replica
+        out["per_replica"] = [{"cpu_s": round(c, 2), **m} for c, m in zip(cpu_each, mem_each)]
+    return out
+
+
+def warm_replicas(servers) -> list[dict]:
+    """Run ui/warm.py's warm-up against every replica (what each does by itself at start in a deployment),
+    one replica after the other; returns what each computed."""
+    sys.path.insert(0, str(ROOT))
+    from ui import warm
+    out = []
+    for srv in servers:
+        st = warm.warm("127.0.0.1", srv.port)
+        out.append({"seconds": st["seconds"], "views": len(st["done"]), "failed": st["failed"]})
+    return out
 
 
 def preset_target(preset_id: str) -> tuple[str, str]:
@@ -289,6 +391,13 @@ def main(argv=None):
     ap.add_argument("--total-timeout", type=float, default=600, help="hard limit for the whole scenario")
     ap.add_argument("--st-opt", action="append", default=[], metavar="KEY=VALUE",
                     help="extra `streamlit run` option for --serve, e.g. runner.postScriptGC=false (repeatable)")
+    ap.add_argument("--replicas", type=int, default=1,
+                    help="with --serve: this many servers behind Debian's nginx (deploy/nginx.conf), on 127.0.0.1")
+    ap.add_argument("--warm", action="store_true",
+                    help="with --serve: let every replica compute the presets first (ui/warm.py), as at start")
+    ap.add_argument("--waves", type=int, default=1,
+                    help="repeat the scenario this many times against the same servers (memory over a lesson)")
+    ap.add_argument("--pause", type=float, default=5.0, help="seconds between waves")
     ap.add_argument("--label", default="")
     ap.add_argument("--json", help="append the summary as one JSON line to this file")
     args = ap.parse_args(argv)
@@ -297,33 +406,59 @@ def main(argv=None):
         ap.error(f"-n must be in 1..{MAX_SESSIONS}")
     if not 0 <= args.reruns <= MAX_RERUNS:
         ap.error(f"-m must be in 0..{MAX_RERUNS}")
+    if not 1 <= args.replicas <= MAX_REPLICAS or (args.replicas > 1 and not args.serve):
+        ap.error(f"--replicas must be in 1..{MAX_REPLICAS} and needs --serve")
+    if not 1 <= args.waves <= MAX_WAVES:
+        ap.error(f"--waves must be in 1..{MAX_WAVES}")
     total = min(args.total_timeout, MAX_TOTAL_SECONDS)
     page, query = (preset_target(args.preset) if args.preset else (args.page, args.query))
     label = args.label or f"{args.preset or page or 'home'} n={args.sessions}"
 
-    server = None
-    if args.serve:
-        server = Server(args.st_opt)
-        url, pid = server.url, server.pid
-    elif args.url:
-        url, pid = args.url, args.pid
-    else:
-        ap.error("give --serve or --url")
-    assert_loopback(url)
+    servers, proxy, warmed = [], None, None
     try:
+        if args.serve:
+            servers = [Server(args.st_opt) for _ in range(args.replicas)]
+            pids = [srv.pid for srv in servers]
+            if args.replicas > 1:
+                proxy = Proxy([srv.port for srv in servers])
+                url = proxy.url
+            else:
+                url = servers[0].url
+            if args.warm:
+                warmed = warm_replicas(servers)
+        elif args.url:
+            url, pids = args.url, [args.pid] if args.pid else []
+        else:
+            ap.error("give --serve or --url")
+        assert_loopback(url)
+
         async def run():
             for _ in range(args.warmup):
-                await scenario(url, pid, page, query, 1, 0, args.timeout, total, "warmup")
-            return await asyncio.wait_for(
-                scenario(url, pid, page, query, args.sessions, args.reruns, args.timeout, total, label),
-                timeout=total + 30)
-        summary = asyncio.run(run())
+                await scenario(url, pids, page, query, 1, 0, args.timeout, total, "warmup")
+            waves = []
+            for w in range(args.waves):
+                waves.append(await asyncio.wait_for(
+                    scenario(url, pids, page, query, args.sessions, args.reruns, args.timeout, total,
+                             label + (f" wave {w + 1}" if args.waves > 1 else "")), timeout=total + 30))
+                if w + 1 < args.waves:
+                    await asyncio.sleep(args.pause)
+            return waves
+        waves = asyncio.run(run())
+        summary = waves[-1] if len(waves) == 1 else {
+            "scenario": label, "waves": waves, "failures": sum(w["failures"] for w in waves),
+            "rss_mb_after_each_wave": [w.get("rss_mb") for w in waves],
+            "first_render_p95_each_wave": [w["first_render_s"]["p95"] for w in waves]}
         summary["warmup_sessions"] = args.warmup
+        summary["replicas"] = args.replicas
+        summary["proxy"] = "nginx deploy/nginx.conf" if proxy else None
+        summary["warmed_at_start"] = warmed
         summary["page"], summary["query"] = page, query
         summary["streamlit_options"] = args.st_opt
     finally:
-        if server:
-            server.stop()
+        if proxy:
+            proxy.stop()
+        for srv in servers:
+            srv.stop()
     print(json.dumps(summary, indent=1))
     if args.json:
         with open(args.json, "a") as f:

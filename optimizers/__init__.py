@@ -6,19 +6,24 @@
     >>> w, state = opt.update(np.array([0.5, 0.5]), state, w)
 
 Every rule is computed as Keras 3 computes it (``flavor="keras"``, the
-default) or as its paper writes it (``flavor="textbook"``). See
-``../shared/optimizer-math.md`` for the specification.
+default), as its paper writes it (``flavor="textbook"``) or as ``torch.optim``
+computes it (``flavor="pytorch"``). ``docs/maths.md`` describes the
+conventions, the order of operations and the flavour differences;
+``teaching(name)`` gives what the app teaches about each optimizer.
 """
 from . import schedules
 from .base import FLAVORS, HyperParam, Optimizer, State
-from .registry import CLASSES, available, get, get_class, spec
+from .registry import CLASSES, available, full_config, get, get_class, spec
 from .runner import Trajectory, run
-from .analysis import BasinResult, SweepResult, basin_map, lr_sweep, steps_to_tolerance, tune_learning_rate
+from .analysis import (BasinResult, SweepResult, basin_map, lr_sweep, stalled_since, steps_to_tolerance,
+                       tune_learning_rate)
+from .basins import Groups, endpoint_groups, local_minima
 from .explain import StepExplanation, explain_step
+from .teaching import Teaching, teaching
 from .training import TrainResult, train
 
-__all__ = ["get", "available", "spec", "get_class", "schedules", "Optimizer", "State", "HyperParam",
+__all__ = ["get", "available", "spec", "full_config", "get_class", "schedules", "Optimizer", "State", "HyperParam",
            "FLAVORS", "CLASSES",
            "run", "Trajectory", "lr_sweep", "basin_map", "steps_to_tolerance", "tune_learning_rate",
-           "SweepResult", "BasinResult", "explain_step", "StepExplanation",
-           "train", "TrainResult"]
+           "SweepResult", "BasinResult", "Groups", "endpoint_groups", "local_minima", "explain_step", "StepExplanation",
+           "train", "TrainResult", "teaching", "Teaching", "stalled_since"]

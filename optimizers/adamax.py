@@ -1,4 +1,4 @@
-"""Adamax (spec §3.7): Adam with the infinity norm.
+"""Adamax: Adam with the infinity norm (docs/maths.md, "Adamax").
 
 ``u ← max(β₂ u, |g|)`` is the p → ∞ limit of the p-norm EMA. Keras 3 adds ε
 to u; the paper (Kingma & Ba, Alg. 2) has no ε and a default rate of 0.002,
@@ -7,7 +7,9 @@ seen zero gradients has m = u = 0 and does not move (0/0 is taken as 0).
 """
 import numpy as np
 
+from .adam import ADAM_SLOTS, adam_momentum_arrow
 from .base import HyperParam, Optimizer, eps_param, lr_param
+from .teaching import Slot, Teaching
 
 
 def _betas():
@@ -32,6 +34,61 @@ w_t &= w_{t-1} - \frac{\eta}{1-\beta_1^{\,t}}\,\frac{m_t}{u_t}
 \end{aligned}"""
 
 
+def _ratio(top, den):
+    """top / den, with 0/0 (a coordinate that has only seen zero gradients) taken as 0."""
+    return np.divide(top, den, out=np.zeros(np.broadcast_shapes(np.shape(top), np.shape(den))), where=den > 0)
+
+
+def _explain(ex, opt):
+    g, w, lr, t = ex.g_rule, ex.w_rule, ex.learning_rate, ex.t
+    b1, b2 = float(opt.hp["beta_1"]), float(opt.hp["beta_2"])
+    bc1 = 1 - b1 ** t
+    ex.quantities.append(("1 − β₁ᵗ", r"1-\beta_1^t", bc1))
+    m = ex.eq("m_t", r"m_{t-1} + (1-\beta_1)(g_t - m_{t-1})", r"<m> + <one_minus_b1>\,(<g> - <m>)",
+              lambda m, one_minus_b1, g: m + (g - m) * one_minus_b1, m=ex.slots_before["momentum"],
+              one_minus_b1=1 - b1, g=g, expect=ex.slots_after["momentum"])
+    u0 = ex.slots_before["norm"]
+    if opt.flavor == "pytorch":
+        eps = float(opt.hp["epsilon"])
+        u = ex.eq("u_t", r"\max(\beta_2\, u_{t-1},\ |g_t| + \epsilon)", r"\max(<b2>\,<u>,\ |<g>| + <eps>)",
+                  lambda b2, u, g, eps: np.maximum(u * b2, np.abs(g) + eps), b2=b2, u=u0, g=g, eps=eps,
+                  expect=ex.slots_after["norm"])
+        ex.eq("w_t", r"w_{t-1} - \frac{\eta}{1-\beta_1^{\,t}}\,\frac{m_t}{u_t}", r"<w> - \frac{<lr>}{<bc1>}\,\frac{<m>}{<u>}",
+              lambda w, lr, bc1, m, u: w - (lr / bc1) * (m / u), w=w, lr=lr, bc1=bc1, m=m, u=u, expect=ex.w_new)
+        return
+    u = ex.eq("u_t", r"\max(\beta_2\, u_{t-1},\ |g_t|)", r"\max(<b2>\,<u>,\ |<g>|)",
+              lambda b2, u, g: np.maximum(b2 * u, np.abs(g)), b2=b2, u=u0, g=g, expect=ex.slots_after["norm"])
+    if opt.flavor == "keras":
+        eps = float(opt.hp["epsilon"])
+        ex.eq("w_t", r"w_{t-1} - \frac{\eta\, m_t}{(1-\beta_1^{\,t})\,(u_t + \epsilon)}",
+              r"<w> - \frac{<lr>\,<m>}{<bc1>\,(<u> + <eps>)}",
+              lambda w, lr, m, bc1, u, eps: w - (lr * m) / (bc1 * (u + eps)),
+              w=w, lr=lr, m=m, bc1=bc1, u=u, eps=eps, expect=ex.w_new)
+    else:
+        ex.eq("w_t", r"w_{t-1} - \frac{\eta}{1-\beta_1^{\,t}}\,\frac{m_t}{u_t}", r"<w> - \frac{<lr>}{<bc1>}\,\frac{<m>}{<u>}",
+              lambda w, lr, bc1, m, u: w - (lr / bc1) * _ratio(m, u), w=w, lr=lr, bc1=bc1, m=m, u=u, expect=ex.w_new)
+
+
+TEACHING = Teaching(
+    summary="Adam with the infinity norm: the denominator is a decaying maximum of |g| instead of an RMS.",
+    why="Like Adam, but divided by u = max(β₂·u, |g|), the largest recent |g|: at t = 1, m̂/u = ±1, so each axis "
+        "moves ≈ η; afterwards one large gradient keeps that axis's steps small for a long time.",
+    differences=(
+        "Keras adds ε (1e-7) to u: w ← w − η·m/((1−β₁ᵗ)(u + ε)). The paper has no ε; PyTorch puts it "
+        "inside the max, u ← max(β₂u, |g| + ε).",
+        "Default learning rate: Keras **0.001**; the paper, Kerasy and PyTorch 0.002 (the Keras "
+        "docstring's 'defaults follow the paper' is wrong for the learning rate).",
+        "u ← max(β₂u, |g|) is the p → ∞ limit of the p-norm average (β₂ → β₂ᵖ, p-th root outside).",
+    ),
+    keras_note="ε added to u; lr is not the paper's 0.002",
+    other_defaults={"Kerasy": "learning_rate=0.002, ε=1e-7 on u", "Paper": "α=2e-3, β₁=0.9, β₂=0.999, no ε",
+                    "PyTorch 2.13": "lr=2e-3, eps=1e-8 inside the max"},
+    slots={"momentum": ADAM_SLOTS["momentum"], "norm": Slot("u", "the largest recent |g| (decaying)")},
+    explain=_explain,
+    momentum_arrow=adam_momentum_arrow,
+)
+
+
 class Adamax(Optimizer):
     name = "Adamax"
     aliases = ("adamax",)
@@ -44,6 +101,7 @@ class Adamax(Optimizer):
                          "(its docstring's 'defaults follow the paper' is wrong for the learning rate).",
              "pytorch": "PyTorch puts ε inside the max, u = max(β₂u, |g| + ε), with lr = 0.002 and ε = 1e-8; "
                         "identical to Keras when ε = 0."}
+    TEACHING = TEACHING
 
     def _slot_names(self):
         return ("momentum", "norm")
@@ -60,6 +118,5 @@ class Adamax(Optimizer):
         if self.flavor == "keras":
             w = w - (lr * m) / ((1 - b1_power) * (u + self.hp["epsilon"]))
         else:
-            ratio = np.divide(m, u, out=np.zeros(np.broadcast_shapes(m.shape, u.shape)), where=u > 0)
-            w = w - (lr / (1 - b1_power)) * ratio
+            w = w - (lr / (1 - b1_power)) * _ratio(m, u)
         return w, {**s, "momentum": m, "norm": u}

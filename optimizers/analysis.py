@@ -154,3 +154,26 @@ def tune_learning_rate(optimizer, landscape, start=None, steps: int = 200, noise
     res = lr_sweep(optimizer, landscape, learning_rates, start=start, steps=steps, noise=noise, seed=seed,
                    flavor=flavor, **hyper)
     return res.best_learning_rate, res
+
+
+def stalled_since(loss, accuracy=None, rel: float = 1e-3, chance: float = 0.55, min_epochs: int = 5):
+    """The epoch since which a network has stopped learning, or None.
+
+    "Stopped" means: from that epoch on, the loss stays within ``rel`` (relative) of its last value for at
+    least ``min_epochs`` epochs and at least a tenth of the run, and the final accuracy is at chance level
+    (≤ ``chance`` for two classes). A diverged run is reported as diverged, not here; a run that settles at
+    a good loss is not "stalled" because its accuracy is high."""
+    loss = np.asarray(loss, dtype=np.float64).ravel()
+    if loss.size < min_epochs or not np.all(np.isfinite(loss)):
+        return None
+    if accuracy is not None:
+        acc = np.asarray(accuracy, dtype=np.float64).ravel()
+        if not acc.size or acc[-1] > chance:
+            return None
+    last = loss[-1]
+    flat = np.abs(loss - last) <= rel * max(abs(last), 1e-12)
+    off = np.nonzero(~flat)[0]
+    k = int(off[-1]) + 1 if off.size else 0
+    if loss.size - k < max(min_epochs, loss.size // 10):
+        return None
+    return k

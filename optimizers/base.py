@@ -5,10 +5,11 @@ weights and the step counter in one base class, and each optimizer only
 writes its ``update_step``. We do the same, but as pure functions of
 ``(grads, state, params)``: nothing is mutated, every call returns new arrays.
 
-One ``update`` call is one Keras ``apply()`` call (spec §2.2):
+One ``update`` call is one Keras ``apply()`` call (docs/maths.md, "Order of operations"):
 
 1. divide by ``loss_scale_factor``;
-2. gradient accumulation (skip 3–5 on micro-steps, else use the mean);
+2. gradient accumulation (on micro-steps add g to the accumulator and skip
+   3–5, but still do 6–7; else use the mean of the window);
 3. clipping (``clipnorm`` per tensor, ``global_clipnorm``, ``clipvalue``);
 4. decoupled weight decay ``w ← w − w · wd · η`` on the pre-update weights;
 5. the optimizer's own rule (``_rule``), with ``t = iterations + 1``;
@@ -102,7 +103,7 @@ def eps_param(default, help="ε: keeps the denominator away from zero"):
                       symbol=r"\epsilon")
 
 
-# Arguments every Keras 3 optimizer accepts (spec §2.1), with their checks.
+# Arguments every Keras 3 optimizer accepts (docs/maths.md, "Common arguments"), with their checks.
 _CLIP_HELP = "gradient clipping threshold (None = off)"
 COMMON_PARAMS = {
     "weight_decay": HyperParam("weight_decay", None, "decoupled decay: w ← w − η·wd·w before the rule",
@@ -155,8 +156,8 @@ class State:
 # The base optimizer                                                           #
 # --------------------------------------------------------------------------- #
 class Optimizer:
-    """Base class. Subclasses set ``name``, ``HYPERPARAMS`` and ``LATEX`` and
-    implement ``_slot_names`` and ``_rule``."""
+    """Base class. Subclasses set ``name``, ``HYPERPARAMS``, ``LATEX``, ``NOTES`` and ``TEACHING``
+    (what the app teaches about them) and implement ``_slot_names`` and ``_rule``."""
 
     name = "Optimizer"
     aliases: tuple[str, ...] = ()
@@ -164,6 +165,7 @@ class Optimizer:
     LATEX: dict[str, str] = {}
     NOTES: dict[str, str] = {}
     GLOBAL_SLOTS: tuple[str, ...] = ()
+    TEACHING = None  # every rule module sets its own ``teaching.Teaching`` record
 
     def __init__(self, flavor: str = "keras", **kwargs):
         if flavor not in self.flavors():
@@ -300,6 +302,7 @@ class Optimizer:
         return {}
 
     def _init_slot(self, name, p):
+        """Initial value of one of the rule's own slots (``name`` is one of ``_slot_names()``)."""
         return np.zeros_like(p)
 
     def init(self, params, batch_ndim: int = 0) -> State:
@@ -307,17 +310,20 @@ class Optimizer:
 
         ``batch_ndim`` leading axes are independent runs: clipping norms are
         then computed per run.
+
+        The rule's own slots come from ``_init_slot``; the base class's slots do
+        not: it owns them and their initial values, as Keras's base optimizer
+        does (``gradient_accumulator`` starts at 0, ``average`` at the weights).
         """
         single, plist = _as_list(params)
-        names = list(self._slot_names())
-        if self.gradient_accumulation_steps:
-            names.append("gradient_accumulator")
-        if self.use_ema:
-            names.append("average")
         slots = {}
-        for name in names:
-            per_var = [self._init_slot(name, p) if name != "average" else p.copy() for p in plist]
+        for name in self._slot_names():
+            per_var = [self._init_slot(name, p) for p in plist]
             slots[name] = per_var[0] if single else per_var
+        if self.gradient_accumulation_steps:
+            slots["gradient_accumulator"] = np.zeros_like(plist[0]) if single else [np.zeros_like(p) for p in plist]
+        if self.use_ema:
+            slots["average"] = plist[0].copy() if single else [p.copy() for p in plist]
         slots.update(self._init_global())
         return State(step=0, iterations=0, slots=slots, batch_ndim=int(batch_ndim))
 
@@ -358,14 +364,7 @@ class Optimizer:
                         s["gradient_accumulator"] = a + g
             if do_update:
                 lr = self.learning_rate_at(k)
-                glist = self._clip(glist, state.batch_ndim)
-                if self.weight_decay is not None:
-                    if self._coupled_weight_decay():
-                        # torch.optim's weight_decay is L2: it is added to the gradient.
-                        glist = [g + self.weight_decay * p for g, p in zip(glist, new_params)]
-                    else:
-                        wd_lr = self._weight_decay_factor(lr, k)
-                        new_params = [p - p * self.weight_decay * wd_lr for p in new_params]
+                glist, new_params = self._prepare(glist, new_params, lr, k, state.batch_ndim)
                 t = float(iterations + 1)
                 glob = self._pre_step(glob, t)
                 for i in range(n):
@@ -400,13 +399,9 @@ class Optimizer:
         glob = {n: s.pop(n) for n in gs} if gs else {}
         with np.errstate(all="ignore"):
             lr = self.learning_rate_at(k)
-            if self.clipnorm is not None or self.global_clipnorm is not None or self.clipvalue is not None:
-                (g,) = self._clip([g], state.batch_ndim)
-            if self.weight_decay is not None:
-                if self._coupled_weight_decay():
-                    g = g + self.weight_decay * w
-                else:
-                    w = w - w * self.weight_decay * self._weight_decay_factor(lr, k)
+            if (self.weight_decay is not None or self.clipnorm is not None or self.global_clipnorm is not None
+                    or self.clipvalue is not None):
+                (g,), (w,) = self._prepare([g], [w], lr, k, state.batch_ndim)
             t = float(k + 1)
             if gs:
                 glob = self._pre_step(glob, t)
@@ -414,6 +409,21 @@ class Optimizer:
         if gs:
             s.update(glob)
         return w, State(step=k + 1, iterations=k + 1, slots=s, batch_ndim=state.batch_ndim)
+
+    def _prepare(self, glist, plist, lr, step, batch_ndim):
+        """Clipping, then weight decay (Keras's order): ``(gradients the rule sees, weights it starts from)``.
+
+        Decoupled decay shrinks the pre-update weights, ``w ← w − w·wd·η``; PyTorch's L2 adds
+        ``wd·w`` to the gradient instead. The inspector replays this same function."""
+        glist = self._clip(glist, batch_ndim)
+        if self.weight_decay is not None:
+            if self._coupled_weight_decay():
+                # torch.optim's weight_decay is L2: it is added to the gradient.
+                glist = [g + self.weight_decay * p for g, p in zip(glist, plist)]
+            else:
+                wd_lr = self._weight_decay_factor(lr, step)
+                plist = [p - p * self.weight_decay * wd_lr for p in plist]
+        return glist, plist
 
     def _coupled_weight_decay(self) -> bool:
         """True when ``weight_decay`` means L2 added to the gradient (PyTorch, except AdamW)."""
@@ -423,7 +433,11 @@ class Optimizer:
         """The η that multiplies ``weight_decay`` (Keras: the current learning rate)."""
         return lr
 
-    # -- clipping (spec §2.3) -------------------------------------------------
+    def _decay_in_rule(self) -> bool:
+        """True when the rule applies ``weight_decay`` itself (in ``_rule``), so the base class's is off."""
+        return False
+
+    # -- clipping (docs/maths.md, "Clipping") ----------------------------------
     def _clip(self, glist, batch_ndim):
         if self.clipnorm is not None and np.any(self.clipnorm > 0):
             c = self.clipnorm

@@ -5,17 +5,78 @@
 recorded, and returns every intermediate number: the gradient, each slot
 before and after, bias-correction factors, the denominator, the effective
 per-axis step size (step / −gradient) and the actual step, plus the update
-rule as LaTeX lines with those numbers substituted. Because the numbers come
-from the same ``update`` that drew the path, the inspector can never
-disagree with the chart (a test checks ``w_new == traj.params[k+1]``).
+rule as equations with those numbers substituted.
+
+Each equation (:class:`Equation`) carries the numbers it shows *and* the
+arithmetic its formula states (``fn``), and, where the engine has the same
+quantity, the engine's value (``expect``: a slot after the update, the
+processed gradient, the new weights). Tests apply every ``fn`` to its shown
+numbers and compare with ``expect``, so the inspector shows the formula that
+was actually computed, with numbers that add up. The rule-specific equations
+are written in each rule's module (``TEACHING.explain``); this module does
+what every rule shares: clipping, weight decay, and the final step.
 """
 from __future__ import annotations
 
+import inspect
+import re
 from dataclasses import dataclass, field
+from typing import Callable
 
 import numpy as np
 
 from .base import State
+
+_PLACEHOLDER = re.compile(r"<(\w+)>")
+
+
+def vec(x) -> str:
+    """A number or a 2-vector as LaTeX."""
+    a = np.asarray(x, dtype=np.float64).ravel()
+    parts = [num(v) for v in a]
+    return parts[0] if len(parts) == 1 else r"\begin{pmatrix}" + r" \\ ".join(parts) + r"\end{pmatrix}"
+
+
+def num(v: float) -> str:
+    """One number as LaTeX: 6 significant digits, ×10^k when tiny or huge."""
+    v = float(v)
+    if not np.isfinite(v):
+        return r"\text{" + str(v) + "}"
+    if v == 0:
+        return "0"
+    if 1e-3 <= abs(v) < 1e4:
+        return f"{v:.6g}"
+    m, e = f"{v:.5e}".split("e")
+    m = m.rstrip("0").rstrip(".")
+    return rf"{m}\times10^{{{int(e)}}}"
+
+
+@dataclass(frozen=True)
+class Equation:
+    """One line of the inspector: ``lhs op rule = numbers = result``.
+
+    ``numbers`` is LaTeX with ``<name>`` placeholders, filled from ``values``;
+    ``fn(**values)`` is the arithmetic the rule states, and ``result`` is what it
+    gives. ``expect`` is the engine's own value of ``lhs``, when it has one."""
+
+    lhs: str
+    rule: str
+    numbers: str
+    values: dict
+    fn: Callable
+    result: np.ndarray
+    expect: np.ndarray | None = None
+    op: str = "="
+
+    def latex(self) -> str:
+        filled = _PLACEHOLDER.sub(lambda m: vec(self.values[m.group(1)]), self.numbers)
+        return rf"{self.lhs} {self.op} {self.rule} = {filled} = {vec(self.result)}"
+
+    def placeholders(self) -> set[str]:
+        return set(_PLACEHOLDER.findall(self.numbers))
+
+    def arguments(self) -> set[str]:
+        return set(inspect.signature(self.fn).parameters)
 
 
 @dataclass
@@ -23,14 +84,19 @@ class StepExplanation:
     k: int                      # the update moves params[k] → params[k+1]
     t: int                      # Keras's 1-based step used in bias corrections
     flavor: str
-    w: np.ndarray
-    g: np.ndarray
+    w: np.ndarray               # the weights before the update
+    g: np.ndarray               # the gradient as recorded (before clipping)
     w_new: np.ndarray
     learning_rate: float
     slots_before: dict
     slots_after: dict
+    g_rule: np.ndarray = None   # the gradient the rule used (after clipping, and PyTorch's L2)
+    w_rule: np.ndarray = None   # the weights the rule started from (after decoupled decay)
     quantities: list = field(default_factory=list)   # (label, latex symbol, value)
-    lines: list = field(default_factory=list)        # LaTeX, numbers substituted
+    equations: list = field(default_factory=list)    # Equation, in order
+    slot_labels: dict = field(default_factory=dict)  # slot → "momentum v"
+    slot_meanings: dict = field(default_factory=dict)
+    momentum_arrow: tuple | None = None              # (label, vector, exact) or None
 
     @property
     def step(self) -> np.ndarray:
@@ -45,23 +111,20 @@ class StepExplanation:
         with np.errstate(all="ignore"):
             return np.where(self.g != 0, -self.step / self.g, np.nan)
 
+    @property
+    def lines(self) -> list[str]:
+        """The equations as LaTeX, then the step they add up to (from the weights before any decay)."""
+        before = r"w_{t-1}" if np.array_equal(self.w_rule, self.w) else r"w_{t-1}\,(\text{before the decay})"
+        return [e.latex() for e in self.equations] + [
+            rf"\Delta w = w_t - {before} = {vec(self.step)},\qquad w_t = {vec(self.w_new)}"]
 
-def _v(x) -> str:
-    """A number or a 2-vector as LaTeX."""
-    a = np.asarray(x, dtype=np.float64).ravel()
-    parts = [_num(v) for v in a]
-    return parts[0] if len(parts) == 1 else r"\begin{pmatrix}" + r" \\ ".join(parts) + r"\end{pmatrix}"
-
-
-def _num(v: float) -> str:
-    if not np.isfinite(v):
-        return r"\text{" + str(v) + "}"
-    if v == 0:
-        return "0"
-    if 1e-3 <= abs(v) < 1e4:
-        return f"{v:.6g}"
-    m, e = f"{v:.4e}".split("e")
-    return rf"{m}\times10^{{{int(e)}}}"
+    def eq(self, lhs: str, rule: str, numbers: str, fn: Callable, expect=None, op: str = "=", **values):
+        """Append an :class:`Equation` and return its result (``fn(**values)``)."""
+        with np.errstate(all="ignore"):
+            result = np.asarray(fn(**values), dtype=np.float64)
+        self.equations.append(Equation(lhs, rule, numbers, dict(values), fn, result,
+                                       None if expect is None else np.asarray(expect, dtype=np.float64), op))
+        return result
 
 
 def _state_at(traj, k, index):
@@ -71,6 +134,8 @@ def _state_at(traj, k, index):
 
 def explain_step(traj, k: int, index=()) -> StepExplanation:
     """Explain update ``k+1`` of run ``index`` of a trajectory recorded with ``record="full"``."""
+    from .teaching import teaching
+
     if traj.record != "full":
         raise ValueError("explain_step() needs a trajectory recorded with record='full'.")
     if not 0 <= k < traj.steps:
@@ -86,154 +151,70 @@ def explain_step(traj, k: int, index=()) -> StepExplanation:
     state = _state_at(traj, k, index)
     with np.errstate(all="ignore"):
         w_new, new_state = opt.update(g, state, w)
-    lr = float(np.asarray(opt.learning_rate_at(k)))
+        lr_k = opt.learning_rate_at(k)
+        (g_rule,), (w_rule,) = opt._prepare([g], [w], lr_k, k, 0)
+    lr = float(np.asarray(lr_k))
     ex = StepExplanation(k=k, t=k + 1, flavor=opt.flavor, w=w, g=g, w_new=w_new, learning_rate=lr,
-                         slots_before=dict(state.slots), slots_after=dict(new_state.slots))
+                         slots_before=dict(state.slots), slots_after=dict(new_state.slots),
+                         g_rule=g_rule, w_rule=w_rule)
+    info = teaching(opt)
+    for slot in ex.slots_after:
+        ex.slot_labels[slot] = info.slot_label(slot, opt.flavor)
+        ex.slot_meanings[slot] = info.slot(slot, opt.flavor).meaning
     with np.errstate(all="ignore"):
-        _EXPLAIN.get(opt.name, _generic)(ex, opt)
-        _common_lines(ex, opt)
+        _clipping(ex, opt)
+        _weight_decay(ex, opt)
+        info.explain(ex, opt)
+        if info.momentum_arrow is not None:
+            ex.momentum_arrow = info.momentum_arrow(ex, opt)
     return ex
 
 
-def _common_lines(ex, opt):
-    pre = []
-    if opt.clipnorm is not None or opt.clipvalue is not None or opt.global_clipnorm is not None:
-        pre.append(r"\text{(the gradient } g_t \text{ shown is before clipping; clipping applies first)}")
-    if opt.weight_decay is not None:
-        if opt._coupled_weight_decay():
-            pre.append(rf"g_t \leftarrow g_t + \lambda w = {_v(ex.g)} + {_num(opt.weight_decay)}\,{_v(ex.w)}")
-        else:
-            pre.append(rf"w \leftarrow w - \eta\lambda w \quad(\lambda = {_num(opt.weight_decay)},"
-                       rf"\ \text{{decoupled, before the rule}})")
-    ex.lines[:0] = pre
-    ex.lines.append(rf"\Delta w = {_v(ex.step)},\qquad w_{{t}} = {_v(ex.w_new)}")
+def _clipping(ex, opt):
+    g = ex.g
+    if opt.clipnorm is not None and opt.clipnorm > 0:
+        ex.eq("g_t", r"g_t\,\frac{c}{\max(\lVert g_t\rVert_2,\ c)}", r"<g>\,\frac{<c>}{\max(<n>,\ <c>)}",
+              lambda g, c, n: g * c / np.maximum(n, c), op=r"\leftarrow", g=g, c=float(opt.clipnorm),
+              n=float(np.sqrt(np.sum(np.square(g)))), expect=_clipped(ex, opt))
+    elif opt.global_clipnorm is not None and opt.global_clipnorm > 0:
+        ex.eq("g_t", r"g_t\,c\,\min\!\big(\tfrac{1}{N}, \tfrac{1}{c}\big)",
+              r"<g>\cdot <c>\,\min\!\big(\tfrac{1}{<n>}, \tfrac{1}{<c>}\big)",
+              lambda g, c, n: g * (c * np.minimum(1.0 / n, 1.0 / c)), op=r"\leftarrow", g=g,
+              c=float(opt.global_clipnorm), n=float(np.sqrt(np.sum(np.square(g)))), expect=_clipped(ex, opt))
+    elif opt.clipvalue is not None and opt.clipvalue > 0:
+        ex.eq("g_t", r"\operatorname{clip}(g_t, -c, c)", r"\operatorname{clip}(<g>, -<c>, <c>)",
+              lambda g, c: np.clip(g, -c, c), op=r"\leftarrow", g=g, c=float(opt.clipvalue),
+              expect=_clipped(ex, opt))
 
 
-def _generic(ex, opt):
-    ex.lines.append(rf"w_{{t-1}} = {_v(ex.w)},\quad g_t = {_v(ex.g)},\quad \eta = {_num(ex.learning_rate)}")
+def _clipped(ex, opt):
+    (g,) = opt._clip([ex.g], 0)
+    return g
 
 
-def _gd(ex, opt):
-    ex.lines.append(rf"w_t = w_{{t-1}} - \eta g_t = {_v(ex.w)} - {_num(ex.learning_rate)}\,{_v(ex.g)}")
-
-
-def _sgd(ex, opt):
-    if "momentum" not in ex.slots_after:
-        return _gd(ex, opt)
-    mu, lr = opt.hp["momentum"], ex.learning_rate
-    v0, v1 = ex.slots_before["momentum"], ex.slots_after["momentum"]
-    ex.quantities.append(("velocity before", r"v_{t-1}", v0))
-    if opt.flavor == "pytorch":
-        ex.lines.append(rf"b_t = \mu b_{{t-1}} + (1-d) g_t = {_num(mu)}\,{_v(v0)} + {_v(ex.g)} = {_v(v1)}"
-                        if ex.t > 1 else rf"b_1 = g_1 = {_v(v1)}")
-        ex.lines.append(rf"w_t = w_{{t-1}} - \eta\,(\ldots) = {_v(ex.w)} - {_num(lr)}\,(\ldots)")
+def _weight_decay(ex, opt):
+    wd = opt.weight_decay
+    if wd is None or opt._decay_in_rule():  # the rule's own equations show its decay where it acts
         return
-    ex.lines.append(rf"v_t = \mu v_{{t-1}} - \eta g_t = {_num(mu)}\,{_v(v0)} - {_num(lr)}\,{_v(ex.g)} = {_v(v1)}")
-    if opt.hp["nesterov"]:
-        ex.lines.append(rf"w_t = w_{{t-1}} + \mu v_t - \eta g_t = {_v(ex.w)} + {_num(mu)}\,{_v(v1)}"
-                        rf" - {_num(lr)}\,{_v(ex.g)}")
-    else:
-        ex.lines.append(rf"w_t = w_{{t-1}} + v_t = {_v(ex.w)} + {_v(v1)}")
-
-
-def _adagrad(ex, opt):
-    a = ex.slots_after["accumulator"]
-    eps = opt.hp["epsilon"]
-    ex.lines.append(rf"a_t = a_{{t-1}} + g_t^2 = {_v(ex.slots_before['accumulator'])} + {_v(ex.g ** 2)}"
-                    rf" = {_v(a)}")
-    if opt.flavor == "keras":
-        den = np.sqrt(a + eps)
-        ex.lines.append(rf"\sqrt{{a_t + \epsilon}} = {_v(den)}")
-    else:
-        den = np.sqrt(a) + eps
-        ex.lines.append(rf"\sqrt{{a_t}} + \epsilon = {_v(den)}")
-    ex.quantities.append(("denominator", r"\sqrt{a}", den))
-    ex.lines.append(rf"\eta / \text{{denominator}} = {_v(ex.learning_rate / den)}")
-
-
-def _rmsprop(ex, opt):
-    rho, eps = opt.hp["rho"], opt.hp["epsilon"]
-    v = ex.slots_after["velocity"]
-    ex.lines.append(rf"v_t = \rho v_{{t-1}} + (1-\rho) g_t^2 = {_num(rho)}\,{_v(ex.slots_before['velocity'])}"
-                    rf" + {_num(1 - rho)}\,{_v(ex.g ** 2)} = {_v(v)}")
-    ms = v
-    if "average_gradient" in ex.slots_after:
-        ag = ex.slots_after["average_gradient"]
-        ex.lines.append(rf"\bar g_t = {_v(ag)},\quad v_t - \bar g_t^2 = {_v(v - ag ** 2)}")
-        ms = v - ag ** 2
-    den = np.sqrt(ms) + eps if opt.flavor == "pytorch" else np.sqrt(ms + eps)
-    ex.quantities.append(("denominator", r"\sqrt{v+\epsilon}", den))
-    ex.lines.append(rf"\text{{denominator}} = {_v(den)},\quad \eta g_t/\text{{denominator}} = "
-                    rf"{_v(ex.learning_rate * ex.g / den)}")
-    if "momentum" in ex.slots_after:
-        ex.lines.append(rf"m_t = \mu m_{{t-1}} + \ldots = {_v(ex.slots_after['momentum'])}")
-
-
-def _adadelta(ex, opt):
-    eg, ed0, ed = (ex.slots_after["accumulated_grad"], ex.slots_before["accumulated_delta_var"],
-                   ex.slots_after["accumulated_delta_var"])
-    eps = opt.hp["epsilon"]
-    ex.lines.append(rf"E[g^2]_t = {_v(eg)}")
-    ratio = np.sqrt(ed0 + eps) / np.sqrt(eg + eps)
-    ex.quantities.append(("RMS ratio", r"\sqrt{E[\Delta^2]+\epsilon}/\sqrt{E[g^2]+\epsilon}", ratio))
-    ex.lines.append(rf"\frac{{\sqrt{{E[\Delta^2]_{{t-1}}+\epsilon}}}}{{\sqrt{{E[g^2]_t+\epsilon}}}} = {_v(ratio)},"
-                    rf"\quad \Delta_t = {_v(-ratio * ex.g)}")
-    ex.lines.append(rf"E[\Delta^2]_t = {_v(ed)},\quad \eta = {_num(ex.learning_rate)}")
-
-
-def _adam_like(ex, opt):
-    b1, b2 = opt.hp["beta_1"], opt.hp["beta_2"]
-    t = ex.t
-    m, v = ex.slots_after["momentum"], ex.slots_after["velocity"]
-    bc1, bc2 = 1 - b1 ** t, 1 - b2 ** t
-    ex.quantities += [("1 − β₁ᵗ", r"1-\beta_1^t", bc1), ("1 − β₂ᵗ", r"1-\beta_2^t", bc2)]
-    ex.lines.append(rf"m_t = {_v(m)},\quad v_t = {_v(v)}")
-    ex.lines.append(rf"1-\beta_1^{{{t}}} = {_num(bc1)},\quad 1-\beta_2^{{{t}}} = {_num(bc2)}")
-    vv = ex.slots_after.get("velocity_hat", v)
-    eps = opt.hp["epsilon"]
-    if opt.flavor == "keras":
-        alpha = ex.learning_rate * np.sqrt(bc2) / bc1
-        ex.quantities.append(("α_t", r"\alpha_t", alpha))
-        ex.lines.append(rf"\alpha_t = \eta\frac{{\sqrt{{1-\beta_2^t}}}}{{1-\beta_1^t}} = {_num(alpha)},\quad"
-                        rf" \sqrt{{v_t}} + \hat\epsilon = {_v(np.sqrt(vv) + eps)}")
-    elif opt.flavor == "textbook" and "velocity_hat" not in ex.slots_after:
-        ex.lines.append(rf"\hat m_t = {_v(m / bc1)},\quad \sqrt{{\hat v_t}} + \epsilon = {_v(np.sqrt(v / bc2) + eps)}")
-    else:
-        ex.lines.append(rf"\sqrt{{v_t}} = {_v(np.sqrt(vv))},\quad \epsilon = {_num(eps)}")
-
-
-def _adamax(ex, opt):
-    b1 = opt.hp["beta_1"]
-    bc1 = 1 - b1 ** ex.t
-    m, u = ex.slots_after["momentum"], ex.slots_after["norm"]
-    ex.quantities.append(("1 − β₁ᵗ", r"1-\beta_1^t", bc1))
-    ex.lines.append(rf"m_t = {_v(m)},\quad u_t = \max(\beta_2 u_{{t-1}}, |g_t|) = {_v(u)},\quad"
-                    rf" 1-\beta_1^{{{ex.t}}} = {_num(bc1)}")
-
-
-def _nadam(ex, opt):
-    b1 = opt.hp["beta_1"]
-    psi = opt._psi
-    mu_t = b1 * (1 - 0.5 * 0.96 ** (psi * ex.t))
-    mu_t1 = b1 * (1 - 0.5 * 0.96 ** (psi * (ex.t + 1)))
-    P = float(np.asarray(ex.slots_after["u_product"]).ravel()[0])
-    ex.quantities += [("μ_t", r"\mu_t", mu_t), ("μ_{t+1}", r"\mu_{t+1}", mu_t1), ("∏μ", r"\Pi_t", P)]
-    ex.lines.append(rf"\mu_t = {_num(mu_t)},\quad \mu_{{t+1}} = {_num(mu_t1)},\quad \Pi_t = {_num(P)}")
-    ex.lines.append(rf"m_t = {_v(ex.slots_after['momentum'])},\quad v_t = {_v(ex.slots_after['velocity'])}")
-
-
-def _lion(ex, opt):
-    b1 = opt.hp["beta_1"]
-    m0 = ex.slots_before["momentum"]
-    c = b1 * m0 + (1 - b1) * ex.g
-    ex.quantities.append(("interpolation c", "c_t", c))
-    ex.lines.append(rf"c_t = \beta_1 m_{{t-1}} + (1-\beta_1) g_t = {_v(c)},\quad \operatorname{{sign}}(c_t) = "
-                    rf"{_v(np.sign(c))}")
-    ex.lines.append(rf"w_t = w_{{t-1}} - \eta\,\operatorname{{sign}}(c_t) = {_v(ex.w)} - {_num(ex.learning_rate)}"
-                    rf"\,{_v(np.sign(c))}")
-    ex.lines.append(rf"m_t = \beta_2 m_{{t-1}} + (1-\beta_2) g_t = {_v(ex.slots_after['momentum'])}")
-
-
-_EXPLAIN = {"GradientDescent": _gd, "SGD": _sgd, "Adagrad": _adagrad, "RMSprop": _rmsprop,
-            "Adadelta": _adadelta, "Adam": _adam_like, "AdamW": _adam_like, "Adamax": _adamax,
-            "Nadam": _nadam, "Lion": _lion}
+    if opt._coupled_weight_decay():  # PyTorch's L2: into the gradient
+        ex.eq("g_t", r"g_t + \lambda\, w_{t-1}", r"<g> + <lam>\,<w>", lambda g, lam, w: g + lam * w,
+              op=r"\leftarrow", g=_clipped(ex, opt), lam=float(wd), w=ex.w, expect=ex.g_rule)
+        return
+    factor = opt._weight_decay_factor(np.asarray(opt.learning_rate_at(ex.k)), ex.k)
+    multiplier = getattr(opt, "decay_multiplier", None)
+    if multiplier is not None and opt.flavor == "textbook":  # AdamW as Loshchilov & Hutter write it
+        eta_t, peak = multiplier(ex.k)
+        if peak is None:
+            ex.quantities.append(("schedule multiplier η_t", r"\eta_t", eta_t))
+            sym = r"\eta_t"
+        else:
+            ex.eq(r"\eta_t", r"\eta_k / \alpha", r"<lr> / <peak>", lambda lr, peak: lr / peak,
+                  lr=ex.learning_rate, peak=peak, expect=factor)
+            sym = r"\eta_t"
+        ex.eq("w_{t-1}", rf"w_{{t-1}} - {sym}\,\lambda\, w_{{t-1}}", r"<w> - <eta>\cdot <lam>\,<w>",
+              lambda w, eta, lam: w - w * lam * eta, op=r"\leftarrow", w=ex.w, eta=float(factor), lam=float(wd),
+              expect=ex.w_rule)
+        return
+    ex.eq("w_{t-1}", r"w_{t-1} - \eta\,\lambda\, w_{t-1}", r"<w> - <lr>\cdot <lam>\,<w>",
+          lambda w, lr, lam: w - w * lam * lr, op=r"\leftarrow", w=ex.w, lr=float(factor), lam=float(wd),
+          expect=ex.w_rule)

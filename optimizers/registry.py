@@ -1,16 +1,22 @@
 """Name → optimizer class, with Keras class names and lower-case aliases."""
 from .adadelta import Adadelta
+from .adafactor import Adafactor
 from .adagrad import Adagrad
 from .adam import Adam
 from .adamax import Adamax
 from .adamw import AdamW
+from .ftrl import Ftrl
 from .gradient_descent import GradientDescent
+from .lamb import Lamb
 from .lion import Lion
+from .muon import Muon
 from .nadam import Nadam
 from .rmsprop import RMSprop
+from .schedule_free_adamw import ScheduleFreeAdamW
 from .sgd import SGD
 
-CLASSES = (GradientDescent, SGD, Adagrad, RMSprop, Adadelta, Adam, AdamW, Adamax, Nadam, Lion)
+CLASSES = (GradientDescent, SGD, Adagrad, RMSprop, Adadelta, Adam, AdamW, Adamax, Nadam, Lion,
+           Adafactor, Ftrl, Lamb, Muon, ScheduleFreeAdamW)
 _BY_NAME = {}
 for _cls in CLASSES:
     _BY_NAME[_cls.name] = _cls
@@ -48,3 +54,14 @@ def spec(identifier, flavor: str = "keras"):
     if flavor not in cls.flavors():
         raise ValueError(f"{cls.name}: unknown flavor {flavor!r}. Valid flavours: {', '.join(cls.flavors())}.")
     return cls.spec(flavor)
+
+
+def full_config(identifier, flavor: str = "keras", params: dict | None = None) -> dict:
+    """Every hyperparameter the optimizer uses: its spec defaults overridden by ``params``
+    (floats, and bools for switches such as ``nesterov``), in the spec's order."""
+    params = params or {}
+    out = {}
+    for hp in spec(identifier, flavor):
+        v = params.get(hp.name, hp.default)
+        out[hp.name] = bool(v) if hp.kind == "bool" else float(v)
+    return out

@@ -106,20 +106,12 @@ def escape_radius(landscape) -> float:
     return 1e3 * max(1.0, float(b.max()))
 
 
-def run(optimizer, landscape, start=None, steps: int = 200, noise: float = 0.0, seed: int = 0,
-        record: str = "full") -> Trajectory:
-    """Run ``optimizer`` on a 2-D ``landscape`` from ``start`` for ``steps`` updates.
-
-    ``optimizer`` is an optimizer or a name (``"adam"``); ``start`` defaults to
-    ``landscape.start`` and may be ``(..., 2)``. ``noise`` adds seeded Gaussian
-    noise of that standard deviation to every gradient (stochastic gradients).
-    """
-    opt = get(optimizer) if isinstance(optimizer, str) else optimizer
+def _checked_args(record, steps, noise, start, landscape):
+    """``run``'s arguments, checked: ValueError naming the argument and its valid range."""
     if record not in RECORD_MODES:
         raise ValueError(f"run(): `record` must be one of {RECORD_MODES}; received {record!r}.")
     if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or not 0 <= steps <= MAX_STEPS:
         raise ValueError(f"run(): `steps` must be an integer in [0, {MAX_STEPS}]; received {steps!r}.")
-    steps = int(steps)
     noise = float(noise)
     if not np.isfinite(noise) or noise < 0:
         raise ValueError(f"run(): `noise` must be a finite number ≥ 0; received {noise!r}.")
@@ -128,6 +120,73 @@ def run(optimizer, landscape, start=None, steps: int = 200, noise: float = 0.0, 
         raise ValueError(f"run(): `start` must have shape (..., 2); received shape {start.shape}.")
     if not np.all(np.isfinite(start)):
         raise ValueError("run(): `start` must be finite.")
+    return int(steps), noise, start
+
+
+class _Recorder:
+    """The rows ``run`` keeps: every point and loss (``record`` "path" or "full"), plus every gradient,
+    state slot and learning rate ("full"), or only the final point ("final")."""
+
+    def __init__(self, record: str, steps: int, shape: tuple, opt):
+        batch = shape[:-1]
+        self.steps = steps
+        self.keep_all = record != "final"
+        self.keep_state = record == "full"
+        n_rows = steps + 1 if self.keep_all else 1
+        self.params = np.empty((n_rows,) + shape)
+        self.loss = np.empty((n_rows,) + batch)
+        self.grads = np.empty((n_rows,) + shape) if self.keep_state else None
+        self.lrs = None
+        if self.keep_state:  # the η of update k+1 is evaluated at the raw counter k, as Keras does
+            self.lrs = np.empty((steps,) + batch)
+            for k in range(steps):
+                self.lrs[k] = np.broadcast_to(opt.learning_rate_at(k), shape)[..., 0]
+        self.slots = {}
+
+    def row(self, k: int, P, L, G, state) -> None:
+        if self.keep_all:
+            self.params[k], self.loss[k] = P, L
+        if self.keep_state:
+            self.grads[k] = G
+            for name, v in state.slots.items():
+                v = np.asarray(v)
+                if name not in self.slots:
+                    self.slots[name] = np.empty((self.steps + 1,) + v.shape)
+                self.slots[name][k] = v
+
+    def hold_after(self, k_done: int) -> None:
+        """Every run diverged at ``k_done``: the remaining rows repeat the last one."""
+        if self.keep_all and k_done < self.steps:
+            self.params[k_done + 1:], self.loss[k_done + 1:] = self.params[k_done], self.loss[k_done]
+            if self.keep_state:
+                self.grads[k_done + 1:] = self.grads[k_done]
+                for v in self.slots.values():
+                    v[k_done + 1:] = v[k_done]
+
+    def final(self, P, L) -> None:
+        if not self.keep_all:
+            self.params[0], self.loss[0] = P, L
+
+    def squeeze(self) -> None:
+        """A single run was computed as a batch of one: drop that axis."""
+        self.params, self.loss = self.params[:, 0], self.loss[:, 0]
+        if self.keep_state:
+            self.grads, self.lrs = self.grads[:, 0], self.lrs[:, 0]
+            self.slots = {k: (v[:, 0] if v.ndim > 1 and v.shape[1] == 1 else v) for k, v in self.slots.items()}
+
+
+def run(optimizer, landscape, start=None, steps: int = 200, noise: float = 0.0, seed: int = 0,
+        record: str = "full") -> Trajectory:
+    """Run ``optimizer`` on a 2-D ``landscape`` from ``start`` for ``steps`` updates.
+
+    ``optimizer`` is an optimizer or a name (``"adam"``); ``start`` defaults to
+    ``landscape.start`` and may be ``(..., 2)``. ``noise`` adds seeded Gaussian
+    noise of that standard deviation to every gradient (stochastic gradients).
+    A run whose new point is unusable (non-finite, or far outside the view) is
+    frozen at its last good point, and ``diverged_at`` says at which step.
+    """
+    opt = get(optimizer) if isinstance(optimizer, str) else optimizer
+    steps, noise, start = _checked_args(record, steps, noise, start, landscape)
     shape = _broadcast_shape(opt, start)
     single = shape[:-1] == ()
     if single:
@@ -139,19 +198,7 @@ def run(optimizer, landscape, start=None, steps: int = 200, noise: float = 0.0, 
     state = opt.init(P, batch_ndim=len(batch))
     bound = escape_radius(landscape)
     rng = np.random.default_rng(seed)
-
-    keep_all = record != "final"
-    keep_state = record == "full"
-    n_rows = steps + 1 if keep_all else 1
-    params = np.empty((n_rows,) + shape)
-    loss = np.empty((n_rows,) + batch)
-    grads = np.empty((n_rows,) + shape) if keep_state else None
-    lrs = None
-    if keep_state:  # the η of update k+1 is evaluated at the raw counter k, as Keras does
-        lrs = np.empty((steps,) + batch)
-        for k in range(steps):
-            lrs[k] = np.broadcast_to(opt.learning_rate_at(k), shape)[..., 0]
-    slots = {}
+    rec = _Recorder(record, steps, shape, opt)
     diverged = np.full(batch, -1, dtype=np.int64)
     alive = np.ones(batch, dtype=bool)
 
@@ -161,24 +208,13 @@ def run(optimizer, landscape, start=None, steps: int = 200, noise: float = 0.0, 
             g = g + noise * rng.standard_normal(shape)
         return g
 
-    def record_slots(row, st):
-        for name, v in st.slots.items():
-            v = np.asarray(v)
-            if name not in slots:
-                slots[name] = np.empty((steps + 1,) + v.shape)
-            slots[name][row] = v
-
     with np.errstate(all="ignore"):
         L = np.asarray(landscape.value(P), dtype=np.float64)
         G = grad_at(P)
         ok = np.isfinite(L + G[..., 0] + G[..., 1])
         diverged[~ok] = 0
         alive &= ok
-        if keep_all:
-            params[0], loss[0] = P, L
-        if keep_state:
-            grads[0] = G
-            record_slots(0, state)
+        rec.row(0, P, L, G, state)
         k_done = 0
         for k in range(1, steps + 1):
             if not alive.any():
@@ -197,31 +233,19 @@ def run(optimizer, landscape, start=None, steps: int = 200, noise: float = 0.0, 
                 L = np.where(alive, L_new, L)
                 G = np.where(alive[..., None], G_new, G)
                 state = _freeze(state_new, state, alive)
-            if keep_all:
-                params[k], loss[k] = P, L
-            if keep_state:
-                grads[k] = G
-                record_slots(k, state)
+            rec.row(k, P, L, G, state)
             k_done = k
-        if keep_all and k_done < steps:  # every run diverged: hold the last rows
-            params[k_done + 1:], loss[k_done + 1:] = params[k_done], loss[k_done]
-            if keep_state:
-                grads[k_done + 1:] = grads[k_done]
-                for v in slots.values():
-                    v[k_done + 1:] = v[k_done]
-    if not keep_all:
-        params[0], loss[0] = P, L
+        rec.hold_after(k_done)
+    rec.final(P, L)
 
     if single:
-        params, loss = params[:, 0], loss[:, 0]
-        if keep_state:
-            grads, lrs = grads[:, 0], lrs[:, 0]
-            slots = {k: (v[:, 0] if v.ndim > 1 and v.shape[1] == 1 else v) for k, v in slots.items()}
+        rec.squeeze()
         div = None if diverged[0] < 0 else int(diverged[0])
     else:
         div = diverged
-    return Trajectory(params=params, loss=loss, grads=grads, slots=slots, learning_rate=lrs, diverged_at=div,
-                      steps=steps, optimizer=opt, landscape=landscape, noise=noise, seed=seed, record=record)
+    return Trajectory(params=rec.params, loss=rec.loss, grads=rec.grads, slots=rec.slots, learning_rate=rec.lrs,
+                      diverged_at=div, steps=steps, optimizer=opt, landscape=landscape, noise=noise, seed=seed,
+                      record=record)
 
 
 def _usable(P, L, G, bound):

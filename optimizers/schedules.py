@@ -5,7 +5,7 @@ update), exactly like ``keras.optimizers.schedules``: the first update uses
 ``schedule(0)``. Every schedule accepts an int or an array of steps, so a page
 can plot the whole curve with one call.
 
-The formulas follow ``../shared/optimizer-math.md`` §2.8.
+The formulas are listed in docs/maths.md ("Learning-rate schedules").
 """
 from __future__ import annotations
 
@@ -39,6 +39,13 @@ class LearningRateSchedule:
 
     def get_config(self) -> dict:  # pragma: no cover - abstract
         raise NotImplementedError
+
+    def peak(self) -> float:
+        """The largest rate the schedule ever gives (its first value if it grows without bound).
+
+        The textbook AdamW flavour measures its schedule multiplier against it:
+        η_t = schedule(k) / peak, so η_t ≤ 1 and a warmup cannot switch the decay off."""
+        raise NotImplementedError  # pragma: no cover - abstract
 
     def to_dict(self) -> dict:
         """Serialisable form: ``{"schedule": class name, "config": {...}}``."""
@@ -94,6 +101,11 @@ class _RateDecay(LearningRateSchedule):
         return {"initial_learning_rate": self.initial_learning_rate, "decay_steps": self.decay_steps,
                 "decay_rate": self.decay_rate, "staircase": self.staircase}
 
+    def peak(self):
+        # Both are largest at s = 0, except a growing ExponentialDecay (rate > 1), which has no
+        # largest value: its first one is used.
+        return self.initial_learning_rate
+
 
 class ExponentialDecay(_RateDecay):
     """``lr0 · rate^(s / decay_steps)``; with ``staircase`` the exponent is floored."""
@@ -141,6 +153,10 @@ class PolynomialDecay(LearningRateSchedule):
         return {"initial_learning_rate": self.initial_learning_rate, "decay_steps": self.decay_steps,
                 "end_learning_rate": self.end_learning_rate, "power": self.power, "cycle": self.cycle}
 
+    def peak(self):
+        # Monotone between its two ends (a rising one is a warmup), with or without cycles.
+        return max(self.initial_learning_rate, self.end_learning_rate)
+
 
 class PiecewiseConstantDecay(LearningRateSchedule):
     """``values[0]`` while ``s ≤ boundaries[0]``, ``values[i]`` while
@@ -173,12 +189,16 @@ class PiecewiseConstantDecay(LearningRateSchedule):
     def get_config(self):
         return {"boundaries": list(self.boundaries), "values": list(self.values)}
 
+    def peak(self):
+        return max(self.values)
+
 
 class CosineDecay(LearningRateSchedule):
     """Cosine decay from ``lr0`` to ``alpha·lr0`` over ``decay_steps``.
 
     With ``warmup_target`` set, the rate first rises linearly from ``lr0`` to
-    ``warmup_target`` over ``warmup_steps``, then decays from the target.
+    ``warmup_target`` over ``warmup_steps``, then decays from the target; with
+    ``warmup_steps = 0`` (as in Keras) it decays from the target at once.
     Without a target there is no warmup, whatever ``warmup_steps`` says.
     """
 
@@ -189,8 +209,6 @@ class CosineDecay(LearningRateSchedule):
         self.alpha = _nonneg_float("alpha", alpha, "CosineDecay")
         self.warmup_target = None if warmup_target is None else _nonneg_float("warmup_target", warmup_target, "CosineDecay")
         self.warmup_steps = _nonneg_float("warmup_steps", warmup_steps, "CosineDecay")
-        if self.warmup_target is not None and self.warmup_steps == 0:
-            raise ValueError("CosineDecay: `warmup_steps` must be > 0 when `warmup_target` is set.")
         self.name = name
 
     def _cosine_factor(self, s):
@@ -207,13 +225,21 @@ class CosineDecay(LearningRateSchedule):
             return (_F32(self.initial_learning_rate) * self._cosine_factor(s)).astype(np.float64)
         w = self.warmup_steps
         s = np.minimum(s, self.decay_steps + w)
-        warm = (self.warmup_target - self.initial_learning_rate) * (s / w) + self.initial_learning_rate
+        with np.errstate(divide="ignore", invalid="ignore"):  # w = 0: no warmup branch is taken
+            warm = (self.warmup_target - self.initial_learning_rate) * (s / w) + self.initial_learning_rate
         decay = self.warmup_target * self._cosine_factor(np.maximum(s - w, 0.0)).astype(np.float64)
         return np.where(s < w, warm, decay)
 
     def get_config(self):
         return {"initial_learning_rate": self.initial_learning_rate, "decay_steps": self.decay_steps,
                 "alpha": self.alpha, "warmup_target": self.warmup_target, "warmup_steps": self.warmup_steps}
+
+    def peak(self):
+        # The decay runs from its start (the warmup target, if any) to alpha × start; the warmup
+        # is linear from initial_learning_rate to the target.
+        start = self.initial_learning_rate if self.warmup_target is None else self.warmup_target
+        top = start * max(1.0, self.alpha)
+        return top if self.warmup_target is None else max(self.initial_learning_rate, top)
 
 
 class CosineDecayRestarts(LearningRateSchedule):
@@ -245,6 +271,13 @@ class CosineDecayRestarts(LearningRateSchedule):
     def get_config(self):
         return {"initial_learning_rate": self.initial_learning_rate, "first_decay_steps": self.first_decay_steps,
                 "t_mul": self.t_mul, "m_mul": self.m_mul, "alpha": self.alpha}
+
+    def peak(self):
+        # Each period runs from lr0·m_mul^i·(1 − α) + lr0·α down to lr0·α; restarts never grow when
+        # m_mul ≤ 1. With m_mul > 1 the restarts grow without bound: the first value is used.
+        if self.m_mul > 1.0:
+            return self.initial_learning_rate
+        return self.initial_learning_rate * max(1.0, self.alpha)
 
 
 _SCHEDULES = {cls.__name__: cls for cls in (ExponentialDecay, InverseTimeDecay, PolynomialDecay,

@@ -289,7 +289,11 @@ def _groups(opts, landscape, theta):
     shapes = getattr(landscape, "shapes", None)
     by_key, groups = {}, []
     for i, opt in enumerate(opts):
-        per_tensor = getattr(opt, "clipnorm", None) is not None and slices is not None
+        # Keras clips per variable (clipnorm), and some rules act on each variable as a whole
+        # (``per_variable``: Lamb's trust ratio, Adafactor's factored moment, Muon's Newton–Schulz step for
+        # 2-D kernels and Adam step for biases): those get per-tensor views of their row.
+        per_tensor = ((getattr(opt, "clipnorm", None) is not None or getattr(opt, "per_variable", False))
+                      and slices is not None)
         key = None if per_tensor else stack_key(opt)
         if key is not None and key in by_key:
             by_key[key].append(i)

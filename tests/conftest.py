@@ -1,4 +1,5 @@
 """Shared fixtures: a fresh Streamlit server for the browser tests, and AppTest helpers."""
+import functools
 import os
 import shutil
 import socket
@@ -11,6 +12,9 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+# No background cache warm-up (ui/warm.py) in the test process or the servers it starts: tests measure
+# and check what a page computes themselves. tests/test_serving.py turns it on where it is under test.
+os.environ["DESCENT_LAB_WARM"] = "0"
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
@@ -73,3 +77,15 @@ def artifacts_dir():
 
 def chromium_available() -> bool:
     return shutil.which(CHROMIUM) is not None
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _scan_components_once():
+    """Every fresh AppTest rescans all installed packages for Streamlit components (~0.6 s here);
+    the answer cannot change within a test session, so compute it once."""
+    from streamlit.components.v2 import manifest_scanner
+
+    original = manifest_scanner.scan_component_manifests
+    manifest_scanner.scan_component_manifests = functools.cache(original)
+    yield
+    manifest_scanner.scan_component_manifests = original

@@ -13,3 +13,41 @@ def decode(v, dtype=None):
             a = a.reshape([int(s) for s in v["shape"].split(",")])
         return a if dtype is None else a.astype(dtype)
     return np.asarray(v, dtype=dtype)
+
+
+def shown(markdown: str) -> str:
+    """What a reader sees of a Markdown message: backslash escapes (ui.text.literal) removed."""
+    import re
+    return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", markdown).replace("\u200b", "")
+
+
+def wait_idle(page, timeout: int = 60_000) -> None:
+    """Browser tests: wait until Streamlit says the script run is over (a state, never a fixed time)."""
+    page.wait_for_function(
+        "() => { const a = document.querySelector('[data-testid=stApp]');"
+        " return a && a.getAttribute('data-test-script-state') === 'notRunning'; }", timeout=timeout)
+
+
+def open_app_page(page_file: str, timeout: int = 120, **params):
+    """A fresh AppTest session of the whole app (through app.py) opened on ``page_file`` with URL ``params``;
+    fails on any exception."""
+    from pathlib import Path
+
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(Path(__file__).resolve().parents[1] / "app.py"), default_timeout=timeout)
+    for k, v in params.items():
+        at.query_params[k] = v
+    at.switch_page(page_file)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def chart_spec(at, key) -> dict:
+    """The figure JSON Streamlit sends for the plotly chart with widget ``key``."""
+    import json
+
+    found = [c for c in at.get("plotly_chart") if c.key == key]
+    assert found, [c.key for c in at.get("plotly_chart")]
+    return json.loads(found[0].proto.spec)

@@ -11,9 +11,10 @@ import landscapes
 import optimizers
 from charts.compare import (DIVERGED_COLOR, ELSEWHERE_COLOR, GROUP_COLORS, LOSS_FLOOR, OTHER_MIN_COLOR, BasinPanel,
                             SweepSeries, basin_csv, basin_figure, best_index, config_line, diverging_segments,
-                            endpoint_groups, fair_figure, fair_table, full_config, parse_config_lines,
-                            provenance_lines, sweep_csv, sweep_figure, sweep_values)
+                            fair_figure, fair_table, parse_config_lines, provenance_lines, sweep_csv, sweep_figure,
+                            sweep_table, sweep_values)
 from charts.race import RaceRun
+from optimizers import endpoint_groups, full_config
 from tests.helpers import decode as decode_array
 
 LRS = np.logspace(-5, 1, 241)
@@ -85,6 +86,29 @@ def test_steps_metric_stars_the_fewest_steps(sgd_adam):
         assert star["y"] == [fewest]
         assert s.steps_to_tol[np.argmin(np.abs(s.learning_rates - star["x"][0]))] == fewest
     assert "steps until" in fig["layout"]["yaxis"]["title"]["text"]
+
+
+@pytest.mark.parametrize("metric", ["final", "steps"])
+def test_sweep_table_row_is_the_starred_rate(sgd_adam, metric):
+    """Every column of a row describes the same (starred) learning rate, whichever metric is shown."""
+    series, results = sgd_adam
+    fig = sweep_figure(series, metric, 0.0, tol=1e-3)
+    rows = sweep_table(series, fig)
+    assert [r["optimizer"] for r in rows] == ["SGD (μ 0.9)", "Adam"]
+    for row, s, r in zip(rows, series, results):
+        i = best_index(s, metric)
+        assert i >= 0 and row["best learning rate"].split(" ")[0] == f"{float(r.learning_rates[i]):.4g}"
+        next_to_cliff = any(r.diverged_at[j] >= 0 for j in (i - 1, i + 1) if 0 <= j < len(r.diverged_at))
+        assert ("next to a diverging rate" in row["best learning rate"]) == next_to_cliff
+        assert float(row["final loss at the best rate"]) == pytest.approx(float(r.final_loss[i]), rel=5e-4)
+        assert row["steps to tolerance at the best rate"] == (str(int(r.steps_to_tol[i])) if r.steps_to_tol[i] >= 0
+                                                              else "not reached")
+        assert not any(v in (None, -1, "-1", "None") for v in row.values())  # words, never codes
+    d = results[0].diverged_at >= 0
+    # every diverging range is listed, not only the first
+    n_ranges = int(np.sum(d[1:] & ~d[:-1]) + d[0])
+    assert rows[0]["diverges for"].count(" and ") == n_ranges - 1
+    assert rows[0]["diverges for"].endswith(f"({int(d.sum())} of 241 rates)")
 
 
 def test_curve_has_gaps_where_runs_diverge(sgd_adam):
@@ -181,6 +205,8 @@ def test_basin_heatmap_shape_codes_and_colours(himmel):
         assert colour_of(g.elsewhere, cs) == ELSEWHERE_COLOR
         assert [colour_of(k, cs) for k in range(4)] == GROUP_COLORS[:4]
         assert h["zmin"] == -0.5 and h["zmax"] == len(cs) // 2 - 0.5
+    # every group the engine can list has a colour of its own
+    assert optimizers.basins.MAX_GROUPS <= len(GROUP_COLORS) and len(set(GROUP_COLORS)) == len(GROUP_COLORS)
     # the four minima have four distinct colours, none of them the diverged red
     assert len(set(GROUP_COLORS[:4])) == 4 and DIVERGED_COLOR not in GROUP_COLORS
     legend = [t["name"] for t in fig["data"] if t.get("showlegend")]
@@ -284,9 +310,11 @@ def test_basin_csv_lists_every_start(himmel):
 def test_full_config_lists_every_hyperparameter_with_defaults():
     cfg = full_config("Adam", "keras", {"learning_rate": 0.0841})
     assert cfg == {"learning_rate": 0.0841, "beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-07, "amsgrad": False}
-    line = config_line("Adam", "keras", {"learning_rate": 0.08413951416451965}, tuned=True)
+    assert full_config("SGD", "keras", {"nesterov": 1})["nesterov"] is True
+    line = config_line("Adam", "keras", full_config("Adam", "keras", {"learning_rate": 0.08413951416451965}),
+                       tuned=True)
     assert "learning_rate=0.08413951416451965 (tuned)" in line and "epsilon=1e-07" in line
-    assert "no learning rate" in config_line("Adadelta", "textbook", {})
+    assert "no learning rate" in config_line("Adadelta", "textbook", full_config("Adadelta", "textbook"))
 
 
 def test_provenance_contains_every_setting_and_runs_back_to_the_same_result(himmel):
@@ -299,7 +327,8 @@ def test_provenance_contains_every_setting_and_runs_back_to_the_same_result(himm
         t = optimizers.run(optimizers.get(name, flavor=flavor, **params), himmel, start=start, steps=steps,
                            noise=noise, seed=seed, record="path")
         runs.append(RaceRun(name, t.params, t.loss, t.diverged_at, GROUP_COLORS[i], name))
-        configs.append((GROUP_COLORS[i], config_line(name, flavor, params, tuned=name == "Adam")))
+        configs.append((GROUP_COLORS[i], config_line(name, flavor, full_config(name, flavor, params),
+                                                     tuned=name == "Adam")))
     lines = provenance_lines("Himmelblau (himmelblau)", start, steps, noise, seed, tol, configs)
     text = "\n".join(lines)
     for piece in ("Himmelblau (himmelblau)", "start (0.5, -1.25)", "steps 150", "noise σ=0.3", "noise seed 7",
@@ -326,8 +355,8 @@ def test_provenance_contains_every_setting_and_runs_back_to_the_same_result(himm
 
 def test_provenance_detects_a_wrong_setting(himmel):
     """The round trip can fail: a run with another learning rate than the printed one is caught."""
-    lines = provenance_lines("h", (0, 0), 100, 0.0, 0, 1e-3, [("#000", config_line("Adam", "keras",
-                                                                                      {"learning_rate": 0.05}))])
+    cfg = full_config("Adam", "keras", {"learning_rate": 0.05})
+    lines = provenance_lines("h", (0, 0), 100, 0.0, 0, 1e-3, [("#000", config_line("Adam", "keras", cfg))])
     (name, flavor, params), = parse_config_lines(lines)
     printed = optimizers.run(optimizers.get(name, flavor=flavor, **params), himmel, start=(0, 0), steps=100)
     other = optimizers.run(optimizers.get("Adam", learning_rate=0.0500001), himmel, start=(0, 0), steps=100)
@@ -346,12 +375,14 @@ def test_fair_figure_cuts_diverged_paths_and_table_says_so(himmel):
     assert len(decode(path["x"])) == t.diverged_at  # up to the last good point
     assert "diverged at step" in path["name"]
     assert np.all(np.isfinite(json.loads(pio.to_json(fig))["data"][0]["x"]))
-    rows = fair_table(runs, [0.5, 0.1], 0.0, 1e-3)
+    stt = [optimizers.steps_to_tolerance(t.loss, 0.0, 1e-3, t.diverged_at),
+           optimizers.steps_to_tolerance(ok.loss, 0.0, 1e-3)]
+    rows = fair_table(runs, [0.5, 0.1], stt)
     assert rows[0]["diverged"] == f"diverged at step {t.diverged_at}" and rows[1]["diverged"] == "—"
     assert rows[1]["tuned learning rate"] == 0.1
     assert rows[1]["final loss"] == float(ok.loss[-1])
-    stt = optimizers.steps_to_tolerance(ok.loss, 0.0, 1e-3)
-    assert rows[1]["steps to tolerance"] == (str(int(stt)) if stt >= 0 else "not reached")
+    assert rows[0]["steps to tolerance"] == "not reached"  # it diverged before getting close
+    assert rows[1]["steps to tolerance"] == (str(int(stt[1])) if stt[1] >= 0 else "not reached")
 
 
 def test_fair_csv_stops_at_divergence(himmel):

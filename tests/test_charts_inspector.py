@@ -241,11 +241,14 @@ def test_step_rows_use_the_landscape_axis_names_and_keras_slot_names():
     rows = ic.step_rows("Adagrad", "keras", ex, axis_labels=("w", "b"))
     assert set(rows[0]) == {"quantity", "w", "b"}
     labels = [r["quantity"] for r in rows]
-    assert "accumulator a before" in labels and "denominator" in labels
-    den = [r for r in rows if r["quantity"] == "denominator"][0]
+    assert "accumulator a before" in labels and "denominator √(a + ε)" in labels  # the form Keras computes
+    den = [r for r in rows if r["quantity"] == "denominator √(a + ε)"][0]
     assert [den["w"], den["b"]] == pytest.approx(np.sqrt(traj.slots["accumulator"][5] + 1e-7))
-    assert ic.slot_label("SGD", "pytorch", "momentum") == "momentum b"
-    assert "velocity" in ic.slot_meaning("SGD", "keras", "momentum")
+    # Slot labels and meanings are the optimizer's own (its teaching record), per flavour.
+    assert optimizers.teaching("SGD").slot_label("momentum", "pytorch") == "momentum b"
+    assert "velocity" in optimizers.teaching("SGD").slot("momentum", "keras").meaning
+    _, tex = explained("adagrad", 4, learning_rate=0.5, flavor="textbook")
+    assert "denominator δ + √a" in [r["quantity"] for r in ic.step_rows("Adagrad", "textbook", tex)]
 
 
 def test_compare_rows_align_flavours_and_leave_missing_quantities_empty():

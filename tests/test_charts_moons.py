@@ -106,6 +106,16 @@ def test_loss_figure_log_option():
     assert len({t.line.color for t in log.data}) == 4
 
 
+def test_a_run_keeps_its_own_colour():
+    """A page that removes an optimizer keeps the others' colours: MoonsRun.color wins over the position."""
+    runs = [fake_run(i) for i in range(3)]
+    assert [t.line.color for t in mc.loss_figure(runs).data] == mc.COLORS[:3]
+    runs[0].color, runs[2].color = "#123456", "#abcdef"
+    assert [t.line.color for t in mc.loss_figure(runs).data] == ["#123456", mc.COLORS[1], "#abcdef"]
+    multiples = mc.multiples_figure(runs)
+    assert [t.line.color for t in multiples.data] == ["#123456"] * 2 + [mc.COLORS[1]] * 2 + ["#abcdef"] * 2
+
+
 def test_multiples_share_scales():
     runs = [fake_run(i) for i in range(6)]
     fig = mc.multiples_figure(runs, log=True)

@@ -12,6 +12,7 @@ import landscapes
 import optimizers
 from charts.background import background_image
 from charts.common import color
+from charts.common import PATH_HALO
 from charts.race import (MAX_FRAMES, PICK_TRACE, SPEEDS, Prebuilt, RaceRun, frame_steps, loss_csv, loss_figure,
                          path_stride, race_figure, race_summary, trajectories_csv)
 from charts.surface3d import surface_figure
@@ -94,7 +95,7 @@ def test_trace_types_and_pick_grid(rosen, bg):
     assert len(gx) == 51 * 51 and gx.min() == x0 and gx.max() == x1 and gy.min() == y0 and gy.max() == y1
     names = [t.get("name") for t in fig["data"]]
     assert "minimum" in names and "start" in names
-    assert sum(t["mode"] == "lines" for t in fig["data"]) == len(runs)
+    assert sum(t["mode"] == "lines" and t["line"]["color"] != PATH_HALO for t in fig["data"]) == len(runs)
     # Path traces do not take hover/clicks away from the pick grid.
     assert all(t.get("hoverinfo") == "skip" for t in fig["data"][1:])
 
@@ -112,7 +113,8 @@ def test_frames_carry_only_the_optimizer_traces(rosen, bg):
     animated = set(fig["frames"][0]["traces"])
     path_idx = {i for i, t in enumerate(fig["data"]) if t.get("legendgroup", "").startswith("run")}
     assert animated == path_idx and PICK_TRACE not in animated
-    assert len(animated) == 2 * len(runs)  # path + head each, nobody diverged
+    per_run = 3 if fig["layout"]["meta"]["halos"] else 2
+    assert len(animated) == per_run * len(runs)  # (halo +) path + head each, nobody diverged
     for fr in fig["frames"]:
         assert set(fr["traces"]) == animated
         assert len(fr["data"]) == len(fr["traces"])
@@ -131,8 +133,12 @@ def test_frame_paths_are_cumulative_and_match_the_runs(rosen, bg):
     for fr in fig["frames"]:
         k = int(fr["name"])
         for i, run in enumerate(runs):
-            px, py = decode(fr["data"][2 * i]["x"]), decode(fr["data"][2 * i]["y"])
-            hx, hy = decode(fr["data"][2 * i + 1]["x"]), decode(fr["data"][2 * i + 1]["y"])
+            h = 1 if fig["layout"]["meta"]["halos"] else 0
+            n = 2 + h
+            if h:
+                assert fr["data"][n * i] == fr["data"][n * i + 1]  # the halo carries the path's points
+            px, py = decode(fr["data"][n * i + h]["x"]), decode(fr["data"][n * i + h]["y"])
+            hx, hy = decode(fr["data"][n * i + h + 1]["x"]), decode(fr["data"][n * i + h + 1]["y"])
             assert len(px) == k + 1
             np.testing.assert_allclose(px, run.params[:k + 1, 0].astype(np.float32), rtol=0, atol=0)
             np.testing.assert_allclose(py, run.params[:k + 1, 1].astype(np.float32), rtol=0, atol=0)
@@ -156,11 +162,12 @@ def test_strided_frame_paths_decode_to_the_right_points(rosen, bg, diverging, bu
             j = min(k, run.last_good)
             idx = list(range(0, j + 1, s)) + ([j] if j % s else [])
             want = run.params[idx].astype(np.float32)
-            got = np.stack([decode(fr["data"][pos]["x"]), decode(fr["data"][pos]["y"])], axis=-1)
+            h = 1 if fig["layout"]["meta"]["halos"] else 0
+            got = np.stack([decode(fr["data"][pos + h]["x"]), decode(fr["data"][pos + h]["y"])], axis=-1)
             np.testing.assert_array_equal(got, want)
-            head = np.stack([decode(fr["data"][pos + 1]["x"]), decode(fr["data"][pos + 1]["y"])], axis=-1)
+            head = np.stack([decode(fr["data"][pos + h + 1]["x"]), decode(fr["data"][pos + h + 1]["y"])], axis=-1)
             np.testing.assert_array_equal(head, want[-1:])
-            pos += 3 if run.diverged_at is not None else 2
+            pos += (3 if run.diverged_at is not None else 2) + h
 
 
 def test_frame_count_capped_and_json_budget(rosen, bg):
@@ -188,7 +195,8 @@ def test_no_nan_in_the_figure_json(rosen, bg, diverging):
 def test_diverged_run_is_cut_and_labelled(rosen, bg, diverging):
     fig = race_figure(rosen, diverging, bg)
     k = diverging[1].diverged_at
-    path = next(t for t in fig["data"] if t.get("mode") == "lines" and t["name"].startswith("SGD"))
+    path = next(t for t in fig["data"] if t.get("mode") == "lines" and t["name"].startswith("SGD")
+                and t["line"]["color"] != PATH_HALO)
     assert path["name"].endswith(f"diverged at step {k}")
     assert len(decode(path["x"])) == k  # points 0..k-1: cut before the bad step
     np.testing.assert_array_equal(decode(path["x"])[-1], np.float32(diverging[1].params[k - 1, 0]))
@@ -267,16 +275,16 @@ def test_summary_by_hand():
     minima = np.array([[0.0, 0.0], [5.0, 5.0]])
     run = straight_run()  # x_k = 1 - k/10, loss = x_k²
     row = race_summary([run], minima, 0.0, tol=0.05, criterion="loss")[0]
-    assert row["final loss"] == 0.0 and row["distance to nearest minimum"] == 0.0
-    assert row["first step within tol"] == 8  # x_8 = 0.2, 0.04 <= 0.05 (x_7 = 0.3: 0.09)
+    assert row["final loss"] == "0" and row["distance to nearest minimum"] == "0"
+    assert row["first step within tol"] == "8"  # x_8 = 0.2, 0.04 <= 0.05 (x_7 = 0.3: 0.09)
     assert row["diverged"] == "—"
     row = race_summary([run], minima, 0.0, tol=0.25, criterion="distance")[0]
-    assert row["first step within tol"] == 8  # 0.2 <= 0.25
+    assert row["first step within tol"] == "8"  # 0.2 <= 0.25
     row = race_summary([straight_run(diverged_at=4)], minima, 0.0, tol=1e-3)[0]
     assert row["diverged"] == "diverged at step 4" and row["first step within tol"] == "not reached"
-    assert row["final loss"] == pytest.approx(0.7 ** 2)  # the last good point, step 3
+    assert float(row["final loss"]) == pytest.approx(0.7 ** 2)  # the last good point, step 3
     row = race_summary([run], np.empty((0, 2)), None, tol=0.1)[0]
-    assert row["distance to nearest minimum"] is None and row["first step within tol"].startswith("n/a")
+    assert row["distance to nearest minimum"].startswith("unknown") and row["first step within tol"].startswith("n/a")
 
 
 def test_csv_exports():
@@ -318,5 +326,5 @@ def test_a_start_where_f_is_undefined_gives_no_nan(bg):
         for b in all_bdata(json.loads(text)):
             assert np.all(np.isfinite(decode(b)))
     row = race_summary(runs, land.minima, land.min_value, 1e-3)[0]
-    assert row["final loss"] is None and row["diverged"] == "diverged at step 0"
+    assert row["final loss"] == "not a number" and row["diverged"] == "diverged at step 0"
     assert trajectories_csv(runs).splitlines()[1] == '0,"Adam {\'learning_rate\': 0.1}",-1,1,'

@@ -15,7 +15,9 @@ FIXTURE = Path(__file__).resolve().parent / "fixtures" / "keras3_fixtures.json"
 OPTIMIZERS = {"SGD", "Adagrad", "RMSprop", "Adadelta", "Adam", "AdamW", "Adamax", "Nadam", "Lion"}
 SCHEDULES = {"ExponentialDecay", "InverseTimeDecay", "PolynomialDecay", "PiecewiseConstantDecay",
              "CosineDecay", "CosineDecayRestarts"}
-# Slot names Keras 3 gives each optimizer's per-variable state (a subset may be present).
+# Slot names Keras 3 gives each optimizer's per-variable state (a subset may be present), plus the
+# base optimizer's own: the gradient accumulator and the EMA of the weights.
+BASE_SLOTS = {"gradient_accumulator", "average"}
 SLOT_NAMES = {
     "SGD": {"momentum"},
     "Adagrad": {"accumulator"},
@@ -70,12 +72,15 @@ def test_every_case_has_consistent_shapes(data):
         if "lr" in case:
             assert len(case["lr"]) == n_steps, cid
         for name, per_var in case.get("slots", {}).items():
-            assert name in SLOT_NAMES[case["optimizer"]], (cid, name)
+            assert name in SLOT_NAMES[case["optimizer"]] | BASE_SLOTS, (cid, name)
             assert [np.asarray(a, dtype=float).shape for a in per_var] == shapes, (cid, name)
         assert _is_finite(case["params0"]), cid
         for seq in (case["grads"], case["params"]):
             assert all(_is_finite(step) for step in seq), cid
-        assert case["scalars"]["iterations"] == n_steps, cid
+        # Keras's `iterations` counts real updates: ⌊calls / n⌋ with gradient accumulation.
+        n_acc = case["kwargs"].get("gradient_accumulation_steps") or 1
+        assert case["scalars"]["iterations"] == n_steps // n_acc, cid
+        assert ("gradient_accumulator" in case["slots"]) == (n_acc > 1), cid
 
 
 def test_params_actually_move(data):
@@ -116,6 +121,15 @@ def test_coverage_of_optimizers_and_options(data):
                 if isinstance(c["kwargs"].get("learning_rate"), dict)}
     assert in_cases == SCHEDULES
     assert max(len(c["grads"]) for c in cases if c["optimizer"] == "Nadam") >= 15
+    # Gradient accumulation for every optimizer, ending on a micro-step (a partly filled accumulator).
+    accumulating = [c for c in cases if c["kwargs"].get("gradient_accumulation_steps")]
+    assert {c["optimizer"] for c in accumulating} == OPTIMIZERS
+    for c in accumulating:
+        assert len(c["grads"]) % c["kwargs"]["gradient_accumulation_steps"] != 0, c["id"]
+        assert np.any(np.asarray(c["slots"]["gradient_accumulator"][0]) != 0), c["id"]
+    # Adagrad with accumulation at three accumulator starts (the default 0.1, 1.0 and 0).
+    assert {c["kwargs"].get("initial_accumulator_value", 0.1) for c in accumulating
+            if c["optimizer"] == "Adagrad"} == {0.1, 1.0, 0.0}
 
 
 def test_tiny_gradient_cases_exist(data):
@@ -130,6 +144,9 @@ def test_tiny_gradient_cases_exist(data):
 def test_schedules_section(data):
     classes = {s["class"] for s in data["schedules"]}
     assert classes == SCHEDULES
+    # Keras accepts a warmup target with no warmup steps: the decay then starts from the target.
+    assert any(s["class"] == "CosineDecay" and s["config"].get("warmup_target") is not None
+               and s["config"].get("warmup_steps") == 0 for s in data["schedules"])
     for s in data["schedules"]:
         assert len(s["steps"]) == len(s["values"]) >= 20, s["id"]
         assert s["steps"][0] == 0

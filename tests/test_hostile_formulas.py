@@ -34,6 +34,7 @@ from hypothesis import strategies as st
 
 import landscapes
 from landscapes.expression import ExpressionError, parse_expression
+from tests.helpers import shown
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = str(ROOT / "app.py")
@@ -480,14 +481,6 @@ PAGE_ATTACKS = ["import via __import__", "popen via subclasses", "called lambda"
                 "undefined gradient", "zero over zero", "empty"]
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _scan_components_once():
-    """Fresh AppTests rescan installed packages for components (~0.6 s); do it once for this module."""
-    from streamlit.components.v2 import manifest_scanner
-    original = manifest_scanner.scan_component_manifests
-    manifest_scanner.scan_component_manifests = functools.cache(original)
-    yield
-    manifest_scanner.scan_component_manifests = original
 
 
 def open_page(page_file, **params):
@@ -507,12 +500,12 @@ def figure(at, key):
 
 
 def messages(at):
-    return [e.value for e in at.error] + [w.value for w in at.warning]
+    return [shown(e.value) for e in at.error] + [shown(w.value) for w in at.warning]
 
 
 @pytest.fixture(scope="module")
 def race_custom():
-    at = open_page("pages/race.py", land="custom", expr="x**2 + y**2")
+    at = open_page("app_pages/race.py", land="custom", expr="x**2 + y**2")
     assert not at.exception, at.exception
     return at
 
@@ -529,11 +522,11 @@ def test_typing_attacks_into_the_race_formula_box(race_custom):
         assert time.perf_counter() - t0 < WALL_LIMIT, name
         assert not at.exception, (name, at.exception)
         assert at.text_input(key="race_expr").value == text, f"{name}: the typed text was lost"
-        errs = [e.value for e in at.error]
+        errs = [shown(e.value) for e in at.error]
         assert len(errs) == 1, (name, errs)
         first = errs[0].split("\n\n")[0]
         clear_message(first)
-        assert "last valid formula: `x**2 + y**2`" in errs[0], (name, errs[0])
+        assert "last valid formula: “x**2 + y**2”" in errs[0], (name, errs[0])
         # The chart still shows the last valid formula, with its paths, and the link keeps it too.
         spec = figure(at, "race_chart")
         assert spec["data"] and spec["frames"]
@@ -548,20 +541,20 @@ def test_typing_attacks_into_the_race_formula_box(race_custom):
                                   "cyrillic x", "long name"])
 def test_attack_in_the_race_link(name):
     text = ATTACKS[name]
-    at = open_page("pages/race.py", land="custom", expr=text)
+    at = open_page("app_pages/race.py", land="custom", expr=text)
     assert not at.exception, at.exception
     msgs = messages(at)
     assert msgs, "no message for a rejected formula"
     if len(text) <= 500:
         # The formula box holds what the link said (nothing lost), with the error under it.
         assert at.text_input(key="race_expr").value == text
-        assert any("last valid formula" in e.value for e in at.error), msgs
+        assert any("last valid formula" in shown(e.value) for e in at.error), msgs
     else:
-        assert any("expr=" in m and "longer than 500" in m for m in msgs), msgs
+        assert any("expr = " in m and "longer than 500" in m for m in msgs), msgs
     assert figure(at, "race_chart")["frames"]
 
 
-@pytest.mark.parametrize("page_file,key", [("pages/inspector.py", "insp_chart"), ("pages/compare.py", None)])
+@pytest.mark.parametrize("page_file,key", [("app_pages/inspector.py", "insp_chart"), ("app_pages/compare.py", None)])
 @pytest.mark.parametrize("name", ["import via __import__", "power tower"])
 def test_attack_in_other_pages_links(page_file, key, name):
     if not (ROOT / page_file).exists() or f'"{page_file}"' not in (ROOT / "app.py").read_text():

@@ -70,6 +70,63 @@ def test_fixtures_cover_every_optimizer_and_option():
         assert option in text, option
 
 
+ACCUMULATION = [c for c in CASES if c["kwargs"].get("gradient_accumulation_steps")]
+
+
+def _worst_relative_error(history, case):
+    """Largest |ours − Keras| over every step and variable, relative to the size of the parameters."""
+    worst = 0.0
+    for ours, theirs in zip(history, case["params"]):
+        for a, b in zip(ours, theirs):
+            b = np.asarray(b)
+            worst = max(worst, float(np.max(np.abs(a - b)) / max(np.max(np.abs(b)), 1e-300)))
+    return worst
+
+
+@pytest.mark.parametrize("case", ACCUMULATION, ids=[c["id"] for c in ACCUMULATION])
+def test_gradient_accumulation_matches_keras_to_rounding(case):
+    # Regression test for issue 10: Adagrad's gradient accumulator used to start at
+    # initial_accumulator_value (0.1) instead of 0, so its first real update used (Σg + 0.1)/n
+    # (error 1e-2 here before the fix). Every optimizer, the final accumulator included.
+    opt, history, state = _run(case)
+    assert _worst_relative_error(history, case) < 1e-13
+    np.testing.assert_allclose(state["gradient_accumulator"][0], case["slots"]["gradient_accumulator"][0],
+                               rtol=1e-13, atol=1e-15)
+    assert state.step == len(case["grads"])
+    assert state.iterations == case["scalars"]["iterations"] == len(case["grads"]) // opt.gradient_accumulation_steps
+
+
+def test_accumulation_fixtures_cover_every_optimizer():
+    # The five newer rules have their accumulation fixtures in keras3_zoo_fixtures.json, checked against
+    # Keras in tests/test_keras_zoo_fixtures.py (their own tolerances: Keras's float32 reductions).
+    zoo = json.loads((Path(__file__).parent / "fixtures" / "keras3_zoo_fixtures.json").read_text())["cases"]
+    zoo_acc = {c["optimizer"] for c in zoo if c["kwargs"].get("gradient_accumulation_steps")}
+    assert zoo_acc == {"Adafactor", "Ftrl", "Lamb", "Muon", "ScheduleFreeAdamW"}
+    assert {c["optimizer"] for c in ACCUMULATION} | zoo_acc == set(optimizers.available()) - {"GradientDescent"}
+
+
+def test_gradient_descent_with_accumulation_is_keras_sgd_without_momentum():
+    case = next(c for c in ACCUMULATION if c["id"] == "sgd_accumulation_plain")
+    _, history, state = _run({**case, "optimizer": "GradientDescent"})
+    assert _worst_relative_error(history, case) < 1e-13
+    assert state.iterations == case["scalars"]["iterations"]
+
+
+@pytest.mark.parametrize("name", optimizers.available())
+def test_base_class_slots_start_where_keras_starts_them(name):
+    # The base optimizer owns its slots: the gradient accumulator starts at 0 and the EMA at the
+    # weights, whatever the rule's own slots start at (Adagrad's accumulator: 0.5 here).
+    kw = {"initial_accumulator_value": 0.5} if name == "Adagrad" else {}
+    opt = optimizers.get(name, gradient_accumulation_steps=3, use_ema=True, **kw)
+    params = [np.array([1.5, -2.0]), np.array([[0.25]])]
+    state = opt.init(params)
+    for acc, avg, p in zip(state["gradient_accumulator"], state["average"], params):
+        np.testing.assert_array_equal(acc, np.zeros_like(p))
+        np.testing.assert_array_equal(avg, p)
+    if name == "Adagrad":
+        np.testing.assert_array_equal(state["accumulator"][0], [0.5, 0.5])
+
+
 @pytest.mark.parametrize("case_id, override", [
     ("adam_tiny_grads", {"flavor": "textbook"}),       # ε on the bias-corrected v̂
     ("nadam_tiny_grads", {"flavor": "textbook"}),      # Dozat's 0.96^(t/250)

@@ -53,14 +53,19 @@ def test_adam_epsilon_placement_visible_with_tiny_gradients():
     assert abs(wt[0]) > 25 * abs(wk[0])
 
 
-def test_amsgrad_textbook_has_no_bias_correction():
-    lr, b1, b2, eps = 0.01, 0.9, 0.999, 1e-8
+def test_amsgrad_textbook_has_no_bias_correction_and_no_epsilon():
+    # Reddi et al. (2018), Algorithm 2: w ← w − η·m/√v̂ₘₐₓ, no bias correction, no ε.
+    lr, b1, b2 = 0.01, 0.9, 0.999
     m1, v1 = (1 - b1) * G1, (1 - b2) * G1 ** 2
-    w1 = W0 - lr * m1 / (math.sqrt(v1) + eps)
+    w1 = W0 - lr * m1 / math.sqrt(v1)
     m2, v2 = b1 * m1 + (1 - b1) * G2, b2 * v1 + (1 - b2) * G2 ** 2
-    w2 = w1 - lr * m2 / (math.sqrt(max(v1, v2)) + eps)
-    (a, b), _ = steps("adam", [[G1], [G2]], [W0], flavor="textbook", learning_rate=lr, amsgrad=True)
-    assert (a[0], b[0]) == pytest.approx((w1, w2), rel=1e-14)
+    w2 = w1 - lr * m2 / math.sqrt(max(v1, v2))
+    for eps in (1e-8, 0.5):  # ε is not part of the rule
+        (a, b), _ = steps("adam", [[G1], [G2]], [W0], flavor="textbook", learning_rate=lr, amsgrad=True, epsilon=eps)
+        assert (a[0], b[0]) == pytest.approx((w1, w2), rel=1e-14)
+    # A coordinate that has only seen zero gradients does not move (0/0 is taken as 0).
+    (a,), _ = steps("adam", [[G1, 0.0]], [W0, 2.0], flavor="textbook", amsgrad=True)
+    assert a[1] == 2.0
 
 
 def test_adam_keras_first_step_by_hand():
@@ -168,10 +173,77 @@ def test_rmsprop_centered_momentum_by_hand():
     assert set(s.keys()) == {"velocity", "momentum", "average_gradient"}
 
 
+def test_rmsprop_textbook_is_hintons_lecture_rule():
+    # Lecture 6e: MS ← 0.9·MS + 0.1·g², then the gradient divided by √MS. No ε, momentum or centring.
+    lr, rho = 0.01, 0.9
+    v1 = (1 - rho) * G1 ** 2
+    w1 = W0 - lr * G1 / math.sqrt(v1)
+    v2 = rho * v1 + (1 - rho) * G2 ** 2
+    w2 = w1 - lr * G2 / math.sqrt(v2)
+    (x, y), s = steps("rmsprop", [[G1, 0.0], [G2, 0.0]], [W0, 2.0], flavor="textbook", learning_rate=lr)
+    assert (x[0], y[0]) == pytest.approx((w1, w2), rel=1e-14)
+    assert y[1] == 2.0 and set(s.keys()) == {"velocity"}  # 0/0 is taken as 0
+    assert {hp.name for hp in optimizers.spec("rmsprop", "textbook")} == {"learning_rate", "rho"}
+    for extra in ("epsilon", "momentum", "centered"):
+        with pytest.raises(ValueError, match="unknown argument"):
+            optimizers.get("rmsprop", flavor="textbook", **{extra: 0.5 if extra != "centered" else True})
+    # ... which is Keras's rule with ε = 0 (and no momentum or centring), and differs from it otherwise.
+    (xk, yk), _ = steps("rmsprop", [[G1], [G2]], [W0], learning_rate=lr, epsilon=0.0)
+    assert (xk[0], yk[0]) == pytest.approx((w1, w2), rel=1e-14)
+    (xk, _), _ = steps("rmsprop", [[1e-4], [1e-4]], [W0], learning_rate=lr)
+    (xt, _), _ = steps("rmsprop", [[1e-4], [1e-4]], [W0], flavor="textbook", learning_rate=lr)
+    assert abs(W0 - xt[0]) > 2 * abs(W0 - xk[0])  # ε = 1e-7 inside the root damps gradients ≲ √ε
+
+
+def test_adagrad_steps_grow_with_the_gradient_though_the_factor_only_shrinks():
+    # The maths page says only η/√a shrinks: with lr 0.1 a gradient of 10 after one of 0.1 takes a
+    # larger step (the audit's −0.030 then −0.0999).
+    lr = 0.1
+    (x, y), _ = steps("adagrad", [[0.1], [10.0]], [0.0], learning_rate=lr)
+    a1, a2 = 0.1 + 0.1 ** 2, 0.1 + 0.1 ** 2 + 10.0 ** 2
+    assert x[0] == pytest.approx(-lr * 0.1 / math.sqrt(a1 + 1e-7), rel=1e-14) == pytest.approx(-0.0302, abs=1e-4)
+    assert y[0] - x[0] == pytest.approx(-lr * 10.0 / math.sqrt(a2 + 1e-7), rel=1e-12)
+    assert round(y[0] - x[0], 4) == -0.0999 and abs(y[0] - x[0]) > abs(x[0])
+    assert 1 / math.sqrt(a2 + 1e-7) < 1 / math.sqrt(a1 + 1e-7)  # while the factor η/√a shrank
+
+
 def test_rmsprop_docstring_example():
     # Keras's own docstring: w = 10, g = 10 (loss w²/2), lr = 0.1 → 9.683772
     (x,), _ = steps("rmsprop", [[10.0]], [10.0], learning_rate=0.1)
     assert x[0] == pytest.approx(9.683772, abs=1e-6)
+
+
+def _zero_gradient_run(opt, w0=1.0, n=20):
+    w = np.array([w0]); s = opt.init(w)
+    for _ in range(n):
+        w, s = opt.update(np.array([0.0]), s, w)
+    return w[0]
+
+
+def test_adamw_textbook_warmup_cannot_switch_the_decay_off():
+    # Measured against the schedule's peak α, the multiplier η_t = η_k/α is ≤ 1: a warmup from 0 only
+    # delays the decay (before the fix, w stayed 1.0 after 20 zero-gradient steps) ...
+    lam = 0.01
+    sched = schedules.CosineDecay(0.0, decay_steps=100, warmup_target=0.1, warmup_steps=10)
+    opt = optimizers.get("adamw", flavor="textbook", learning_rate=sched, weight_decay=lam)
+    expected = np.prod([1 - lam * float(sched(k)) / 0.1 for k in range(20)])
+    assert _zero_gradient_run(opt) == pytest.approx(expected, rel=1e-13) and expected < 0.9
+    # ... and a warmup from 0.01 to 0.1 does not multiply the decay by 10: η_t never exceeds 1.
+    sched = schedules.CosineDecay(0.01, decay_steps=100, warmup_target=0.1, warmup_steps=10)
+    opt = optimizers.get("adamw", flavor="textbook", learning_rate=sched, weight_decay=lam)
+    factors = [opt._weight_decay_factor(sched(k), k) for k in range(100)]  # (the cosine reaches 0 at k = 110)
+    assert max(factors) == pytest.approx(1.0) and min(factors) > 0
+    assert factors[0] == pytest.approx(0.1) and factors[10] == pytest.approx(1.0)
+    assert opt.decay_multiplier(10) == (pytest.approx(1.0), 0.1)
+    assert _zero_gradient_run(opt, n=11) > (1 - lam) ** 11  # less decay than λ per step during the warmup
+    # The Adam step itself is the plain Adam step at the scheduled rate: α·η_t = η_k.
+    g = [[0.3], [-0.2], [0.5]]
+    a, _ = steps("adamw", g, [W0], flavor="textbook", learning_rate=sched, weight_decay=0.0)
+    b, _ = steps("adam", g, [W0], flavor="textbook", learning_rate=sched)
+    np.testing.assert_array_equal(a, b)
+    # A plain callable has no known peak.
+    with pytest.raises(ValueError, match="schedule multiplier"):
+        optimizers.get("adamw", flavor="textbook", learning_rate=lambda: 0.1)
 
 
 def test_adamw_textbook_decay_scales_with_schedule_multiplier_not_lr():
@@ -194,7 +266,7 @@ def test_adamw_textbook_decay_scales_with_schedule_multiplier_not_lr():
 # Shared Keras behaviour (base class)                                          #
 # --------------------------------------------------------------------------- #
 def test_weight_decay_is_decoupled_and_before_the_rule():
-    # SGD without momentum: decoupled decay equals coupled L2 (spec §2.4).
+    # SGD without momentum: decoupled decay equals coupled L2 (docs/maths.md, "Weight decay").
     lr, wd, g = 0.1, 0.5, 0.2
     (x,), _ = steps("sgd", [[g]], [W0], learning_rate=lr, weight_decay=wd)
     assert x[0] == pytest.approx(W0 - W0 * wd * lr - lr * g, rel=1e-14)
@@ -260,13 +332,16 @@ def test_get_by_class_name_and_alias():
     assert optimizers.get("adamw").weight_decay == 0.004
     assert optimizers.get("adam", weight_decay=None).weight_decay is None
     assert set(ALL) == {"GradientDescent", "SGD", "Adagrad", "RMSprop", "Adadelta", "Adam", "AdamW",
-                        "Adamax", "Nadam", "Lion"}
+                        "Adamax", "Nadam", "Lion", "Adafactor", "Ftrl", "Lamb", "Muon", "ScheduleFreeAdamW"}
+    # Keras's own lookup key is the lower-case class name.
+    assert optimizers.get("schedulefreeadamw").name == "ScheduleFreeAdamW"
 
 
 @pytest.mark.parametrize("name", ALL)
 def test_keras_defaults_exposed_in_spec(name):
     expected = {"GradientDescent": 0.01, "SGD": 0.01, "Adagrad": 0.001, "RMSprop": 0.001, "Adadelta": 0.001,
-                "Adam": 0.001, "AdamW": 0.001, "Adamax": 0.001, "Nadam": 0.001, "Lion": 0.001}
+                "Adam": 0.001, "AdamW": 0.001, "Adamax": 0.001, "Nadam": 0.001, "Lion": 0.001,
+                "Adafactor": 0.001, "Ftrl": 0.001, "Lamb": 0.001, "Muon": 0.001, "ScheduleFreeAdamW": 0.0025}
     spec = {p.name: p for p in optimizers.spec(name)}
     assert spec["learning_rate"].default == expected[name]
     assert optimizers.get(name).learning_rate == expected[name]
@@ -278,7 +353,8 @@ def test_keras_defaults_exposed_in_spec(name):
 @pytest.mark.parametrize("flavor", ["keras", "textbook"])
 def test_update_is_pure_and_vectorized_equals_single(name, flavor):
     rng = np.random.default_rng(1)
-    kw = {"momentum": 0.9} if name in ("SGD", "RMSprop") else {}
+    has_momentum = "momentum" in {hp.name for hp in optimizers.spec(name, flavor)}
+    kw = {"momentum": 0.9} if name in ("SGD", "RMSprop") and has_momentum else {}
     opt = optimizers.get(name, flavor=flavor, **kw)
     P = P0 = rng.normal(size=(5, 2))
     Gs = rng.normal(size=(6, 5, 2)) * np.array([1.0, 1e-7])

@@ -11,7 +11,7 @@ from streamlit.testing.v1 import AppTest
 
 import landscapes
 import optimizers
-from tests.helpers import decode as decode_array
+from tests.helpers import decode as decode_array, shown, chart_spec, open_app_page
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = str(ROOT / "app.py")
@@ -21,19 +21,11 @@ LR_GRID = np.logspace(-5, 1, 241)
 
 
 def open_compare(**params):
-    at = AppTest.from_file(APP, default_timeout=120)
-    for k, v in params.items():
-        at.query_params[k] = v
-    at.switch_page("pages/compare.py")
-    at.run()
-    assert not at.exception, at.exception
-    return at
+    return open_app_page("app_pages/compare.py", timeout=120, **params)
 
 
 def chart(at, key):
-    found = [c for c in at.get("plotly_chart") if c.key == key]
-    assert found, [c.key for c in at.get("plotly_chart")]
-    return json.loads(found[0].proto.spec)
+    return chart_spec(at, key)
 
 
 
@@ -42,7 +34,7 @@ def decode(b):
 
 
 def texts(elements):
-    return " ".join(e.value for e in elements)
+    return " ".join(shown(e.value) for e in elements)
 
 
 @pytest.fixture(scope="module")
@@ -154,7 +146,7 @@ def test_basin_results_equal_one_by_one_runs():
             else:
                 assert code[i, j] >= 4 and code[i, j] != G + 2
     # the same starts coloured by final loss
-    at.radio(key="cmp_color_w").set_value("loss").run()
+    at.radio(key="cmp_color").set_value("loss").run()
     assert not at.exception
     spec = chart(at, "cmp_basin_chart")
     z = decode([t for t in spec["data"] if t["type"] == "heatmap"][2]["z"])  # Adam (after SGD's 2 layers)
@@ -224,10 +216,10 @@ def test_bad_url_params_fall_back_with_notices():
                o9="Adam")
     at = open_compare(**bad)
     notes = texts(at.warning)
-    for name in ("land=nowhere", "steps=99999", "noise=-1", "seed=x", "tol=abc", "view=zoom", "grid=201",
-                 "metric=best", "o1=", "o2=", "o9"):
-        assert name in notes, name
-    assert "start=" in notes  # checked against the default landscape's bounds
+    for name, raw in bad.items():
+        phrase = f"Ignored {name} from the link" if name == "o9" else (
+            f"Ignored optimizer {name} = “{raw}”" if name in ("o1", "o2") else f"Ignored {name} = “{raw}”")
+        assert phrase in notes, (phrase, notes)  # start: checked against the default landscape's bounds
     assert at.selectbox(key="cmp_land").value == "himmelblau"
     assert at.number_input(key="cmp_steps").value == 500 and at.slider(key="cmp_grid").value == 100
     assert at.radio(key="cmp_view").value == "sweep"
@@ -238,7 +230,7 @@ def test_bad_url_params_fall_back_with_notices():
 
 def test_bad_custom_formula_in_link():
     at = open_compare(land="custom", expr="x +* 2", view="basins", grid="50", steps="100", o1="Adam")
-    assert "expr=" in texts(at.warning)
+    assert "Ignored expr = “x +* 2” from the link" in texts(at.warning)
     assert at.text_input(key="cmp_expr").value == "(x**2 - 1)**2 + (y**2 - 1)**2"
     chart(at, "cmp_basin_chart")
 
@@ -259,7 +251,7 @@ def test_good_link_round_trips():
 
 def test_metric_switch_moves_the_stars_and_the_link(default_sweep):
     at = open_compare(steps="200")
-    at.radio(key="cmp_metric_w").set_value("steps").run()
+    at.radio(key="cmp_metric").set_value("steps").run()
     assert not at.exception
     assert at.query_params["metric"] == "steps"
     spec = chart(at, "cmp_sweep_chart")
@@ -272,7 +264,7 @@ def test_metric_switch_moves_the_stars_and_the_link(default_sweep):
     # the switch survives a trip to another view and back (its state is kept while hidden)
     at.radio(key="cmp_view").set_value("fair").run()
     at.radio(key="cmp_view").set_value("sweep").run()
-    assert at.radio(key="cmp_metric_w").value == "steps" and at.query_params["metric"] == "steps"
+    assert at.radio(key="cmp_metric").value == "steps" and at.query_params["metric"] == "steps"
 
 
 def test_textbook_adadelta_is_skipped_in_the_sweep_and_not_tuned():
@@ -301,7 +293,7 @@ def test_custom_formula_basins_and_live_validation():
 def test_single_minimum_landscape_says_so():
     at = open_compare(land="quadratic", view="basins", grid="50", steps="300", o1="Adam;learning_rate=0.1")
     assert "single minimum" in texts(at.info)
-    at.radio(key="cmp_color_w").set_value("loss").run()
+    at.radio(key="cmp_color").set_value("loss").run()
     spec = chart(at, "cmp_basin_chart")
     assert "coloraxis" in spec["layout"]
 
@@ -345,16 +337,40 @@ def test_add_and_remove_optimizers():
 
 
 def test_settings_survive_a_visit_to_another_page():
-    """Streamlit forgets widgets a run does not draw; the page puts its settings back (ui/persist.py)."""
-    at = open_compare()
+    """Streamlit forgets widgets a run does not draw; persist_state keeps the page's settings, also those of
+    switches drawn in one view only (the sweep's metric while the basin maps are shown)."""
+    at = open_compare(steps="100", grid="50")
+    at.radio(key="cmp_metric").set_value("steps").run()
+    at.radio(key="cmp_view").set_value("basins").run()
+    at.radio(key="cmp_color").set_value("loss").run()
     at.selectbox(key="cmp_land").set_value("six_hump_camel").run()
-    at.number_input(key="cmp_steps").set_value(321).run()
+    at.number_input(key="cmp_steps").set_value(121).run()
     sx = next(w.key for w in at.number_input if w.key.startswith("cmp_sx"))
     at.number_input(key=sx).set_value(0.5).run()
-    at.switch_page("pages/maths.py").run()
-    at.switch_page("pages/compare.py").run()
+    before = dict(at.query_params)
+    assert before["metric"] == "steps" and before["color"] == "loss" and before["view"] == "basins"
+    at.query_params.clear()  # the sidebar navigation opens pages without parameters
+    at.switch_page("app_pages/maths.py").run()
+    at.query_params.clear()
+    at.switch_page("app_pages/compare.py").run()
     assert not at.exception
+    assert dict(at.query_params) == before
     assert at.selectbox(key="cmp_land").value == "six_hump_camel"
-    assert at.number_input(key="cmp_steps").value == 321
+    assert at.number_input(key="cmp_steps").value == 121
     assert at.number_input(key=sx).value == 0.5
-    assert at.query_params["steps"] == "321"
+    assert at.radio(key="cmp_color").value == "loss"
+    at.radio(key="cmp_view").set_value("sweep").run()  # the metric switch, hidden since before the visit
+    assert at.radio(key="cmp_metric").value == "steps"
+    assert chart(at, "cmp_sweep_chart")["layout"]["meta"]["metric"] == "steps"
+
+
+def test_a_link_reproduces_the_view():
+    """The link the page writes, opened in a new session, shows the same chart."""
+    at = open_compare(steps="80", o1="Adam;learning_rate=0.02")
+    at.radio(key="cmp_view").set_value("basins").run()
+    at.radio(key="cmp_color").set_value("loss").run()
+    at.slider(key="cmp_grid").set_value(50).run()
+    again = open_compare(**dict(at.query_params))
+    assert not again.warning
+    assert chart(again, "cmp_basin_chart") == chart(at, "cmp_basin_chart")
+    assert dict(again.query_params) == dict(at.query_params)

@@ -75,21 +75,9 @@ def test_pages_section_and_maths_links(home):
     for url_path, (page_file, title, _icon) in PAGES.items():
         if registered(page_file):
             assert (title, url_path, "") in links
-    if registered("pages/maths.py"):
+    if registered("app_pages/maths.py"):
         for name in optimizers.available():
             assert (name, "maths", f"opt={name}") in links
-
-
-def test_missing_page_falls_back_to_a_markdown_link():
-    def script():
-        from ui.presets import page_link_or_text
-        page_link_or_text("pages/nowhere.py", label="Open", query_params={"a": "1"}, fallback_url="nowhere?a=1")
-        page_link_or_text("pages/nowhere.py", label="Plain")
-
-    at = AppTest.from_function(script, default_timeout=30).run()
-    assert not at.exception
-    assert at.markdown[0].value.startswith("[Open](nowhere?a=1)")
-    assert "Plain" in at.caption[0].value
 
 
 def _open_preset(preset):

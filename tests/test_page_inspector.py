@@ -8,9 +8,10 @@ from streamlit.testing.v1 import AppTest
 
 import landscapes
 import optimizers
+from tests.helpers import shown
 
 ROOT = Path(__file__).resolve().parents[1]
-PAGE = "pages/inspector.py"
+PAGE = "app_pages/inspector.py"
 ROSEN = landscapes.get("rosenbrock")
 
 
@@ -44,7 +45,7 @@ def reference(name="adam", steps=200, **kw):
 
 
 def warnings_text(at):
-    return " ".join(w.value for w in at.warning)
+    return " ".join(shown(w.value) for w in at.warning)
 
 
 @pytest.fixture(scope="module")
@@ -155,7 +156,9 @@ def test_compare_flavours_shows_each_flavour_at_the_same_step():
     assert [c for c in df.columns if c.endswith(" · x")] == ["Keras 3 · x", "textbook · x", "PyTorch · x"]
     g = df.set_index("quantity")
     for title, flavor in (("Keras 3", "keras"), ("textbook", "textbook"), ("PyTorch", "pytorch")):
-        traj = optimizers.run(optimizers.get("adam", flavor=flavor, learning_rate=0.05), ROSEN, steps=200)
+        # Every column uses the values in use above, Keras's ε = 1e-7 included (not each flavour's default).
+        traj = optimizers.run(optimizers.get("adam", flavor=flavor, learning_rate=0.05, epsilon=1e-7), ROSEN,
+                              steps=200)
         assert g.loc["momentum m after", f"{title} · x"] == pytest.approx(traj.slots["momentum"][4][0])
         assert g.loc["new position w_4", f"{title} · y"] == pytest.approx(traj.params[4][1])
     assert len(at.tabs) == 3 and [t.label for t in at.tabs][1] == "textbook: rule and numbers"
@@ -167,8 +170,53 @@ def test_compare_flavours_shows_each_flavour_at_the_same_step():
     assert [c for c in cols if c.endswith(" · x")] == ["Keras 3 · x", "textbook · x"]
 
 
-@pytest.mark.parametrize("raw,expected_k,phrase", [("99999", 199, "k=99999"), ("abc", 0, "k=abc"),
-                                                   ("-3", 0, "k=-3"), ("2.5", 0, "k=2.5")])
+def test_compare_flavours_uses_the_same_values_in_every_column():
+    # Adagrad at the Keras default: the PyTorch column used to run with its own lr 0.01 (and a0 = 0,
+    # ε = 1e-10) against 0.001 in the other two. Now every column runs with the values in use above.
+    at = open_page(o1="Adagrad", k="2", cmp="1")
+    sc = table_with(at, "Keras 3").set_index("quantity")
+    assert list(sc.loc["η (this step)"]) == [0.001, 0.001, 0.001]
+    g = table_with(at, "Keras 3 · x").set_index("quantity")
+    for title, flavor in (("Keras 3", "keras"), ("textbook", "textbook"), ("PyTorch", "pytorch")):
+        traj = optimizers.run(optimizers.get("adagrad", flavor=flavor, learning_rate=0.001,
+                                             initial_accumulator_value=0.1, epsilon=1e-7), ROSEN, steps=200)
+        assert g.loc["accumulator a after", f"{title} · x"] == pytest.approx(traj.slots["accumulator"][3][0],
+                                                                            rel=1e-12)
+    # The denominators are the three different forms, each on its own row.
+    assert {"denominator √(a + ε)", "denominator δ + √a", "denominator √a + ε"} <= set(g.index)
+    # What a flavour lacks, or has on its own, is said plainly.
+    at = open_page(o1="RMSprop", k="1", cmp="1")
+    assert "textbook has no momentum, epsilon, centered: left out." in warnings_text(at)
+    at = open_page(o1="Nadam", k="1", cmp="1")
+    assert "PyTorch also has momentum_decay (its default 0.004 is used)." in warnings_text(at)
+
+
+def test_same_values_in_another_flavour():
+    from ui.settings import OptChoice
+    choice = OptChoice.make("Adagrad", learning_rate=0.5)
+    fc, dropped = choice.in_flavor("pytorch")
+    assert fc.kwargs == {"learning_rate": 0.5, "initial_accumulator_value": 0.1, "epsilon": 1e-7} and not dropped
+    assert choice.only_in("pytorch") == [("lr_decay", "0")]
+    fc, dropped = OptChoice.make("RMSprop", flavor="textbook").in_flavor("keras")
+    assert fc.kwargs == {"learning_rate": 0.001, "rho": 0.9} and not dropped
+    assert OptChoice.make("RMSprop", flavor="textbook").only_in("keras") == [("momentum", "0"), ("epsilon", "1e-07"),
+                                                                              ("centered", False)]
+
+
+def test_why_and_slot_meanings_come_from_the_optimizer(default_page):
+    at = default_page
+    assert at.info[0].value == optimizers.teaching("Adam").why
+    caption = " ".join(c.value for c in at.caption)
+    for slot in ("momentum", "velocity"):
+        info = optimizers.teaching("Adam")
+        assert f"**{info.slot_label(slot)}** = {info.slot(slot).meaning}" in caption
+    at = open_page(o1="SGD")
+    assert at.info[0].value.startswith("With momentum μ = 0 this is plain gradient descent")
+
+
+@pytest.mark.parametrize("raw,expected_k,phrase", [("99999", 199, "Ignored k = “99999”"),
+                                                   ("abc", 0, "Ignored k = “abc”"), ("-3", 0, "Ignored k = “-3”"),
+                                                   ("2.5", 0, "Ignored k = “2.5”")])
 def test_bad_k_in_the_link_gives_a_notice_and_a_valid_step(raw, expected_k, phrase):
     at = open_page(k=raw)
     assert phrase in warnings_text(at)
@@ -179,7 +227,8 @@ def test_bad_k_in_the_link_gives_a_notice_and_a_valid_step(raw, expected_k, phra
 def test_bad_values_in_the_link_fall_back_with_notices():
     at = open_page(land="nowhere", o1="Adam;beta_1=7", steps="0", cmp="maybe", start="9,9")
     text = warnings_text(at)
-    for phrase in ("land=nowhere", "o1=Adam;beta_1=7", "steps=0", "cmp=maybe", "start=9,9"):
+    for phrase in ("Ignored land = “nowhere”", "Ignored optimizer o1 = “Adam;beta_1=7”", "Ignored steps = “0”",
+                   "Ignored cmp = “maybe”", "Ignored start = “9,9”"):
         assert phrase in text
     assert at.selectbox(key="insp_land").value == "rosenbrock"
     assert at.query_params["o1"] == "Adam;learning_rate=0.05"
@@ -189,7 +238,7 @@ def test_bad_values_in_the_link_fall_back_with_notices():
 def test_a_diverging_run_is_inspectable_up_to_the_step_that_blew_up():
     at = open_page(o1="GradientDescent;learning_rate=0.01", k="50")
     text = warnings_text(at)
-    assert "diverged at step 4" in text and "k=50" in text
+    assert "diverged at step 4" in text and "Ignored k = “50”" in text
     assert at.slider(key="insp_k").max == 3 and at.query_params["k"] == "3"
     rows = numbers(at)
     assert rows["effective step size Δw / (−g)"] == pytest.approx([0.01, 0.01])
@@ -213,7 +262,45 @@ def test_settings_survive_a_visit_to_another_page():
     at.button(key="insp_next").click().run()
     before = dict(at.query_params)
     assert before == {"steps": "50", "o1": "Lion", "k": "1"}
-    at.switch_page("pages/home.py").run()
+    at.switch_page("app_pages/home.py").run()
     at.switch_page(PAGE).run()  # Streamlit dropped the widgets' values while they were not drawn
     assert not at.exception
     assert dict(at.query_params) == before and at.number_input(key="insp_steps").value == 50
+
+
+def test_the_map_zoom_and_flavours_survive_a_visit_and_are_in_the_link():
+    at = open_page(steps="1")  # a single update: the step slider is not drawn
+    assert not at.slider
+    at.radio(key="insp_zoom").set_value("all").run()
+    at.checkbox(key="insp_cmp").check().run()
+    before = dict(at.query_params)
+    assert before == {"steps": "1", "o1": "Adam;learning_rate=0.05", "k": "0", "cmp": "1", "zoom": "all"}
+    at.query_params.clear()
+    at.switch_page("app_pages/home.py").run()
+    at.query_params.clear()  # back through the sidebar: no parameters
+    at.switch_page(PAGE).run()
+    assert not at.exception and dict(at.query_params) == before
+    assert at.radio(key="insp_zoom").value == "all" and at.checkbox(key="insp_cmp").value
+    # the link reproduces the view: the same step chart in a new session
+    again = open_page(**before)
+    assert not again.warning and chart(again, "insp_chart") == chart(at, "insp_chart")
+
+
+def test_a_second_link_replaces_the_optimizer():
+    at = open_page(o1="Adam;learning_rate=0.01", k="2")
+    lr_key = next(w.key for w in at.select_slider if w.key.endswith("_Adam_keras_learning_rate"))
+    assert at.select_slider(key=lr_key).value == 0.01
+    at.select_slider(key=lr_key).set_value(0.1).run()  # edited by hand...
+    assert at.query_params["o1"] == "Adam;learning_rate=0.1"
+    for params in ({"o1": "Adam;learning_rate=0.02", "k": "4"}, {"o1": "Lion", "k": "1"}):
+        at.query_params.clear()
+        at.switch_page("app_pages/home.py").run()
+        at.query_params.clear()
+        at.query_params.update(params)  # ...then a preset link opened from the home page
+        at.switch_page(PAGE).run()
+        assert not at.exception and not at.warning
+        assert dict(at.query_params) == params
+        name = params["o1"].split(";")[0]
+        assert next(w for w in at.selectbox if w.key.endswith("_name")).value == name
+        k = int(params["k"])
+        assert at.subheader[0].value == f"Update t = {k + 1}: from w_{k} to w_{k + 1}"

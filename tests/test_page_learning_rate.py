@@ -1,32 +1,32 @@
 """AppTest: the Learning-rate page (the Kerasy document's demo, live)."""
 import json
+import re
 from pathlib import Path
 
 import numpy as np
 import plotly.io as pio
 import pytest
 from streamlit.testing.v1 import AppTest
-from tests.helpers import decode
+from tests.helpers import decode, shown, chart_spec, open_app_page
 
 ROOT = Path(__file__).resolve().parents[1]
-PAGE = "pages/learning_rate.py"
+PAGE = "app_pages/learning_rate.py"
 
 
 def open_page(**params):
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-    for k, v in params.items():
-        at.query_params[k] = v
-    at.switch_page(PAGE).run()
-    assert not at.exception, at.exception
-    return at
+    return open_app_page(PAGE, timeout=60, **params)
 
 
 def chart(at, key):
-    (c,) = [c for c in at.get("plotly_chart") if c.key == key]
-    return json.loads(c.proto.spec)
+    return chart_spec(at, key)
 
 
 arr = decode  # tests/helpers.py
+
+
+def editor_key(at, widget):
+    """The optimizer editor's widget key (its slot id counts up with every link: ui/slots)."""
+    return f"lr_o{at.session_state['lr_slots'][0]['id']}_{widget}"
 
 
 def runs(at):
@@ -98,7 +98,7 @@ def test_widget_changes_update_runs_and_link():
     k = r[1.1]["diverged_at"]
     assert isinstance(k, int) and 1 < k < 100
     assert r[0.05]["diverged_at"] is None
-    assert any(m.value == f"diverged at epoch {k}" for m in at.metric)
+    assert any(m.value == f"✖ {k}" and m.label.endswith("diverged at epoch") for m in at.metric)
     spec = at.get("plotly_chart")[0].proto.spec
     assert f"diverged at epoch {k}" in spec and "NaN" not in spec
     assert at.query_params["lrs"] == "0.05,1.1"
@@ -112,11 +112,11 @@ def test_widget_changes_update_runs_and_link():
     at.text_input(key="lr_lrs").set_value("0.2, oops, 0.3").run()
     assert not at.exception
     assert at.text_input(key="lr_lrs").value == "0.2, oops, 0.3"
-    assert any("oops" in w.value for w in at.warning)
+    assert any("oops" in shown(w.value) for w in at.warning)
     assert sorted(runs(at)) == [0.2, 0.3]
 
     at.text_input(key="lr_lrs").set_value(", ".join(str(0.1 * i) for i in range(1, 9))).run()
-    assert len(runs(at)) == 6 and any("at most 6" in w.value for w in at.warning)
+    assert len(runs(at)) == 6 and any("at most 6" in shown(w.value) for w in at.warning)
 
 
 def test_optimizer_choice_changes_the_runs():
@@ -142,16 +142,17 @@ def test_good_url_params():
 
 
 @pytest.mark.parametrize("params, expect", [
-    ({"lrs": "0.1,abc,-1,1e9"}, ["`abc` is not a number", "`-1` is outside", "`1e9` is outside"]),
-    ({"lrs": "x,y"}, ["no usable learning rate"]),
+    ({"lrs": "0.1,abc,-1,1e9"}, ["Ignored lrs = “0.1,abc,-1,1e9” from the link, in part: “abc” is not a number",
+                              "“-1” is outside", "“1e9” is outside"]),
+    ({"lrs": "x,y"}, ["Ignored lrs = “x,y” from the link: no usable learning rate"]),
     ({"epochs": "5000", "bs": "0", "mode": "turbo", "seed": "-3"},
-     ["`epochs=5000`", "`bs=0`", "`mode=turbo`", "`seed=-3`"]),
-    ({"o1": "Nope;learning_rate=0.1"}, ["Ignored optimizer `o1=Nope"]),
+     ["epochs = “5000”", "bs = “0”", "mode = “turbo”", "seed = “-3”"]),
+    ({"o1": "Nope;learning_rate=0.1"}, ["Ignored optimizer o1 = “Nope"]),
     ({"o1": "Adam;learning_rate=0.3"}, ["ignored: the learning rates come from `lrs`"]),
 ])
 def test_bad_url_params_give_notices(params, expect):
     at = open_page(**params)
-    notices = " ".join(w.value for w in at.warning)
+    notices = " ".join(shown(w.value) for w in at.warning)
     for e in expect:
         assert e in notices
     assert at.slider(key="lr_epochs").value in (100,)
@@ -193,16 +194,91 @@ def test_mini_batch_switch():
 def test_a_second_link_in_the_same_session_is_applied():
     """Home → link A → Home → link B (preset gallery, maths links): B's settings, B's optimizer."""
     at = open_page(lrs="0.2,0.3", o1="SGD;momentum=0.5")
-    for page, params in (("pages/home.py", {}), (PAGE, {"lrs": "0.05", "epochs": "20", "o1": "Adam"})):
+    for page, params in (("app_pages/home.py", {}), (PAGE, {"lrs": "0.05", "epochs": "20", "o1": "Adam"})):
         at.query_params.clear()
         at.query_params.update(params)
         at.switch_page(page).run()
         assert not at.exception
     assert sorted(runs(at)) == [0.05] and runs(at)[0.05]["epochs_run"] == 20
-    assert at.selectbox(key="lr_o1_name").value == "Adam"
+    assert at.selectbox(key=editor_key(at, "name")).value == "Adam"
     assert dict(at.query_params) == {"lrs": "0.05", "epochs": "20", "o1": "Adam"}
     # back via the sidebar (no parameters): the settings are kept
     at.query_params.clear()
-    at.switch_page("pages/home.py").run()
+    at.switch_page("app_pages/home.py").run()
     at.switch_page(PAGE).run()
     assert dict(at.query_params) == {"lrs": "0.05", "epochs": "20", "o1": "Adam"}
+
+
+def test_the_editor_shows_no_learning_rate_control(default_page):
+    """Each column has its own learning rate: a learning_rate slider would have no effect, so none is shown."""
+    keys = [s.key for s in default_page.select_slider]
+    assert not any(k.endswith("_learning_rate") for k in keys), keys
+    at = open_page(o1="SGD;momentum=0.5")
+    keys = [s.key for s in at.select_slider]
+    assert editor_key(at, "SGD_keras_momentum") in keys and not any(k.endswith("_learning_rate") for k in keys)
+
+
+def test_settings_survive_a_visit_to_another_page():
+    """Widgets keep their values (persist_state) when the user opens another page and comes back by the
+    sidebar (no parameters); the address bar then holds the same link."""
+    at = open_page()
+    at.text_input(key="lr_lrs").set_value("0.2, 0.7").run()
+    at.slider(key="lr_epochs").set_value(30).run()
+    at.radio(key="lr_mode").set_value("mini").run()
+    at.slider(key="lr_bs").set_value(25).run()
+    at.number_input(key="lr_seed").set_value(4).run()
+    at.selectbox(key="lr_o1_name").set_value("SGD").run()
+    at.select_slider(key="lr_o1_SGD_keras_momentum").set_value(0.9).run()
+    assert not at.exception
+    before, shown_runs = dict(at.query_params), runs(at)
+    assert before == {"lrs": "0.2,0.7", "epochs": "30", "mode": "mini", "bs": "25", "seed": "4",
+                      "o1": "SGD;momentum=0.9"}
+    at.query_params.clear()
+    at.switch_page("app_pages/home.py").run()
+    at.query_params.clear()
+    at.switch_page(PAGE).run()
+    assert not at.exception
+    assert at.text_input(key="lr_lrs").value == "0.2, 0.7" and at.slider(key="lr_epochs").value == 30
+    assert at.radio(key="lr_mode").value == "mini" and at.slider(key="lr_bs").value == 25
+    assert at.number_input(key="lr_seed").value == 4
+    assert at.selectbox(key="lr_o1_name").value == "SGD"
+    assert at.select_slider(key="lr_o1_SGD_keras_momentum").value == 0.9
+    assert runs(at) == shown_runs and dict(at.query_params) == before
+
+
+def test_the_written_link_reproduces_the_view():
+    at = open_page(epochs="40")
+    at.text_input(key="lr_lrs").set_value("0.123456789, 0.9").run()
+    at.radio(key="lr_mode").set_value("mini").run()
+    at.selectbox(key="lr_o1_name").set_value("Adam").run()
+    assert not at.exception
+    again = open_page(**dict(at.query_params))
+    assert not again.warning
+    assert again.text_input(key="lr_lrs").value == "0.123456789, 0.9"  # exactly the rates shown
+    assert runs(again) == runs(at)
+    for key in ("lr_fit_chart", "lr_surface_chart"):
+        assert chart(again, key)["data"] == chart(at, key)["data"]
+
+
+def test_user_text_is_shown_literally():
+    """Neither a link nor the box can turn the page's messages into Markdown links, HTML or formatting."""
+    at = open_page(lrs="0.1,[x](https://e.io),**b**")
+    text = " ".join(w.value for w in at.warning)
+    assert "](" not in text and "**b**" not in text
+    assert "“[x](https://e.io)” is not a number" in shown(text) and "“**b**” is not a number" in shown(text)
+    at.text_input(key="lr_lrs").set_value("0.1, <img src=x>").run()
+    (warning,) = [w for w in at.warning if w.value.startswith("Learning rates:")]
+    assert not re.search(r"(?<!\\)<", warning.value) and "“<img src=x>” is not a number" in shown(warning.value)
+
+
+def test_many_bad_values_are_counted_not_listed():
+    at = open_page(lrs="0.1," + ",".join(f"x{i}" for i in range(50)))
+    notices = [shown(w.value) for w in at.warning]
+    assert len(notices) == 4 and "47 more values are not usable" in notices[-1]
+    assert sorted(runs(at)) == [0.1]
+
+
+def test_a_second_optimizer_in_the_link_gets_a_notice():
+    at = open_page(o1="Adam", o2="SGD")
+    assert any("Ignored o2 from the link: at most 1 optimizer." in shown(w.value) for w in at.warning)
+    assert dict(at.query_params) == {"lrs": "0.01,0.1,0.5", "o1": "Adam"}

@@ -1,12 +1,16 @@
-"""The maths page: formulas from the engine, defaults from the engine's specs, errata from the spec (§7)."""
+"""The maths page: formulas from the engine, defaults from the engine's specs, each optimizer's teaching
+text from its own module, and the errata of the two source documents, errors, omissions and notes apart."""
 import re
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
+import landscapes
+import numpy as np
 import optimizers
 from ui import maths_content as mc
+from tests.helpers import shown
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = str(ROOT / "app.py")
@@ -18,7 +22,7 @@ def open_maths(opt=None):
     if opt is not None:
         at.query_params["opt"] = opt
     at.run()
-    at.switch_page("pages/maths.py").run()
+    at.switch_page("app_pages/maths.py").run()
     assert not at.exception, at.exception
     return at
 
@@ -28,7 +32,7 @@ def latex_bodies(at):
 
 
 def warnings(at):
-    return [w.value for w in at.warning]
+    return [shown(w.value) for w in at.warning]
 
 
 def parse_defaults(text):
@@ -101,7 +105,7 @@ def test_bad_opt_shows_a_notice_and_the_default(bad):
     assert at.query_params["opt"] == "Adam"
     if bad:
         notes = warnings(at)
-        assert len(notes) == 1 and "Ignored `opt=" in notes[0] and "Showing Adam" in notes[0]
+        assert len(notes) == 1 and "Ignored opt = “" in shown(notes[0]) and "Showing Adam" in notes[0]
         assert len(notes[0]) < 400  # a long value is shortened in the message
     else:
         assert not warnings(at)
@@ -128,16 +132,23 @@ def test_page_shows_both_flavours_as_latex_for_every_optimizer_and_the_machinery
     assert "t = iterations + 1" in md
 
 
-def test_errata_sections_list_10_and_14_items():
+def test_errata_sections_keep_errors_omissions_and_notes_apart():
     at = open_maths()
     subs = [s.value for s in at.subheader]
-    assert f"{mc.SOURCE_TITLES[mc.KERASY]}: 10 items" in subs
-    assert f"{mc.SOURCE_TITLES[mc.ARTICLE]}: 14 items" in subs
-    lists = [m.value for m in at.markdown if m.value.startswith("1. **")]
-    assert len(lists) == 2
-    counts = [len(re.findall(r"^\d+\. \*\*", text, flags=re.M)) for text in lists]
-    assert counts == [10, 14]
-    assert "u_t_1 = beta_1" in lists[1]
+    assert f"{mc.SOURCE_TITLES[mc.KERASY]}: 12 items: 8 errors, 4 omissions" in subs
+    assert f"{mc.SOURCE_TITLES[mc.ARTICLE]}: 16 items: 8 errors, 6 omissions, 2 notes" in subs
+    md = [m.value for m in at.markdown]
+    headings = [m for m in md if m.strip("*") in mc.KIND_TITLES.values()]
+    assert [h.strip("*") for h in headings] == [mc.KIND_TITLES[k] for k in (mc.ERROR, mc.OMISSION)] + [
+        mc.KIND_TITLES[k] for k in mc.KINDS]
+    # Each list follows its heading and holds exactly that kind's items, with their own numbers.
+    for source in (mc.KERASY, mc.ARTICLE):
+        for heading, items in mc.errata_sections(source):
+            i = md.index(items)
+            assert md[i - 1] == f"**{heading}**"
+            kind = next(k for k, t in mc.KIND_TITLES.items() if t == heading)
+            assert re.findall(r"^- \*\*#(\d+) ", items, flags=re.M) == [str(e.number) for e in mc.errata(source, kind)]
+    assert any("u_t_1 = beta_1" in m for m in md)
 
 
 # --------------------------------------------------------------------------- #
@@ -151,7 +162,7 @@ def test_every_optimizer_has_content():
         assert len(mc.DIFFERENCES[name]) >= 3
 
 
-# spec §4, Keras 3 column: what Keras 3.15 really defaults to. If the engine drifts, the page
+# The Keras 3 column: what Keras 3.15 really defaults to. If the engine drifts, the page
 # (which reads the engine) would teach the drift: catch it here.
 SPEC_KERAS_DEFAULTS = {
     "GradientDescent": {"learning_rate": 0.01},
@@ -165,6 +176,17 @@ SPEC_KERAS_DEFAULTS = {
     "Adamax": {"learning_rate": 1e-3, "beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-7},
     "Nadam": {"learning_rate": 1e-3, "beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-7},
     "Lion": {"learning_rate": 1e-3, "beta_1": 0.9, "beta_2": 0.99},
+    "Adafactor": {"learning_rate": 1e-3, "beta_2_decay": -0.8, "epsilon_1": 1e-30, "epsilon_2": 1e-3,
+                  "clip_threshold": 1.0, "relative_step": True},
+    "Ftrl": {"learning_rate": 1e-3, "learning_rate_power": -0.5, "initial_accumulator_value": 0.1,
+             "l1_regularization_strength": 0.0, "l2_regularization_strength": 0.0,
+             "l2_shrinkage_regularization_strength": 0.0, "beta": 0.0},
+    "Lamb": {"learning_rate": 1e-3, "beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-7},
+    "Muon": {"learning_rate": 1e-3, "adam_beta_1": 0.9, "adam_beta_2": 0.999, "adam_weight_decay": 0.004,
+             "epsilon": 1e-7, "weight_decay": 0.004, "muon_a": 3.4445, "muon_b": -4.775, "muon_c": 2.0315,
+             "adam_lr_ratio": 1.0, "momentum": 0.95, "ns_steps": 5, "nesterov": True, "rms_rate": 0.2},
+    "ScheduleFreeAdamW": {"learning_rate": 2.5e-3, "beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-8,
+                          "warmup_steps": 0},
 }
 
 
@@ -193,18 +215,59 @@ def test_hyperparameter_rows_come_from_the_spec():
             assert [r["symbol"] for r in rows] == [hp.symbol for hp in spec]
 
 
-def test_errata_counts_and_numbering():
+def test_errata_counts_numbering_and_kinds():
     kerasy, article = mc.errata(mc.KERASY), mc.errata(mc.ARTICLE)
-    assert [e.number for e in kerasy] == list(range(1, 11))
-    assert [e.number for e in article] == list(range(1, 15))
-    assert len(mc.ERRATA) == 24
+    assert [e.number for e in kerasy] == list(range(1, 13))
+    assert [e.number for e in article] == list(range(1, 17))
+    assert len(mc.ERRATA) == 28
     for e in mc.ERRATA:
         assert set(e.optimizers) <= set(NAMES), e
-        assert e.title and len(e.text) > 40
+        assert e.kind in mc.KINDS and e.title and len(e.text) > 40
+    kinds = {(e.source, e.number): e.kind for e in mc.ERRATA}
+    assert [n for n in range(1, 13) if kinds[(mc.KERASY, n)] == mc.ERROR] == [1, 2, 3, 5, 6, 8, 11, 12]
+    assert [n for n in range(1, 17) if kinds[(mc.ARTICLE, n)] == mc.ERROR] == [1, 3, 5, 8, 9, 10, 15, 16]
+    assert [n for n in range(1, 17) if kinds[(mc.ARTICLE, n)] == mc.NOTE] == [11, 12]  # the article is right
+    for n in (2, 4, 6, 13):  # omissions, not errors
+        assert kinds[(mc.ARTICLE, n)] == mc.OMISSION
 
 
 def _erratum(source, number):
     return next(e for e in mc.errata(source) if e.number == number)
+
+
+def test_errata_accuse_only_what_is_wrong():
+    # Kerasy #7: the "infinity norm" wording for beta_2 is in Kerasy's code, not on the page.
+    assert "infinity norm" not in _erratum(mc.KERASY, 7).text
+    # Kerasy #6: m̂ is defined on the page (Adam section), and 0.002 is right for Kerasy.
+    six = _erratum(mc.KERASY, 6).text
+    assert "never defined" not in six and "Adam section" in six and "Kerasy's own" in six
+    # Kerasy #10: ε can be set, through the misspelt keyword; "always 1e-7" was overstated.
+    ten = _erratum(mc.KERASY, 10).text
+    assert "eosukib" in ten and "always 1e-7" not in ten
+    # Kerasy #2 (and #3): Keras 3 context is not an error of the page.
+    assert "Keras 3" not in _erratum(mc.KERASY, 2).text and "Keras 3" not in _erratum(mc.KERASY, 3).text
+    # Article #4: `decay = 0.96` is Keras 3's code; what is missing is that it departs from the paper.
+    four = _erratum(mc.ARTICLE, 4)
+    assert four.kind == mc.OMISSION and "exactly Keras 3's code" in four.text
+
+
+def test_errata_miss_nothing_the_audit_found():
+    noise = _erratum(mc.KERASY, 11)
+    assert "N(0, 1/10)" in noise.text and "N(0, 1/100)" in noise.text and "σ = 0.1" in noise.text
+    assert "Adagrad using the square of the gradient" in _erratum(mc.KERASY, 12).text
+    assert "Nadam" in _erratum(mc.KERASY, 12).optimizers
+    lion = _erratum(mc.ARTICLE, 15)
+    assert "sign based on the current gradient" in lion.text and "β₁m + (1 − β₁)g" in lion.text
+    eps = _erratum(mc.ARTICLE, 16)
+    assert "added to the denominator" in eps.text and "√(v + ε)" in eps.text
+    assert set(eps.optimizers) == {"Adagrad", "RMSprop"}
+
+
+def test_kerasy_noise_erratum_matches_the_data():
+    # The Kerasy data (reproduced by the regression landscape) has residual variance ≈ 1/100, not 1/10.
+    land = landscapes.get("regression")
+    residual = land.y - land.X @ np.array([2.0, 1.0])
+    assert 0.007 < float(np.var(residual)) < 0.013
 
 
 def test_errata_key_facts():
@@ -213,7 +276,7 @@ def test_errata_key_facts():
     assert "β₁" in nadam_beta.text and "u_t_1 = beta_1" in nadam_beta.text
     assert "beta_2" in nadam_beta.title  # the wrong line is quoted as the article has it
     adadelta = _erratum(mc.KERASY, 4)
-    assert adadelta.optimizers == ("Adadelta",) and "0.001" in adadelta.text and "1000×" in adadelta.text
+    assert adadelta.optimizers == ("Adadelta",) and "1.0" in adadelta.text and "1000×" not in adadelta.text
     assert "Adadelta's default learning rate 0.001" in _erratum(mc.ARTICLE, 14).text
     assert "0.96ᵗ" in _erratum(mc.ARTICLE, 4).text and "0.96^(0.004t)" in _erratum(mc.ARTICLE, 4).text
     assert "Adadelta" in _erratum(mc.KERASY, 1).text and "Adam(" in _erratum(mc.KERASY, 1).text
@@ -227,10 +290,22 @@ def test_errata_key_facts():
     assert mc.errata_for("GradientDescent") == []
 
 
+def test_numbers_in_the_errata_are_computed():
+    # Article #4: "within 1 % of β₁ after 96 steps instead of 23,958", from the engine's own μ_t.
+    text = _erratum(mc.ARTICLE, 4).text
+    for flavor in ("keras", "textbook"):
+        opt = optimizers.get("nadam", flavor=flavor)
+        t = next(t for t in range(1, 10**6) if opt._mu(t) >= 0.99 * 0.9)
+        assert f"{t:,}" in text
+
+
 def test_differences_state_the_key_deviations():
     d = {k: " ".join(v) for k, v in mc.DIFFERENCES.items()}
     assert "0.1" in d["Adagrad"] and "inside the root" in d["Adagrad"]
-    assert "0.001" in d["Adadelta"] and "1000×" in d["Adadelta"]
+    assert "0.001" in d["Adadelta"] and "3,162×" in d["Adadelta"] and "2,915×" in d["Adadelta"]
+    assert "1000×" not in d["Adadelta"] and "steps only ever shrink" not in mc.SUMMARY["Adagrad"]
+    assert "no ε, no momentum, no centring" in d["RMSprop"]
+    assert "unverified" in d["Nadam"] and "warmup cannot switch the decay off" in d["AdamW"]
     assert "0.96^{t}" in d["Nadam"] and "0.96^{t/250}" in d["Nadam"] and "never β₂" in d["Nadam"]
     assert "ε̂" in d["Adam"] and "1e-8" in d["Adam"]
     assert "0.004" in d["AdamW"]

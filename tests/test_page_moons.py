@@ -5,25 +5,20 @@ from pathlib import Path
 import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
+from tests.helpers import shown, chart_spec, open_app_page
 
 ROOT = Path(__file__).resolve().parents[1]
-PAGE = "pages/moons.py"
+PAGE = "app_pages/moons.py"
 ARTICLE = ["SGD (lr 0.01)", "SGD (lr 0.01, μ 0.9)", "SGD (lr 0.01, μ 0.9, nesterov)", "Adagrad (lr 0.01)",
            "RMSprop (lr 0.01)", "Adam (lr 0.01)", "Nadam (lr 0.01)", "Lion (lr 0.001)"]
 
 
 def open_page(**params):
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-    for k, v in params.items():
-        at.query_params[k] = v
-    at.switch_page(PAGE).run()
-    assert not at.exception, at.exception
-    return at
+    return open_app_page(PAGE, timeout=120, **params)
 
 
 def chart(at, key):
-    (c,) = [c for c in at.get("plotly_chart") if c.key == key]
-    return json.loads(c.proto.spec)
+    return chart_spec(at, key)
 
 
 def summary(at):
@@ -65,7 +60,7 @@ def test_default_figures(default_page):
     labels = [d.proto.label for d in at.get("download_button")]
     assert labels == ["Histories as CSV", "Figures as HTML"]
     links = [p.proto.label for p in at.get("page_link")]
-    assert sorted(links) == sorted(["SGD", "Adagrad", "RMSprop", "Adam", "Nadam", "Lion"])
+    assert sorted(links) == sorted(f"The maths of {n}" for n in ["SGD", "Adagrad", "RMSprop", "Adam", "Nadam", "Lion"])
 
 
 def test_results_are_cached_across_sessions(default_page):
@@ -90,10 +85,10 @@ def test_widget_changes():
     at.text_input(key="moons_hidden").set_value("8, x").run()
     assert not at.exception
     assert at.text_input(key="moons_hidden").value == "8, x"
-    assert any("`x` is not a whole number" in e.value for e in at.error)
+    assert any("“x” is not a whole number" in shown(e.value) for e in at.error)
     assert any("networks of 114 weights" in c.value for c in at.caption)
     at.text_input(key="moons_hidden").set_value("500").run()
-    assert any("1 to 128 units" in e.value for e in at.error)
+    assert any("1 to 128 units" in shown(e.value) for e in at.error)
 
 
 def test_remove_and_add_optimizers():
@@ -131,15 +126,15 @@ def test_good_url_params():
 
 
 @pytest.mark.parametrize("params, expect", [
-    ({"hidden": "a,b", "epochs": "1e9"}, ["`hidden=a,b`", "`epochs=1e9`"]),
+    ({"hidden": "a,b", "epochs": "1e9"}, ["hidden = “a,b”", "epochs = “1e9”"]),
     ({"hidden": "1,2,3,4,5", "samples": "5", "noise": "3", "bs": "x"},
-     ["1 to 4 hidden layers", "`samples=5`", "`noise=3`", "`bs=x`"]),
-    ({"o1": "Nope", "o2": "Adam;beta_1=2", "o9": "Adam"}, ["o1=Nope", "o2=Adam;beta_1=2", "`o9`",
+     ["1 to 4 hidden layers", "samples = “5”", "noise = “3”", "bs = “x”"]),
+    ({"o1": "Nope", "o2": "Adam;beta_1=2", "o9": "Adam"}, ["o1 = “Nope", "o2 = “Adam;beta_1=2", "o9 ",
                                                           "No usable optimizer"]),
 ])
 def test_bad_url_params_give_notices(params, expect):
     at = open_page(**{"epochs": "2", **params}) if "epochs" not in params else open_page(**params)
-    notices = " ".join(w.value for w in at.warning)
+    notices = " ".join(shown(w.value) for w in at.warning)
     for e in expect:
         assert e in notices
     assert summary(at)  # something was trained, nothing crashed
@@ -148,7 +143,7 @@ def test_bad_url_params_give_notices(params, expect):
 
 def test_too_much_work_is_refused_with_a_message():
     at = open_page(epochs="2000", bs="1", samples="500", o1="Adam;learning_rate=0.01")
-    assert any("updates per network" in e.value and "limit is 40,000" in e.value for e in at.error)
+    assert any("updates per network" in e.value and "limit is 40,000" in shown(e.value) for e in at.error)
     assert at.get("plotly_chart") == [] or not any(c.key == "moons_boundary_chart" for c in at.get("plotly_chart"))
     assert at.query_params["epochs"] == "2000"  # the settings are kept, so the user can fix one of them
     at.number_input(key="moons_bs").set_value(250).run()
@@ -161,16 +156,16 @@ def test_stopped_training_offers_train_again():
     at.session_state["moons_stopped_key"] = at.session_state["moons_key"]
     at.run()
     assert not at.exception
-    assert any("Training stopped" in w.value for w in at.warning)
+    assert any("Training stopped" in shown(w.value) for w in at.warning)
     at.button(key="moons_resume").click().run()
     assert not at.exception
     assert [r["epochs_run"] for r in summary(at)] == [3]
-    assert not any("Training stopped" in w.value for w in at.warning)
+    assert not any("Training stopped" in shown(w.value) for w in at.warning)
 
 
 def test_a_second_link_in_the_same_session_is_applied():
     at = open_page(epochs="2", o1="Adam;learning_rate=0.02", o2="Lion")
-    for page, params in (("pages/home.py", {}), (PAGE, {"epochs": "3", "o1": "SGD;momentum=0.9"})):
+    for page, params in (("app_pages/home.py", {}), (PAGE, {"epochs": "3", "o1": "SGD;momentum=0.9"})):
         at.query_params.clear()
         at.query_params.update(params)
         at.switch_page(page).run()
@@ -179,6 +174,54 @@ def test_a_second_link_in_the_same_session_is_applied():
     assert summary(at)[0]["epochs_run"] == 3
     assert dict(at.query_params) == {"epochs": "3", "o1": "SGD;momentum=0.9"}
     at.query_params.clear()
-    at.switch_page("pages/home.py").run()
+    at.switch_page("app_pages/home.py").run()
     at.switch_page(PAGE).run()  # the sidebar: no parameters, the settings stay
     assert dict(at.query_params) == {"epochs": "3", "o1": "SGD;momentum=0.9"}
+
+
+def test_settings_survive_a_visit_to_another_page():
+    """Widgets keep their values (persist_state) when the user opens another page and comes back by the
+    sidebar (no parameters); the address bar then holds the same link."""
+    at = open_page(epochs="2", o1="Adam;learning_rate=0.01", o2="Lion")
+    at.number_input(key="moons_epochs").set_value(3).run()
+    at.toggle(key="moons_log").set_value(False).run()
+    at.text_input(key="moons_hidden").set_value("8, 8").run()
+    at.slider(key="moons_noise").set_value(0.2).run()
+    at.select_slider(key="moons_o1_Adam_keras_learning_rate").set_value(0.05).run()
+    at.button(key="moons_rm2").click().run()
+    assert not at.exception
+    before = dict(at.query_params)
+    assert before == {"epochs": "3", "hidden": "8,8", "noise": "0.2", "log": "0", "o1": "Adam;learning_rate=0.05"}
+    at.query_params.clear()
+    at.switch_page("app_pages/home.py").run()
+    at.query_params.clear()
+    at.switch_page(PAGE).run()
+    assert not at.exception
+    assert at.number_input(key="moons_epochs").value == 3 and at.toggle(key="moons_log").value is False
+    assert at.text_input(key="moons_hidden").value == "8, 8" and at.slider(key="moons_noise").value == 0.2
+    assert at.select_slider(key="moons_o1_Adam_keras_learning_rate").value == 0.05
+    assert [r["label"] for r in summary(at)] == ["Adam (lr 0.05)"] and summary(at)[0]["epochs_run"] == 3
+    assert dict(at.query_params) == before
+
+
+def test_the_written_link_reproduces_the_view():
+    at = open_page(epochs="2", o1="Adam;learning_rate=0.01", o2="Lion")
+    at.number_input(key="moons_samples").set_value(100).run()
+    at.button(key="moons_add").click().run()
+    at.select_slider(key="moons_o2_Lion_keras_beta_1").set_value(0.8).run()
+    assert not at.exception
+    again = open_page(**dict(at.query_params))
+    assert not again.warning
+    assert summary(again) == summary(at)
+    for key in ("moons_loss_chart", "moons_boundary_chart"):
+        assert chart(again, key)["data"] == chart(at, key)["data"]
+
+
+def test_user_text_is_shown_literally():
+    """A link or the box can never turn the page's messages into Markdown links, HTML or formatting."""
+    at = open_page(epochs="2", hidden="[click](https://evil.example)", o1="Adam")
+    (notice,) = [w.value for w in at.warning if "hidden" in w.value]
+    assert "](" not in notice and "“[click](https://evil.example)”" in shown(notice)
+    at.text_input(key="moons_hidden").set_value("**8**, <b>x</b>").run()
+    (err,) = at.error
+    assert "**8**" not in err.value and "\\*\\*8\\*\\*" in err.value

@@ -1,15 +1,14 @@
 """AppTest (browser-less) tests of the Optimizer race page."""
-import functools
 import json
 from pathlib import Path
 
 import numpy as np
 import pytest
-from streamlit.components.v2 import manifest_scanner
 from streamlit.testing.v1 import AppTest
 
+from charts.common import PATH_HALO
 from charts.race import PICK_TRACE
-from tests.helpers import decode as decode_array
+from tests.helpers import decode as decode_array, shown, chart_spec, open_app_page
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = str(ROOT / "app.py")
@@ -18,19 +17,11 @@ DEFAULT_URL = {"o1": "SGD;learning_rate=0.002", "o2": "SGD;learning_rate=0.001;m
 
 
 def open_race(**params):
-    at = AppTest.from_file(APP, default_timeout=60)
-    for k, v in params.items():
-        at.query_params[k] = v
-    at.switch_page("pages/race.py")
-    at.run()
-    assert not at.exception, at.exception
-    return at
+    return open_app_page("app_pages/race.py", timeout=60, **params)
 
 
 def chart(at, key="race_chart"):
-    found = [c for c in at.get("plotly_chart") if c.key == key]
-    assert found, [c.key for c in at.get("plotly_chart")]
-    return json.loads(found[0].proto.spec)
+    return chart_spec(at, key)
 
 
 
@@ -40,15 +31,15 @@ def decode(b):
 
 def paths(spec):
     return {t["name"]: np.stack([decode(t["x"]), decode(t["y"])], axis=-1)
-            for t in spec["data"] if t.get("mode") == "lines"}
+            for t in spec["data"] if t.get("mode") == "lines" and t["line"]["color"] != PATH_HALO}
 
 
 def warnings(at):
-    return " ".join(w.value for w in at.warning)
+    return " ".join(shown(w.value) for w in at.warning)
 
 
 def errors(at):
-    return " ".join(e.value for e in at.error)
+    return " ".join(shown(e.value) for e in at.error)
 
 
 def start_of(at):
@@ -56,14 +47,6 @@ def start_of(at):
     return at.number_input(key=f"race_sx_{land}").value, at.number_input(key=f"race_sy_{land}").value
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _scan_components_once():
-    """Every fresh AppTest rescans all installed packages for Streamlit components (~0.6 s here);
-    the answer cannot change within a test session, so compute it once for this module."""
-    original = manifest_scanner.scan_component_manifests
-    manifest_scanner.scan_component_manifests = functools.cache(original)
-    yield
-    manifest_scanner.scan_component_manifests = original
 
 
 @pytest.fixture(scope="module")
@@ -112,7 +95,7 @@ def test_add_and_remove_optimizers():
     for _ in range(3):
         at.button(key="race_add").click().run()
     assert len(paths(chart(at))) == 8 and at.button(key="race_add").disabled  # at most eight
-    colours = [t["line"]["color"] for t in chart(at)["data"] if t.get("mode") == "lines"]
+    colours = [t["line"]["color"] for t in chart(at)["data"] if t.get("mode") == "lines" and t["line"]["color"] != PATH_HALO]
     assert len(set(colours)) == 8  # each optimizer keeps its own colour
 
 
@@ -196,9 +179,9 @@ DEFAULTS = {"land": ("selectbox", "race_land", "rosenbrock"), "steps": ("number_
 @pytest.mark.parametrize("params", BAD_GROUPS, ids=["most", "ranges", "zero-nan"])
 def test_bad_url_params_show_a_notice_each_and_use_the_defaults(params):
     at = open_race(**params)
-    notices = [w.value for w in at.warning]
+    notices = [shown(w.value) for w in at.warning]
     for name, value in params.items():
-        assert any(f"`{name}=" in n or f"`{name}`" in n for n in notices), (name, notices)
+        assert any(f"Ignored {name} = " in n or f"Ignored {name} " in n or f"optimizer {name} = " in n for n in notices), (name, notices)
         if name in DEFAULTS:
             kind, key, default = DEFAULTS[name]
             assert getattr(at, kind)(key=key).value == default, name
@@ -297,18 +280,18 @@ def test_opening_the_page_with_a_new_link_applies_it_and_the_sidebar_keeps_the_s
     at.number_input(key="race_sx_rosenbrock").set_value(0.5).run()
     # The sidebar navigation opens the page without parameters: the race is kept.
     at.query_params.clear()
-    at.switch_page("pages/home.py").run()
+    at.switch_page("app_pages/home.py").run()
     at.query_params.clear()
-    at.switch_page("pages/race.py").run()
+    at.switch_page("app_pages/race.py").run()
     assert not at.exception
     assert "Adam (lr 0.01)" in paths(chart(at)) and start_of(at) == (0.5, 1.0)
     assert at.query_params["o4"] == "Adam;learning_rate=0.01"
     # A preset link (st.page_link with query_params) opens it with new settings: they replace the old ones.
-    at.switch_page("pages/home.py").run()
+    at.switch_page("app_pages/home.py").run()
     at.query_params.clear()
     for k, v in {"land": "beale", "o1": "Adam;learning_rate=0.05", "steps": "100"}.items():
         at.query_params[k] = v
-    at.switch_page("pages/race.py").run()
+    at.switch_page("app_pages/race.py").run()
     assert not at.exception and not at.warning
     assert at.selectbox(key="race_land").value == "beale" and at.number_input(key="race_steps").value == 100
     assert list(paths(chart(at))) == ["Adam (lr 0.05)"]

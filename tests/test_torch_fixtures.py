@@ -9,7 +9,7 @@ step. The engine is run through its public API (``optimizers.get``, ``init``,
 ``RTOL = 1e-6`` (the observed error is ~1e-15).
 
 Cases with ``engine.flavor == "keras"`` run the Keras flavour with settings
-that shared/optimizer-math.md (§3, §8) says are identical to the torch call.
+that docs/maths.md ("PyTorch flavour") says are identical to the torch call.
 """
 import json
 from collections import defaultdict

@@ -38,7 +38,7 @@ Design
   (``engine.name``/``flavor``/``kwargs``, Keras argument names). With
   ``flavor="pytorch"`` the engine kwargs are derived from the torch kwargs by
   ``engine_kwargs`` below; with ``flavor="keras"`` they are a Keras
-  configuration the spec (shared/optimizer-math.md §3, §8) says is identical.
+  configuration that docs/maths.md ("PyTorch flavour") says is identical.
 
 Fixture format::
 
@@ -174,8 +174,8 @@ PYTORCH_CASES = [
                                "weight_decay": 0.01}, "L2", None),
 ]
 
-# (id, torch class, torch kwargs, engine name, Keras-flavour kwargs, note): settings that the spec says are
-# identical in Keras 3 and torch.optim (spec §3 and §8).
+# (id, torch class, torch kwargs, engine name, Keras-flavour kwargs, note): settings that are identical
+# in Keras 3 and torch.optim (docs/maths.md, "PyTorch flavour").
 KERAS_CASES = [
     ("keras_sgd_momentum", "SGD", {"lr": 0.05, "momentum": 0.9}, "SGD", {"learning_rate": 0.05, "momentum": 0.9},
      "constant lr: v = −η·b"),

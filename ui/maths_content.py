@@ -1,188 +1,30 @@
 """Text of the maths page (pure Python, no Streamlit): what differs, defaults, errata.
 
-Written from ``shared/optimizer-math.md`` (the project's specification):
-§3 per-optimizer rules, §4 defaults, §2 the common Keras machinery, §7 the
-errata of the two source documents in ``shared/seeds/``. The update rules
-themselves are NOT here: the page reads them from the engine
-(``optimizers.get_class(name).LATEX``), and the Keras 3 defaults are read
-from ``optimizers.spec(name)`` by :func:`keras_defaults`, so the page cannot
-disagree with what the app computes.
+Each optimizer's own teaching text (its summary, what differs between Keras 3,
+the paper, Kerasy and PyTorch, the defaults of the other sources) lives with its
+update rule and is read here through ``optimizers.teaching(name)``; the update
+rules come from the engine (``LATEX``, ``NOTES``) and the Keras 3 defaults from
+``optimizers.spec(name)``, so the page cannot disagree with what the app
+computes. What is here: the errata of the two source documents the project
+started from (``ERRATA``) and the text about Keras 3's common machinery.
+``docs/maths.md`` describes the same conventions in prose.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 import optimizers
+from optimizers.nadam import DOZAT_PSI, KERAS_PSI, steps_to_reach
 from ui.settings import _fmt
 
 DEFAULT_OPT = "Adam"
+NAMES = optimizers.available()
 
-# One line per optimizer: what it is, in plain words.
-SUMMARY = {
-    "GradientDescent": "The oldest rule: step against the gradient, scaled by the learning rate.",
-    "SGD": "Gradient descent with an optional velocity (momentum) that remembers past steps, "
-           "and Nesterov's look-ahead variant.",
-    "Adagrad": "Divides each coordinate's step by the root of the sum of all its squared gradients "
-               "so far: steps only ever shrink.",
-    "RMSprop": "Like Adagrad, but the squared gradients are averaged with exponential forgetting, "
-               "so the steps do not shrink for good.",
-    "Adadelta": "Sets the step's size from the ratio of two running RMS values (of past steps and of "
-                "gradients), so the paper needs no learning rate.",
-    "Adam": "Momentum (an average of gradients) divided by the root of an average of squared "
-            "gradients, with both averages bias-corrected.",
-    "AdamW": "Adam plus decoupled weight decay: the weights shrink by a fraction each step, "
-             "separately from the gradient step.",
-    "Adamax": "Adam with the infinity norm: the denominator is a decaying maximum of |g| instead of "
-              "an RMS.",
-    "Nadam": "Adam with Nesterov momentum and a warm-up schedule for the momentum coefficient.",
-    "Lion": "Moves every coordinate by exactly ±η: the sign of an interpolation between the old "
-            "momentum and the gradient.",
-}
-
-# "What differs" between Keras 3, the paper, Kerasy and PyTorch (spec §3).
-DIFFERENCES = {
-    "GradientDescent": [
-        "Keras 3 has no class of this name: it is `SGD(momentum=0.0)`, default learning rate 0.01. "
-        "Kerasy's `GradientDescent(learning_rate=0.01)` is the same rule.",
-        "The rule is the same in every source. Only Keras's common arguments (weight decay, "
-        "clipping, schedules; see below) can change it.",
-        "PyTorch's `SGD` defaults to `lr=1e-3`.",
-    ],
-    "SGD": [
-        "Keras keeps the learning rate inside the velocity: v ← μv − ηg, w ← w + v. PyTorch's buffer "
-        "holds raw gradients (b ← μb + g, w ← w − ηb): identical for a constant η, different under a "
-        "schedule, because Keras's velocity keeps each past step's own η.",
-        "Nesterov in Keras, Kerasy and PyTorch is the look-ahead re-parametrisation: the gradient is "
-        "taken at the stored w and the step is μ·v_new − η·g (with the NEW v). Sutskever's form takes "
-        "the gradient at w + μv; both produce the same sequence of look-ahead points.",
-        "`momentum` must be a float in [0, 1]; the velocity slot exists only when μ ≠ 0, and "
-        "`nesterov` is ignored when μ = 0.",
-        "Keras's `weight_decay` is decoupled. It equals PyTorch's L2 `weight_decay` only without "
-        "momentum. Keras has no `dampening`.",
-    ],
-    "Adagrad": [
-        "Keras starts the accumulator at `initial_accumulator_value = 0.1`, not 0.",
-        "Keras puts ε inside the root, √(a + ε); the paper, Kerasy and PyTorch add it outside, δ + √a.",
-        "Default learning rate: Keras 0.001; Kerasy and PyTorch 0.01 (PyTorch also has `lr_decay`, "
-        "ε = 1e-10).",
-        "The Keras docstring's advice 'use learning_rate=1.0 to match the paper' is still not exact, "
-        "because of a₀ = 0.1 and ε's place.",
-    ],
-    "RMSprop": [
-        "Keras puts ε inside the root and η inside the momentum buffer: m ← μm + ηg/√(v + ε), "
-        "w ← w − m (as Graves 2013 and TF1 do).",
-        "PyTorch puts ε outside the root and η outside the buffer (b ← μb + g/(√v + ε), w ← w − ηb), "
-        "and its defaults differ: lr 0.01, α 0.99, ε 1e-8. With ε = 0 and a constant η the two agree.",
-        "Hinton's lecture gives MS ← 0.9·MS + 0.1·g² and divides the gradient by √MS, with no ε; so the "
-        "textbook flavour in this app computes the same numbers as Keras.",
-        "Kerasy adds ε outside the root and has no `momentum`, `centered` or `epsilon` arguments.",
-    ],
-    "Adadelta": [
-        "Zeiler's rule has no learning rate (η ≡ 1). Keras multiplies the applied step by η with "
-        "default **0.001**, so default Keras steps are 1000× smaller than the paper's.",
-        "ε: 1e-7 in Keras and Kerasy, 1e-6 in the paper and PyTorch; inside both roots everywhere.",
-        "In every implementation the Δ accumulated into E[Δ²] is the learning-rate-free step.",
-        "Kerasy and PyTorch default to η = 1.0 (PyTorch also to ρ = 0.9).",
-    ],
-    "Adam": [
-        "Keras folds both bias corrections into the step size, α_t = η·√(1−β₂ᵗ)/(1−β₁ᵗ), and adds ε̂ "
-        "to the UNcorrected √v: Kingma & Ba's own 'efficient' form. It is identical to the textbook "
-        "rule except for ε: ε̂ acts as a textbook ε_t = ε̂/√(1−β₂ᵗ) (3.2e-6 at t = 1 for ε̂ = 1e-7).",
-        "Default ε: 1e-7 in Keras (and Kerasy), 1e-8 in the paper and PyTorch.",
-        "β₁ and β₂ are constants; the powers βᵗ are only the bias correction.",
-        "AMSGrad: Keras and PyTorch take the max of the raw v and keep the √(1−β₂ᵗ) factor; Reddi et "
-        "al. use no bias correction.",
-        "PyTorch's `Adam(weight_decay=λ)` is coupled L2; Keras's `Adam(weight_decay=λ)` is decoupled "
-        "and exactly `AdamW(weight_decay=λ)`.",
-        "Keras counts steps with one global counter; PyTorch counts per parameter.",
-    ],
-    "AdamW": [
-        "In Keras, AdamW is only Adam with `weight_decay` defaulting to 0.004; the decay itself is the "
-        "base-class rule w ← w·(1 − η·wd), applied before the Adam step, on every optimizer.",
-        "Keras and PyTorch decay by lr·wd per step (so the decay follows the schedule); the paper by "
-        "η_t·λ, where η_t is only the schedule multiplier: wd_keras = λ_paper / α.",
-        "PyTorch's default `weight_decay` is 0.01 (Keras 0.004), and it adds ε outside the root as "
-        "the paper does.",
-        "Otherwise as Adam (ε̂ vs ε).",
-    ],
-    "Adamax": [
-        "Keras adds ε (1e-7) to u: w ← w − η·m/((1−β₁ᵗ)(u + ε)). The paper has no ε; PyTorch puts it "
-        "inside the max, u ← max(β₂u, |g| + ε).",
-        "Default learning rate: Keras **0.001**; the paper, Kerasy and PyTorch 0.002 (the Keras "
-        "docstring's 'defaults follow the paper' is wrong for the learning rate).",
-        "u ← max(β₂u, |g|) is the p → ∞ limit of the p-norm average (β₂ → β₂ᵖ, p-th root outside).",
-    ],
-    "Nadam": [
-        r"Momentum schedule: Keras 3 uses $\mu_t = \beta_1(1 - \frac12\,0.96^{t})$; Dozat, PyTorch "
-        r"(`momentum_decay=0.004`), legacy tf.keras and Kerasy use $0.96^{0.004\,t} = 0.96^{t/250}$. Keras's "
-        r"$\mu_t$ reaches $0.75\,\beta_1$ at t ≈ 17; Dozat's only at t ≈ 4245.",
-        r"Both $\mu_t$ and $\mu_{t+1}$ use β₁ (never β₂); the m-average uses a constant β₁.",
-        r"The product $\Pi_t = \prod_{i \le t} \mu_i$ is one scalar shared by all variables, starting at 1 and "
-        "advanced once per step before any variable is updated.",
-        "ε is added to the bias-corrected √v̂ (the textbook place), unlike Keras Adam; the Keras "
-        "docstring's 'epsilon hat' is wrong.",
-        "Keras Nadam equals PyTorch `NAdam(momentum_decay=1.0)`. Defaults: Keras lr 0.001, ε 1e-7; the "
-        "paper and PyTorch lr 0.002, ε 1e-8.",
-        "Kerasy never updates its product (it stays 1.0).",
-    ],
-    "Lion": [
-        "Keras computes the paper's rule in the paper's order, with its defaults (β₁ 0.9, β₂ 0.99): the "
-        "sign of the interpolation with the OLD m, then the weight step, then the momentum update.",
-        "It keeps ONE momentum slot per weight: half of Adam's state, not none.",
-        "β₁ must be in (0, 1]; Keras's error message says [0, 1], but 0 is rejected.",
-        "With `weight_decay` Keras computes exactly the paper's θ ← θ − η(sign(c) + λθ).",
-        "The paper advises a learning rate 3–10× smaller than AdamW's and a λ 3–10× larger.",
-        "Kerasy and `torch.optim` (2.13) have no Lion.",
-    ],
-}
-
-# Defaults in the other three sources (spec §4). Keras 3's come from the engine.
-OTHER_DEFAULTS = {
-    "GradientDescent": {"Kerasy": "GradientDescent: learning_rate=0.01",
-                        "Paper": "—",
-                        "PyTorch 2.13": "SGD: lr=1e-3"},
-    "SGD": {"Kerasy": "learning_rate=0.01, momentum=0, nesterov=False",
-            "Paper": "—",
-            "PyTorch 2.13": "lr=1e-3, momentum=0, dampening=0, nesterov=False"},
-    "Adagrad": {"Kerasy": "learning_rate=0.01, a₀=0, ε=1e-7 outside the root (not settable)",
-                "Paper": "a₀=0, δ outside the root (no default rate)",
-                "PyTorch 2.13": "lr=0.01, a₀=0, eps=1e-10 outside the root, lr_decay=0"},
-    "RMSprop": {"Kerasy": "learning_rate=0.001, rho=0.9, ε=1e-7 outside the root",
-                "Paper": "ρ=0.9 (Hinton's lecture; no ε given)",
-                "PyTorch 2.13": "lr=0.01, alpha=0.99, eps=1e-8 outside the root, η outside momentum"},
-    "Adadelta": {"Kerasy": "learning_rate=1.0, rho=0.95, ε=1e-7",
-                 "Paper": "no learning rate, ρ=0.95, ε=1e-6",
-                 "PyTorch 2.13": "lr=1.0, rho=0.9, eps=1e-6"},
-    "Adam": {"Kerasy": "learning_rate=0.001, beta_1=0.9, beta_2=0.999, ε̂=1e-7 (fixed)",
-             "Paper": "α=1e-3, β₁=0.9, β₂=0.999, ε=1e-8",
-             "PyTorch 2.13": "lr=1e-3, betas=(0.9, 0.999), eps=1e-8 (textbook placement)"},
-    "AdamW": {"Kerasy": "— (no AdamW)",
-              "Paper": "decay λ × schedule multiplier η_t (not × the base rate α)",
-              "PyTorch 2.13": "lr=1e-3, weight_decay=0.01 (× lr), eps=1e-8"},
-    "Adamax": {"Kerasy": "learning_rate=0.002, ε=1e-7 on u",
-               "Paper": "α=2e-3, β₁=0.9, β₂=0.999, no ε",
-               "PyTorch 2.13": "lr=2e-3, eps=1e-8 inside the max"},
-    "Nadam": {"Kerasy": "learning_rate=0.001, schedule 0.96^(0.004t) (product never updated), ε=1e-7",
-              "Paper": "η=2e-3, β₂=0.999, ε=1e-8, schedule 0.96^(t/250)",
-              "PyTorch 2.13": "lr=2e-3, betas=(0.9, 0.999), eps=1e-8, momentum_decay=0.004"},
-    "Lion": {"Kerasy": "— (no Lion)",
-             "Paper": "β₁=0.9, β₂=0.99; lr 3–10× smaller than AdamW's",
-             "PyTorch 2.13": "— (no Lion in torch.optim)"},
-}
-
-# Notes on the Keras 3 row that the spec list alone cannot show (spec §4).
-KERAS_NOTES = {
-    "GradientDescent": "keras.optimizers.SGD(momentum=0.0)",
-    "SGD": "velocity stores η·g; Nesterov uses the new v",
-    "Adagrad": "a₀ = 0.1; ε inside the root",
-    "RMSprop": "ε inside the root; η inside the momentum buffer",
-    "Adadelta": "η = 0.001 makes steps 1000× smaller than the paper's",
-    "Adam": "ε̂ on the uncorrected √v (efficient form)",
-    "AdamW": "decay = learning rate × wd, before the Adam step",
-    "Adamax": "ε added to u; lr is not the paper's 0.002",
-    "Nadam": "μ-schedule 0.96ᵗ; ε on the corrected √v̂",
-    "Lion": "same as the paper",
-}
+# Read from each optimizer's teaching record (its own module); kept as tables for the page.
+SUMMARY = {name: optimizers.teaching(name).summary for name in NAMES}
+DIFFERENCES = {name: list(optimizers.teaching(name).differences) for name in NAMES}
+OTHER_DEFAULTS = {name: dict(optimizers.teaching(name).other_defaults) for name in NAMES}
+KERAS_NOTES = {name: optimizers.teaching(name).keras_note for name in NAMES}
 
 SOURCES = ("Keras 3", "Kerasy", "Paper", "PyTorch 2.13")
 
@@ -222,12 +64,20 @@ def hyperparameter_markdown(name: str, flavor: str) -> str:
 
 
 # --------------------------------------------------------------------------- #
-# Errata of the two source documents (spec §7)                                  #
+# Errata of the two source documents the project started from                 #
 # --------------------------------------------------------------------------- #
+ERROR, OMISSION, NOTE = "error", "omission", "note"
+KINDS = (ERROR, OMISSION, NOTE)
+KIND_TITLES = {ERROR: "Errors: what the document says is wrong",
+               OMISSION: "Omissions: right as far as it goes, but something that matters is left out",
+               NOTE: "Notes: the document is right; context for the reader"}
+
+
 @dataclass(frozen=True)
 class Erratum:
     source: str           # "kerasy" | "article"
     number: int
+    kind: str             # "error" | "omission" | "note"
     title: str
     text: str
     optimizers: tuple = ()  # the optimizers it concerns (empty: the whole document)
@@ -240,121 +90,136 @@ SOURCE_TITLES = {
     ARTICLE: "The article “The Math Behind Keras 3 Optimizers”",
 }
 
+_NADAM_CLOSE = 0.99  # "within 1 % of β₁"
+
 ERRATA = (
-    # ---- seeds/kerasy-optimizers.txt ------------------------------------------------
-    Erratum(KERASY, 1, "Adam's heading names the wrong class",
+    # ---- the Kerasy documentation page (checked against Kerasy's optimizers.py) -----
+    Erratum(KERASY, 1, ERROR, "Adam's heading names the wrong class",
             "The signature under “Adam” reads `kerasy.optimizers.Adadelta(learning_rate=0.001, beta_1=…, "
             "amsgrad=False)`. It should be `kerasy.optimizers.Adam(…)`.", ("Adam",)),
-    Erratum(KERASY, 2, "Adagrad's ε is in the wrong place",
-            "The page divides by √(v + ε); Kerasy's own code divides by √v + ε. The page's v⁰ = 0 is right "
-            "for Kerasy, but Keras 3 starts the accumulator at 0.1 and defaults to learning rate 0.001, "
-            "not Kerasy's 0.01.", ("Adagrad",)),
-    Erratum(KERASY, 3, "RMSprop's ε is in the wrong place",
-            "The page has √(v + ε); Kerasy uses √v + ε. Keras 3 does use √(v + ε), and also has "
-            "`momentum`, `centered` and `epsilon` arguments that Kerasy lacks.", ("RMSprop",)),
-    Erratum(KERASY, 4, "Adadelta's formula leaves out the learning rate",
-            "Kerasy multiplies the step by `learning_rate` (default 1.0, so the default equals Zeiler's "
-            "rule). Keras 3 does the same with default 0.001, which gives 1000× smaller steps. In both, "
-            "the accumulated Δw is the learning-rate-free step. The page's indexing (s^t built from "
-            "Δw^(t−1), used for Δw^t) is consistent with Zeiler's RMS[Δx]_(t−1).", ("Adadelta",)),
-    Erratum(KERASY, 5, "Adam's formula is not what the code computes",
-            "The page shows the textbook η·m̂/(√v̂ + ε). Kerasy and Keras 3 compute "
+    Erratum(KERASY, 2, ERROR, "Adagrad's ε is in the wrong place",
+            "The page divides by √(v + ε); Kerasy's own code divides by √v + ε. (The page's v⁰ = 0 is right "
+            "for Kerasy.)", ("Adagrad",)),
+    Erratum(KERASY, 3, ERROR, "RMSprop's ε is in the wrong place",
+            "The page has √(v + ε); Kerasy's own code uses √v + ε.", ("RMSprop",)),
+    Erratum(KERASY, 4, OMISSION, "Adadelta's formula leaves out the learning rate",
+            "Kerasy multiplies the step by `learning_rate`, which the formula does not show. Its default, 1.0, "
+            "makes the page's formula exact at the default (it is then Zeiler's rule), and the accumulated Δw "
+            "is the learning-rate-free step, as in Zeiler. The page's indexing (s^t built from Δw^(t−1), used "
+            "for Δw^t) is consistent with Zeiler's RMS[Δx]_(t−1).", ("Adadelta",)),
+    Erratum(KERASY, 5, ERROR, "Adam's formula is not what the code computes",
+            "The page shows the textbook η·m̂/(√v̂ + ε). Kerasy (like Keras 3) computes "
             "η·√(1−β₂ᵗ)/(1−β₁ᵗ) · m/(√v + ε), the ε̂ form; the effective ε differs by a factor "
-            "1/√(1−β₂ᵗ). `amsgrad` is listed but no AMSGrad rule is given (the code takes a max over the "
-            "raw v). And the second moment is an RMSprop-style moving average, not “Adagrad using the "
-            "square of the gradient”, as the page's own equation shows.", ("Adam",)),
-    Erratum(KERASY, 6, "Adamax is incomplete and partly wrong",
-            "m̂ is used but never defined (m is the β₁-average, m̂ = m/(1−β₁ᵗ)). The line "
-            "β₂^∞·v + (1−β₂^∞)|g|^∞ = max(β₂·v, |g|) is not a valid identity: it needs u^p inside, a p-th "
-            "root outside and β₂ → β₂^p. The update leaves out ε (Kerasy and Keras 3 divide by u + ε), "
-            "the start u⁰ = 0 is not stated, and the default learning rate 0.002 is Kerasy's and the "
-            "paper's, not Keras 3's (0.001).", ("Adamax",)),
-    Erratum(KERASY, 7, "Nadam's update rule is missing",
-            "The section shows only classical momentum vs Nesterov's. The real rule (momentum schedule "
-            "β₁(1 − ½·0.96^(0.004t)) with a hidden `schedule_decay=0.004`, and ĝ, m̂, m̄ as in the spec) is "
-            "never stated. The docstring's description of `beta_2` (“infinity norm”) is copied from "
-            "Adamax, and the page does not reveal that Kerasy's momentum product is never updated.",
+            "1/√(1−β₂ᵗ). The second moment is an RMSprop-style moving average, not “Adagrad using the "
+            "square of the gradient”, as the page's own equation shows. And `amsgrad` is listed but no "
+            "AMSGrad rule is given (the code takes a max over the raw v).", ("Adam",)),
+    Erratum(KERASY, 6, ERROR, "Adamax: an identity that does not hold, and ε left out",
+            "The line β₂^∞·v + (1−β₂^∞)|g|^∞ = max(β₂·v, |g|) is not a valid identity: the limit needs u^p "
+            "inside, a p-th root outside and β₂ → β₂^p. The update also leaves out ε (Kerasy's code divides by "
+            "u + ε) and does not state u⁰ = 0. (m̂ is the Adam section's m/(1−β₁ᵗ), and the default 0.002 is "
+            "Kerasy's own, as in the paper.)", ("Adamax",)),
+    Erratum(KERASY, 7, OMISSION, "Nadam's update rule is missing",
+            "The section shows only classical momentum vs Nesterov's. Kerasy's actual rule (the momentum "
+            "schedule β₁(1 − ½·0.96^(0.004t)) with a hidden `schedule_decay=0.004`, then ĝ, m̂ and m̄ as in "
+            "Dozat's paper) is never stated, nor that Kerasy's momentum product is never updated (it stays 1).",
             ("Nadam",)),
-    Erratum(KERASY, 8, "The notation is off by one",
+    Erratum(KERASY, 8, ERROR, "The notation is off by one",
             "g^t is defined as the gradient at w^(t−1), yet every update computes w^(t+1) from w^t using "
-            "g^t.", ()),
-    Erratum(KERASY, 9, "The SGD Nesterov line is ambiguous",
+            "g^t: read literally, each step uses the gradient of the previous point.", ()),
+    Erratum(KERASY, 9, OMISSION, "The SGD Nesterov line leaves out a time index",
             "It writes `momentum ∗ v` without a time index; it is the NEW v^t. It is also the look-ahead "
             "re-parametrisation, not Sutskever's gradient-at-the-look-ahead-point form.", ("SGD",)),
-    Erratum(KERASY, 10, "Undocumented behaviour makes the page's usage unsafe",
-            "`epsilon` cannot be set (the code reads a misspelt keyword, so ε is always 1e-7); `clipnorm` "
-            "and `clipvalue` are silently ignored; and calling `get_updates` directly, as the page's own "
-            "example does, never advances `iterations`, so Adam, Adamax and Nadam stay at t = 1 and "
-            "`decay` never acts.", ("Adam", "Adamax", "Nadam")),
-    # ---- seeds/keras3-optimizers-article.txt ----------------------------------------
-    Erratum(ARTICLE, 1, "Adam has not “evolved”: β₁ and β₂ are constants",
+    Erratum(KERASY, 10, OMISSION, "Undocumented behaviour that makes the page's usage pattern unsafe",
+            "`epsilon` can be set only through a misspelt keyword, `eosukib` (`epsilon=` raises a TypeError), "
+            "so in practice ε is 1e-7; `clipnorm` and `clipvalue` are accepted but silently ignored; and "
+            "calling `get_updates` directly, as the page's example does, never advances `iterations`, so Adam, "
+            "Adamax and Nadam would stay at t = 1 and `decay` would never act (harmless in the example itself: "
+            "plain gradient descent without decay).", ("Adam", "Adamax", "Nadam")),
+    Erratum(KERASY, 11, ERROR, "The noise is N(0, 1/100), not N(0, 1/10)",
+            "The regression's noise is written N(0, 1/10), but the code draws it with `scale=1/10`, a standard "
+            "deviation σ = 0.1: in the usual N(μ, σ²) notation that is N(0, 1/100).", ()),
+    Erratum(KERASY, 12, ERROR, "Nadam's second moment is not Adagrad's",
+            "Like Adam, Nadam is described as combining momentum with “Adagrad using the square of the "
+            "gradient”; its second moment is an RMSprop-style moving average (Kerasy's code: "
+            "v ← β₂v + (1 − β₂)g²), not Adagrad's running sum.", ("Nadam",)),
+    # ---- the article “The Math Behind Keras 3 Optimizers” ---------------------------
+    Erratum(ARTICLE, 1, ERROR, "Adam has not “evolved”: β₁ and β₂ are constants",
             "The article says Keras 3 “adjusts beta_1 and beta_2 exponentially based on the current step”, "
             "making Adam suited to “time-sensitive scenarios like speech recognition”. In fact β₁ and β₂ "
             "are constants: β₁ᵗ and β₂ᵗ are Kingma & Ba's bias correction folded into the step size (the "
             "paper's own efficient form). The speech sentence paraphrases the Adamax docstring. The "
             "formula the article gives is correct for Keras.", ("Adam",)),
-    Erratum(ARTICLE, 2, "Adam's ε is ε̂, and its default is 1e-7",
+    Erratum(ARTICLE, 2, OMISSION, "Adam: ε̂, its default 1e-7 and AMSGrad are not mentioned",
             "The article does not say that adding ε to √v with UNcorrected v means ε acts as "
             "ε/√(1−β₂ᵗ) in textbook terms. It also omits that the default is 1e-7 (not the paper's 1e-8), "
             "and that AMSGrad exists.", ("Adam",)),
-    Erratum(ARTICLE, 3, "Nadam: `u_t_1 = beta_2 * (…)` is wrong",
+    Erratum(ARTICLE, 3, ERROR, "Nadam: `u_t_1 = beta_2 * (…)` is wrong",
             "Keras uses β₁ for both μ_t and μ_(t+1): the line should read "
-            "`u_t_1 = beta_1 * (1.0 - 0.5 * power(decay, next_step))`. β₂ never enters the momentum schedule.", ("Nadam",)),
-    Erratum(ARTICLE, 4, "Nadam: `decay = 0.96` is not the paper's schedule",
-            "Keras 3 uses 0.96ᵗ; Dozat, PyTorch (`momentum_decay=0.004`), legacy tf.keras and Kerasy use "
-            "0.96^(0.004t). Keras's μ_t therefore approaches β₁ within about 100 steps instead of "
-            "ramping over thousands. The article does not flag this, and it is the real way Keras Nadam "
-            "differs from the book.", ("Nadam",)),
-    Erratum(ARTICLE, 5, "Nadam: only the first moment is scheduled",
+            "`u_t_1 = beta_1 * (1.0 - 0.5 * power(decay, next_step))`. β₂ never enters the momentum schedule.",
+            ("Nadam",)),
+    Erratum(ARTICLE, 4, OMISSION, "Nadam: `decay = 0.96` departs from the paper, unflagged",
+            "`decay = 0.96` is exactly Keras 3's code: its μ_t uses 0.96ᵗ. What the article leaves out is that "
+            "Dozat, PyTorch (`momentum_decay=0.004`), legacy tf.keras and Kerasy use 0.96^(0.004t), so Keras's "
+            f"μ_t is within 1 % of β₁ after {steps_to_reach(_NADAM_CLOSE, KERAS_PSI)} steps instead of "
+            f"{steps_to_reach(_NADAM_CLOSE, DOZAT_PSI):,}. That schedule is the real way Keras Nadam differs "
+            "from the book.", ("Nadam",)),
+    Erratum(ARTICLE, 5, ERROR, "Nadam: only the first moment is scheduled",
             "“Combines these two effects on the beta_1 and beta_2 parameters” is wrong: only the "
             "first-moment coefficients are scheduled; β₂ appears only in v/(1 − β₂ᵗ).", ("Nadam",)),
-    Erratum(ARTICLE, 6, "Nadam: the product state and ε are described loosely",
+    Erratum(ARTICLE, 6, OMISSION, "Nadam: the product state and ε are described loosely",
             "`u_product` is a single scalar (initially 1.0) advanced once per step BEFORE the per-variable "
             "updates; the `u_product_t` used in `m_hat` already includes μ_t, and `u_product_t_1` is never "
             "stored. ε is added to √v̂ (bias-corrected: the textbook place, unlike Keras Adam).",
             ("Nadam",)),
-    Erratum(ARTICLE, 7, "SGD with momentum is incomplete",
+    Erratum(ARTICLE, 7, OMISSION, "SGD with momentum is incomplete",
             "It gives only `m = momentum*m − lr*g` and leaves out the weight update `w = w + m`.",
             ("SGD",)),
-    Erratum(ARTICLE, 8, "Adagrad: omissions, and “divides by the sum”",
-            "It omits that the accumulator starts at `initial_accumulator_value = 0.1`, and the defaults "
-            "learning rate 0.001 and ε = 1e-7 (inside the root). It says Adagrad divides the learning rate "
-            "“by this sum”: the division is by the SQUARE ROOT of the accumulator.", ("Adagrad",)),
-    Erratum(ARTICLE, 9, "AdamW's decay is not a “constant decay amount”",
+    Erratum(ARTICLE, 8, ERROR, "Adagrad: “divides by this sum”, and missing defaults",
+            "It says Adagrad divides the learning rate “by this sum”: the division is by the SQUARE ROOT of the "
+            "accumulator, as the article's own formula shows. It also omits that the accumulator starts at "
+            "`initial_accumulator_value = 0.1`, and the defaults learning rate 0.001 and ε = 1e-7 (inside the "
+            "root).", ("Adagrad",)),
+    Erratum(ARTICLE, 9, ERROR, "AdamW's decay is not a “constant decay amount”",
             "The decay is multiplicative, w ← w·(1 − lr·wd), proportional to w, scaled by the SCHEDULED "
             "learning rate and applied before the Adam step; the default `weight_decay = 0.004` is not "
             "given. AdamW does merely subclass Adam, but the decay lives in the base optimizer, so "
             "`Adam(weight_decay=…)`, `SGD(weight_decay=…)`, `Lion(weight_decay=…)` and the others all use "
             "the same decoupled rule. That differs from PyTorch's `Adam(weight_decay)` (L2) and from the "
             "paper's λ·η_t scaling.", ("AdamW",)),
-    Erratum(ARTICLE, 10, "Lion does keep an accumulation",
+    Erratum(ARTICLE, 10, ERROR, "Lion does keep an accumulation",
             "“Doesn't calculate accumulations, so it uses less memory” is wrong: Lion keeps one momentum "
             "average per weight; the saving comes from having no second moment. The article's update order "
             "is correct (sign of the interpolation with the old m, then the weight step, then the "
             "average), but it omits β₂ = 0.99, the check β₁ ∈ (0, 1] and the advice to use a 3–10× "
             "smaller learning rate than AdamW.", ("Lion",)),
-    Erratum(ARTICLE, 11, "RMSprop: right formulas, differences unstated",
-            "Both formulas (plain, and centred with momentum) are correct for Keras 3, but the article does "
-            "not say that ε is inside the root and η inside the momentum buffer: the two ways Keras differs "
+    Erratum(ARTICLE, 11, NOTE, "RMSprop: right formulas, differences unstated",
+            "Both formulas (plain, and centred with momentum) are correct for Keras 3. The article does not "
+            "say that ε is inside the root and η inside the momentum buffer: the two ways Keras differs "
             "from PyTorch.", ("RMSprop",)),
-    Erratum(ARTICLE, 12, "Nesterov: right formula, loose explanation",
+    Erratum(ARTICLE, 12, NOTE, "Nesterov: right formula, loose explanation",
             "The formula is correct for Keras 3 (it uses the updated m). “Predict the next direction and "
             "add this prediction to the current weight” is a loose description of the look-ahead "
             "re-parametrisation.", ("SGD",)),
-    Erratum(ARTICLE, 13, "`t = 0` is hard-coded",
+    Erratum(ARTICLE, 13, OMISSION, "`t = 0` is hard-coded",
             "t stands for the optimizer's completed-step counter, which advances by one per update (per "
             "batch in `fit`); with gradient accumulation it counts real updates.", ("Adam", "Nadam")),
-    Erratum(ARTICLE, 14, "The central thesis blames the wrong thing",
-            "The article attributes the book-vs-Keras gap to Adam's bias-correction form, which is "
-            "equivalent except for ε. It misses the real deviations: Adagrad's a₀ = 0.1 and ε inside the "
+    Erratum(ARTICLE, 14, OMISSION, "The real differences from the books are missed",
+            "The article's only explanation of the book-vs-Keras gap is Adam's “evolution” (#1), a form that "
+            "equals the book's except for ε. It misses the real deviations: Adagrad's a₀ = 0.1 and ε inside the "
             "root; RMSprop's ε inside the root and η inside the momentum; Adadelta's default learning rate "
             "0.001; Adamax's learning rate 0.001; Nadam's 0.96ᵗ schedule; decoupled `weight_decay` on "
             "every optimizer.", ()),
+    Erratum(ARTICLE, 15, ERROR, "Lion's prose contradicts its formula",
+            "It says Lion takes “a sign based on the current gradient”; its own (correct) formula takes the "
+            "sign of β₁m + (1 − β₁)g, an interpolation between the old momentum and the gradient.", ("Lion",)),
+    Erratum(ARTICLE, 16, ERROR, "ε is not always “added to the denominator”",
+            "The variable list says ε is “added to the denominator”; for Adagrad and RMSprop Keras adds it "
+            "inside the square root, √(v + ε), as the article's own formulas show.", ("Adagrad", "RMSprop")),
 )
 
 
-def errata(source: str | None = None) -> list[Erratum]:
-    return [e for e in ERRATA if source is None or e.source == source]
+def errata(source: str | None = None, kind: str | None = None) -> list[Erratum]:
+    return [e for e in ERRATA if (source is None or e.source == source) and (kind is None or e.kind == kind)]
 
 
 def errata_for(name: str) -> list[Erratum]:
@@ -363,22 +228,50 @@ def errata_for(name: str) -> list[Erratum]:
 
 
 def erratum_label(e: Erratum) -> str:
-    return f"{'Kerasy page' if e.source == KERASY else 'Article'} #{e.number}"
+    return f"{'Kerasy page' if e.source == KERASY else 'Article'} #{e.number} ({e.kind})"
+
+
+def errata_counts(source: str) -> str:
+    """``12 items: 8 errors, 4 omissions`` (kinds with no item left out)."""
+    items = errata(source)
+    parts = []
+    for kind in KINDS:
+        n = len(errata(source, kind))
+        if n:
+            parts.append(f"{n} {kind}{'s' if n != 1 else ''}")
+    return f"{len(items)} items: {', '.join(parts)}"
+
+
+def errata_sections(source: str) -> list[tuple[str, str]]:
+    """(heading, Markdown list) for each kind of erratum of ``source`` that has items, errors first.
+
+    Items keep their numbers (``#5``), so a reference to an erratum stays valid."""
+    out = []
+    for kind in KINDS:
+        items = errata(source, kind)
+        if items:
+            out.append((KIND_TITLES[kind], "\n".join(
+                f"- **#{e.number} {e.title}.** {e.text}"
+                + (f" *(Concerns: {', '.join(e.optimizers)}.)*" if e.optimizers else " *(Whole document.)*")
+                for e in items)))
+    return out
 
 
 # --------------------------------------------------------------------------- #
-# The common Keras 3 machinery (spec §2), shown once below the optimizer        #
+# The common Keras 3 machinery, shown once below the optimizer                  #
 # --------------------------------------------------------------------------- #
 ORDER_OF_OPERATIONS = [
     "If `loss_scale_factor` is set, divide the gradients by it.",
-    "Gradient accumulation (if on): either add the gradient to the accumulator and stop here, or "
-    "replace it by the mean of the last n gradients.",
+    "Gradient accumulation (if on): on a micro-step, add the gradient to the accumulator and skip steps 3–5 "
+    "(the weights and the optimizer's state stay as they are), but still do steps 6 and 7; on every n-th step, "
+    "replace the gradient by the mean of the last n and empty the accumulator.",
     "Clipping: `clipnorm`, `global_clipnorm` or `clipvalue` (at most one).",
     "Decoupled weight decay on the pre-update weights: w ← w − η·wd·w.",
     "The optimizer's own update rule (the formulas above), with the same η and t = iterations + 1. "
     "Nadam first advances its momentum product, once per step.",
     "The moving average of the weights (`use_ema`), if on.",
-    "Variable constraints, then the step counter advances by one.",
+    "Variable constraints, then the step counter advances by one (on micro-steps too: learning-rate "
+    "schedules see this raw count).",
 ]
 
 WEIGHT_DECAY_LATEX = r"w \leftarrow w - \eta\,\mathrm{wd}\; w = w\,(1 - \eta\,\mathrm{wd})"
@@ -388,7 +281,7 @@ CLIPPING_LATEX = r"""\begin{aligned}
 & N = \sqrt{\textstyle\sum_{\text{tensors}} \sum g^2}\\
 \text{clipvalue:}\ & g \leftarrow \operatorname{clip}(g, -c, c)
 \end{aligned}"""
-SCHEDULE_LATEX = r"\eta_k = \text{schedule}(k),\quad k = 0, 1, 2, \dots\ \text{(completed raw steps)}"
+SCHEDULE_LATEX = r"\eta_k = \text{schedule}(k),\quad k = 0, 1, 2, \dots"
 
 WEIGHT_DECAY_TEXT = (
     "Every Keras 3 optimizer accepts `weight_decay`, and it is always **decoupled**: the weights shrink "

@@ -22,12 +22,13 @@ ROOT = Path(__file__).resolve().parents[1]
 # url_path -> (page file, title, icon), as registered in app.py (see the app contract). Presets use only the
 # contract's pages (race, learning_rate, moons); the others are listed on the home page.
 PAGES = {
-    "race": ("pages/race.py", "Optimizer race", "🏁"),
-    "learning_rate": ("pages/learning_rate.py", "Learning rate", "📉"),
-    "moons": ("pages/moons.py", "Moons network", "🌙"),
-    "inspector": ("pages/inspector.py", "Step inspector", "🔬"),
-    "compare": ("pages/compare.py", "Fair comparison", "⚖️"),
-    "maths": ("pages/maths.py", "The maths", ":material/functions:"),
+    "race": ("app_pages/race.py", "Optimizer race", ":material/flag:"),
+    "learning_rate": ("app_pages/learning_rate.py", "Learning rate", ":material/trending_down:"),
+    "moons": ("app_pages/moons.py", "Moons network", ":material/bedtime:"),
+    "inspector": ("app_pages/inspector.py", "Step inspector", ":material/biotech:"),
+    "compare": ("app_pages/compare.py", "Fair comparison", ":material/balance:"),
+    "theory": ("app_pages/theory.py", "See the theory", ":material/insights:"),
+    "maths": ("app_pages/maths.py", "The maths", ":material/functions:"),
 }
 
 # The URL parameters each page reads (the app contract); presets use only these.
@@ -173,28 +174,3 @@ PRESETS: tuple[Preset, ...] = (
 )
 
 BY_ID = {p.id: p for p in PRESETS}
-
-
-def page_exists(preset: Preset) -> bool:
-    return (ROOT / preset.page_file).exists()
-
-
-def page_link_or_text(page_file: str, label: str, query_params: dict | None = None, icon: str | None = None,
-                      fallback_url: str | None = None, **kwargs) -> bool:
-    """``st.page_link`` if the page is registered in the app, else a plain Markdown link.
-
-    Pages land one by one while the app grows; a missing page must never break the page linking to it.
-    Returns True when a real page link was drawn.
-    """
-    import streamlit as st
-    from streamlit.errors import StreamlitAPIException
-
-    try:
-        st.page_link(page_file, label=label, icon=icon, query_params=query_params, **kwargs)
-        return True
-    except StreamlitAPIException:
-        if fallback_url:
-            st.markdown(f"[{label}]({fallback_url}) *(page not available yet)*")
-        else:
-            st.caption(f"{label} (page not available yet)")
-        return False

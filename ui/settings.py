@@ -20,6 +20,8 @@ from typing import Any, Mapping
 import numpy as np
 
 import optimizers
+import numfmt
+from ui.text import literal, quoted
 
 MAX_TEXT = 500
 
@@ -84,12 +86,7 @@ class Field:
         return str(value)
 
 
-def _fmt(x) -> str:
-    if x is None:
-        return "∞"
-    if isinstance(x, (int, np.integer)) and not isinstance(x, bool):
-        return str(int(x))
-    return f"{float(x):.10g}"
+_fmt = numfmt.exact  # kept as a short name: the pages format settings with it
 
 
 def read_fields(fields, params: Mapping[str, str]) -> tuple[dict, list[str]]:
@@ -103,8 +100,8 @@ def read_fields(fields, params: Mapping[str, str]) -> tuple[dict, list[str]]:
             values[f.name] = f.parse(params[f.name])
         except ValueError as exc:
             values[f.name] = f.default
-            notices.append(f"Ignored `{f.name}={_short(params[f.name])}` from the link ({exc}); "
-                           f"using the default {_show(f.default)}.")
+            notices.append(f"Ignored {f.name} = {quoted(params[f.name])} from the link ({literal(exc, None)}); "
+                           f"using the default {literal(_show(f.default))}.")
     return values, notices
 
 
@@ -116,11 +113,6 @@ def encode_fields(fields, values: Mapping[str, Any]) -> dict[str, str]:
         if v != f.default:
             out[f.name] = f.encode(v)
     return out
-
-
-def _short(raw) -> str:
-    raw = str(raw)
-    return raw if len(raw) <= 40 else raw[:37] + "…"
 
 
 def _show(v) -> str:
@@ -159,12 +151,54 @@ class OptChoice:
     def kwargs(self) -> dict:
         return dict(self.params)
 
+    @property
+    def has_learning_rate(self) -> bool:
+        """False for the rules without one (textbook Adadelta)."""
+        return "learning_rate" in {p.name for p in optimizers.spec(self.name, self.flavor)}
+
+    def with_value(self, hp: str, value) -> "OptChoice":
+        """The same optimizer with ``hp`` set to ``value``."""
+        return OptChoice(self.name, self.flavor, tuple(sorted({**self.kwargs, hp: value}.items())))
+
+    def without(self, hp: str) -> "OptChoice":
+        """The same optimizer with ``hp`` back at its default (e.g. a sweep that varies it)."""
+        return OptChoice(self.name, self.flavor, tuple((k, v) for k, v in self.params if k != hp))
+
+    def config(self) -> dict:
+        """Every hyperparameter this optimizer runs with, defaults included (``optimizers.full_config``)."""
+        return optimizers.full_config(self.name, self.flavor, self.kwargs)
+
+    def as_linked(self) -> "OptChoice":
+        """Every number rounded to what a link (and a printed setting) holds: 10 significant digits."""
+        return OptChoice(self.name, self.flavor,
+                         tuple((k, v if isinstance(v, bool) else float(_fmt(v))) for k, v in self.params))
+
     def build(self, **common):
         """The engine optimizer (common Keras arguments such as weight_decay may be added)."""
         kw = {**self.kwargs, **{k: v for k, v in common.items() if v is not None}}
         if "learning_rate" not in {p.name for p in optimizers.spec(self.name, self.flavor)}:
             kw.pop("learning_rate", None)  # textbook Adadelta has no learning rate
         return optimizers.get(self.name, flavor=self.flavor, **kw)
+
+    def in_flavor(self, flavor: str) -> tuple["OptChoice", list[str]]:
+        """The same optimizer in another flavour with the same hyperparameter values.
+
+        Every value this choice uses, its flavour's defaults included, is carried over, so flavours
+        compared side by side differ only in their rule (PyTorch's Adagrad defaults to lr 0.01, Keras's
+        to 0.001: a Keras choice at its default runs the PyTorch rule with 0.001 too). Returns the new
+        choice and the names of the hyperparameters the other flavour does not have (left out)."""
+        there = {hp.name for hp in optimizers.spec(self.name, flavor)}
+        values = [(hp.name, self.value(hp.name)) for hp in optimizers.spec(self.name, self.flavor)]
+        kept = tuple(sorted((k, v) for k, v in values if k in there))
+        dropped = [k for k, _ in values if k not in there]
+        return OptChoice(self.name, flavor, kept), dropped
+
+    def only_in(self, flavor: str) -> list[tuple[str, object]]:
+        """(name, default as text) of the hyperparameters ``flavor`` has and this choice's flavour lacks: a flavour
+        compared side by side runs with its own default for these (PyTorch Nadam's momentum_decay)."""
+        here = {hp.name for hp in optimizers.spec(self.name, self.flavor)}
+        return [(hp.name, hp.default if hp.kind == "bool" else _fmt(hp.default))
+                for hp in optimizers.spec(self.name, flavor) if hp.name not in here]
 
     def value(self, hp: str):
         """The value in use for ``hp`` (the spec default if not set)."""
@@ -176,12 +210,13 @@ class OptChoice:
                 return p.default
         return None
 
-    def label(self) -> str:
-        """Short legend text: ``Adam (lr 0.01, textbook)``."""
+    def label(self, lr_digits: int | None = None, show_lr: bool = True) -> str:
+        """Short legend text: ``Adam (lr 0.01, textbook)``. ``lr_digits`` shortens the learning rate
+        (a tuned one) to that many significant digits; ``show_lr=False`` leaves it out (a sweep varies it)."""
         bits = []
         lr = self.value("learning_rate")
-        if lr is not None:
-            bits.append(f"lr {_fmt(lr)}")
+        if lr is not None and show_lr:
+            bits.append(f"lr {_fmt(lr) if lr_digits is None else format(float(lr), f'.{lr_digits}g')}")
         for k, v in self.params:
             if k == "learning_rate":
                 continue
@@ -254,7 +289,8 @@ def read_optimizers(params: Mapping[str, str], defaults: list[OptChoice], max_n:
     keys = [f"{prefix}{i}" for i in range(1, max_n + 1)]
     present = [k for k in keys if k in params]
     extra = sorted(k for k in params if k.startswith(prefix) and k[len(prefix):].isdigit() and k not in keys)
-    notices = [f"Ignored `{k}` from the link: at most {max_n} optimizers." for k in extra]
+    most = f"at most {max_n} optimizer{'s' if max_n != 1 else ''}"
+    notices = [f"Ignored {literal(k)} from the link: {most}." for k in extra]
     if not present:
         return list(defaults), notices
     out = []
@@ -262,7 +298,7 @@ def read_optimizers(params: Mapping[str, str], defaults: list[OptChoice], max_n:
         try:
             out.append(OptChoice.decode(params[k]))
         except ValueError as exc:
-            notices.append(f"Ignored optimizer `{k}={_short(params[k])}` from the link: {exc}")
+            notices.append(f"Ignored optimizer {k} = {quoted(params[k])} from the link: {literal(exc, None)}")
     if not out:
         notices.append("No usable optimizer in the link; showing the default line-up.")
         return list(defaults), notices

@@ -1,4 +1,5 @@
-"""The list of optimizer "slots" on the race and comparison pages.
+"""The list of optimizer "slots" on the pages that edit optimizers (race, comparison, moons, learning rate,
+and the inspector's single one).
 
 Each slot has an id (its widget keys are ``<prefix>o<id>_…``) and a colour
 index that stays with it when other slots are removed. Ids keep counting
@@ -33,18 +34,38 @@ def remove_slot(prefix: str, sid: int) -> None:
     st.session_state[prefix + "slots"] = [s for s in st.session_state[prefix + "slots"] if s["id"] != sid]
 
 
-def add_slot(prefix: str, max_n: int, add_order, n_colors: int) -> None:
-    """Add the first optimizer of ``add_order`` not shown yet (button callback)."""
-    if len(st.session_state[prefix + "slots"]) >= max_n:
+def add_slot(prefix: str, max_n: int, add_order, n_colors: int, distinct: str = "name") -> None:
+    """Add the first optimizer of ``add_order`` not shown yet (button callback).
+
+    ``distinct="name"``: the first whose class is not shown (the race: a new kind of optimizer);
+    ``"choice"``: the first whose exact settings are not shown (the moons page: the article's other
+    settings, such as RMSprop with momentum, even though RMSprop is already there)."""
+    slots = st.session_state[prefix + "slots"]
+    if len(slots) >= max_n:
         return
-    used = {st.session_state.get(f"{prefix}o{s['id']}_name") for s in st.session_state[prefix + "slots"]}
-    fresh = [c for c in add_order if c.name not in used]
+    if distinct == "choice":
+        used = {st.session_state.get(f"{prefix}o{s['id']}_choice") for s in slots}
+        fresh = [c for c in add_order if c not in used]
+    else:
+        used = {st.session_state.get(f"{prefix}o{s['id']}_name") for s in slots}
+        fresh = [c for c in add_order if c.name not in used]
     new_slot(prefix, (fresh or add_order)[0], n_colors)
 
 
-def slot_editors(prefix: str, colors, max_n: int, add_order, remove_help: str, add_help: str) -> list:
+def slot_editor(prefix: str, slot: dict, **editor_options) -> OptChoice:
+    """The optimizer editor of one slot (``editor_options`` go to ``ui.controls.optimizer_editor``, e.g.
+    ``hide=("learning_rate",)``). Returns the edited choice, also kept as ``<prefix>o<id>_choice``."""
+    key = f"{prefix}o{slot['id']}"
+    choice = optimizer_editor(key, st.session_state[key + "_init"], **editor_options)
+    st.session_state[key + "_choice"] = choice
+    return choice
+
+
+def slot_editors(prefix: str, colors, max_n: int, add_order, remove_help: str, add_help: str,
+                 distinct: str = "name", **editor_options) -> list:
     """The optimizer editors, four to a row, each with its colour dot and a remove button, then an
-    "Add optimizer" button. Returns ``[(slot, colour, choice), ...]`` in display order."""
+    "Add optimizer" button (``distinct``: see :func:`add_slot`). Returns ``[(slot, colour, choice), ...]``
+    in display order."""
     slots = st.session_state[prefix + "slots"]
     out = []
     for row in range(0, len(slots), 4):
@@ -57,7 +78,12 @@ def slot_editors(prefix: str, colors, max_n: int, add_order, remove_help: str, a
                               f'**#{slots.index(slot) + 1}**', unsafe_allow_html=True)
                 rm.button("", icon=":material/close:", key=f"{prefix}rm{sid}", on_click=remove_slot,
                           args=(prefix, sid), disabled=len(slots) <= 1, help=remove_help, type="tertiary")
-                out.append((slot, colour, optimizer_editor(f"{prefix}o{sid}", st.session_state[f"{prefix}o{sid}_init"])))
+                out.append((slot, colour, slot_editor(prefix, slot, **editor_options)))
     st.button("Add optimizer", icon=":material/add:", key=prefix + "add", on_click=add_slot,
-              args=(prefix, max_n, add_order, len(colors)), disabled=len(slots) >= max_n, help=add_help)
+              args=(prefix, max_n, add_order, len(colors), distinct), disabled=len(slots) >= max_n, help=add_help)
     return out
+
+
+def only_editor(prefix: str) -> OptChoice:
+    """The editor of a page with a single optimizer slot (``PageSpec(max_opts=1)``): no colour, no remove."""
+    return slot_editor(prefix, st.session_state[prefix + "slots"][0])

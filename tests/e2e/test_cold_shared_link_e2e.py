@@ -1,6 +1,6 @@
 """A shared link that is the very first request after a server start still goes through app.py.
 
-Streamlit starts an app that has a pages/ folder in its old folder mode until app.py calls
+Streamlit starts an app that has a app_pages/ folder in its old folder mode until app.py calls
 st.navigation (see ui/__init__.py); a teacher's link opened right after a restart used to
 show file names in the sidebar and skip app.py's page set-up.
 """

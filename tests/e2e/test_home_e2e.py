@@ -35,7 +35,7 @@ def test_gallery_renders_every_preset(page, app_url, artifacts_dir):
 
 
 def test_preset_card_opens_the_race_with_its_settings(page, app_url):
-    if not (ROOT / "pages/race.py").exists():
+    if not (ROOT / "app_pages/race.py").exists():
         pytest.skip("the race page has not landed yet")
     open_home(page, app_url)
     card = page.locator(".st-key-preset_adagrad-stalls")

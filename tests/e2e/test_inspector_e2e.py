@@ -8,7 +8,7 @@ SHOWN = "[data-testid='stHeading']"
 
 def open_inspector(page, app_url, query=""):
     # Visit the home page first: on a fresh server, Streamlit decides between st.navigation and the legacy
-    # pages/ directory on the first script run, and a first visit straight to /inspector picks the legacy mode.
+    # app_pages/ directory on the first script run, and a first visit straight to /inspector picks the legacy mode.
     page.goto(app_url)
     expect(page.get_by_test_id("stSidebarNav")).to_contain_text("Step inspector", timeout=60_000)
     page.goto(f"{app_url}/inspector{query}")
@@ -61,3 +61,17 @@ def test_shared_link_opens_that_step_with_flavours(page, app_url, artifacts_dir)
     assert page.get_by_test_id("stException").count() == 0
     link = page.get_by_role("link", name=re.compile("The maths of Lion"))
     expect(link).to_have_attribute("href", re.compile(r"maths\?opt=Lion"))
+
+
+def test_new_rules_equations_render_with_katex(page, app_url):
+    """The five newer Keras rules: every equation of the inspected step renders (no KaTeX error), with
+    the flavours side by side (each flavour's equations too)."""
+    for query in ("?o1=Adafactor&k=3&cmp=1", "?o1=Ftrl;learning_rate=0.05&k=3&cmp=1", "?o1=Lamb&k=3&cmp=1",
+                  "?o1=Muon;learning_rate=0.05&k=3&cmp=1", "?o1=ScheduleFreeAdamW;warmup_steps=5&k=3&cmp=1"):
+        open_inspector(page, app_url, query)
+        expect(page.locator(SHOWN, has_text="Update t = 4: from w_3 to w_4")).to_be_visible(timeout=30_000)
+        wait_idle(page)
+        assert page.get_by_test_id("stException").count() == 0, query
+        counts = page.evaluate("() => ({blocks: document.querySelectorAll('.katex-display').length,"
+                               " errors: document.querySelectorAll('.katex-error').length})")
+        assert counts["errors"] == 0 and counts["blocks"] >= 6, (query, counts)

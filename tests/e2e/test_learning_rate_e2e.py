@@ -33,7 +33,7 @@ def open_lr(page, url, query=""):
 
 def test_fresh_shared_link_shows_no_page_not_found_dialog(page, app_url):
     """A url_path that differs from the file name (learning-rate vs learning_rate.py) made Streamlit 1.67
-    show a "Page not found" dialog on direct links (its pages/-folder start-up mode routes by file name)."""
+    show a "Page not found" dialog on direct links (its app_pages/-folder start-up mode routes by file name)."""
     assert not open_lr(page, app_url, "?lrs=0.1,0.5")
     assert "/learning_rate?" in page.url and "lrs=0.1" in page.url
 
@@ -81,8 +81,8 @@ def test_shared_link_mini_batch(page, app_url):
     updates = surf.evaluate("g => g._fullData.filter(t => / \\(updates\\)$/.test(t.name)).map(t => t._length)")
     assert updates == [121, 121]  # 30 epochs x 4 batches + start
     # navigation: the sidebar link to another page and back
-    page.get_by_test_id("stSidebarNav").get_by_text("Home").click()
+    page.get_by_test_id("stSidebarNav").get_by_text("Home", exact=True).click()
     expect(page.get_by_text("Descent Lab").first).to_be_visible()
-    page.get_by_test_id("stSidebarNav").get_by_text("Learning rate").click()
+    page.get_by_test_id("stSidebarNav").get_by_text("Learning rate", exact=True).click()
     expect(page.get_by_text("The fitted line, epoch by epoch")).to_be_visible(timeout=30_000)
     expect(page.get_by_test_id("stException")).to_have_count(0)

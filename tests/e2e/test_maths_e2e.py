@@ -61,7 +61,7 @@ def test_bad_link_shows_a_notice_not_a_traceback(page, app_url):
     expect(page.get_by_test_id("stException")).to_have_count(0)
     notice = page.get_by_test_id("stAlert").filter(has_text="Ignored")
     expect(notice).to_have_count(1)
-    expect(notice).to_contain_text("opt=NotAnOptimizer")
+    expect(notice).to_contain_text("opt = “NotAnOptimizer”")
     expect(page.get_by_role("heading", name="Adam", exact=True)).to_be_visible()
     wait_idle(page)
     assert re.search(r"[?&]opt=Adam", page.url)

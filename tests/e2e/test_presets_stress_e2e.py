@@ -15,7 +15,6 @@ from playwright.sync_api import expect
 
 from ui.presets import PRESETS
 
-BUDGET_SECONDS = 150  # the whole pass (all presets); ~2 minutes on the shared 2-core machine
 # Open bugs found by this pass (each pinned by its own strict-xfail test): preset id -> reason. The pass still
 # checks these presets for exceptions and tracebacks, and only tolerates the known wrong settings.
 KNOWN_WRONG_SETTINGS: dict[str, str] = {}
@@ -90,7 +89,7 @@ def test_click_through_every_preset(page, app_url, artifacts_dir):
             assert not wrong, (preset.id, wrong)
             report.append(f"{preset.id}: ok ({time.monotonic() - t0:.0f} s)")
         back_home(page)
-    assert time.monotonic() - t0 < BUDGET_SECONDS, report
+    # No time limit here: speed is measured in bench/ and load/, and a busy CI machine must not fail this test.
     print("\n".join(report))
 
 
@@ -106,7 +105,7 @@ def test_preset_link_opened_directly_in_a_new_tab(page, app_url, preset):
 
 
 def test_second_learning_rate_preset_in_the_same_session_applies_its_own_settings(page, app_url):
-    """Found by the pass above (fixed in pages/learning_rate.py during the session): the second preset's
+    """Found by the pass above (fixed in app_pages/learning_rate.py during the session): the second preset's
     settings used to be ignored in favour of the first one's."""
     first, second = (next(p for p in PRESETS if p.id == i) for i in ("lr-diverges", "kerasy-lr-demo"))
     open_home(page, app_url)

@@ -26,8 +26,8 @@ TO_PIXELS = """([sel, x, y]) => { const g = document.querySelector(sel), fl = g.
 @pytest.fixture(scope="module")
 def server(app_url, browser):
     """Open the home page once first: until some session has run app.py (which calls st.navigation),
-    Streamlit 1.67 serves the pages/ folder in its old multipage mode and a deep link like /race runs
-    pages/race.py without app.py (no wide layout, file-name navigation)."""
+    Streamlit 1.67 serves the app_pages/ folder in its old multipage mode and a deep link like /race runs
+    app_pages/race.py without app.py (no wide layout, file-name navigation)."""
     ctx = browser.new_context()
     p = ctx.new_page()
     p.goto(app_url)
@@ -57,7 +57,7 @@ def test_page_renders_without_exception(server, page, artifacts_dir):
     assert page.get_by_test_id("stException").count() == 0
     assert background_in_dom(page) == 1
     # Five optimizers, each with its path drawn from the start at (-1.2, 1).
-    lengths = gd.evaluate("g => g._fullData.filter(t => t.mode === 'lines').map(t => t._length)")
+    lengths = gd.evaluate("g => g._fullData.filter(t => t.mode === 'lines' && t.showlegend !== false).map(t => t._length)")
     assert len(lengths) == 5 and all(n == 301 for n in lengths)
     expect(page.locator(".st-key-race_chart")).to_contain_text("Adam (lr 0.1)")
     page.wait_for_timeout(500)
@@ -71,7 +71,7 @@ def test_play_animates_and_background_stays(server, page, artifacts_dir):
     page.locator(f"{GD} .updatemenu-button", has_text=re.compile(r"^▶ Slow$")).click()
     page.wait_for_function(f"() => {{ const a = ({ACTIVE})(); return a > 5 && a < {last - 5}; }}", timeout=20_000)
     assert background_in_dom(page) == 1  # mid-animation: the landscape is still drawn
-    mid = page.evaluate(f"() => document.querySelector('{GD}')._fullData.filter(t => t.mode === 'lines')"
+    mid = page.evaluate(f"() => document.querySelector('{GD}')._fullData.filter(t => t.mode === 'lines' && t.showlegend !== false)"
                         ".map(t => t._length)")
     assert all(1 < n < 301 for n in mid)  # paths are growing
     page.screenshot(path=str(artifacts_dir / "race_playing.png"))
@@ -107,7 +107,7 @@ def test_step_buttons(server, page):
     page.locator(".st-key-race_next button").first.click()
     page.wait_for_function(f"() => ({ACTIVE})() === 1", timeout=20_000)
     page.wait_for_function(FRAMES_READY, arg=[GD, 61], timeout=20_000)
-    lengths = page.evaluate(f"() => document.querySelector('{GD}')._fullData.filter(t => t.mode === 'lines')"
+    lengths = page.evaluate(f"() => document.querySelector('{GD}')._fullData.filter(t => t.mode === 'lines' && t.showlegend !== false)"
                             ".map(t => t._length)")
     assert lengths == [2] * 5  # steps 0 and 1
 
@@ -120,7 +120,7 @@ def test_shared_link_reproduces_the_settings(server, page):
     expect(page.get_by_role("combobox", name="Landscape")).to_have_value("Himmelblau")
     expect(page.locator(".st-key-race_chart")).to_contain_text("Adam (lr 0.05, textbook)")
     expect(page.locator(".st-key-race_chart")).to_contain_text("SGD (lr 0.01, μ 0.9)")
-    starts = gd.evaluate("g => g._fullData.filter(t => t.mode === 'lines').map(t => [t.x[0], t.y[0]])")
+    starts = gd.evaluate("g => g._fullData.filter(t => t.mode === 'lines' && t.showlegend !== false).map(t => [t.x[0], t.y[0]])")
     assert starts == [[1, 1], [1, 1]]
     q = parse_qs(urlparse(page.url).query)
     assert q["o1"] == ["Adam;flavor=textbook;learning_rate=0.05"] and q["land"] == ["himmelblau"]
@@ -138,5 +138,8 @@ def test_exports_download(server, page):
     assert '<script src="http' not in html
     with page.expect_download(timeout=60_000) as dl:
         page.locator(".st-key-race_dl_traj button").first.click()
-    lines = open(dl.value.path(), encoding="utf-8").read().splitlines()
+    text = open(dl.value.path(), encoding="utf-8").read()
+    settings = [ln for ln in text.splitlines() if ln.startswith("# ")]   # the settings that produced the file
+    lines = [ln for ln in text.splitlines() if not ln.startswith("# ")]
+    assert settings and settings[0].startswith("# Descent Lab optimizer race")
     assert lines[0] == "step,optimizer,x,y,loss" and len(lines) == 1 + 5 * 51

@@ -7,39 +7,29 @@ import streamlit as st
 
 import optimizers
 from ui import maths_content as mc
-from ui.controls import show_notices
-from ui.presets import page_link_or_text
+from ui.page_state import PERSIST, PageSpec, open_page, write_link
+from ui.settings import Field
+from ui.text import literal, quoted
 
-KEY = "maths_opt"
-LAST_URL = "_maths_opt_url"  # the `opt` value this page last wrote to the URL
 NAMES = optimizers.available()
 FLAVOR_TITLES = {"keras": "Keras 3", "textbook": "textbook", "pytorch": "PyTorch"}
+SPEC = PageSpec("maths_", (Field("opt", "text", mc.DEFAULT_OPT, label="Optimizer"),))
+KEY = SPEC.key("opt")
 
 
-def resolve(raw):
-    """(class name, notices) for the URL value ``raw`` (None = absent)."""
+def resolve(params: dict, values: dict) -> list[str]:
+    """The optimizer named by the link's ``opt`` (a Keras class name or alias), or the default with a notice."""
+    raw = params.get("opt")
+    st.session_state[KEY] = mc.DEFAULT_OPT
     if raw is None or raw == "":
-        return mc.DEFAULT_OPT, []
+        return []
     try:
-        return optimizers.get_class(str(raw)).name, []
+        st.session_state[KEY] = optimizers.get_class(str(raw)).name
+        return []
     except ValueError:
-        shown = str(raw) if len(str(raw)) <= 40 else str(raw)[:37] + "…"
-        return mc.DEFAULT_OPT, [f"Ignored `opt={shown}` from the link: there is no optimizer of that name "
-                                f"(valid: {', '.join(NAMES)}). Showing {mc.DEFAULT_OPT}."]
+        return [f"Ignored opt = {quoted(raw)} from the link: there is no optimizer of that name "
+                f"(valid: {literal(', '.join(NAMES), None)}). Showing {mc.DEFAULT_OPT}."]
 
-
-# A link that arrives with ?opt=… (first visit, or from another page) selects that optimizer; the
-# value this page wrote itself does not override the user's later choice in the selector.
-raw = st.query_params.get("opt")
-notices = []
-if raw is not None and raw != st.session_state.get(LAST_URL):  # a link (first visit, or a new one)
-    st.session_state[KEY], notices = resolve(raw)
-elif KEY not in st.session_state or st.session_state[KEY] not in NAMES:
-    # First visit without a link, or back from another page (Streamlit forgot the selector's value).
-    if st.session_state.get(LAST_URL) in NAMES:
-        st.session_state[KEY] = st.session_state[LAST_URL]
-    else:
-        st.session_state[KEY], notices = resolve(raw)
 
 st.title("∑ The maths")
 st.markdown(
@@ -47,11 +37,11 @@ st.markdown(
     "The formulas, notes, defaults and hyperparameters below are read from the same engine that computes "
     "every run in this app, so this page cannot disagree with what you see elsewhere."
 )
-show_notices(notices)
+open_page(SPEC, seed=resolve)
 
-name = st.selectbox("Optimizer", NAMES, key=KEY, help="Other pages open this page at their optimizer.")
-st.query_params.from_dict({"opt": name})
-st.session_state[LAST_URL] = name
+name = st.selectbox("Optimizer", NAMES, key=KEY, help="Other pages open this page at their optimizer.",
+                    persist_state=PERSIST)
+write_link(SPEC, {"opt": name}, always=("opt",))
 cls = optimizers.get_class(name)
 
 st.header(name, anchor="rule")
@@ -73,7 +63,7 @@ with right.container(key="rule_textbook"):
     st.subheader("Textbook")
     st.caption("The paper's form: the *textbook* flavour in the app.")
     st.latex(cls.LATEX["textbook"])
-st.info(cls.NOTES["textbook"], icon="⚖️")
+st.info(cls.NOTES["textbook"], icon=":material/balance:")
 if "pytorch" in cls.LATEX:
     with st.expander("PyTorch (`torch.optim`), the app's third flavour"):
         st.latex(cls.LATEX["pytorch"])
@@ -86,7 +76,7 @@ st.markdown("\n".join(f"- {line}" for line in mc.DIFFERENCES[name]))
 st.subheader("Defaults in four sources")
 st.table(mc.defaults_rows(name), hide_index=True)
 st.caption("The Keras 3 row is read from the engine's hyperparameter specs; the others are from the "
-           "project's specification (Kerasy commit b721563, the papers, PyTorch 2.13).")
+           "sources themselves (Kerasy's optimizers.py, the papers, PyTorch 2.13).")
 
 # --- hyperparameters -----------------------------------------------------------------------------
 st.subheader("Hyperparameters")
@@ -100,16 +90,16 @@ st.caption("Every Keras 3 optimizer also takes the common arguments `weight_deca
 
 # --- errata about this optimizer ---------------------------------------------------------------------
 mine = mc.errata_for(name)
-st.subheader("What the source documents get wrong")
+st.subheader("What the source documents get wrong or leave out")
 if mine:
     st.markdown("\n".join(f"- **{mc.erratum_label(e)}: {e.title}.** {e.text}" for e in mine))
 else:
-    st.markdown("Neither source document has an error specific to this optimizer; see the general "
+    st.markdown("Neither source document has an erratum specific to this optimizer; see the general "
                 "errata at the end of the page.")
 
 st.markdown("**See it move:**")
-page_link_or_text("pages/race.py", label=f"Race {name}: Keras 3 vs textbook", icon=":material/flag:",
-                  query_params={"o1": name, "o2": f"{name};flavor=textbook"})
+st.page_link("app_pages/race.py", label=f"Race {name}: Keras 3 vs textbook", icon=":material/flag:",
+             query_params={"o1": name, "o2": f"{name};flavor=textbook"})
 
 st.divider()
 
@@ -133,13 +123,11 @@ st.divider()
 
 # --- all errata ------------------------------------------------------------------------------------------
 st.header("Errata", anchor="errata")
-st.markdown("The two documents this app started from both contain mistakes. Here they are, stated plainly "
-            "(from the project's specification, which checked every rule against Keras 3.15 and the "
-            "Kerasy source).")
+st.markdown("The two documents this app started from both contain mistakes. Here they are, stated plainly and "
+            "checked against Keras 3.15, the Kerasy source and the papers: errors (what is wrong), omissions "
+            "(what is left out) and notes (where the document is right) are kept apart.")
 for source in (mc.KERASY, mc.ARTICLE):
-    items = mc.errata(source)
-    st.subheader(f"{mc.SOURCE_TITLES[source]}: {len(items)} items")
-    st.markdown("\n".join(
-        f"{e.number}. **{e.title}.** {e.text}"
-        + (f" *(Concerns: {', '.join(e.optimizers)}.)*" if e.optimizers else " *(Whole document.)*")
-        for e in items))
+    st.subheader(f"{mc.SOURCE_TITLES[source]}: {mc.errata_counts(source)}")
+    for heading, items in mc.errata_sections(source):
+        st.markdown(f"**{heading}**")
+        st.markdown(items)

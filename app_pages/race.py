@@ -8,39 +8,32 @@ reproduces the page.
 from __future__ import annotations
 
 import json
-import re
 import time
 
 import numpy as np
 import streamlit as st
-from streamlit.errors import StreamlitAPIException
 
-import optimizers
-from charts.background import background_image
 from charts.common import PALETTE
-from charts.race import (PICK_TRACE, Prebuilt, RaceRun, frame_steps, loss_csv, loss_figure, race_figure, race_summary,
-                         trajectories_csv)
+from charts.race import (PICK_TRACE, Prebuilt, RaceRun, export_html, frame_steps, loss_csv, loss_figure, race_figure,
+                         race_summary, trajectories_csv)
 from charts.surface3d import surface_figure
-from ui import controls
-from ui.slots import reset_slots, slot_editors
-from ui.landscape_picker import LANDS, START, get_land, landscape_and_start, start_from_link
-from ui.controls import show_notices
-from ui.settings import Field, OptChoice, _fmt, encode_fields, encode_optimizers, read_fields, read_optimizers
-
-# ui.controls labels only the keras and textbook flavours; its radio fails on a None label (pytorch).
-for _flavor in optimizers.FLAVORS:
-    controls.FLAVOR_LABELS.setdefault(_flavor, {"pytorch": "PyTorch"}.get(_flavor, _flavor))
+from optimizers import budget
+from ui.blocks import diverged_warning, maths_links, plot_config, start_problem
+from ui.budget import show_plan
+from ui.compute import CLIPS, SCHEDULES, Common, run_path, settings_stamp
+from ui.landscape_picker import LANDS, START, get_background, landscape_and_start, start_from_link
+from ui.lineups import add_order, lineup
+from ui.page_state import PERSIST, PageSpec, open_page, write_link
+from ui.settings import Field, _fmt
+from ui.slots import slot_editors
 
 P = "race_"  # session-state prefix of this page
 MAX_OPTS = 8
 DEFAULT_LAND = "rosenbrock" if "rosenbrock" in LANDS else LANDS[0]
 DEFAULT_EXPR = "x**2 + 3*sin(y)"
-SCHEDULES = ("none", "ExponentialDecay", "InverseTimeDecay", "PolynomialDecay", "PiecewiseConstantDecay",
-             "CosineDecay", "CosineDecayRestarts")
-CLIPS = ("none", "clipnorm", "clipvalue", "global_clipnorm")
 VIEWS = ("2d", "3d")
 
-FIELDS = [
+FIELDS = (
     Field("land", "choice", DEFAULT_LAND, choices=tuple(LANDS), label="Landscape"),
     Field("expr", "text", DEFAULT_EXPR, label="Formula"),
     Field("steps", "int", 300, 1, 2000, label="Steps"),
@@ -53,116 +46,40 @@ FIELDS = [
     Field("clip", "choice", "none", choices=CLIPS, label="Gradient clipping"),
     Field("clipv", "float", 1.0, 1e-9, 1e9, label="Clipping threshold"),
     Field("view", "choice", "2d", choices=VIEWS, label="View"),
-]
-FIELD = {f.name: f for f in FIELDS}
-NOT_SETTABLE = re.compile(rf"^{P}(add|rm\d+|first|prev|next|last|dl_\w+|chart|chart3d|loss)$")
-
-
-canonical = OptChoice.canonical  # default-valued hyperparameters dropped, as the editor returns it
-
+)
 
 # A line-up that visibly differs on Rosenbrock within 300 steps from (-1.2, 1): plain SGD crawls,
 # momentum reaches the valley floor first, Lion follows, Adam and RMSprop are half way along the valley.
-DEFAULT_LINEUP = [canonical(c) for c in (
-    OptChoice.make("SGD", learning_rate=0.002),
-    OptChoice.make("SGD", learning_rate=0.001, momentum=0.9),
-    OptChoice.make("RMSprop", learning_rate=0.01),
-    OptChoice.make("Adam", learning_rate=0.1),
-    OptChoice.make("Lion", learning_rate=0.01),
-)]
-# What "Add optimizer" offers next: the first of these whose class is not on the track yet.
-ADD_ORDER = [canonical(c) for c in (
-    OptChoice.make("Adam", learning_rate=0.05), OptChoice.make("SGD", learning_rate=0.001, momentum=0.9),
-    OptChoice.make("RMSprop", learning_rate=0.01), OptChoice.make("Lion", learning_rate=0.01),
-    OptChoice.make("Nadam", learning_rate=0.05), OptChoice.make("Adagrad", learning_rate=0.5),
-    OptChoice.make("AdamW", learning_rate=0.05), OptChoice.make("Adamax", learning_rate=0.05),
-    OptChoice.make("Adadelta", learning_rate=1.0), OptChoice.make("GradientDescent", learning_rate=0.002),
-)]
-
-
-# --------------------------------------------------------------------------- #
-# Cached computations (shared by every session: a class opening one preset      #
-# computes it once)                                                              #
-# --------------------------------------------------------------------------- #
-@st.cache_data(max_entries=64, ttl=6 * 3600, show_spinner=False)
-def get_background(name: str, expr: str | None) -> dict:
-    return background_image(get_land(name, expr))
-
-
-def make_schedule(kind: str, lr: float, decay_steps: int, rate: float):
-    """The schedule applied to every optimizer, starting from that optimizer's own learning rate."""
-    S = optimizers.schedules
-    if kind == "ExponentialDecay":
-        return S.ExponentialDecay(lr, decay_steps, rate)
-    if kind == "InverseTimeDecay":
-        return S.InverseTimeDecay(lr, decay_steps, rate)
-    if kind == "PolynomialDecay":
-        return S.PolynomialDecay(lr, decay_steps, end_learning_rate=lr * rate)
-    if kind == "PiecewiseConstantDecay":
-        return S.PiecewiseConstantDecay([decay_steps, 2 * decay_steps], [lr, 0.1 * lr, 0.01 * lr])
-    if kind == "CosineDecay":
-        return S.CosineDecay(lr, decay_steps, alpha=rate)
-    if kind == "CosineDecayRestarts":
-        return S.CosineDecayRestarts(lr, decay_steps, alpha=rate)
-    return lr
-
-
-def build_optimizer(choice: OptChoice, common: tuple):
-    sched, sched_steps, sched_rate, wd, clip, clipv = common
-    kw = {}
-    lr = choice.value("learning_rate")
-    if sched != "none" and lr is not None:
-        kw["learning_rate"] = make_schedule(sched, float(lr), sched_steps, sched_rate)
-    if wd > 0:
-        kw["weight_decay"] = wd
-    if clip != "none":
-        kw[clip] = clipv
-    return choice.build(**kw)
-
-
-@st.cache_data(max_entries=512, ttl=6 * 3600, show_spinner=False)
-def run_one(land_key: tuple, choice_key: tuple, common: tuple, start: tuple, steps: int, noise: float, seed: int):
-    """One optimizer's run: (params, loss, diverged_at). Cached per optimizer, so editing one
-    optimizer leaves the other seven cached."""
-    choice = OptChoice(*choice_key)
-    opt = build_optimizer(choice, common)
-    traj = optimizers.run(opt, get_land(*land_key), start=np.asarray(start), steps=steps, noise=noise, seed=seed,
-                          record="path")
-    return traj.params, traj.loss, traj.diverged_at
+DEFAULT_LINEUP = lineup(("SGD", {"learning_rate": 0.002}), ("SGD", {"learning_rate": 0.001, "momentum": 0.9}),
+                        ("RMSprop", {"learning_rate": 0.01}), ("Adam", {"learning_rate": 0.1}),
+                        ("Lion", {"learning_rate": 0.01}))
+SPEC = PageSpec(P, FIELDS, DEFAULT_LINEUP, MAX_OPTS, len(PALETTE), extra=("start",))
+ADD_ORDER = add_order(sgd_lr=0.001, gd_lr=0.002)  # what "Add optimizer" offers next
 
 
 @st.cache_resource(max_entries=32, ttl=6 * 3600, show_spinner=False)
-def shared_race_figure(land_key: tuple, run_keys: tuple, start: tuple, frame: int | None, _land, _runs) -> dict:
+def shared_race_figure(land_key: tuple, run_keys: tuple, start: tuple, frame: int | None, stamp: str, _land,
+                       _runs) -> dict:
     """``race_figure`` built once per setting and shared by every session.
 
     Why: a class opening one preset rebuilt this dict (1.75 MB as JSON) in each of its 30 sessions and every
     rerun (12 % of the server's time, load/results.md). ``run_keys`` holds everything ``_runs`` is
-    computed from (``run_one``'s arguments and each run's colour), so ``_runs`` is not hashed.
+    computed from (``run_path``'s arguments and each run's colour), so ``_runs`` is not hashed.
     st.cache_resource hands every session the *same* dict, without a copy: nothing may mutate it
     afterwards (st.plotly_chart and pio.to_html only read it). An entry is at most ~3 MB (FRAME_BUDGET)."""
-    return race_figure(_land, _runs, get_background(*land_key), start=start, active=frame)
+    return race_figure(_land, _runs, get_background(*land_key), start=start, active=frame, subtitle=stamp)
 
 
-# --------------------------------------------------------------------------- #
-# State: seeded once from the URL                                               #
-# --------------------------------------------------------------------------- #
-def init_from_url(params: dict) -> list[str]:
-    """Seed every widget of the page from URL ``params``; return the notices about bad values."""
+def seed_from_link(params: dict, values: dict) -> list[str]:
+    """The link's start (the line-up and fields are seeded by ui.page_state)."""
     for key in [k for k in st.session_state if isinstance(k, str) and k.startswith((P + "sx_", P + "sy_"))]:
         del st.session_state[key]  # starts not in the link are the landscapes' own
     for key in ("frame", "expr_valid", "last_pick", "pending_start"):
         st.session_state.pop(P + key, None)
-    values, notices = read_fields(FIELDS, params)
-    for name, v in values.items():
-        st.session_state[P + name] = v
-    choices, more = read_optimizers(params, DEFAULT_LINEUP, max_n=MAX_OPTS)
-    notices += more
-    reset_slots(P, choices, len(PALETTE))
     if "start" in params:
         notice = start_from_link(P, values["land"], params["start"])
-        if notice:
-            notices.append(notice)
-    return notices
+        return [notice] if notice else []
+    return []
 
 
 def set_frame(which: str) -> None:
@@ -180,61 +97,50 @@ st.title("Optimizer race")
 st.caption("Several optimizers start from the same point on the same landscape. Press **▶ Play** to watch them "
            "race, click the map to move the start, and change a learning rate to see how the race changes.")
 
-# Streamlit forgets the values of widgets that were not drawn in a run, so a visit to another page would reset
-# this one. A plain (non-widget) copy of them, taken at the end of every run, restores them on the way back.
-for _key, _value in st.session_state.get(P + "shadow", {}).items():
-    if _key not in st.session_state:
-        st.session_state[_key] = _value
-
-# Read the URL on the first run of the page in a session, and again whenever the page is opened with a
-# different link (a preset on the home page, a link followed inside the app). Reruns see exactly the
-# parameters this page wrote last time; opening the page from the sidebar (no parameters) keeps the state.
-url_now = {k: st.query_params[k] for k in st.query_params}
-if P + "slots" not in st.session_state or (url_now and url_now != st.session_state.get(P + "written")):
-    st.session_state[P + "notices"] = init_from_url(url_now)
-show_notices(st.session_state.get(P + "notices", []))
+open_page(SPEC, seed=seed_from_link)
 
 # Apply a start chosen by clicking the chart (before the start inputs are drawn).
 pending = st.session_state.pop(P + "pending_start", None)
 if pending is not None:
     st.session_state[f"{P}sx_{pending[0]}"], st.session_state[f"{P}sy_{pending[0]}"] = pending[1], pending[2]
 
-sb = st.sidebar
-with sb:
+with st.sidebar:
     st.header("Race settings")
     land_name, expr, land, (sx, sy) = landscape_and_start(P, DEFAULT_EXPR, "x**2 + 3*sin(y)")
     (bx0, bx1), (by0, by1) = land.bounds
-    xlabel, ylabel = getattr(land, "axis_labels", ("x", "y"))
     st.caption("…or click the map to start there.")
-    steps = st.number_input("Steps", 1, 2000, step=50, key=P + "steps")
+    steps = st.number_input("Steps", 1, 2000, step=50, key=P + "steps", persist_state=PERSIST)
     c1, c2 = st.columns(2)
     noise = c1.number_input("Gradient noise σ", 0.0, 10.0, step=0.1, format="%.3g", key=P + "noise",
+                            persist_state=PERSIST,
                             help="Gaussian noise added to every gradient: a stand-in for mini-batch gradients. "
                                  "Every optimizer gets the same noise sequence (same seed), so the race stays fair.")
-    seed = c2.number_input("Noise seed", 0, 2**31 - 1, step=1, key=P + "seed")
+    seed = c2.number_input("Noise seed", 0, 2**31 - 1, step=1, key=P + "seed", persist_state=PERSIST)
     with st.expander("Schedule, weight decay, clipping", expanded=False):
-        sched = st.selectbox("Learning-rate schedule", SCHEDULES, key=P + "sched",
+        sched = st.selectbox("Learning-rate schedule", SCHEDULES, key=P + "sched", persist_state=PERSIST,
                              help="Applied to every optimizer, starting from that optimizer's own learning rate. "
                                   "PiecewiseConstantDecay multiplies it by 1, then 0.1, then 0.01.")
         sched_steps = st.number_input("Decay steps", 1, 100_000, step=10, key=P + "sched_steps",
-                                      disabled=sched == "none")
+                                      disabled=sched == "none", persist_state=PERSIST)
         sched_rate = st.number_input("Decay rate / alpha", 0.0, 10.0, step=0.05, format="%.3g",
                                      key=P + "sched_rate", disabled=sched in ("none", "PiecewiseConstantDecay"),
+                                     persist_state=PERSIST,
                                      help="ExponentialDecay and InverseTimeDecay: decay_rate. PolynomialDecay: the "
                                           "final rate as a fraction of the initial one. Cosine schedules: alpha.")
         wd = st.number_input("Weight decay", 0.0, 1e6, step=0.001, format="%.4g", key=P + "wd",
+                             persist_state=PERSIST,
                              help="Decoupled weight decay for every optimizer (0 = off; replaces AdamW's own).")
-        clip = st.selectbox("Gradient clipping", CLIPS, key=P + "clip")
+        clip = st.selectbox("Gradient clipping", CLIPS, key=P + "clip", persist_state=PERSIST)
         clipv = st.number_input("Clipping threshold", 1e-9, 1e9, step=0.1, format="%.4g", key=P + "clipv",
-                                disabled=clip == "none")
-    view = st.radio("View", VIEWS, key=P + "view", horizontal=True,
+                                disabled=clip == "none", persist_state=PERSIST)
+    view = st.radio("View", VIEWS, key=P + "view", horizontal=True, persist_state=PERSIST,
                     format_func={"2d": "2-D map (animated)", "3d": "3-D surface"}.get)
 
 start = (float(sx), float(sy))
-if not np.isfinite(land.value(np.array(start))):
-    st.warning(f"f is undefined at the start ({_fmt(start[0])}, {_fmt(start[1])}), so no optimizer can move. "
-               "Type another start or click the map.", icon=":material/warning:")
-common = (sched, int(sched_steps), float(sched_rate), float(wd), clip, float(clipv))
+problem = start_problem(land, start)
+if problem:
+    st.warning(problem, icon=":material/warning:")
+common = Common(sched, int(sched_steps), float(sched_rate), float(wd), clip, float(clipv))
 land_key = (land_name, expr)
 
 # Layout: chart first, controls for the optimizers under it.
@@ -248,12 +154,9 @@ choices = [(slot, choice) for slot, _, choice in slot_editors(
 values = {"land": land_name, "steps": int(steps), "noise": float(noise), "seed": int(seed), "sched": sched,
           "sched_steps": int(sched_steps), "sched_rate": float(sched_rate), "wd": float(wd), "clip": clip,
           "clipv": float(clipv), "view": view, "expr": expr or DEFAULT_EXPR}  # the formula drawn (last valid one)
-url = encode_fields(FIELDS, values)
-if abs(start[0] - land.start[0]) > 1e-12 or abs(start[1] - land.start[1]) > 1e-12:
-    url["start"] = START.encode(start)
-url.update(encode_optimizers([c for _, c in choices]))
-st.query_params.from_dict(url)
-st.session_state[P + "written"] = url
+moved = abs(start[0] - land.start[0]) > 1e-12 or abs(start[1] - land.start[1]) > 1e-12
+write_link(SPEC, values, {"start": START.encode(start)} if moved else None, [c for _, c in choices])
+steps = show_plan(budget.plan_runs(land, len(choices), int(steps), what="this race"), chart_row)["steps"]
 
 # Run every optimizer (cached one by one).
 runs, errors, run_keys = [], [], []
@@ -261,7 +164,7 @@ progress, t0 = st.empty(), time.perf_counter()
 for i, (slot, choice) in enumerate(choices):
     choice_key = (choice.name, choice.flavor, choice.params)
     try:
-        params, loss, div = run_one(land_key, choice_key, common, start, int(steps), float(noise), int(seed))
+        params, loss, div = run_path(land_key, choice, start, int(steps), float(noise), int(seed), common)
     except ValueError as exc:
         errors.append(f"#{i + 1} {choice.label()}: {exc}")
         continue
@@ -271,15 +174,13 @@ for i, (slot, choice) in enumerate(choices):
         progress.progress((i + 1) / len(choices), text=f"Running optimizer {i + 2} of {len(choices)}…")
 progress.empty()
 run_keys = (tuple(run_keys), common, int(steps), float(noise), int(seed))  # what `runs` is computed from
+stamp_lines = settings_stamp(common, float(noise), int(seed))
+stamp = " · ".join(stamp_lines)  # every non-default setting, on both charts and in the exports
 
 with chart_row:
     for e in errors:
         st.error(e)
-    diverged = [r for r in runs if r.diverged_at is not None]
-    if diverged:
-        st.warning("**Diverged:** " + "; ".join(f"{r.label} diverged at step {r.diverged_at}" for r in diverged)
-                   + ". Their paths stop at the last good point (✖). Try a smaller learning rate or clipping.",
-                   icon=":material/warning:")
+    diverged_warning(runs)
     left, right = st.columns([3, 2])
     ks = frame_steps(int(steps))
     st.session_state[P + "nframes"] = len(ks)
@@ -287,11 +188,9 @@ with chart_row:
     frame = None if frame is None else min(int(frame), len(ks) - 1)
     with left:
         if view == "2d":
-            fig = shared_race_figure(land_key, run_keys, start, frame, land, runs)  # shared: read only
+            fig = shared_race_figure(land_key, run_keys, start, frame, stamp, land, runs)  # shared: read only
             event = st.plotly_chart(Prebuilt(fig), key=P + "chart", on_select="rerun", selection_mode=("points",),
-                                    config={"displaylogo": False, "scrollZoom": False,
-                                            "toImageButtonOptions": {"format": "png", "filename": "optimizer-race",
-                                                                     "scale": 2}})
+                                    config=plot_config("optimizer-race", scrollZoom=False))
             sel = (event or {}).get("selection") or {}
             picks = [p for p in (sel.get("points") or []) if p.get("curve_number") == PICK_TRACE]
             token = json.dumps(sel, sort_keys=True, default=str) if picks else None
@@ -321,59 +220,53 @@ with chart_row:
         else:
             shown = None
             st.plotly_chart(Prebuilt(surface_figure(land, runs)), key=P + "chart3d",
-                            config={"displaylogo": False,
-                                    "toImageButtonOptions": {"format": "png", "filename": "optimizer-race-3d"}})
+                            config=plot_config("optimizer-race-3d"))
             st.caption("Drag to turn the surface. Switch to the 2-D map to animate or to click a new start; "
                        "the camera icon saves a PNG.")
     with right:
-        lfig, log_y = loss_figure(runs, land.min_value, step=shown if shown not in (None, int(steps)) else None)
-        st.plotly_chart(Prebuilt(lfig), key=P + "loss", config={"displaylogo": False})
-        if not log_y:
+        lfig, log_y = loss_figure(runs, land.min_value, step=shown if shown not in (None, int(steps)) else None,
+                                  subtitle=stamp)
+        st.plotly_chart(Prebuilt(lfig), key=P + "loss", config=plot_config("race-loss"))
+        if not log_y and any(r.last_good > 0 or np.isfinite(r.loss[0]) for r in runs):
             st.caption("Linear loss axis: some losses are ≤ 0, so a log scale cannot show them.")
         st.markdown(f"**{land.title}** — {land.teaches}")
         if land.latex:
             st.latex(land.latex)
 
+
+
+def export_settings() -> list[str]:
+    """Everything that produced this race, one line each (the exports carry it)."""
+    where = f"f(x, y) = {expr}" if land_name == "custom" else f"{land.title} ({land_name})"
+    return ([f"Descent Lab optimizer race: {where}", f"start ({_fmt(start[0])}, {_fmt(start[1])}), {int(steps)} steps"]
+            + [f"#{i + 1} {c.label()} [{c.flavor}]" for i, (_, c) in enumerate(choices)]
+            + (stamp_lines or ["no schedule, no weight decay, no clipping, no gradient noise"]))
+
+
 # Summary table.
 st.subheader("Results")
 c1, c2, _ = st.columns([2, 1, 3])
-criterion = c1.radio("Reached when", ("loss", "distance"), key=P + "crit", horizontal=True,
+criterion = c1.radio("Reached when", ("loss", "distance"), key=P + "crit", horizontal=True, persist_state=PERSIST,
                      format_func={"loss": "loss within tol of the minimum value",
                                   "distance": "distance to a minimum < tol"}.get)
-tol = c2.number_input("tol", min_value=1e-12, max_value=1e6, value=1e-3, format="%.1e", key=P + "tol")
-rows = [{**r, "first step within tol": str(r["first step within tol"])}  # one column type for the table
-        for r in race_summary(runs, land.minima, land.min_value, float(tol), criterion)]
-st.dataframe(rows, hide_index=True, width="stretch",
-             column_config={"final loss": st.column_config.NumberColumn(format="%.4g"),
-                            "distance to nearest minimum": st.column_config.NumberColumn(format="%.4g")})
+tol = c2.number_input("tol", min_value=1e-12, max_value=1e6, value=1e-3, format="%.1e", key=P + "tol",
+                      persist_state=PERSIST)
+st.dataframe(race_summary(runs, land.minima, land.min_value, float(tol), criterion), hide_index=True, width="stretch")
 if land.min_value is None and not len(land.minima):
     st.caption("This landscape has no known minimum, so distances and tolerances cannot be computed.")
 
 # Exports and links.
 st.subheader("Export and learn more")
 e1, e2, e3 = st.columns(3)
-e1.download_button("Trajectories (CSV)", icon=":material/download:", data=lambda: trajectories_csv(runs), file_name="race_trajectories.csv",
+e1.download_button("Trajectories (CSV)", icon=":material/download:", data=lambda: trajectories_csv(runs, export_settings()), file_name="race_trajectories.csv",
                    mime="text/csv", key=P + "dl_traj", on_click="ignore")
-e2.download_button("Loss curves (CSV)", icon=":material/download:", data=lambda: loss_csv(runs), file_name="race_losses.csv",
+e2.download_button("Loss curves (CSV)", icon=":material/download:", data=lambda: loss_csv(runs, export_settings()), file_name="race_losses.csv",
                    mime="text/csv", key=P + "dl_loss", on_click="ignore")
 if view == "2d":
-    import plotly.io as pio
-
     e3.download_button("Animation (offline HTML)", icon=":material/download:", key=P + "dl_html", on_click="ignore", mime="text/html",
                        file_name="optimizer_race.html",
-                       data=lambda: pio.to_html(fig, include_plotlyjs=True, full_html=True, auto_play=False),
-                       help="A standalone page with Play/Pause that works without internet.")
+                       data=lambda: export_html(fig, lfig, f"Optimizer race on {land.title}", export_settings()),
+                       help="A standalone page with the animated map, the loss chart and every setting; works "
+                            "without internet.")
 st.caption("PNG: use the camera icon in the chart's toolbar (works offline).")
-names = list(dict.fromkeys(r.name for r in runs))
-links = st.columns(max(len(names), 1))
-for col, name in zip(links, names):
-    with col:
-        try:
-            st.page_link("pages/maths.py", label=f"∑ The maths of {name}", query_params={"opt": name})
-        except StreamlitAPIException:  # the maths page is not registered in this build of the app
-            st.markdown(f"[∑ The maths of {name}](/maths?opt={name})")
-
-# Keep a copy of every settable widget value of this page (see the top): buttons and charts cannot be set.
-st.session_state[P + "shadow"] = {k: st.session_state[k] for k in st.session_state
-                                  if isinstance(k, str) and k.startswith(P) and not NOT_SETTABLE.match(k)
-                                  and k not in (P + "shadow",)}
+maths_links(r.name for r in runs)

@@ -4,7 +4,7 @@ from urllib.parse import urlsplit
 import streamlit as st
 
 import optimizers
-from ui.presets import PAGES, PRESETS, link, page_link_or_text
+from ui.presets import PAGES, PRESETS, link
 
 COLUMNS = 3
 
@@ -20,6 +20,9 @@ PAGE_BLURBS = {
                  "of its rule at a chosen step, with the flavours compared.",
     "compare": "A fair comparison: learning-rate sensitivity sweeps, basin maps of where each optimizer ends "
                "up from many starts, and a race with every optimizer at a tuned learning rate.",
+    "theory": "Three results of optimization theory, live: the momentum phase diagram measured against its exact "
+              "boundary, the edge of stability (sharpness meeting 2/η) on the moons network, and the network's own "
+              "loss landscape with every optimizer's path projected on one plane.",
     "maths": "Every update rule as Keras 3 computes it and as the paper writes it, side by side, with "
              "defaults, hyperparameters and the errors in the two source documents.",
 }
@@ -59,8 +62,8 @@ for start in range(0, len(PRESETS), COLUMNS):
             st.markdown(f"#### {preset.title}")
             st.caption(f"Opens: {preset.page_title} · {', '.join(preset.optimizer_names())}")
             st.markdown(f"**Look for:** {preset.description}")
-            page_link_or_text(preset.page_file, label=f"Open in {preset.page_title}", icon=":material/play_circle:",
-                              query_params=preset.params, fallback_url=link(preset))
+            st.page_link(preset.page_file, label=f"Open in {preset.page_title}", icon=":material/play_circle:",
+                         query_params=preset.params)
 
 base = base_url()
 with st.expander("All preset links, for slides"):
@@ -71,14 +74,14 @@ st.header("Pages")
 for url_path, (page_file, title, icon) in PAGES.items():
     c1, c2 = st.columns([1, 3], vertical_alignment="center")
     with c1:
-        page_link_or_text(page_file, label=title, icon=icon)
+        st.page_link(page_file, label=title, icon=icon)
     c2.markdown(PAGE_BLURBS[url_path])
 
 # --- optimizers ----------------------------------------------------------------------------------------------------
 st.header("The optimizers")
-st.markdown("Ten update rules, each with its Keras 3 and textbook form on the maths page:")
 names = optimizers.available()
+st.markdown(f"{len(names)} update rules, each with its Keras 3 and textbook form on the maths page:")
 cols = st.columns(5)
 for i, name in enumerate(names):
     with cols[i % 5]:
-        page_link_or_text("pages/maths.py", label=name, query_params={"opt": name})
+        st.page_link("app_pages/maths.py", label=name, query_params={"opt": name})

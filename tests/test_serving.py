@@ -1,0 +1,180 @@
+"""Serving beyond one process (issue 15, part 4): deploy/nginx.conf (sticky sessions, websockets, health),
+the loopback replica mode of load/ws_load.py, the cache warm-up at start (ui/warm.py), the lock file."""
+from __future__ import annotations
+
+import importlib.util
+import json
+import re
+import shutil
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
+needs_nginx = pytest.mark.skipif(not Path(NGINX).exists(), reason="Debian's nginx is not installed")
+
+
+@pytest.fixture(scope="module")
+def ws_load():
+    spec = importlib.util.spec_from_file_location("ws_load", ROOT / "load" / "ws_load.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["ws_load"] = module  # dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
+
+
+# --------------------------------------------------------------------------- #
+# The proxy configuration                                                      #
+# --------------------------------------------------------------------------- #
+def test_the_loopback_config_changes_only_the_marked_lines(ws_load, tmp_path):
+    original = (ROOT / "deploy" / "nginx.conf").read_text().splitlines()
+    rendered = ws_load.loopback_nginx_conf([9001, 9002, 9003], 8088, tmp_path).splitlines()
+    kept = [line for line in original if "# loopback:" not in line]
+    assert [line for line in rendered if line in kept] == kept  # every other line, in order
+    assert [line.strip() for line in rendered if line.strip().startswith("server 127.0.0.1")] == \
+        [f"server 127.0.0.1:{p} max_fails=3 fail_timeout=10s;" for p in (9001, 9002, 9003)]
+    assert "listen 127.0.0.1:8088;" in [line.strip() for line in rendered]
+    assert not any("app:8501" in line or "listen 8080" in line for line in rendered)
+    assert all(str(tmp_path) in line for line in rendered if "temp_path" in line or line.startswith("pid"))
+
+
+def test_the_proxy_config_has_what_a_class_needs():
+    text = (ROOT / "deploy" / "nginx.conf").read_text()
+    assert re.search(r"proxy_set_header Upgrade \$http_upgrade;", text)
+    assert re.search(r"proxy_set_header Connection \$connection_upgrade;", text)
+    assert re.search(r"hash \$route consistent;", text) and "descentlab_route=$route" in text  # sticky cookie
+    assert "location = /_stcore/health" in text and "max_fails=" in text
+    assert re.search(r"proxy_read_timeout \d{4,}s;", text)  # a lesson-long websocket
+
+
+@needs_nginx
+@pytest.mark.parametrize("which", ["compose", "loopback"])
+def test_nginx_accepts_the_config(which, ws_load, tmp_path):
+    if which == "loopback":
+        conf = ws_load.loopback_nginx_conf([9001, 9002], 8088, tmp_path)
+    else:  # as in compose, where Docker's DNS resolves `app` to the replicas
+        conf = (ROOT / "deploy" / "nginx.conf").read_text().replace("server app:8501", "server 127.0.0.1:8501")
+        conf = re.sub(r"/tmp/nginx-(\w+)", lambda m: str(tmp_path / m.group(1)), conf).replace(
+            "pid /tmp/nginx.pid", f"pid {tmp_path / 'nginx.pid'}")
+    (tmp_path / "nginx.conf").write_text(conf)
+    out = subprocess.run([NGINX, "-t", "-c", str(tmp_path / "nginx.conf"), "-p", str(tmp_path)],
+                         capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+
+
+def test_compose_and_dockerfile_wire_the_same_pieces():
+    compose = (ROOT / "compose.yaml").read_text()
+    docker = (ROOT / "Dockerfile").read_text()
+    assert "./deploy/nginx.conf:/etc/nginx/nginx.conf" in compose and "replicas:" in compose
+    assert "/_stcore/health" in compose and "internal: true" in compose and "service_healthy" in compose
+    assert re.search(r"^FROM python:3\.11\.\d+-slim-bookworm", docker, re.M)  # pinned, no "latest"
+    assert "--require-hashes" in docker and "requirements.lock" in docker
+    assert re.search(r"^USER (?!root)\w+", docker, re.M)
+    assert "HEALTHCHECK" in docker and "/_stcore/health" in docker and "ui.warm --kick" in docker
+
+
+def test_the_lock_file_pins_every_runtime_dependency_with_hashes():
+    lock = (ROOT / "requirements.lock").read_text()
+    pinned = dict(re.findall(r"^([A-Za-z0-9_.\-]+)==([^\s\\]+)", lock, re.M))
+    top = dict(re.findall(r"^([A-Za-z0-9_.\-]+)==(\S+)", (ROOT / "requirements.txt").read_text(), re.M))
+    norm = lambda n: re.sub(r"[-_.]+", "-", n).lower()  # noqa: E731
+    pinned = {norm(k): v for k, v in pinned.items()}
+    for name, version in top.items():
+        assert pinned.get(norm(name)) == version, name
+    # transitive ones too (what the app imports through streamlit, scikit-learn, …)
+    for name in ("websockets", "uvicorn", "starlette", "protobuf", "pandas", "scipy", "joblib", "mpmath"):
+        assert norm(name) in pinned, name
+    blocks = re.split(r"\n(?=[A-Za-z0-9])", lock.split("\n\n", 1)[-1])
+    for block in blocks:
+        if "==" in block:
+            assert "--hash=sha256:" in block, block[:80]
+    import importlib.metadata as md
+    installed = {norm(d.metadata["Name"]): d.version for d in md.distributions()}
+    for name, version in pinned.items():  # what the tests run with is what the lock says
+        if name in installed:
+            assert installed[name] == version, (name, installed[name], version)
+
+
+def test_websockets_is_declared_for_the_warm_up_and_the_load_test():
+    # ui/warm.py (the app) and load/ws_load.py import it themselves: a top-level requirement, not an accident
+    # of Streamlit's own dependencies. requirements-dev.txt includes requirements.txt.
+    assert re.search(r"^websockets==", (ROOT / "requirements.txt").read_text(), re.M)
+    assert "-r requirements.txt" in (ROOT / "requirements-dev.txt").read_text()
+
+
+# --------------------------------------------------------------------------- #
+# Live: two replicas behind Debian's nginx, and the warm-up                     #
+# --------------------------------------------------------------------------- #
+def _get(url, cookie=None):
+    req = urllib.request.Request(url, headers={"Cookie": cookie} if cookie else {})
+    with urllib.request.urlopen(req, timeout=10) as r:
+        return r.read(), r.headers.get_all("Set-Cookie") or []
+
+
+@needs_nginx
+@pytest.mark.slow
+def test_two_replicas_behind_nginx_are_sticky_and_speak_websocket(ws_load):
+    # Each replica lists a different (harmless) allowed parent origin, so /_stcore/host-config tells them apart.
+    servers = [ws_load.Server(env={"STREAMLIT_CLIENT_ALLOWED_ORIGINS": f"https://replica-{i}.invalid"})
+               for i in range(2)]
+    proxy = None
+    try:
+        proxy = ws_load.Proxy([s.port for s in servers])
+        base = f"http://127.0.0.1:{proxy.port}"
+        assert _get(base + "/_stcore/health")[0] == b"ok"
+
+        def replica(cookie=None):
+            body, cookies = _get(base + "/_stcore/host-config", cookie)
+            return json.loads(body)["allowedOrigins"][0], cookies
+
+        first, cookies = replica()
+        route = [c.split(";")[0] for c in cookies if c.startswith("descentlab_route=")]
+        assert route, cookies
+        assert {replica(route[0])[0] for _ in range(20)} == {first}  # sticky: always the same replica
+        assert len({replica()[0] for _ in range(30)}) == 2  # new browsers are spread over both
+        from ui.warm import open_page  # a whole session through the proxy's websocket upgrade
+        assert open_page("127.0.0.1", proxy.port, "", "") > 0
+    finally:
+        if proxy:
+            proxy.stop()
+        for s in servers:
+            s.stop()
+
+
+@pytest.mark.slow
+def test_a_replica_warms_its_caches_at_start(ws_load):
+    from ui import warm
+    server = ws_load.Server(warm=True)
+    try:
+        log = Path(server.log.name)
+        warm.kick(f"http://127.0.0.1:{server.port}")  # what the Dockerfile does once the server is healthy
+        deadline = time.time() + 600
+        while "cache warm-up finished" not in log.read_text() and time.time() < deadline:
+            time.sleep(1)
+        text = log.read_text()
+        m = re.search(r"cache warm-up finished in [\d.]+ s: (\d+) views computed, (\d+) failed", text)
+        assert m, text[-3000:]
+        assert (int(m.group(1)), int(m.group(2))) == (len(warm.targets()), 0), text[-3000:]
+        # The moons preset is now a cache hit for a student: no training, only the page itself.
+        cpu0 = ws_load.cpu_seconds(server.pid)
+        page, query = ws_load.preset_target("moons-article")
+        warm.open_page("127.0.0.1", server.port, page, query)
+        assert ws_load.cpu_seconds(server.pid) - cpu0 < 1.0  # training alone is ≥ 1.2 CPU-s (bench/)
+    finally:
+        server.stop()
+
+
+def test_the_warm_up_is_off_when_asked(monkeypatch):
+    from ui import warm
+    monkeypatch.setenv("DESCENT_LAB_WARM", "0")
+    assert not warm.enabled() and warm.start_once() is False
+    monkeypatch.setenv("DESCENT_LAB_WARM", "1")
+    assert warm.enabled()
+    labels = [t[0] for t in warm.targets()]
+    from ui.presets import PRESETS
+    assert labels[:len(PRESETS)] == [p.id for p in PRESETS] and len(set(labels)) == len(labels)
