@@ -49,6 +49,10 @@ from .sgd import SGD
 # rule (and in Keras's weight decay), so a (G, 1) array of them computes each
 # row exactly as a scalar would.
 STACKABLE = ("learning_rate", "epsilon", "momentum", "weight_decay")
+# The rules whose update is exactly the base class's one-array path (``_rule`` after clipping and decay), so
+# the lean stepper and stacking reproduce them. Adafactor, Ftrl, Lamb, Muon and Schedule-Free keep per-variable
+# context, decay inside the rule or drop unused slots: they always go through ``opt.update``.
+LEAN_RULES = ("GradientDescent", "SGD", "Adagrad", "RMSprop", "Adadelta", "Adam", "AdamW", "Adamax", "Nadam", "Lion")
 
 
 def _canonical(opt):
@@ -75,7 +79,8 @@ def stack_key(opt):
 
     Only the engine's own classes, plain (see module docstring), with a
     constant learning rate and scalar hyperparameters."""
-    if type(opt) not in CLASSES or not opt._plain or type(opt.learning_rate) is not float:
+    if type(opt) not in CLASSES or type(opt).name not in LEAN_RULES or not opt._plain \
+            or type(opt.learning_rate) is not float:
         return None
     cls, config, slots = _canonical(opt)
     fixed = []
@@ -116,7 +121,7 @@ class Stepper:
     def __init__(self, opt, params, batch_ndim=0):
         self.opt = opt
         state = opt.init(params, batch_ndim=batch_ndim) if batch_ndim else opt.init(params)
-        self.lean = (isinstance(opt, Optimizer) and opt._plain
+        self.lean = (isinstance(opt, Optimizer) and opt._plain and type(opt).name in LEAN_RULES
                      and isinstance(params, np.ndarray) and params.dtype == np.float64)
         if not self.lean:
             self.state = state
