@@ -53,7 +53,12 @@ st.markdown(mc.SUMMARY[name])
 st.html("<style>.st-key-rule_keras .katex-display, .st-key-rule_textbook .katex-display "
         "{font-size: 0.7em; overflow-x: auto; overflow-y: hidden; padding-bottom: 0.2rem;} "
         ".st-key-rule_keras .katex-display > .katex, .st-key-rule_textbook .katex-display > .katex "
-        "{text-align: left; padding-left: 0.2rem;}</style>")
+        "{text-align: left; padding-left: 0.2rem;} "
+        # every other formula and table scrolls inside its own box on a phone instead of widening the page
+        "[data-testid=stMain] .katex-display, [data-testid=stMain] [data-testid=stTable] "
+        "{max-width: 100%; overflow-x: auto; overflow-y: hidden; position: relative;} "
+        "[data-testid=stMain] .katex {position: relative;} "
+        "[data-testid=stMain] [data-testid=stMarkdownContainer] {overflow-x: auto; overflow-y: hidden;}</style>")
 left, right = st.columns(2, gap="medium")
 with left.container(key="rule_keras"):
     st.subheader("Keras 3")

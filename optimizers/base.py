@@ -490,11 +490,6 @@ def _as_list(params):
     return True, [np.asarray(params, dtype=np.float64)]
 
 
-def beta_param(name, default, help, symbol, low_open=False, high_open=True, low=0.0, high=1.0):
-    return HyperParam(name, default, help, low=low, high=high, low_open=low_open, high_open=high_open,
-                      ui_low=0.0, ui_high=0.9999, symbol=symbol)
-
-
 def bool_param(name, default, help):
     return HyperParam(name, default, help, kind="bool")
 

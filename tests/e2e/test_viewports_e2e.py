@@ -20,6 +20,11 @@ def test_page_renders_at_viewport(page, app_url, artifacts_dir, path, view):
     expect(page.get_by_test_id("stException")).to_have_count(0)
     name = (path.split("?")[0] or "home")
     page.screenshot(path=str(artifacts_dir / f"view_{name}_{view}.png"))
-    overflow = page.evaluate("() => { const m = document.querySelector('[data-testid=stMain]');"
-                             " return m.scrollWidth - m.clientWidth; }")
+    overflow_js = ("() => { const m = document.querySelector('[data-testid=stMain]');"
+                   " return m.scrollWidth - m.clientWidth; }")
+    try:  # formulas are typeset after the script run ends: wait for the layout to settle (a state, not a time)
+        page.wait_for_function(f"() => ({overflow_js})() <= 2", timeout=20_000)
+    except Exception:  # noqa: BLE001 - reported by the assertion below
+        pass
+    overflow = page.evaluate(overflow_js)
     assert overflow <= 2, f"{name} scrolls sideways by {overflow}px at {w}px"
