@@ -283,6 +283,7 @@ class Pass:
         for h1 in self.outputs:
             h1[..., -1] = 1.0
         self.relu = [h1[..., :-1] for h1 in self.outputs]
+        self.hidden = list(zip(self.z, self.active, self.relu, self.outputs))
         # Output layer: logits, exp, probabilities (and their class columns);
         # the loss's gradient dz.
         self.logits, self.e, self.p, self.dz = arr(2), arr(2), arr(2), arr(2)
@@ -293,6 +294,8 @@ class Pass:
         self.keep = arr(dtype=bool)
         # Backprop through hidden layer k: dL/d(its output), (.., rows, units).
         self.dh = [arr(h) for h in hidden]
+        # Backward goes top layer first: (layer k, its input; None: the data).
+        self.backward_order = [(k, self.outputs[k - 1] if k else None) for k in range(len(hidden), -1, -1)]
 
     def forward(self, layers, X1, backprop=True):
         """Softmax probabilities (.., rows, 2) of inputs X1 (rows, 3): the
@@ -300,7 +303,7 @@ class Pass:
         the models' [[W], [b]] matrices (.., fan_in + 1, fan_out).
         ``backprop=False`` skips what only the backward pass needs."""
         a = X1
-        for Wb, z, active, relu, h1 in zip(layers, self.z, self.active, self.relu, self.outputs):
+        for Wb, (z, active, relu, h1) in zip(layers, self.hidden):
             # (rows, fan_in+1) @ (.., fan_in+1, units) -> z (.., rows, units)
             if backprop:
                 np.matmul(a, Wb, out=z)
@@ -349,11 +352,10 @@ class Pass:
         dz = np.subtract(self.p, onehot, out=self.dz)              # (.., rows, 2)
         np.divide(self.keep, self.rows, out=self.weight[..., 0])     # 1/B, or 0 if clipped
         np.multiply(dz, self.weight, out=dz)
-        inputs = [X1] + self.outputs
-        for k in range(len(layers) - 1, -1, -1):
+        for k, a in self.backward_order:
             # z = a @ Wb  =>  dL/dWb = a^T @ dz. Its last row (from the
             # constant-1 input) is the bias gradient: dz summed over the batch.
-            np.matmul(inputs[k].mT, dz, out=grad_layers[k])
+            np.matmul((X1 if a is None else a).mT, dz, out=grad_layers[k])
             if k > 0:
                 # Back through the matmul (dL/dh = dz @ W^T, W without its bias
                 # row), then through the ReLU: it passes gradient only where
@@ -384,8 +386,10 @@ def _true_class_prob(p, y1):
 def _mean_loss_accuracy(q, correct):
     """Mean loss and accuracy over the last axis, from the true class's
     probability q (the loss clips it) and whether each prediction was right."""
-    loss = -np.log(np.clip(q, EPSILON, 1.0 - EPSILON)).mean(axis=-1)
-    return loss, correct.mean(axis=-1)
+    n = q.shape[-1]
+    # np.clip and .mean, as the fast ufunc calls they make.
+    log_q = np.log(np.minimum(np.maximum(q, EPSILON), 1.0 - EPSILON))
+    return -(np.add.reduce(log_q, axis=-1) / n), np.add.reduce(correct, axis=-1, dtype=np.float64) / n
 
 
 def _rows_per_pass(lead):
