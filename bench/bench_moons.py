@@ -135,19 +135,18 @@ def keras_worker(spec):
             losses.append(total / len(order))
         return losses
 
-    trajectories = {label: same_start_same_batches(KERAS_CLASS.get(name, name), kwargs)
-                    for label, name, kwargs in spec["trajectory_optimizers"]}
-
     fit("SGD", {"learning_rate": 0.01}, 1)     # warm-up: backend start-up, not fit
     runs = []
-    for label, name, kwargs in spec["optimizers"]:
-        # The timed model (SGD) is fitted `repeats` times; the others once
-        # (for their final loss).
+    # The timed model (SGD) first, `repeats` times; then the others once (for
+    # their final loss), and the same-start check.
+    for label, name, kwargs in sorted(spec["optimizers"], key=lambda o: o[0] != "SGD"):
         tries = [fit(KERAS_CLASS.get(name, name), kwargs, spec["epochs"])
                  for _ in range(spec["repeats"] if label == "SGD" else 1)]
         best = min(tries, key=lambda r: r["seconds"])
         runs.append(dict(label=label, median=statistics.median(r["seconds"] for r in tries),
                          all=[r["seconds"] for r in tries], **best))
+    trajectories = {label: same_start_same_batches(KERAS_CLASS.get(name, name), kwargs)
+                    for label, name, kwargs in spec["trajectory_optimizers"]}
     return {"version": f"Keras {keras.__version__}, backend `{keras.backend.backend()}`",
             "runs": runs, "trajectories": trajectories,
             "max_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
@@ -230,10 +229,10 @@ def torch_worker(spec):
 
 
 WORKERS = {"keras": keras_worker, "sklearn": sklearn_worker, "torch": torch_worker}
-PEERS = [  # (worker, env var, default Python, module it needs)
+PEERS = [  # (worker, env var, default Python, module it needs), in the order they run
+    ("keras", "KERAS_PYTHON", "/tmp/kvenv/bin/python", "keras"),
     ("sklearn", "SKLEARN_PYTHON", sys.executable, "sklearn"),
     ("torch", "TORCH_PYTHON", "/tmp/tvenv/bin/python", "torch"),
-    ("keras", "KERAS_PYTHON", "/tmp/kvenv/bin/python", "keras"),
 ]
 
 

@@ -439,6 +439,7 @@ class MiniBatchTrainer:
         self.y1 = np.empty(n, dtype=bool)
         self.q = np.empty(lead + (n,))
         self.predicted_1 = np.empty(lead + (n,), dtype=bool)
+        self._per_sample = np.empty((2,) + lead + (n,))    # for epoch_metrics
         passes = {B: task._pass(lead, B)}
         if rest:
             passes[rest] = task._pass(lead, rest)
@@ -498,25 +499,22 @@ class MiniBatchTrainer:
     def epoch_metrics(self):
         """This epoch's Keras ``loss`` and ``accuracy``, each (M,): the means
         over the batches, weighted by batch size (Keras 3's loss tracker)."""
-        clipped = np.minimum(np.maximum(self.q, EPSILON), 1.0 - EPSILON)    # as np.clip
-        batch_loss = -(self._batch_sums(np.log(clipped)) / self.sizes)     # each batch's mean
-        correct = np.equal(self.predicted_1, self.y1)
-        batch_accuracy = self._batch_sums(correct, np.float64) / self.sizes
-        # Running sums in batch order, as fit's tracker adds them.
-        n = self.task.n_samples
-        loss = np.add.accumulate(batch_loss * self.sizes, axis=-1)[..., -1] / n
-        accuracy = np.add.accumulate(batch_accuracy * self.sizes, axis=-1)[..., -1] / n
-        return loss.reshape(self.n_models), accuracy.reshape(self.n_models)
-
-    def _batch_sums(self, values, dtype=None):
-        """Sum over each batch's samples: (.., n) -> (.., n_batches)."""
-        B = int(self.sizes[0])
-        full = self.n_full * B
-        sums = values[..., :full].reshape(self.lead + (self.n_full, B)).sum(axis=-1, dtype=dtype)
-        if full < values.shape[-1]:
-            rest = values[..., full:].sum(axis=-1, keepdims=True, dtype=dtype)
+        # Per sample: log of the clipped true-class probability, and 1 if
+        # the prediction was right; then per batch: their sums over the batch.
+        per_sample = self._per_sample
+        clipped = np.minimum(np.maximum(self.q, EPSILON), 1.0 - EPSILON)     # as np.clip
+        np.log(clipped, out=per_sample[0])
+        np.equal(self.predicted_1, self.y1, out=per_sample[1])
+        B, full = int(self.sizes[0]), self.n_full * int(self.sizes[0])
+        sums = np.add.reduce(per_sample[..., :full].reshape(per_sample.shape[:-1] + (self.n_full, B)), axis=-1)
+        if full < per_sample.shape[-1]:
+            rest = np.add.reduce(per_sample[..., full:], axis=-1, keepdims=True)
             sums = np.concatenate([sums, rest], axis=-1)
-        return sums
+        means = sums / self.sizes                          # each batch's mean
+        means[0] = -means[0]                               # loss = -mean(log q)
+        # Running sums in batch order, as fit's tracker adds them.
+        totals = np.add.accumulate(means * self.sizes, axis=-1)[..., -1] / self.task.n_samples
+        return totals[0].reshape(self.n_models), totals[1].reshape(self.n_models)
 
     def evaluate(self, layers):
         """(loss, accuracy), each (M,), on all training samples: MoonsTask.evaluate."""
