@@ -287,11 +287,12 @@ class Pass:
         # Output layer: logits, exp, probabilities (and their class columns);
         # the loss's gradient dz.
         self.logits, self.e, self.p, self.dz = arr(2), arr(2), arr(2), arr(2)
-        self.top, self.total, self.weight = arr(1), arr(1), arr(1)
+        self.top, self.total = arr(1), arr(1)
         self.columns = [(a[..., :1], a[..., 1:]) for a in (self.logits, self.e)]
         self.p0, self.p1 = self.p[..., 0], self.p[..., 1]
         self.q, self.clipped, self.p_sum = arr(), arr(), arr()
         self.keep = arr(dtype=bool)
+        self.keep_col = self.keep[..., None]
         # Backprop through hidden layer k: dL/d(its output), (.., rows, units).
         self.dh = [arr(h) for h in hidden]
         # Backward goes top layer first: (layer k, its input; None: the data).
@@ -349,9 +350,11 @@ class Pass:
         # is constant 1, so its derivative is 0). Where the clip was active
         # the loss is flat in p, so that sample gives NO gradient at all, as in
         # Keras. Divide by B: the loss is a batch mean.
+        # (Keras multiplies by keep / B; x * (1/B) * keep is the same number,
+        # bit for bit, with one fast scalar product.)
         dz = np.subtract(self.p, onehot, out=self.dz)              # (.., rows, 2)
-        np.divide(self.keep, self.rows, out=self.weight[..., 0])     # 1/B, or 0 if clipped
-        np.multiply(dz, self.weight, out=dz)
+        np.multiply(dz, 1.0 / self.rows, out=dz)
+        np.multiply(dz, self.keep_col, out=dz)                      # 0 where clipped
         for k, a in self.backward_order:
             # z = a @ Wb  =>  dL/dWb = a^T @ dz. Its last row (from the
             # constant-1 input) is the bias gradient: dz summed over the batch.
