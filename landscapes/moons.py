@@ -283,16 +283,20 @@ class Pass:
         for h1 in self.outputs:
             h1[..., -1] = 1.0
         self.relu = [h1[..., :-1] for h1 in self.outputs]
+        self.hidden = list(zip(self.z, self.active, self.relu, self.outputs))
         # Output layer: logits, exp, probabilities (and their class columns);
         # the loss's gradient dz.
         self.logits, self.e, self.p, self.dz = arr(2), arr(2), arr(2), arr(2)
-        self.top, self.total, self.weight = arr(1), arr(1), arr(1)
+        self.top, self.total = arr(1), arr(1)
         self.columns = [(a[..., :1], a[..., 1:]) for a in (self.logits, self.e)]
         self.p0, self.p1 = self.p[..., 0], self.p[..., 1]
         self.q, self.clipped, self.p_sum = arr(), arr(), arr()
         self.keep = arr(dtype=bool)
+        self.keep_col = self.keep[..., None]
         # Backprop through hidden layer k: dL/d(its output), (.., rows, units).
         self.dh = [arr(h) for h in hidden]
+        # Backward goes top layer first: (layer k, its input; None: the data).
+        self.backward_order = [(k, self.outputs[k - 1] if k else None) for k in range(len(hidden), -1, -1)]
 
     def forward(self, layers, X1, backprop=True):
         """Softmax probabilities (.., rows, 2) of inputs X1 (rows, 3): the
@@ -300,7 +304,7 @@ class Pass:
         the models' [[W], [b]] matrices (.., fan_in + 1, fan_out).
         ``backprop=False`` skips what only the backward pass needs."""
         a = X1
-        for Wb, z, active, relu, h1 in zip(layers, self.z, self.active, self.relu, self.outputs):
+        for Wb, (z, active, relu, h1) in zip(layers, self.hidden):
             # (rows, fan_in+1) @ (.., fan_in+1, units) -> z (.., rows, units)
             if backprop:
                 np.matmul(a, Wb, out=z)
@@ -346,14 +350,15 @@ class Pass:
         # is constant 1, so its derivative is 0). Where the clip was active
         # the loss is flat in p, so that sample gives NO gradient at all, as in
         # Keras. Divide by B: the loss is a batch mean.
+        # (Keras multiplies by keep / B; x * (1/B) * keep is the same number,
+        # bit for bit, with one fast scalar product.)
         dz = np.subtract(self.p, onehot, out=self.dz)              # (.., rows, 2)
-        np.divide(self.keep, self.rows, out=self.weight[..., 0])     # 1/B, or 0 if clipped
-        np.multiply(dz, self.weight, out=dz)
-        inputs = [X1] + self.outputs
-        for k in range(len(layers) - 1, -1, -1):
+        np.multiply(dz, 1.0 / self.rows, out=dz)
+        np.multiply(dz, self.keep_col, out=dz)                      # 0 where clipped
+        for k, a in self.backward_order:
             # z = a @ Wb  =>  dL/dWb = a^T @ dz. Its last row (from the
             # constant-1 input) is the bias gradient: dz summed over the batch.
-            np.matmul(inputs[k].mT, dz, out=grad_layers[k])
+            np.matmul((X1 if a is None else a).mT, dz, out=grad_layers[k])
             if k > 0:
                 # Back through the matmul (dL/dh = dz @ W^T, W without its bias
                 # row), then through the ReLU: it passes gradient only where
@@ -384,8 +389,10 @@ def _true_class_prob(p, y1):
 def _mean_loss_accuracy(q, correct):
     """Mean loss and accuracy over the last axis, from the true class's
     probability q (the loss clips it) and whether each prediction was right."""
-    loss = -np.log(np.clip(q, EPSILON, 1.0 - EPSILON)).mean(axis=-1)
-    return loss, correct.mean(axis=-1)
+    n = q.shape[-1]
+    # np.clip and .mean, as the fast ufunc calls they make.
+    log_q = np.log(np.minimum(np.maximum(q, EPSILON), 1.0 - EPSILON))
+    return -(np.add.reduce(log_q, axis=-1) / n), np.add.reduce(correct, axis=-1, dtype=np.float64) / n
 
 
 def _rows_per_pass(lead):
@@ -435,6 +442,7 @@ class MiniBatchTrainer:
         self.y1 = np.empty(n, dtype=bool)
         self.q = np.empty(lead + (n,))
         self.predicted_1 = np.empty(lead + (n,), dtype=bool)
+        self._per_sample = np.empty((2,) + lead + (n,))    # for epoch_metrics
         passes = {B: task._pass(lead, B)}
         if rest:
             passes[rest] = task._pass(lead, rest)
@@ -494,25 +502,22 @@ class MiniBatchTrainer:
     def epoch_metrics(self):
         """This epoch's Keras ``loss`` and ``accuracy``, each (M,): the means
         over the batches, weighted by batch size (Keras 3's loss tracker)."""
-        clipped = np.minimum(np.maximum(self.q, EPSILON), 1.0 - EPSILON)    # as np.clip
-        batch_loss = -(self._batch_sums(np.log(clipped)) / self.sizes)     # each batch's mean
-        correct = np.equal(self.predicted_1, self.y1)
-        batch_accuracy = self._batch_sums(correct, np.float64) / self.sizes
-        # Running sums in batch order, as fit's tracker adds them.
-        n = self.task.n_samples
-        loss = np.add.accumulate(batch_loss * self.sizes, axis=-1)[..., -1] / n
-        accuracy = np.add.accumulate(batch_accuracy * self.sizes, axis=-1)[..., -1] / n
-        return loss.reshape(self.n_models), accuracy.reshape(self.n_models)
-
-    def _batch_sums(self, values, dtype=None):
-        """Sum over each batch's samples: (.., n) -> (.., n_batches)."""
-        B = int(self.sizes[0])
-        full = self.n_full * B
-        sums = values[..., :full].reshape(self.lead + (self.n_full, B)).sum(axis=-1, dtype=dtype)
-        if full < values.shape[-1]:
-            rest = values[..., full:].sum(axis=-1, keepdims=True, dtype=dtype)
+        # Per sample: log of the clipped true-class probability, and 1 if
+        # the prediction was right; then per batch: their sums over the batch.
+        per_sample = self._per_sample
+        clipped = np.minimum(np.maximum(self.q, EPSILON), 1.0 - EPSILON)     # as np.clip
+        np.log(clipped, out=per_sample[0])
+        np.equal(self.predicted_1, self.y1, out=per_sample[1])
+        B, full = int(self.sizes[0]), self.n_full * int(self.sizes[0])
+        sums = np.add.reduce(per_sample[..., :full].reshape(per_sample.shape[:-1] + (self.n_full, B)), axis=-1)
+        if full < per_sample.shape[-1]:
+            rest = np.add.reduce(per_sample[..., full:], axis=-1, keepdims=True)
             sums = np.concatenate([sums, rest], axis=-1)
-        return sums
+        means = sums / self.sizes                          # each batch's mean
+        means[0] = -means[0]                               # loss = -mean(log q)
+        # Running sums in batch order, as fit's tracker adds them.
+        totals = np.add.accumulate(means * self.sizes, axis=-1)[..., -1] / self.task.n_samples
+        return totals[0].reshape(self.n_models), totals[1].reshape(self.n_models)
 
     def evaluate(self, layers):
         """(loss, accuracy), each (M,), on all training samples: MoonsTask.evaluate."""

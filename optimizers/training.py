@@ -156,7 +156,8 @@ def train(optimizer_or_list, landscape, epochs, batch_size=32, seed=0,
             for j in range(batches.n_batches):
                 loss, grad = batches.gradient(j, models.theta)
                 models.update(grad, loss, epoch)
-                record.step(models)
+                if record.two_d:
+                    record.step(models)
             logs = batches.epoch_logs(models.theta)
             record.epoch(epoch, logs, models)
             if epoch in boundary_epochs:

@@ -144,6 +144,9 @@ def test_the_reference_mlp_is_the_task(moons):
     # still the task's maths on a few batches (and so a fair reference).
     ref = ReferenceMLP(moons)
     theta = moons.init_params(4, n_models=3)
+    theta[2] *= 6.0                       # saturated: the loss's clip is active for some samples
+    clipped = ref.true_class_prob(ref.forward(theta[2], ref.X1)[0], ref.y)
+    assert 0 < np.sum(clipped[0] != clipped[1]) < 300
     for idx in (np.arange(32), np.array([5]), np.arange(300)):
         for a, b in zip(moons.loss_grad_accuracy(theta, idx), ref.loss_grad_accuracy(theta, idx)):
             np.testing.assert_array_equal(a, b)
