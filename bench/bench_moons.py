@@ -298,7 +298,7 @@ def floor_us(task, n_models):
     grads = task._layers(np.empty_like(theta))
     X1 = task._X1[:BATCH]
     inputs = [X1] + work.outputs
-    outs = work.z + [work.logits]
+    outs = work.relu + [work.logits]      # each product into its layer's output (as train() does)
     dzs = work.dh + [work.dz]
     weights_T = [None] + [Wb[..., :-1, :].mT for Wb in layers[1:]]
 
@@ -336,6 +336,57 @@ def breakdown(task, optimizers, lineups):
                      "metrics": min_time_us(trainer.epoch_metrics, 300),
                      "floor": floor_us(task, M)}
     return out
+
+
+def stacking_bits(task, n_models=11):
+    """Measured, not assumed: side by side, train() runs the models' forward
+    and backward as ONE stacked computation (each layer's product is one
+    np.matmul call over the (M, batch, features) stack, which calls BLAS once
+    per model). Do its gradients and evaluations carry the same bits as each
+    model alone? And would merging the models into 2-D products keep them:
+    the first layer's shared input against all models' weights side by side
+    (X1 @ [W1 of model 1, ..., model M]), the hidden layers as one
+    block-diagonal product? Counts of differing numbers, and fastest-call
+    times of one layer's product done each way."""
+    M, n = n_models, task.n_samples
+    theta = task.init_params(1, n_models=M)
+    theta[M // 2] *= 4.0               # a saturated model too: the loss's clip is active
+    stacked, alone = task.minibatch_trainer(M, BATCH), task.minibatch_trainer(1, BATCH)
+    order = np.random.default_rng(0).permutation(n)
+    stacked.start_epoch(order)
+    alone.start_epoch(order)
+    views = stacked.layers(theta)
+    grad_diff = eval_diff = numbers = 0
+    with np.errstate(all="ignore"):
+        for j in range(stacked.n_batches):
+            g = stacked.gradient(views, j)
+            for m in range(M):
+                gm = alone.gradient(alone.layers(theta[m:m + 1]), j)
+                grad_diff += int(np.sum(g[m] != gm[0]))
+                numbers += gm.size
+        ev = stacked.evaluate(views)
+        ev_alone = [alone.evaluate(alone.layers(theta[m:m + 1])) for m in range(M)]
+        eval_diff = sum(int(ev[0][m] != ev_alone[m][0][0]) + int(ev[1][m] != ev_alone[m][1][0]) for m in range(M))
+        X1 = task._X1
+        W1, W2 = task._layers(theta)[:2]                           # (M, 3, 12), (M, 13, 13)
+        z1 = np.matmul(X1, W1)                                     # (M, n, 12)
+        W1_side = np.concatenate(list(W1), axis=1)                 # (3, M * 12)
+        z1_merged = (X1 @ W1_side).reshape(n, M, -1).transpose(1, 0, 2)
+        H = np.concatenate([np.maximum(z1, 0.0), np.ones((M, n, 1))], axis=-1)   # (M, n, 13)
+        z2 = np.matmul(H, W2)                                      # (M, n, 13)
+        k, u = W2.shape[-2:]
+        W2_block = np.zeros((M * k, M * u))
+        for m in range(M):
+            W2_block[m * k:(m + 1) * k, m * u:(m + 1) * u] = W2[m]
+        H_side = H.transpose(1, 0, 2).reshape(n, M * k)
+        z2_merged = (H_side @ W2_block).reshape(n, M, u).transpose(1, 0, 2)
+        Hb, W2b = H[:, :BATCH].copy(), W2.copy()
+        times = {"stacked": min_time_us(lambda: np.matmul(Hb, W2b), 1000),
+                 "per model": min_time_us(lambda: [np.matmul(Hb[m], W2b[m]) for m in range(M)], 1000),
+                 "block-diagonal": min_time_us(lambda: H_side[:BATCH] @ W2_block, 1000)}
+    return {"models": M, "grad_numbers": numbers, "grad_diff": grad_diff, "eval_diff": eval_diff,
+            "layer1_merged_diff": int(np.sum(z1 != z1_merged)), "layer1_numbers": z1.size,
+            "layer2_block_diff": int(np.sum(z2 != z2_merged)), "layer2_numbers": z2.size, "times": times}
 
 
 def ours(train, optimizers, task, epochs, seed, repeats):
@@ -410,6 +461,7 @@ def main():
     tracemalloc.stop()
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     costs = breakdown(task, optimizers, {"one": OPTIMIZERS[1:2], "eleven": ELEVEN})
+    costs["bits"] = stacking_bits(task, len(ELEVEN))
     loads.append(os.getloadavg())
 
     walls = {k: round_a[k][0] + round_b[k][0] for k in round_a}
@@ -488,7 +540,7 @@ def render(args, task, epochs, steps, walls, cpus, peers, why_not, costs, every,
     lines += ["", "## (c) Per step, against a floor", "",
               "Fastest of many calls (so without the other jobs' noise), microseconds:", "",
               "| | one network | eleven side by side |", "|---|---|---|"]
-    c1, c11 = costs["one"], costs["eleven"]
+    c1, c11, bits = costs["one"], costs["eleven"], costs["bits"]
     per_step = {"one": best["one"] / steps * 1e6, "eleven": best["eleven"] / steps * 1e6}
     n_b = -(-task.n_samples // BATCH)
     table = [
@@ -514,12 +566,25 @@ def render(args, task, epochs, steps, walls, cpus, peers, why_not, costs, every,
               "other jobs: the parts are fastest calls, the whole run is not.", "",
               f"What bounds a step: the floor is {len(task.shapes) // 2 * 2 + len(task.shapes) // 2 - 1} BLAS "
               "calls per model (a matrix product of a 32 x 13 batch costs about a microsecond, mostly call "
-              "overhead, and each model needs its own: the last bits of a product depend on its shapes, so "
-              "models are not merged into one product); every other operation of a step is an elementwise NumPy call on a "
-              "few hundred numbers. Side by side, the eleven optimizers are eight update calls (GradientDescent, "
+              "overhead); every other operation of a step is an elementwise NumPy call on a few hundred "
+              "numbers (about 35 calls for the forward and backward, stacked: the same count for one model "
+              "or eleven). Side by side, the eleven optimizers are eight update calls (GradientDescent, "
               "SGD and SGD momentum share one, Adam and AdamW another), each several such calls, written in "
-              "the rule files; and after each epoch the evaluation on all samples (`eval_loss`) is a forward "
-              "pass over 300 samples per model.", "",
+              "the rule files; and after each epoch the evaluation on all samples (`eval_loss`) is one "
+              "forward pass over the 300 samples of all models.", "",
+              "Side by side, the models' forward and backward are ONE stacked computation: each layer's product "
+              "is one `np.matmul` call over the (models, batch, features) stack, every elementwise step one call "
+              "over all models. Measured on this machine (bits, not assumed):", "",
+              f"- the stacked gradients of {bits['models']} models on every batch of an epoch against each "
+              f"model's own pass: {bits['grad_diff']} of {bits['grad_numbers']} numbers differ; the end-of-epoch "
+              f"evaluation (loss, accuracy): {bits['eval_diff']} of {2 * bits['models']} differ;",
+              f"- merging the models into 2-D products instead: the shared first layer as one product "
+              f"X1 @ [W1 of every model] ({bits['layer1_merged_diff']} of {bits['layer1_numbers']} numbers "
+              f"differ), the second layer as one block-diagonal product ({bits['layer2_block_diff']} of "
+              f"{bits['layer2_numbers']} differ);",
+              f"- one layer's product (32 x 13 by 13 x 13, {bits['models']} models), fastest call: stacked "
+              f"{bits['times']['stacked']:.1f} µs, a 2-D product per model {bits['times']['per model']:.1f} µs, "
+              f"block-diagonal {bits['times']['block-diagonal']:.1f} µs.", "",
               f"Peak memory: tracemalloc peak {traced_peak:.2f} MiB while training the eleven side by side "
               f"({mem_epochs} epochs); max RSS {rss:.0f} MiB for the whole project process"
               + (f"; Keras process max RSS {keras['max_rss_mb']:.0f} MiB." if keras else "."), ""]
