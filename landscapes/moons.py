@@ -159,10 +159,11 @@ class MoonsTask:
     def _probabilities(self, theta, X1):
         """Softmax outputs (..., len(X1), 2) for many inputs X1, a slice of rows at a time.
 
-        Only speed: one pass over 300 samples x 13 models makes megabytes of
-        temporaries, which the memory allocator gives back to the OS after
-        every call (and page-faults in again on the next one). Slices of
-        about ROWS_PER_PASS (samples x models) keep them small: ~4x faster.
+        Only speed: one pass over thousands of points (a decision map: 3600)
+        x 13 models needs tens of megabytes of work arrays, which the memory
+        allocator gives back to the OS after every call (and page-faults in
+        again on the next one). Slices of about ROWS_PER_PASS (samples x
+        models) keep them to a few megabytes, reused slice after slice.
         (MiniBatchTrainer.evaluate cuts the rows the same way: a matrix
         product's last bits may depend on how many rows it is given.)"""
         lead = theta.shape[:-1]
