@@ -93,15 +93,17 @@ st.caption(f"{optimizer_text(choice)} · {epochs} epochs · {mode_text}. Blue: t
            "epochs, fading in (α = 0.1·epoch, as in the document); red: after the last epoch.")
 st.plotly_chart(fit_fig, key=P + "fit_chart", config=plot_config("learning-rate-fit"))
 
+# One result per column, as wrapping text (a metric's one-line label and value were cut to "diverged at e…").
 for col, r in zip(st.columns(len(runs)), runs):
     with col:
+        st.markdown(f"**learning_rate={r.lr:g}**")
         if r.diverged_at is not None:
-            st.metric(f"learning_rate={r.lr:g} diverged at epoch", f"✖ {r.diverged_at}",
-                      help="The parameters left every sensible range (or became non-finite); "
-                           "the run is cut at its last good point.")
+            st.markdown(f":red[**✖ diverged at epoch {r.diverged_at}**]",
+                        help="The parameters left every sensible range (or became non-finite); "
+                             "the run is cut at its last good point.")
         else:
             w, b = r.epoch_params[-1]
-            st.metric(f"learning_rate={r.lr:g}", f"loss {r.loss[-1]:.4g}", help=f"final w = {w:.4f}, b = {b:.4f}")
+            st.markdown(f"loss **{r.loss[-1]:.4g}**", help=f"final w = {w:.4f}, b = {b:.4f}")
             st.caption(f"y = {w:.3f}·x + {b:.3f}")
 
 st.subheader("The same runs on the loss surface")

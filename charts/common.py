@@ -90,3 +90,25 @@ def edge_marks(x_last, y_last, yrange, log: bool, colors, labels, xref="x", yref
 def numbered(labels: list[str]) -> list[str]:
     """Legend labels made distinct: equal ones get their position, ``#2 SGD (μ 0.9)``."""
     return [f"#{i + 1} {lab}" if labels.count(lab) > 1 else lab for i, lab in enumerate(labels)]
+
+
+# --------------------------------------------------------------------------- #
+# The layout rule: nothing under the toolbar, titles never over legends         #
+# --------------------------------------------------------------------------- #
+# Plotly's toolbar (modebar) appears over the top-right corner of every figure, in a band this tall.
+# Titles (the figure's and the subplots') start below it; legends go below the plot or on its right,
+# never in the top margin where the titles are. tests/test_chart_rules.py checks every figure builder.
+TOOLBAR_PX = 34
+
+
+def title_band(text: str, size: int = 15, x: float = 0.01) -> tuple[dict, int]:
+    """A figure title placed below the toolbar band, left-aligned, and the top margin it needs (px)."""
+    lines = text.count("<br>") + 1
+    title = dict(text=text, x=x, xanchor="left", xref="container", yref="container", y=1, yanchor="top",
+                 pad=dict(t=TOOLBAR_PX), font=dict(size=size))
+    return title, int(TOOLBAR_PX + lines * size * 1.35 + 12)
+
+
+def subplot_title_margin(size: int = 16) -> int:
+    """The top margin that keeps subplot titles (annotations just above the plot area) below the toolbar."""
+    return int(TOOLBAR_PX + size * 1.35 + 8)
