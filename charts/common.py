@@ -13,9 +13,16 @@ import numpy as np
 # On the map every path also gets a white halo (PATH_HALO), so dark colours stand out on dark regions too.
 PALETTE = ["#1A85FF", "#E31A1C", "#000000", "#882255", "#8C564B", "#332288", "#9467BD", "#CC79A7"]
 PATH_HALO = "rgba(255,255,255,0.85)"
-# Colours of minima and basins: pale, low-saturation tints that no optimizer colour is close to.
-BASIN_PALETTE = ["#FFE08A", "#A6E3D7", "#C7E9A0", "#FBC4A8", "#D7D1F0", "#B5D8F5", "#F5C7E3", "#E6E6B0"]
-
+# Colours of minima and basins (basin maps): light tints, every one lighter (CIELAB L* 74–92) than every
+# optimizer colour (L* ≤ 61, which the 3:1 contrast on white forces), so a basin can never be taken for an
+# optimizer's line. Chosen by a max–min search over light sRGB colours (L* 72–92, chroma ≤ 55): the ten whose
+# smallest CIELAB distance to each other and to the basin map's fixed colours (tan, grey, diverged red) is
+# largest under normal vision and simulated protanopia, deuteranopia and tritanopia (Machado et al. 2009), with
+# ΔE ≥ 30 (normal) and ≥ 20 (each deficiency) to every optimizer colour; ordered so the first ones (the
+# usual 2–4 minima) are the most distinct. The maps also label each minimum "M1"…, so colour is not the only
+# cue. tests/test_chart_rules.py recomputes every bound.
+BASIN_PALETTE = ["#88CCEE", "#AAEEBB", "#FFDD77", "#99EEFF", "#AABBFF", "#DDDD88", "#BBBB77", "#66FFEE", "#AACCAA",
+                 "#DDEEAA"]
 
 def color(i: int) -> str:
     return PALETTE[i % len(PALETTE)]

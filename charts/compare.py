@@ -27,16 +27,17 @@ from dataclasses import dataclass
 import numpy as np
 
 import numfmt
-from charts.common import bdata, edge_marks, finite_or_none, loss_axis
+from charts.common import BASIN_PALETTE, bdata, edge_marks, finite_or_none, loss_axis
 from charts.race import MINIMUM_STYLE, RaceRun
 
 LOSS_FLOOR = 1e-16          # log axes: a loss gap of exactly 0 is drawn here
 DIVERGED_COLOR = "#D7191C"  # red: "blew up", the same in every chart of this page
 ELSEWHERE_COLOR = "#D0D0D0"  # light grey: ended away from every known or found minimum
 OTHER_MIN_COLOR = "#C9B18A"  # tan: one of many further local minima (Rastrigin)
-# Colours of the minima on basin maps: distinct, no red (reserved for "diverged"), no grey.
-GROUP_COLORS = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#F0E442", "#8C564B", "#9467BD",
-                "#17BECF", "#BCBD22"]
+# Colours of the minima on basin maps: charts.common.BASIN_PALETTE, light tints that cannot be confused with
+# the optimizers' colours (charts.common.PALETTE; the old list shared #8C564B, #9467BD and #CC79A7 with it),
+# and no red (reserved for "diverged") or grey ("elsewhere").
+GROUP_COLORS = list(BASIN_PALETTE)
 MAX_GROUPS = len(GROUP_COLORS)  # groups a basin map can colour individually (optimizers.endpoint_groups)
 NO_CLIPPING = "no clipping, no added weight decay, constant learning rate"
 

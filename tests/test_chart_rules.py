@@ -126,11 +126,42 @@ def test_optimizer_colours_stay_distinct_for_colour_blind_viewers(kind):
     assert worst >= 20.0, (kind, worst)
 
 
-def test_basin_colours_cannot_be_confused_with_optimizers():
+def _lstar(h):
+    return float(_lab(_lin(_rgb(h)))[0])
+
+
+@pytest.mark.parametrize("kind", sorted(_CVD))
+def test_basin_colours_cannot_be_confused_with_optimizers(kind):
+    """Seen: basin maps coloured minima with #8C564B, #9467BD and #CC79A7, three of the optimizers' colours."""
     from charts.common import BASIN_PALETTE
-    for b in BASIN_PALETTE:
-        for c in PALETTE:
-            assert _delta_e(b, c, "none") >= 25.0, (b, c)
+    from charts.compare import DIVERGED_COLOR, ELSEWHERE_COLOR, GROUP_COLORS, OTHER_MIN_COLOR
+    assert GROUP_COLORS == BASIN_PALETTE and not set(GROUP_COLORS) & set(PALETTE)
+    worst = min(_delta_e(b, c, kind) for b in BASIN_PALETTE for c in PALETTE)
+    assert worst >= (30.0 if kind == "none" else 20.0), (kind, worst)
+    # every basin colour is lighter than every optimizer colour: they differ in lightness, which survives
+    # every colour-vision deficiency
+    assert min(map(_lstar, BASIN_PALETTE)) >= max(map(_lstar, PALETTE)) + 10
+    # and the basins stay distinguishable from each other and from tan / grey / diverged red on the map
+    fixed = [OTHER_MIN_COLOR, ELSEWHERE_COLOR, DIVERGED_COLOR]
+    pair = min(_delta_e(a, b, kind) for i, a in enumerate(BASIN_PALETTE + fixed)
+               for b in (BASIN_PALETTE + fixed)[i + 1:])
+    assert pair >= 9.0, (kind, pair)
+    first = min(_delta_e(a, b, kind) for i, a in enumerate(BASIN_PALETTE[:4] + fixed)
+                for b in (BASIN_PALETTE[:4] + fixed)[i + 1:])
+    assert first >= 11.0, (kind, first)  # the usual 2–4 minima get the most distinct colours
+
+
+def test_basin_map_draws_its_groups_in_the_basin_palette():
+    from charts.common import BASIN_PALETTE
+    from charts.compare import BasinPanel, basin_figure
+    from optimizers import basin_map, endpoint_groups
+    land = landscapes.get("himmelblau")
+    res = basin_map(optimizers.get("SGD", learning_rate=0.01), land, n=12, steps=60)
+    panels = [BasinPanel.of("SGD", res)]
+    fig = basin_figure(panels, endpoint_groups(panels, land), land)
+    (hm,) = [t for t in fig["data"] if t["type"] == "heatmap"]
+    scale = [c for _, c in hm["colorscale"]]
+    assert scale[0] == BASIN_PALETTE[0] and not set(scale) & set(PALETTE)
 
 
 def test_paths_on_the_map_have_a_halo_when_it_costs_no_resolution():
