@@ -83,10 +83,34 @@ class MoonsRun:
         return f"loss {self.history['loss'][-1]:.3g}{tail}"
 
 
+def _nice_strides():
+    """1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, …: the steps a reader counts in."""
+    k = 1
+    while True:
+        for m in (1, 2, 5) if k == 1 else (1, 2, 2.5, 5):
+            yield int(m * k)
+        k *= 10
+
+
+def regular_epochs(epochs: list[int], keep: int) -> list[int]:
+    """At most ``keep`` of ``epochs`` at a regular stride (the multiples of 1, 2, 5, 10, 20, 25, 50, …),
+    always with the first and the last: the slider's ticks read 0, 5, 10, 15 … and never 0, 40, 120, 160."""
+    epochs = sorted(int(e) for e in epochs)
+    if len(epochs) <= max(keep, 2):
+        return epochs
+    for s in _nice_strides():
+        kept = [e for e in epochs if e % s == 0]
+        if epochs[0] not in kept:
+            kept.insert(0, epochs[0])
+        if epochs[-1] not in kept:
+            kept.append(epochs[-1])
+        if len(kept) <= max(keep, 2):
+            return kept
+
+
 def snapshot_epochs(epochs: int, count: int = MAX_SNAPSHOTS) -> list[int]:
-    """About ``count`` epochs from 0 to ``epochs`` (both included), evenly spread."""
-    epochs = int(epochs)
-    return sorted({int(round(v)) for v in np.linspace(0, epochs, min(count, epochs + 1))})
+    """About ``count`` epochs from 0 to ``epochs`` (both included), at a regular stride (1, 2, 5, 10, …)."""
+    return regular_epochs(list(range(int(epochs) + 1)), count)
 
 
 def json_size(obj) -> int:
@@ -184,15 +208,11 @@ def multiples_figure(runs, log: bool = True) -> go.Figure:
     # Shared scales: every loss cell matches the first loss axis, every accuracy cell is 0–1.
     for ax in loss_axes[1:]:
         fig.layout["yaxis" + ax[1:]].matches = loss_axes[0]
-    values = np.concatenate([np.asarray(r.history.get("loss", ()), dtype=np.float64) for r in runs] or [np.ones(1)])
-    values = values[np.isfinite(values)]
-    if log:
-        pos = _positive(values) if len(values) else np.ones(1)
-        lo, hi = np.log10(pos.min()), np.log10(pos.max())
-        pad = 0.05 * max(hi - lo, 0.5)
-        loss_range = [lo - pad, hi + pad]  # log axes take log10 units
-    else:
-        loss_range = [0, 1.05 * float(values.max()) if len(values) else 1.0]
+    # The shared loss scale is set by the networks that did not diverge (charts.common.loss_axis); a diverged
+    # one leaves its cell through the edge, and its cell says "diverged at epoch k".
+    curves = [(_positive(c) if log else c) for c in
+              (np.asarray(r.history.get("loss", ()), dtype=np.float64) for r in runs)]
+    loss_range = loss_axis(curves, [r.diverged_at is not None for r in runs], log) or ([-1, 1] if log else [0, 1])
     for ax in loss_axes:
         fig.layout["yaxis" + ax[1:]].update(type="log" if log else "linear", exponentformat="power",
                                             range=loss_range)
@@ -287,9 +307,9 @@ def boundary_figure(runs, X, y, grid, budget: int = FIGURE_BUDGET) -> dict:
     room = budget - json_size(fig) - 2_000
     per_frame = max(json_size(f) for f in frames)
     keep = max(2, int(room // per_frame))
-    if keep < len(frames):
-        frames = thin(frames, keep)
-        names = {f["name"] for f in frames}
+    if keep < len(frames):  # a regular stride of epochs (thin() by index gave ticks 0, 40, 120, 160, …)
+        names = {str(e) for e in regular_epochs([int(f["name"]) for f in frames], keep)}
+        frames = [f for f in frames if f["name"] in names]
         slider = fig["layout"]["sliders"][0]
         slider["steps"] = [s for s in slider["steps"] if s["args"][0][0] in names]
         slider["active"] = len(slider["steps"]) - 1

@@ -331,3 +331,39 @@ def test_halo_never_costs_a_drawn_step():
     land, runs = _runs("rosenbrock", RACE_LINEUP, steps=300)
     fig = race_figure(land, runs, None)
     assert fig["layout"]["meta"]["path_stride"] == 1
+
+
+# --------------------------------------------------------------------------- #
+# 7. Polish: the moons boundary slider's ticks are regular                      #
+# --------------------------------------------------------------------------- #
+@pytest.mark.parametrize("epochs", [40, 70, 130, 333, 1000])
+def test_moons_slider_epochs_are_at_a_regular_stride(epochs):
+    """Seen: the boundary slider's ticks read 0, 40, 120, 160, … (frames thinned by index)."""
+    import charts.moons as mc
+    eps = mc.snapshot_epochs(epochs)
+    assert eps[0] == 0 and eps[-1] == epochs and len(eps) <= mc.MAX_SNAPSHOTS
+    inner = np.diff(eps[:-1]) if epochs % (eps[1] - eps[0]) else np.diff(eps)
+    assert len(set(inner.tolist())) == 1, eps
+    for keep in (3, 5, 8, 13):
+        kept = mc.regular_epochs(eps, keep)
+        assert kept[0] == 0 and kept[-1] == epochs and len(kept) <= keep
+        steps = np.diff(kept[:-1]) if len(kept) > 2 else np.diff(kept)
+        assert len(set(steps.tolist())) == 1, (keep, kept)
+
+
+def test_moons_boundary_slider_thinned_by_budget_stays_regular():
+    import charts.moons as mc
+    from charts.moons import MoonsRun, boundary_figure
+    import inspect
+    eps = np.array(mc.snapshot_epochs(40))
+    grid = (np.linspace(-1.5, 2.5, 40), np.linspace(-1, 1.5, 40))
+    rng = np.random.default_rng(0)
+    runs = [MoonsRun(f"r{i}", "SGD", {"loss": np.linspace(1, 0.1, 40)}, 40, eps,
+                     rng.random((len(eps), 40, 40)).astype(np.float32)) for i in range(8)]
+    X = rng.normal(size=(50, 2)); y = (X[:, 0] > 0).astype(int)
+    full = boundary_figure(runs, X, y, grid)
+    per = mc.json_size(full["frames"][0])
+    fig = boundary_figure(runs, X, y, grid, budget=mc.json_size({**full, "frames": []}) + 9 * per)
+    labels = [int(s["label"]) for s in fig["layout"]["sliders"][0]["steps"]]
+    assert 2 < len(labels) < len(eps) and labels[0] == 0 and labels[-1] == 40
+    assert len(set(np.diff(labels[:-1]).tolist())) == 1, labels
