@@ -236,7 +236,7 @@ for line in ex.lines:
 st.subheader("Effective step size over the whole run")
 eff_all = ic.effective_step_sizes(traj.params, traj.grads, kmax + 1)
 st.plotly_chart(Prebuilt(ic.effective_step_figure(eff_all, traj.learning_rate if opt.has_learning_rate else None, k,
-                                                  axis_labels=land.axis_labels)),
+                                                  axis_labels=land.axis_labels, diverged_at=traj.diverged_at)),
                 key=P + "eff", config=plot_config("effective-step-size"))
 st.caption("|Δw / (−g)| on each axis at every update (log scale; hover for the signed value; the dotted line is "
            "step k). Plain gradient descent sits on the dashed η line. Adagrad's lines only sink: its accumulator "

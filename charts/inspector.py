@@ -21,6 +21,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from charts.common import TOOLBAR_PX, edge_marks, loss_axis
+
 STEP_COLOR = "#FF3B3B"      # the actual step Δw (exact)
 GRAD_COLOR = "#FFFFFF"      # −∇f (direction, scaled)
 MOMENTUM_COLOR = "#3FD0FF"  # momentum / velocity
@@ -226,10 +228,14 @@ def _positive_or_none(a) -> list:
     return [float(v) if np.isfinite(v) and v > 0 else None for v in a]
 
 
-def effective_step_figure(eff, learning_rates, k: int, *, axis_labels=("x", "y"), height: int = 320) -> dict:
+def effective_step_figure(eff, learning_rates, k: int, *, axis_labels=("x", "y"), height: int = 370,
+                          diverged_at: int | None = None) -> dict:
     """|Δw / (−g)| per axis against the step, log y, with η (what plain gradient descent
     would use) dashed — unless ``learning_rates`` is None (a rule without η) — and the inspected
-    step ``k`` marked. Hover shows the signed value."""
+    step ``k`` marked. Hover shows the signed value.
+
+    ``diverged_at``: the run blew up at its last update; that update does not set the axis
+    (charts.common.loss_axis) and leaves through the edge with "✖ diverged at step k"."""
     eff = np.asarray(eff, dtype=np.float64).reshape(-1, 2)
     n = len(eff)
     steps = list(range(n))
@@ -253,13 +259,31 @@ def effective_step_figure(eff, learning_rates, k: int, *, axis_labels=("x", "y")
         data.append(dict(type="scatter", mode="markers", name=f"step {k}", x=[k, k], y=ys,
                          marker=dict(size=11, color=list(AXIS_COLORS), line=dict(color="black", width=1.5)),
                          hoverinfo="skip", showlegend=False))
-    layout = dict(height=height, margin=dict(l=60, r=10, t=10, b=40),
+    # The axis rule (charts.common): the updates before a blow-up set the range; the blow-up leaves the chart.
+    bad = diverged_at is not None and n > 0
+    curves = [np.abs(eff[: n - 1 if bad else n, i]) for i in range(2)]
+    flags = [False, False]
+    if learning_rates is not None:
+        curves.append(np.asarray(learning_rates, dtype=np.float64).reshape(-1)[:n])
+        flags.append(False)
+    if bad:
+        curves.append(np.abs(eff[n - 1]))
+        flags.append(True)
+    yrange = loss_axis(curves, flags, log=True)
+    if bad:
+        last = np.abs(eff[n - 1])
+        last = last[np.isfinite(last) & (last > 0)]
+        if last.size:
+            notes += edge_marks([n - 1], [float(last.max())], yrange, True, [STEP_COLOR],
+                                [f"diverged at step {diverged_at}"])
+    layout = dict(height=height, margin=dict(l=60, r=10, t=TOOLBAR_PX, b=90),
                   xaxis=dict(title=dict(text="step k"), range=[-0.5, max(n - 0.5, 0.5)]),
                   yaxis=dict(title=dict(text="effective step size (log)"), type="log", exponentformat="power",
-                             dtick=1),  # one label per decade: no 2s and 5s in between
+                             dtick=1, **({"range": yrange} if yrange else {})),  # one label per decade
                   shapes=[dict(type="line", yref="paper", y0=0, y1=1, x0=k, x1=k,
                                line=dict(color="black", dash="dot", width=1))],
-                  legend=dict(orientation="h", x=0, y=1.02, xanchor="left", yanchor="bottom", font=dict(size=12)),
+                  # the legend below the plot: the top band is the toolbar's
+                  legend=dict(orientation="h", x=0, y=-0.22, xanchor="left", yanchor="top", font=dict(size=12)),
                   annotations=notes, hovermode="closest")
     return dict(data=data, layout=layout)
 

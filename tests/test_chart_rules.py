@@ -367,3 +367,38 @@ def test_moons_boundary_slider_thinned_by_budget_stays_regular():
     labels = [int(s["label"]) for s in fig["layout"]["sliders"][0]["steps"]]
     assert 2 < len(labels) < len(eps) and labels[0] == 0 and labels[-1] == 40
     assert len(set(np.diff(labels[:-1]).tolist())) == 1, labels
+
+
+def test_moons_small_multiples_scale_ignores_a_diverged_network():
+    """The small multiples share one loss scale: it was set by every value, so a diverged network (1e12)
+    flattened the other cells."""
+    from charts.moons import MoonsRun, multiples_figure
+    acc = np.full(30, 0.9)
+    good = MoonsRun("Adam", "Adam", {"loss": np.linspace(0.7, 0.01, 30), "accuracy": acc}, 30, np.array([0]),
+                    np.zeros((1, 2, 2)))
+    bad = MoonsRun("SGD", "SGD", {"loss": np.r_[0.7, 50.0, 1e12], "accuracy": acc[:3]}, 30, np.array([0]),
+                   np.zeros((1, 2, 2)), diverged_at=4)
+    fig = multiples_figure([good, bad], log=True)
+    lo, hi = fig.layout.yaxis.range
+    assert 10 ** hi < 10 and 10 ** lo <= 0.01
+    assert any("diverged at epoch 4" in (a.text or "") for a in fig.layout.annotations)
+
+
+def test_inspector_effective_step_axis_ignores_the_blow_up():
+    """The inspector's metric chart follows the loss-axis rule: the update that blew up (ratio 1e9) does not
+    set the axis; it leaves through the top edge with "✖ diverged at step k"."""
+    from charts.inspector import effective_step_figure
+    land = landscapes.get("rosenbrock")
+    traj = optimizers.run(optimizers.get("Adam", learning_rate=0.05), land, steps=30)
+    from charts.inspector import effective_step_sizes
+    eff = effective_step_sizes(traj.params, traj.grads)
+    eff = np.vstack([eff, [[1e9, -1e9]]])  # one more update, 1e9 times the step size: the blow-up
+    fig = effective_step_figure(eff, traj.learning_rate, 3, diverged_at=len(eff))
+    lo, hi = fig["layout"]["yaxis"]["range"]
+    finite = np.abs(eff[:-1][np.isfinite(eff[:-1]) & (eff[:-1] != 0)])
+    assert 10 ** lo <= finite.min() and finite.max() <= 10 ** hi < 1e3
+    (mark,) = [a for a in fig["layout"]["annotations"] if "diverged" in a["text"]]
+    assert mark["text"] == f"✖ diverged at step {len(eff)}" and mark["y"] == hi
+    # without a blow-up, nothing is announced
+    fig = effective_step_figure(eff[:-1], traj.learning_rate, 3)
+    assert not [a for a in fig["layout"]["annotations"] if "diverged" in a["text"]]
