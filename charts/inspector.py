@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from charts.common import TOOLBAR_PX, edge_marks, loss_axis
+from charts.common import TOOLBAR_PX, edge_marks, loss_axis, title_band
 
 STEP_COLOR = "#FF3B3B"      # the actual step Δw (exact)
 GRAD_COLOR = "#FFFFFF"      # −∇f (direction, scaled)
@@ -188,9 +188,10 @@ def step_figure(background: dict | None, path, w, w_new, arrows: list[Arrow], wi
     # An invisible trace keeps the axes alive if everything else is empty.
     data.append(dict(type="scatter", mode="markers", x=[x0, x1], y=[y0, y1], marker=dict(opacity=0),
                      showlegend=False, hoverinfo="skip"))
+    title_dict, top = title_band(title, 16) if title else (None, TOOLBAR_PX)
     layout = dict(
-        title=dict(text=title, x=0.01, y=0.985, font=dict(size=16)) if title else None,
-        height=height, margin=dict(l=60, r=15, t=40 if title else 15, b=30),
+        title=title_dict,
+        height=height, margin=dict(l=60, r=15, t=top, b=30),
         xaxis=dict(range=[x0, x1], title=dict(text=xl), showgrid=False, zeroline=False, constrain="domain",
                    exponentformat="power"),
         yaxis=dict(range=[y0, y1], title=dict(text=yl), showgrid=False, zeroline=False, scaleanchor="x",

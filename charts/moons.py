@@ -25,7 +25,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from charts.common import PALETTE, bdata, edge_marks, loss_axis
+from charts.common import PALETTE, bdata, edge_marks, loss_axis, subplot_title_margin, title_band
 
 # Okabe–Ito without yellow and white: these curves are drawn on a white background.
 COLORS = PALETTE  # the optimizer colours of every page (charts.common: contrast and colour-blind checked)
@@ -165,9 +165,8 @@ def loss_figure(runs, log: bool = True, metric: str = "loss") -> go.Figure:
     fig.update_xaxes(title_text="epoch", range=[0, epochs + 0.5])
     fig.update_yaxes(title_text=f"{metric} (log scale)" if log else metric, type="log" if log else "linear",
                      exponentformat="power", **({"range": yrange} if yrange is not None else {}))
-    fig.update_layout(height=420, margin=dict(l=60, r=20, t=40, b=45), hovermode="x unified",
-                      title=dict(text="Training loss per epoch (Keras's running mean over the batches)", x=0,
-                                 font=dict(size=14)),
+    title, top = title_band("Training loss per epoch (Keras's running mean over the batches)", 14, x=0)
+    fig.update_layout(height=440, margin=dict(l=60, r=20, t=top, b=45), hovermode="x unified", title=title,
                       legend=dict(orientation="v", x=1.01, y=1), meta={"view": "moons-loss", "log": bool(log)})
     return fig
 
@@ -225,7 +224,7 @@ def multiples_figure(runs, log: bool = True) -> go.Figure:
             fig.update_yaxes(showticklabels=show, row=2 * b + 2, col=c + 1, title_text="accuracy" if show else None)
     fig.update_xaxes(range=[0, epochs + 0.5])
     fig.update_xaxes(title_text="epoch", row=rows)
-    fig.update_layout(height=240 * blocks + 80, margin=dict(l=60, r=15, t=40, b=45),
+    fig.update_layout(height=240 * blocks + 100, margin=dict(l=60, r=15, t=subplot_title_margin(), b=45),
                       meta={"view": "moons-multiples", "log": bool(log)})
     return fig
 
@@ -281,7 +280,7 @@ def boundary_figure(runs, X, y, grid, budget: int = FIGURE_BUDGET) -> dict:
                           row=row + 1, col=col + 1)
     redraw = {"frame": {"duration": 350, "redraw": True}, "transition": {"duration": 0}, "mode": "immediate"}
     base.update_layout(
-        height=250 * rows + 140, margin=dict(l=10, r=10, t=60, b=10),
+        height=250 * rows + 160, margin=dict(l=10, r=10, t=subplot_title_margin() + 22, b=10),  # 2-line titles
         updatemenus=[dict(type="buttons", direction="left", x=0.0, y=-0.02, xanchor="left", yanchor="top",
                           pad=dict(t=5, r=10), showactive=False,
                           buttons=[dict(label="▶ Play", method="animate", args=[None, {**redraw, "fromcurrent": False}]),

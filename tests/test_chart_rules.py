@@ -402,3 +402,117 @@ def test_inspector_effective_step_axis_ignores_the_blow_up():
     # without a blow-up, nothing is announced
     fig = effective_step_figure(eff[:-1], traj.learning_rate, 3)
     assert not [a for a in fig["layout"]["annotations"] if "diverged" in a["text"]]
+
+
+# --------------------------------------------------------------------------- #
+# 7. Overlaps: titles below the toolbar, legends never under a title          #
+# --------------------------------------------------------------------------- #
+def _as_dict(fig):
+    return fig.to_plotly_json() if hasattr(fig, "to_plotly_json") else fig
+
+
+def _lines(text):
+    return (text or "").count("<br>") + 1
+
+
+def check_top_band(fig):
+    """The layout rule (charts.common.TOOLBAR_PX): Plotly's toolbar covers the figure's top band, so a title
+    starts below it; subplot titles (annotations on the plot's top edge) too; no legend sits in the top margin,
+    where it would run under a title (legends go below the plot or on its right)."""
+    from charts.common import TOOLBAR_PX
+    lay = _as_dict(fig)["layout"]
+    top = lay.get("margin", {}).get("t", 100)
+    title = lay.get("title") or {}
+    used = TOOLBAR_PX
+    if title.get("text"):
+        size = (title.get("font") or {}).get("size", 17)
+        assert title.get("yref") == "container" and title.get("yanchor") == "top", title
+        assert (title.get("pad") or {}).get("t", 0) >= TOOLBAR_PX, title
+        used += _lines(title["text"]) * size * 1.3
+        assert top >= used, (top, used, title["text"])
+    for a in lay.get("annotations", []):
+        if a.get("yref") == "paper" and a.get("y") == 1 and a.get("yanchor") == "bottom" and a.get("text"):
+            size = (a.get("font") or {}).get("size", 16)
+            assert top - (a.get("yshift") or 0) - _lines(a["text"]) * size * 1.3 >= TOOLBAR_PX, (top, a["text"])
+    leg = lay.get("legend") or {}
+    if lay.get("showlegend", True) is not False and leg:
+        y, anchor = leg.get("y", 1), leg.get("yanchor", "auto")
+        in_top = y > 1 or (y >= 1 and anchor == "bottom")
+        assert not in_top, leg
+
+
+@pytest.fixture(scope="module")
+def lr_figs():
+    from charts import regression as rc
+    land = landscapes.get("regression")
+    runs = []
+    for lr in (0.01, 0.5, 1.1):
+        t = optimizers.run(optimizers.get("GradientDescent", learning_rate=lr), land, steps=40, record="path")
+        p = t.path()
+        runs.append(rc.LRRun(lr, p, p, t.loss[:len(p)], t.diverged_at, 40))
+    return [rc.fit_figure(runs, land.X[:, 0], land.y), rc.surface_figure(runs, land)]
+
+
+def test_learning_rate_figures_keep_the_top_band_clear(lr_figs):
+    for f in lr_figs:
+        check_top_band(f)
+
+
+def _moons_runs():
+    from charts.moons import MoonsRun
+    eps = np.array([0, 5, 10])
+    rng = np.random.default_rng(0)
+    return [MoonsRun(f"Opt{i} (lr 0.01)", "SGD", {"loss": np.linspace(0.7, 0.1, 10), "accuracy": np.full(10, 0.9)},
+                     10, eps, rng.random((3, 20, 20)).astype(np.float32)) for i in range(3)]
+
+
+def test_moons_figures_keep_the_top_band_clear():
+    import charts.moons as mc
+    runs = _moons_runs()
+    X = np.random.default_rng(1).normal(size=(40, 2))
+    y = (X[:, 0] > 0).astype(int)
+    for f in (mc.loss_figure(runs), mc.multiples_figure(runs),
+              mc.boundary_figure(runs, X, y, (np.linspace(-2, 2, 20), np.linspace(-2, 2, 20)))):
+        check_top_band(f)
+
+
+def test_inspector_figures_keep_the_top_band_clear():
+    from charts import inspector as ic
+    land = landscapes.get("rosenbrock")
+    traj = optimizers.run(optimizers.get("Adam", learning_rate=0.05), land, steps=20)
+    eff = ic.effective_step_sizes(traj.params, traj.grads)
+    check_top_band(ic.effective_step_figure(eff, traj.learning_rate, 3))
+    ex = optimizers.explain_step(traj, 3) if hasattr(optimizers, "explain_step") else None
+    if ex is not None:
+        arrows = ic.step_arrows("Adam", "keras", ex)
+        win = ic.step_window(land.bounds, [ex.w, ex.w_new])
+        check_top_band(ic.step_figure(None, traj.params[:4], ex.w, ex.w_new, arrows, win, land.bounds, k=3,
+                                      title="Step 3 of Adam"))
+
+
+def test_compare_figures_keep_the_top_band_clear():
+    from charts import compare as cc
+    from optimizers import basin_map, endpoint_groups, lr_sweep
+    land = landscapes.get("himmelblau")
+    sw = lr_sweep(optimizers.get("SGD", learning_rate=0.01), land, np.logspace(-4, -1, 12), steps=60)
+    check_top_band(cc.sweep_figure([cc.SweepSeries.of("SGD", PALETTE[0], sw)], title="Sensitivity",
+                                   subtitle="Himmelblau · 60 steps"))
+    panels = [cc.BasinPanel.of("SGD", basin_map(optimizers.get("SGD", learning_rate=0.01), land, n=10, steps=40))]
+    check_top_band(cc.basin_figure(panels, endpoint_groups(panels, land), land, title="Basins", subtitle="x"))
+    _, runs = _runs("himmelblau", RACE_LINEUP[:3], steps=40)
+    check_top_band(cc.fair_figure(land, runs, None, ["Landscape: Himmelblau", "SGD"], "Fair race"))
+
+
+def test_surface3d_keeps_the_top_band_clear():
+    from charts.surface3d import surface_figure
+    land, runs = _runs("himmelblau", RACE_LINEUP[:2], steps=30)
+    check_top_band(surface_figure(land, runs, n=20))
+
+
+def test_surface3d_ticks_are_few_enough_not_to_collide():
+    """Seen: the 3-D view's x and y tick labels ran into each other at the near corner."""
+    from charts.surface3d import surface_figure
+    land, runs = _runs("himmelblau", RACE_LINEUP[:2], steps=30)
+    scene = surface_figure(land, runs, n=20)["layout"]["scene"]
+    for ax in ("xaxis", "yaxis", "zaxis"):
+        assert scene[ax]["nticks"] <= 5 and scene[ax]["tickfont"]["size"] <= 11
