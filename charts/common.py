@@ -19,9 +19,9 @@ PATH_HALO = "rgba(255,255,255,0.85)"
 # smallest CIELAB distance to each other and to the basin map's fixed colours (tan, grey, diverged red) is
 # largest under normal vision and simulated protanopia, deuteranopia and tritanopia (Machado et al. 2009), with
 # ΔE ≥ 30 (normal) and ≥ 20 (each deficiency) to every optimizer colour; ordered so the first ones (the
-# usual 2–4 minima) are the most distinct. The maps also label each minimum "M1"…, so colour is not the only
+# usual 2–4 minima: green, yellow, cyan, lavender) are the most distinct. The maps also label each minimum "M1"…, so colour is not the only
 # cue. tests/test_chart_rules.py recomputes every bound.
-BASIN_PALETTE = ["#88CCEE", "#AAEEBB", "#FFDD77", "#99EEFF", "#AABBFF", "#DDDD88", "#BBBB77", "#66FFEE", "#AACCAA",
+BASIN_PALETTE = ["#AAEEBB", "#FFDD77", "#99EEFF", "#AABBFF", "#88CCEE", "#DDDD88", "#BBBB77", "#66FFEE", "#AACCAA",
                  "#DDEEAA"]
 
 def color(i: int) -> str:

@@ -148,7 +148,9 @@ def test_basin_colours_cannot_be_confused_with_optimizers(kind):
     assert pair >= 9.0, (kind, pair)
     first = min(_delta_e(a, b, kind) for i, a in enumerate(BASIN_PALETTE[:4] + fixed)
                 for b in (BASIN_PALETTE[:4] + fixed)[i + 1:])
-    assert first >= 11.0, (kind, first)  # the usual 2–4 minima get the most distinct colours
+    assert first >= 14.0, (kind, first)  # the usual 2–4 minima get the most distinct colours
+    if kind == "none":
+        assert min(_delta_e(a, b, kind) for i, a in enumerate(BASIN_PALETTE[:4]) for b in BASIN_PALETTE[i + 1:4]) >= 30
 
 
 def test_basin_map_draws_its_groups_in_the_basin_palette():
