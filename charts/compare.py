@@ -38,6 +38,7 @@ OTHER_MIN_COLOR = "#C9B18A"  # tan: one of many further local minima (Rastrigin)
 # the optimizers' colours (charts.common.PALETTE; the old list shared #8C564B, #9467BD and #CC79A7 with it),
 # and no red (reserved for "diverged") or grey ("elsewhere").
 GROUP_COLORS = list(BASIN_PALETTE)
+AXIS_TITLE_STANDOFF = 14  # px between a basin map's y tick labels and its axis title
 MAX_GROUPS = len(GROUP_COLORS)  # groups a basin map can colour individually (optimizers.endpoint_groups)
 NO_CLIPPING = "no clipping, no added weight decay, constant learning rate"
 
@@ -386,7 +387,8 @@ def basin_figure(panels: list[BasinPanel], groups, land, mode: str = "minimum",
         layout[f"yaxis{ax}"] = dict(domain=[max(y0, 0), y1], anchor=f"x{ax}", range=[by0, by1], showgrid=False,
                                     zeroline=False, scaleanchor=f"x{ax}", scaleratio=1, constrain="domain",
                                     constraintoward="top", showticklabels=c == 0, ticks="outside",
-                                    title=dict(text=ylabel if c == 0 else "", standoff=4))
+                                    # standoff: the rotated "y" sat on the middle tick label ("0")
+                                    title=dict(text=ylabel if c == 0 else "", standoff=AXIS_TITLE_STANDOFF))
         lm = p.label_map
         div_share = float((lm == -2).mean())
         hm = dict(type="heatmap", x=bdata(p.xs), y=bdata(p.ys), xaxis=f"x{ax}", yaxis=f"y{ax}", zsmooth=False,

@@ -518,3 +518,17 @@ def test_surface3d_ticks_are_few_enough_not_to_collide():
     scene = surface_figure(land, runs, n=20)["layout"]["scene"]
     for ax in ("xaxis", "yaxis", "zaxis"):
         assert scene[ax]["nticks"] <= 5 and scene[ax]["tickfont"]["size"] <= 11
+
+
+def test_basin_map_y_label_clears_the_tick_labels():
+    """Seen: the rotated "y" label sat on the 0 tick (standoff 4 px, and the middle tick is 0 on most maps)."""
+    from charts.compare import BasinPanel, basin_figure
+    from optimizers import basin_map, endpoint_groups
+    land = landscapes.get("himmelblau")
+    panels = [BasinPanel.of(n, basin_map(optimizers.get(n, learning_rate=0.01), land, n=10, steps=30))
+              for n in ("SGD", "Adam")]
+    lay = basin_figure(panels, endpoint_groups(panels, land), land)["layout"]
+    y = lay["yaxis"]
+    assert y["title"]["text"] == "y" and y["title"]["standoff"] >= 12
+    # the margin holds tick labels (about 25 px), the standoff and the rotated title (about 16 px)
+    assert lay["margin"]["l"] >= 25 + y["title"]["standoff"] + 16
