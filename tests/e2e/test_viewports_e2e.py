@@ -43,11 +43,11 @@ def test_page_renders_at_viewport(page, app_url, artifacts_dir, path, view):
     expect(page.get_by_test_id("stException")).to_have_count(0)
     page.wait_for_function(TYPESET, timeout=30_000)
     name = (path.split("?")[0] or "home")
-    page.screenshot(path=str(artifacts_dir / f"view_{name}_{view}.png"))
+    page.screenshot(path=str(artifacts_dir / f"view_{name}_{view}.png"), timeout=120_000)  # a loaded machine
     # No sideways scroll once the page has settled (a state: waited for, never a fixed sleep).
     try:
         page.wait_for_function(
-            "() => document.scrollingElement.scrollWidth <= document.scrollingElement.clientWidth", timeout=15_000)
+            "() => document.scrollingElement.scrollWidth <= document.scrollingElement.clientWidth", timeout=60_000)
     except Exception:
         pytest.fail(f"{path or 'home'} at {w} px scrolls sideways: {page.evaluate(OVERFLOW)}")
     # Every page link shows its whole label (no "The maths of Ada…").
