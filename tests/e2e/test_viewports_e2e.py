@@ -41,7 +41,7 @@ def test_page_renders_at_viewport(page, app_url, artifacts_dir, path, view):
     expect(page.get_by_test_id("stMain")).to_be_visible(timeout=60_000)
     wait_idle(page, timeout=180_000)
     expect(page.get_by_test_id("stException")).to_have_count(0)
-    page.wait_for_function(TYPESET, timeout=30_000)
+    page.wait_for_function(TYPESET, timeout=120_000)
     name = (path.split("?")[0] or "home")
     page.screenshot(path=str(artifacts_dir / f"view_{name}_{view}.png"), timeout=120_000)  # a loaded machine
     # No sideways scroll once the page has settled (a state: waited for, never a fixed sleep).
