@@ -140,8 +140,10 @@ def fit_figure(runs, x, y, x_range=(0.0, 1.0), fade_epochs: int = FADE_EPOCHS) -
                                yref=f"y{ax} domain", x=0.5, y=0.98, yanchor="top", showarrow=False,
                                font=dict(color=FINAL_COLOR, size=13), bgcolor="rgba(255,255,255,0.85)")
     fig.update_yaxes(title_text="y", row=1, col=1)
-    fig.update_layout(height=370, margin=dict(l=50, r=20, t=subplot_title_margin(), b=40),
-                      legend=dict(orientation="h", yanchor="bottom", y=-0.35, x=0),
+    # The legend hangs from just below the x titles (yanchor top): on a narrow screen its extra rows grow
+    # downwards, never up over the axes.
+    fig.update_layout(height=400, margin=dict(l=50, r=20, t=subplot_title_margin(), b=80),
+                      legend=dict(orientation="h", yanchor="top", y=-0.24, x=0),
                       meta={"view": "learning-rate-fit"})
     return fig
 
@@ -246,10 +248,13 @@ def surface_figure(runs, land, bounds=None, n: int = 160) -> go.Figure:
                            font=dict(color="#555", size=12), name="least-squares loss")
     fig.update_xaxes(title_text=labels[0], range=[x0, x1], showgrid=False, zeroline=False, row=1, col=1)
     fig.update_yaxes(title_text=labels[1], range=[y0, y1], showgrid=False, zeroline=False, row=1, col=1)
-    fig.update_xaxes(title_text="epoch", row=1, col=2)
+    last_epoch = max((len(r.loss) - 1 for r in runs), default=1)
+    if any(r.epochs for r in runs):
+        last_epoch = max(last_epoch, max(r.epochs or 0 for r in runs))
+    fig.update_xaxes(title_text="epoch", range=[0, max(last_epoch, 1)], row=1, col=2)
     fig.update_yaxes(title_text="loss (log scale)", type="log", exponentformat="power", range=yrange, row=1, col=2)
-    fig.update_layout(height=480, margin=dict(l=55, r=20, t=subplot_title_margin(), b=45), hovermode="closest",
-                      legend=dict(orientation="h", yanchor="bottom", y=-0.3, x=0),
+    fig.update_layout(height=520, margin=dict(l=55, r=20, t=subplot_title_margin(), b=90), hovermode="closest",
+                      legend=dict(orientation="h", yanchor="top", y=-0.16, x=0),
                       meta={"view": "learning-rate-surface", "bounds": [[x0, x1], [y0, y1]]})
     return fig
 
