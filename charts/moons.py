@@ -98,7 +98,11 @@ def regular_epochs(epochs: list[int], keep: int) -> list[int]:
     epochs = sorted(int(e) for e in epochs)
     if len(epochs) <= max(keep, 2):
         return epochs
-    for s in _nice_strides():
+    # Strides are multiples of the epochs' own spacing (snapshots every 2 epochs thin to 4, 10, 20, …: a
+    # stride of 5 would keep only the multiples of 10).
+    base = int(np.gcd.reduce(np.diff(epochs[:-1]))) if len(epochs) > 2 else 1
+    for m in _nice_strides():
+        s = base * m
         kept = [e for e in epochs if e % s == 0]
         if epochs[0] not in kept:
             kept.insert(0, epochs[0])

@@ -532,3 +532,9 @@ def test_basin_map_y_label_clears_the_tick_labels():
     assert y["title"]["text"] == "y" and y["title"]["standoff"] >= 12
     # the margin holds tick labels (about 25 px), the standoff and the rotated title (about 16 px)
     assert lay["margin"]["l"] >= 25 + y["title"]["standoff"] + 16
+
+
+def test_regular_thinning_keeps_as_many_frames_as_the_budget_allows():
+    """Snapshots every 2 epochs thinned to at most 18 keep every 4th epoch (11 frames), not every 10th (5)."""
+    import charts.moons as mc
+    assert mc.regular_epochs(list(range(0, 41, 2)), 18) == list(range(0, 41, 4))
