@@ -62,7 +62,7 @@ def num(v) -> str:
 
 def why_text(choice: OptChoice) -> str:
     """Why this optimizer's path bends as it does: the optimizer's own teaching text (engine)."""
-    hp = {p.name: choice.value(p.name) for p in optimizers.spec(choice.name, choice.flavor)}
+    hp = {p.name: choice.value(p.name) for p in optimizers.settings_spec(choice.name, choice.flavor)}
     return optimizers.teaching(choice.name).why_for(choice.flavor, hp)
 
 

@@ -368,6 +368,7 @@ TEACHING = Teaching(
     explain=_explain,
     why_variants=_why_variants,
     momentum_arrow=_momentum_arrow,
+    option_note=point_note,
 )
 
 class Muon(RunAxes, Optimizer):

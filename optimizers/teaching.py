@@ -57,6 +57,7 @@ class Teaching:
     flavor_slots: Mapping[str, Mapping[str, Slot]] = field(default_factory=dict)
     why_variants: Callable | None = None  # why_variants(flavor, hp) -> str | None (a special case)
     momentum_arrow: Callable | None = None  # momentum_arrow(ex, opt) -> (label, vector, exact) | None
+    option_note: Callable | None = None  # option_note(flavor, hp) -> str: one sentence on the app options
 
     def why_for(self, flavor: str, hp: Mapping) -> str:
         """The "why" text for this configuration (``hp``: hyperparameter name → value in use)."""
