@@ -157,3 +157,23 @@ def test_point_note_states_the_engine_numbers():
     w1, _ = opt.update(np.array([3.0, -4.0]), opt.init(np.zeros(2)), np.zeros(2))
     assert np.linalg.norm(w1) / 0.1 == pytest.approx(0.197, abs=5e-4)
     assert "η·0.6964" in point_note("textbook", {})
+
+
+def test_as_matrix_on_the_point_is_what_keras_computes_for_a_one_by_two_variable():
+    """The Keras 3.15.1 fixture ``muon_rosenbrock_row_matrix`` (real Keras, a (1, 2) variable on the Rosenbrock
+    loop): the engine's 2-vector with ``as_matrix`` follows the same 40 steps."""
+    import json
+    from pathlib import Path
+    case = next(c for c in json.loads((Path(__file__).parent / "fixtures" / "keras3_zoo_fixtures.json").read_text())
+                ["cases"] if c["id"] == "muon_rosenbrock_row_matrix")
+    assert case["shapes"] == [[1, 2]]
+    opt = optimizers.get("Muon", as_matrix=True, **case["kwargs"])
+    w = np.reshape(np.asarray(case["params0"][0], dtype=np.float64), 2)
+    land = landscapes.get("rosenbrock")
+    state = opt.init(w)
+    for k, (f64, real) in enumerate(zip(case["params_f64"], case["params"])):
+        w, state = opt.update(land.grad(w), state, w)
+        # Keras's code with its norm in float64: to rounding; real Keras (float32 norm): to rtol 1e-6 of the step.
+        np.testing.assert_allclose(w, np.reshape(f64[0], 2), rtol=1e-11, err_msg=f"step {k + 1}")
+        np.testing.assert_allclose(w, np.reshape(real[0], 2), rtol=1e-6, err_msg=f"step {k + 1}")
+    np.testing.assert_allclose(state["momentum"], np.reshape(case["slots_f64"]["momentum"][0], 2), rtol=1e-11)
