@@ -121,7 +121,7 @@ with st.sidebar:
 start = (float(sx), float(sy))
 land_key = (land_name, expr)
 n_runs = len(optimizers.get_class(choice.name).flavors()) + 1 if cmp else 1  # the work budget (optimizers/budget.py)
-steps = show_plan(budget.plan_runs(land, n_runs, int(steps), what="these runs"))["steps"]
+steps = show_plan(budget.plan_runs(land, [choice] * n_runs, int(steps), what="these runs"))["steps"]
 
 try:
     traj = trajectory(land_key, choice, start, steps, noise, seed)
