@@ -23,7 +23,7 @@ from ui.budget import show_plan
 from ui.compute import CLIPS, SCHEDULES, Common, run_path, settings_stamp
 from ui.landscape_picker import LANDS, START, get_background, landscape_and_start, start_from_link
 from ui.lineups import add_order, lineup
-from ui.page_state import PERSIST, PageSpec, open_page, write_link
+from ui.page_state import PERSIST, PageSpec, open_page, write_link, plotly_chart
 from ui.settings import Field, _fmt
 from ui.slots import slot_editors
 
@@ -189,8 +189,8 @@ with chart_row:
     with left:
         if view == "2d":
             fig = shared_race_figure(land_key, run_keys, start, frame, stamp, land, runs)  # shared: read only
-            event = st.plotly_chart(Prebuilt(fig), key=P + "chart", on_select="rerun", selection_mode=("points",),
-                                    config=plot_config("optimizer-race", scrollZoom=False))
+            event = plotly_chart(Prebuilt(fig), key=P + "chart", on_select="rerun", selection_mode=("points",),
+                                 config=plot_config("optimizer-race", scrollZoom=False), present_height=860)
             sel = (event or {}).get("selection") or {}
             picks = [p for p in (sel.get("points") or []) if p.get("curve_number") == PICK_TRACE]
             token = json.dumps(sel, sort_keys=True, default=str) if picks else None
@@ -219,14 +219,14 @@ with chart_row:
                          + "). Play, Pause, speed and the scrubber are under the map.")
         else:
             shown = None
-            st.plotly_chart(Prebuilt(surface_figure(land, runs)), key=P + "chart3d",
+            plotly_chart(Prebuilt(surface_figure(land, runs)), key=P + "chart3d",
                             config=plot_config("optimizer-race-3d"))
             st.caption("Drag to turn the surface. Switch to the 2-D map to animate or to click a new start; "
                        "the camera icon saves a PNG.")
     with right:
         lfig, log_y = loss_figure(runs, land.min_value, step=shown if shown not in (None, int(steps)) else None,
                                   subtitle=stamp)
-        st.plotly_chart(Prebuilt(lfig), key=P + "loss", config=plot_config("race-loss"))
+        plotly_chart(Prebuilt(lfig), key=P + "loss", config=plot_config("race-loss"))
         if not log_y and any(r.last_good > 0 or np.isfinite(r.loss[0]) for r in runs):
             st.caption("Linear loss axis: some losses are ≤ 0, so a log scale cannot show them.")
         st.markdown(f"**{land.title}** — {land.teaches}")
