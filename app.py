@@ -9,6 +9,7 @@ from pathlib import Path
 import streamlit as st
 
 from ui.page_state import open_presentation, present_in_link
+from ui.presets import show_story
 from ui.warm import start_once as start_warm_up
 
 # The tab icon is a file: a Material icon there makes the browser fetch it from Google's font CDN.
@@ -29,4 +30,5 @@ PAGES = [
 
 page = st.navigation(PAGES)
 open_presentation()  # the "Presentation mode" switch and present=1, for every page (ui/page_state.py)
+show_story(page.url_path)  # a preset's "look for" line above the page it opened
 page.run()
