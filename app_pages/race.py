@@ -79,7 +79,7 @@ def seed_from_link(params: dict, values: dict) -> list[str]:
     at step k; the page opened without a link opens at :data:`DEFAULT_FRAME_STEP`."""
     for key in [k for k in st.session_state if isinstance(k, str) and k.startswith((P + "sx_", P + "sy_"))]:
         del st.session_state[key]  # starts not in the link are the landscapes' own
-    for key in ("frame", "expr_valid", "last_pick", "pending_start"):
+    for key in ("frame", "frame_asked", "expr_valid", "last_pick", "pending_start"):
         st.session_state.pop(P + key, None)
     notices = []
     if "start" in params:
@@ -89,6 +89,8 @@ def seed_from_link(params: dict, values: dict) -> list[str]:
     if "frame" in params:
         st.session_state[P + "frame"], notice = read_frame(params["frame"], ks)
         notices += [notice] if notice else []
+        if notice is None:
+            st.session_state[P + "frame_asked"] = int(params["frame"])  # the link keeps the step it asked for
     elif not params:
         st.session_state[P + "frame"] = frame_index(ks, DEFAULT_FRAME_STEP)
     return notices
@@ -169,8 +171,9 @@ values = {"land": land_name, "steps": int(steps), "noise": float(noise), "seed":
 moved = abs(start[0] - land.start[0]) > 1e-12 or abs(start[1] - land.start[1]) > 1e-12
 link_extra = {"start": START.encode(start)} if moved else {}
 if st.session_state.get(P + "frame") is not None and view == "2d":  # the frame shown stays in the link (a step)
-    _ks = frame_steps(int(steps))
-    link_extra["frame"] = str(int(_ks[min(int(st.session_state[P + "frame"]), len(_ks) - 1)]))
+    _ks, _asked = frame_steps(int(steps)), st.session_state.get(P + "frame_asked")
+    _i = min(int(st.session_state[P + "frame"]), len(_ks) - 1)
+    link_extra["frame"] = str(_asked if _asked is not None and frame_index(_ks, _asked) == _i else int(_ks[_i]))
 write_link(SPEC, values, link_extra or None, [c for _, c in choices])
 steps = show_plan(budget.plan_runs(land, len(choices), int(steps), what="this race"), chart_row)["steps"]
 
