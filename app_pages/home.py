@@ -46,28 +46,20 @@ def base_url() -> str:
 
 
 st.title("Descent Lab")
-st.markdown(
-    "Descent Lab lets you **watch gradient-based optimizers move** over loss surfaces and a small neural "
-    "network, and compare them side by side. Every update rule is computed **exactly as Keras 3 computes "
-    "it**, with the paper's *textbook* form one switch away."
-)
-st.caption(":material/verified: Exactness: every optimizer is computed exactly as Keras 3 computes it, checked against Keras 3 "
-           "fixtures (and against PyTorch for the *pytorch* flavour); the maths page shows each rule.")
-
-# --- gallery and a live race -----------------------------------------------------------------------------------
-st.header("Classroom presets")
-st.markdown("Each card opens a page with everything set; the address bar then holds a link for your slides.")
-
-gallery, live = st.columns([3, 2], gap="large")
-with live:
-    featured = BY_ID[FEATURED]
-    st.markdown(f"**Watch it move: {featured.title}.** Press ▶ Play under the map.")
-    plotly_chart(Prebuilt(small_race(FEATURED)), key="home_race",
-                 config=plot_config("descent-lab-race", scrollZoom=False, displayModeBar=False))
-    st.caption(featured.description)
-    st.page_link(featured.page_file, label="Open the full race", icon=":material/open_in_full:",
-                 query_params=featured.params)
+gallery, live = st.columns([3, 2], gap="large")  # the live race sits at the top, next to the gallery
 with gallery:
+    st.markdown(
+        "Descent Lab lets you **watch gradient-based optimizers move** over loss surfaces and a small neural "
+        "network, and compare them side by side. Every update rule is computed **exactly as Keras 3 computes "
+        "it**, with the paper's *textbook* form one switch away."
+    )
+    st.caption(":material/verified: Exactness: every optimizer is computed exactly as Keras 3 computes it, checked "
+               "against Keras 3 fixtures (and against PyTorch for the *pytorch* flavour); the maths page shows each "
+               "rule.")
+
+    # --- gallery -------------------------------------------------------------------------------------------------
+    st.header("Classroom presets")
+    st.markdown("Each card opens a page with everything set; the address bar then holds a link for your slides.")
     for start in range(0, len(PRESETS), COLUMNS):
         cols = st.columns(COLUMNS, gap="small")
         for col, preset in zip(cols, PRESETS[start:start + COLUMNS]):
@@ -77,6 +69,14 @@ with gallery:
                 st.markdown(f"**Look for:** {preset.description}")
                 st.page_link(preset.page_file, label=f"Open in {preset.page_title}", icon=":material/play_circle:",
                              query_params=preset.params)
+with live:  # --- a live race ------------------------------------------------------------------------------------
+    featured = BY_ID[FEATURED]
+    st.markdown(f"**Watch it move: {featured.title}.** Press ▶ Play under the map.")
+    plotly_chart(Prebuilt(small_race(FEATURED)), key="home_race",
+                 config=plot_config("descent-lab-race", scrollZoom=False, displayModeBar=False))
+    st.caption(featured.description)
+    st.page_link(featured.page_file, label="Open the full race", icon=":material/open_in_full:",
+                 query_params=featured.params)
 
 base = base_url()
 suffix = "&present=1" if present_mode() else ""  # links for a lecture open in presentation mode too

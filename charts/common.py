@@ -102,6 +102,7 @@ PROJECTOR_TITLE = 26        # px: the figure's title (larger than everything els
 PROJECTOR_SCALE = 1.4       # every stated font size and margin grows by this much (then the minimums apply)
 PROJECTOR_LINE = 1.6        # scatter line widths × this (at least PROJECTOR_MIN_LINE)
 PROJECTOR_MIN_LINE = 3.0
+PROJECTOR_BELOW_PX = 75     # px at least between the plot and buttons or sliders under it (tick labels + axis title)
 PROJECTOR_OUTLINE = dict(color="black", width=1.5)  # markers get a dark outline on a washed-out screen
 _SCATTER = {None, "scatter", "scattergl", "scatter3d", "scatterpolar", "scatterternary"}
 _DATA_KEYS = {"x", "y", "z", "customdata", "text", "hovertext", "ids", "meta", "values", "labels", "source",
@@ -196,6 +197,26 @@ def _axis(orig, cartesian: bool = True):
     return ax
 
 
+def _controls_below(orig: dict, layout: dict) -> None:
+    """Buttons and sliders under the plot (``y < 0``, a fraction of the plot's height) keep clear of the larger
+    tick labels: their distance below the plot grows with the text (×PROJECTOR_SCALE in pixels), whatever the new
+    height and margins make of the plot's height."""
+    def plot_h(lay):
+        m = lay.get("margin") or {}
+        h = lay.get("height")
+        return None if not isinstance(h, (int, float)) else h - m.get("t", 100) - m.get("b", 80)
+
+    old, new = plot_h(orig), plot_h(layout)
+    if not old or not new or old <= 0 or new <= 0:
+        return
+    for key in ("updatemenus", "sliders"):
+        items = layout.get(key)
+        if isinstance(items, list):
+            layout[key] = [{**c, "y": -max(-c["y"] * old * PROJECTOR_SCALE, PROJECTOR_BELOW_PX) / new}
+                           if isinstance(c.get("y"), (int, float)) and c["y"] < 0 and c.get("yref", "paper") == "paper"
+                           else c for c in items]
+
+
 def for_projector(fig: dict, height: int | None = None) -> dict:
     """``fig`` (a Plotly figure dict, frames included) made readable on a projector at the back of a room.
 
@@ -232,6 +253,7 @@ def for_projector(fig: dict, height: int | None = None) -> dict:
                             if isinstance(s.get("line"), dict) else s for s in layout["shapes"]]
     if height is not None:
         layout["height"] = int(height)
+    _controls_below(orig, layout)
     out["layout"] = layout
     out["data"] = [_trace(t) for t in fig.get("data") or []]
     if fig.get("frames"):
