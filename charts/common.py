@@ -197,6 +197,27 @@ def _axis(orig, cartesian: bool = True):
     return ax
 
 
+PROJECTOR_LEGEND_ROW = 30   # px per entry of a vertical legend at 18 px
+
+
+def _legend_fits(fig: dict, layout: dict) -> None:
+    """A vertical legend beside the plot shows every entry at 18 px (no scrolling legend): the figure grows."""
+    legend = layout.get("legend") or {}
+    if legend.get("orientation") == "h" or layout.get("showlegend") is False or not isinstance(layout.get("height"), (int, float)):
+        return
+    seen, n = set(), 0
+    for t in fig.get("data") or []:
+        shows = t.get("showlegend", t.get("type") in (None, "scatter", "scattergl", "bar"))
+        group = t.get("legendgroup") or id(t)
+        if shows and t.get("name") and group not in seen:
+            seen.add(group)
+            n += 1
+    m = layout.get("margin") or {}
+    needed = n * PROJECTOR_LEGEND_ROW + m.get("t", 100) + m.get("b", 80) + 20
+    if n > 1 and layout["height"] < needed:
+        layout["height"] = needed
+
+
 def _controls_below(orig: dict, layout: dict) -> None:
     """Buttons and sliders under the plot (``y < 0``, a fraction of the plot's height) keep clear of the larger
     tick labels: their distance below the plot grows with the text (×PROJECTOR_SCALE in pixels), whatever the new
@@ -253,6 +274,7 @@ def for_projector(fig: dict, height: int | None = None) -> dict:
                             if isinstance(s.get("line"), dict) else s for s in layout["shapes"]]
     if height is not None:
         layout["height"] = int(height)
+    _legend_fits(fig, layout)
     _controls_below(orig, layout)
     out["layout"] = layout
     out["data"] = [_trace(t) for t in fig.get("data") or []]
