@@ -160,6 +160,7 @@ html {{ font-size: {PRESENT_FONT_PX}px; }}
 [data-testid="stWidgetLabel"] p, [data-testid="stTooltipHoverTarget"] {{ font-size: max(0.9rem, 18px) !important; }}
 [data-testid="stMain"] .block-container {{ padding-top: 2.2rem; padding-left: 2rem; padding-right: 2rem; }}
 [data-testid="stMain"] h1 {{ font-size: 2.2rem; }}
+[data-testid="stMain"] .katex-display > .katex {{ font-size: 1.3em; }}
 </style>"""
 
 
