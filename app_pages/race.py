@@ -175,7 +175,7 @@ if st.session_state.get(P + "frame") is not None and view == "2d":  # the frame 
     _i = min(int(st.session_state[P + "frame"]), len(_ks) - 1)
     link_extra["frame"] = str(_asked if _asked is not None and frame_index(_ks, _asked) == _i else int(_ks[_i]))
 write_link(SPEC, values, link_extra or None, [c for _, c in choices])
-steps = show_plan(budget.plan_runs(land, len(choices), int(steps), what="this race"), chart_row)["steps"]
+steps = show_plan(budget.plan_runs(land, [c for _, c in choices], int(steps), what="this race"), chart_row)["steps"]
 
 # Run every optimizer (cached one by one).
 runs, errors, run_keys = [], [], []
