@@ -22,7 +22,7 @@ from ui.controls import FLAVOR_LABELS
 from ui.landscape_picker import LANDS, START, get_background, landscape_and_start, run_settings, seed_landscape
 from optimizers import budget
 from ui.budget import show_plan
-from ui.page_state import PERSIST, PageSpec, add_notice, open_page, show_notices, write_link
+from ui.page_state import PERSIST, PageSpec, add_notice, open_page, show_notices, write_link, plotly_chart
 from ui.settings import Field, OptChoice
 from ui.slots import only_editor
 from ui.text import literal, quoted
@@ -195,7 +195,7 @@ with left:
     fig = ic.step_figure(bg, traj.params[:k + 1], ex.w, ex.w_new, arrows, window, land.bounds,
                          minima=land.minima, axis_labels=land.axis_labels, k=k, sequences=seqs,
                          path_name=optimizers.teaching(choice.name).path_name if seqs else "")
-    st.plotly_chart(Prebuilt(fig), key=P + "chart", config=plot_config(f"step-{k}", scrollZoom=True))
+    plotly_chart(Prebuilt(fig), key=P + "chart", config=plot_config(f"step-{k}", scrollZoom=True))
     width = window[0][1] - window[0][0]
     step_len = float(np.hypot(*ex.step)) if np.all(np.isfinite(ex.step)) else float("nan")
     msg = (f"The view is {num(width)} wide. Red: the actual step Δw, drawn exactly. White (dotted) and blue "
@@ -239,7 +239,7 @@ for line in ex.lines:
 
 st.subheader("Effective step size over the whole run")
 eff_all = ic.effective_step_sizes(traj.params, traj.grads, kmax + 1)
-st.plotly_chart(Prebuilt(ic.effective_step_figure(eff_all, traj.learning_rate if opt.has_learning_rate else None, k,
+plotly_chart(Prebuilt(ic.effective_step_figure(eff_all, traj.learning_rate if opt.has_learning_rate else None, k,
                                                   axis_labels=land.axis_labels, diverged_at=traj.diverged_at)),
                 key=P + "eff", config=plot_config("effective-step-size"))
 st.caption("|Δw / (−g)| on each axis at every update (log scale; hover for the signed value; the dotted line is "

@@ -15,7 +15,7 @@ from charts import regression as rc
 from ui.blocks import maths_links, plot_config
 from optimizers import budget
 from ui.budget import show_plan
-from ui.page_state import PERSIST, PageSpec, open_page, write_link
+from ui.page_state import PERSIST, PageSpec, open_page, write_link, plotly_chart
 from ui.regression_run import (DEFAULT_LRS, MAX_LRS, compute_runs, export_html, figures, fmt_lrs, has_learning_rate,
                                lrs_from_link, optimizer_text, parse_lrs, regression_land, summary)
 from ui.settings import Field, OptChoice
@@ -91,7 +91,7 @@ mode_text = ("full batch: one update per epoch" if not mini else
 st.subheader("The fitted line, epoch by epoch")
 st.caption(f"{optimizer_text(choice)} · {epochs} epochs · {mode_text}. Blue: the line after each of the first 10 "
            "epochs, fading in (α = 0.1·epoch, as in the document); red: after the last epoch.")
-st.plotly_chart(fit_fig, key=P + "fit_chart", config=plot_config("learning-rate-fit"))
+plotly_chart(fit_fig, key=P + "fit_chart", config=plot_config("learning-rate-fit"))
 
 # One result per column, as wrapping text (a metric's one-line label and value were cut to "diverged at e…").
 for col, r in zip(st.columns(len(runs)), runs):
@@ -111,7 +111,7 @@ best = land.minima[0]
 st.caption(f"Each path is one learning rate walking over (slope, intercept); ★ is the least-squares fit "
            f"w = {best[0]:.4f}, b = {best[1]:.4f} (loss {land.min_value:.4g}); ○ is the start w₀. "
            "Right: the full-data loss after each epoch, on a log scale.")
-st.plotly_chart(surface_fig, key=P + "surface_chart", config=plot_config("learning-rate-surface"))
+plotly_chart(surface_fig, key=P + "surface_chart", config=plot_config("learning-rate-surface"))
 
 # Exports.
 st.markdown("#### Export")
