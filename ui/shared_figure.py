@@ -57,16 +57,20 @@ def install() -> None:
 class SharedFigure(go.Figure):
     """A figure (``go.Figure`` or figure dict) serialised now, once; ``st.plotly_chart`` sends that JSON."""
 
-    def __init__(self, fig):
+    def __init__(self, fig, validate: bool = True):
+        """``validate=False``: a dict is sent as it is, as ``st.plotly_chart(charts.race.Prebuilt(fig))``
+        sends it (for figure dicts checked against the validator in the unit tests)."""
         super().__init__(_validate=False)
         install()
         # The exact calls st.plotly_chart makes: a Figure's to_dict(), or a dict validated into a Figure
         # (which also adds the theme's template), then to_json without validation.
-        figure = plotly.tools.return_figure_from_figure_or_data(fig, validate_figure=True)
-        self._json = _original_to_json(figure, validate=False)
-        layout = figure.get("layout", {})
+        if validate or not isinstance(fig, dict):
+            fig = plotly.tools.return_figure_from_figure_or_data(fig, validate_figure=True)
+        self._json = _original_to_json(fig, validate=False)
+        layout = fig.get("layout", {})
         self._light = Serialised({"layout": {k: layout[k] for k in ("width", "height") if k in layout}})
         self._light.json = self._json
+        self._meta = layout.get("meta")
 
     @property
     def json(self) -> str:
@@ -78,6 +82,11 @@ class SharedFigure(go.Figure):
 
     def to_plotly_json(self):
         return self._light
+
+    @property
+    def meta(self):
+        """The figure's ``layout.meta`` (what a page reads back, e.g. the race's path stride)."""
+        return self._meta
 
     def figure(self) -> dict:
         """The figure as a plain dict again (a new one each call), e.g. for an HTML export."""
