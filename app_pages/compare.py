@@ -258,7 +258,7 @@ values = {"land": land_name, "expr": expr or DEFAULT_EXPR, "steps": steps, "nois
 moved = abs(start[0] - land.start[0]) > 1e-9 or abs(start[1] - land.start[1]) > 1e-9
 write_link(SPEC, values, {"start": START.encode(start)} if moved else None, [c for _, _, c in entries])
 # The work budget (optimizers/budget.py): what this request computes, scaled down if too much.
-plan = show_plan(budget.plan_compare(view, land, len(entries), grid_n, steps, len(LR_GRID)), main)
+plan = show_plan(budget.plan_compare(view, land, [c for _, _, c in entries], grid_n, steps, len(LR_GRID)), main)
 grid_n, steps = plan["grid"], plan["steps"]
 
 with main:

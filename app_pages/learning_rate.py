@@ -70,7 +70,7 @@ values = {"lrs": fmt_lrs(lrs), "epochs": int(epochs), "mode": mode, "bs": int(bs
 write_link(SPEC, values, choices=None if choice == DEFAULT_OPT else [choice], always=("lrs",))
 
 # The runs (cached), within the work budget (optimizers/budget.py).
-epochs = show_plan(budget.plan_regression(regression_land(), len(lrs), int(epochs), mode, int(bs)))["epochs"]
+epochs = show_plan(budget.plan_regression(regression_land(), len(lrs), int(epochs), mode, int(bs), rule=choice))["epochs"]
 if not has_learning_rate(choice):
     st.info(f"{choice.name} ({choice.flavor}) has no learning rate, so every column shows the same run.")
 args = (lrs, int(epochs), mode, int(bs), int(seed), choice)

@@ -159,7 +159,7 @@ values = {"land": land_name, "steps": int(steps), "noise": float(noise), "seed":
           "clipv": float(clipv), "view": view, "expr": expr or DEFAULT_EXPR}  # the formula drawn (last valid one)
 moved = abs(start[0] - land.start[0]) > 1e-12 or abs(start[1] - land.start[1]) > 1e-12
 write_link(SPEC, values, {"start": START.encode(start)} if moved else None, [c for _, c in choices])
-steps = show_plan(budget.plan_runs(land, len(choices), int(steps), what="this race"), chart_row)["steps"]
+steps = show_plan(budget.plan_runs(land, [c for _, c in choices], int(steps), what="this race"), chart_row)["steps"]
 
 # Run every optimizer (cached one by one).
 runs, errors, run_keys = [], [], []

@@ -25,6 +25,8 @@ STEP_COLOR = "#FF3B3B"      # the actual step Δw (exact)
 GRAD_COLOR = "#FFFFFF"      # −∇f (direction, scaled)
 MOMENTUM_COLOR = "#3FD0FF"  # momentum / velocity
 PATH_COLOR = "#FFB000"
+# Further sequences of points an optimizer keeps (Schedule-Free's x and z): colour, dash, marker.
+SEQUENCE_STYLES = (("#00E08A", "solid", "diamond"), ("#FF5CD6", "dot", "square"), ("#B0B0FF", "dash", "cross"))
 AXIS_COLORS = ("#D55E00", "#0072B2")  # x and y in the effective-step chart
 LR_COLOR = "#555555"
 MIN_FRAC = 0.05  # the zoomed view is at least this fraction of the landscape's larger side
@@ -127,8 +129,19 @@ def _fmt(v: float) -> str:
     return f"{v:.3g}" if 1e-3 <= abs(v) < 1e4 else f"{v:.2e}"
 
 
+def _finite_list(a) -> list:
+    return [float(v) if np.isfinite(v) else None for v in np.asarray(a, dtype=np.float64)]
+
+
+def sequence_points(sequences) -> list:
+    """Every finite point of the ``sequences`` of :func:`step_figure` (for :func:`step_window`)."""
+    pts = [np.asarray(p, dtype=np.float64).reshape(-1, 2) for _, _, p in sequences]
+    return [q for p in pts for q in p[-2:] if np.all(np.isfinite(q))]
+
+
 def step_figure(background: dict | None, path, w, w_new, arrows: list[Arrow], window, bounds, *,
-                minima=(), axis_labels=("x", "y"), k: int = 0, height: int = 560, title: str = "") -> dict:
+                minima=(), axis_labels=("x", "y"), k: int = 0, height: int = 560, title: str = "",
+                sequences=(), path_name: str = "") -> dict:
     """The zoomed view of one step as a Plotly figure dict.
 
     ``background`` is a ``layout.images`` entry rendered for ``window``;
@@ -136,13 +149,19 @@ def step_figure(background: dict | None, path, w, w_new, arrows: list[Arrow], wi
     ``bounds`` the landscape's bounds (sets the display length of scaled arrows).
     Each arrow is a line trace from ``w`` to its tip (legend, hover) plus an
     annotation with an arrowhead at the tip.
+
+    ``sequences``: further points the optimizer keeps in the same plane, as ``(key, legend text, points)``
+    with points 0 … k+1 (Schedule-Free's average x and base sequence z, from the recorded state): each is
+    drawn as its own path, with a large marker at k+1 (after this step);
+    ``path_name`` then names the parameters' own sequence (Schedule-Free's y).
     """
     (x0, x1), (y0, y1) = window
     xl, yl = axis_labels
     w = np.asarray(w, dtype=np.float64)
     w_new = np.asarray(w_new, dtype=np.float64)
     path = np.asarray(path, dtype=np.float64).reshape(-1, 2)
-    data = [dict(type="scatter", mode="lines+markers", name=f"path so far (w₀ … w_{k})",
+    head = f"{path_name}: " if path_name else ""
+    data = [dict(type="scatter", mode="lines+markers", name=f"{head}path so far (w₀ … w_{k})",
                  x=path[:, 0].tolist(), y=path[:, 1].tolist(),
                  line=dict(color=PATH_COLOR, width=2), marker=dict(size=5, color=PATH_COLOR),
                  hovertemplate=f"{xl} = %{{x:.5g}}<br>{yl} = %{{y:.5g}}<extra>path</extra>")]
@@ -160,6 +179,17 @@ def step_figure(background: dict | None, path, w, w_new, arrows: list[Arrow], wi
                          y=[float(w_new[1])],
                          marker=dict(size=14, color=STEP_COLOR, symbol="circle-open", line=dict(width=3)),
                          hovertemplate=f"w_{k + 1}<br>{xl} = %{{x:.6g}}<br>{yl} = %{{y:.6g}}<extra></extra>"))
+    for (key, name, pts), (colour, dash, symbol) in zip(sequences, SEQUENCE_STYLES):
+        pts = np.asarray(pts, dtype=np.float64).reshape(-1, 2)[:k + 2]
+        sym = name.split(":")[0].strip() or key
+        before, after = pts[:k + 1], pts[k + 1:]
+        data.append(dict(type="scatter", mode="lines+markers", name=f"{name} ({sym}₀ … {sym}_{k + 1})",
+                         x=_finite_list(pts[:, 0]), y=_finite_list(pts[:, 1]),
+                         line=dict(color=colour, width=2, dash=dash),
+                         marker=dict(size=[5] * len(before) + [13] * len(after), color=colour, symbol=symbol,
+                                     line=dict(color="black", width=1)),
+                         meta=dict(sequence=key),
+                         hovertemplate=(f"{sym}<br>{xl} = %{{x:.6g}}<br>{yl} = %{{y:.6g}}<extra></extra>")))
     annotations = []
     for a, (vec, scale) in zip(arrows, drawn_vectors(arrows, bounds)):
         vec = np.asarray(vec, dtype=np.float64)

@@ -91,6 +91,8 @@ def _o(name, flavor="keras", **params) -> OptChoice:
 # condition=10, angle=30) (tests/test_presets.py checks it).
 ROTATED_QUADRATIC = "0.1*(sqrt(3)/2*x + y/2)**2 + (sqrt(3)/2*y - x/2)**2"
 FLAT_BOWL = "1e-7*(x**2 + y**2)"
+# A bowl whose x-direction is 10× flatter, minimum (0.5, 1): at x = 0 the gradient in x is only −0.1.
+SLANTED_BOWL = "0.1*(x - 0.5)**2 + (y - 1)**2"
 
 PRESETS: tuple[Preset, ...] = (
     Preset(
@@ -171,6 +173,31 @@ PRESETS: tuple[Preset, ...] = (
                  _o("Adagrad", learning_rate=0.01), _o("RMSprop", learning_rate=0.01),
                  _o("Adam", learning_rate=0.01), _o("AdamW", learning_rate=0.01, weight_decay=0.01),
                  _o("Nadam", learning_rate=0.01), _o("Lion", learning_rate=0.001))}),
+    # The newer Keras rules (issue 11); each claim is checked on the engine in tests/test_presets_zoo.py.
+    Preset(
+        "muon-row-steps", "Muon's normalised steps",
+        "With the point treated as a 1×2 matrix, Muon steps along its normalised momentum: every step is "
+        "0.197·η long while the gradient's size spans four orders of magnitude. Keras's own Muon moves the "
+        "point with its Adam step instead.",
+        "race",
+        {"land": "rosenbrock", "steps": "300",
+         **_opts(_o("Muon", learning_rate=0.1, as_matrix=True, weight_decay=0.0),
+                 _o("Muon", learning_rate=0.1, weight_decay=0.0, adam_weight_decay=0.0))}),
+    Preset(
+        "lamb-trust-ratio", "Lamb's trust ratio",
+        "Lamb rescales Adam's direction so every step is exactly η·‖w‖ long. The minimum (3, 2) is 3.6 from "
+        "the origin, so Lamb's steps stay about 0.1 long and it hops around it; Adam, same η, settles.",
+        "race",
+        {"land": "himmelblau", "start": "0.5,0.5", "steps": "300",
+         **_opts(_o("Lamb", learning_rate=0.03), _o("Adam", learning_rate=0.03))}),
+    Preset(
+        "ftrl-l1-zeros", "Ftrl's L1 gives exact zeros",
+        "With L1 strength λ₁, Ftrl keeps x at exactly 0 while its accumulator z stays within ±λ₁: steps 1–17 "
+        "for λ₁ = 1, 1–27 for λ₁ = 2, never without L1. All three still reach the minimum (0.5, 1).",
+        "race",
+        {"land": "custom", "expr": SLANTED_BOWL, "start": "-2,-2", "steps": "200",
+         **_opts(_o("Ftrl", learning_rate=0.5), _o("Ftrl", learning_rate=0.5, l1_regularization_strength=1.0),
+                 _o("Ftrl", learning_rate=0.5, l1_regularization_strength=2.0))}),
 )
 
 BY_ID = {p.id: p for p in PRESETS}
