@@ -179,8 +179,8 @@ def train_cached(key: TrainKey, _job: Job | None = None) -> dict:
     """Train every optimizer of ``key`` on the moons task. ``_job`` (not part of the cache key) receives
     progress and may ask to stop; a stopped run raises Stopped, so it is never cached.
 
-    Shared by every session (read-only arrays, never modified): one entry is ~0.5 MB for the preset
-    (8 networks × 21 maps of 50 × 50 float32, histories), so 16 entries stay below ~10 MB."""
+    Shared by every session (read-only arrays, never modified): one entry is at most ~1.7 MB (8 networks ×
+    21 maps of 50 × 50 float32, plus the histories), so 16 entries stay below ~30 MB."""
     task = get_task(key.samples, key.noise, key.hidden)
     results = train([c.build() for c in key.choices], task, key.epochs, batch_size=key.bs, seed=key.seed,
                     callback=_job.callback if _job else None, boundary_epochs=mc.snapshot_epochs(key.epochs))
