@@ -126,7 +126,8 @@ if result is not None:
     e1.download_button("Histories as CSV", out["csv"], file_name="moons_histories.csv", mime="text/csv",
                        key=P + "csv", help="optimizer, epoch, loss, accuracy, eval_loss, eval_accuracy, diverged_at")
     # Built only when clicked (about 8 MB with plotly.js): never kept per session.
-    e2.download_button("Figures as HTML", data=lambda: export_html(list(out["figs"]), "Descent Lab: moons network"),
+    e2.download_button("Figures as HTML", data=lambda: export_html([f.figure() for f in out["figs"]],
+                                                              "Descent Lab: moons network"),
                        on_click="ignore", file_name="moons.html", mime="text/html", key=P + "html",
                        help="A standalone page that works offline (plotly.js included), animation included.")
     e3.caption("PNG: use the camera button in a chart's toolbar (works offline).")

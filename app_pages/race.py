@@ -26,6 +26,7 @@ from ui.lineups import add_order, lineup
 from ui.page_state import PERSIST, PageSpec, open_page, plotly_chart, write_link
 from ui.presets import frame_index, read_frame
 from ui.settings import Field, _fmt
+from ui.shared_figure import SharedFigure
 from ui.slots import slot_editors
 
 P = "race_"  # session-state prefix of this page
@@ -63,15 +64,17 @@ ADD_ORDER = add_order(sgd_lr=0.001, gd_lr=0.002)  # what "Add optimizer" offers 
 
 @st.cache_resource(max_entries=32, ttl=6 * 3600, show_spinner=False)
 def shared_race_figure(land_key: tuple, run_keys: tuple, start: tuple, frame: int | None, stamp: str, _land,
-                       _runs) -> dict:
+                       _runs) -> SharedFigure:
     """``race_figure`` built once per setting and shared by every session.
 
     Why: a class opening one preset rebuilt this dict (1.75 MB as JSON) in each of its 30 sessions and every
     rerun (12 % of the server's time, load/results.md). ``run_keys`` holds everything ``_runs`` is
     computed from (``run_path``'s arguments and each run's colour), so ``_runs`` is not hashed.
     st.cache_resource hands every session the *same* dict, without a copy: nothing may mutate it
-    afterwards (st.plotly_chart and pio.to_html only read it). An entry is at most ~3 MB (FRAME_BUDGET)."""
-    return race_figure(_land, _runs, get_background(*land_key), start=start, active=frame, subtitle=stamp)
+    afterwards (st.plotly_chart and pio.to_html only read it). An entry is at most ~3 MB (FRAME_BUDGET).
+    Kept as its JSON (ui.shared_figure): Streamlit's to_json of it was 23 % of a run (load/results.md)."""
+    fig = race_figure(_land, _runs, get_background(*land_key), start=start, active=frame, subtitle=stamp)
+    return SharedFigure(fig, validate=False)  # what st.plotly_chart(Prebuilt(fig)) sent, serialised once
 
 
 def seed_from_link(params: dict, values: dict) -> list[str]:
@@ -208,7 +211,7 @@ with chart_row:
     with left:
         if view == "2d":
             fig = shared_race_figure(land_key, run_keys, start, frame, stamp, land, runs)  # shared: read only
-            event = plotly_chart(Prebuilt(fig), key=P + "chart", on_select="rerun", selection_mode=("points",),
+            event = plotly_chart(fig, key=P + "chart", on_select="rerun", selection_mode=("points",),
                                  config=plot_config("optimizer-race", scrollZoom=False), present_height=860)
             sel = (event or {}).get("selection") or {}
             picks = [p for p in (sel.get("points") or []) if p.get("curve_number") == PICK_TRACE]
@@ -232,7 +235,7 @@ with chart_row:
             b[3].button("", icon=":material/last_page:", key=P + "last", on_click=set_frame, args=("last",),
                         help="The whole race")
             shown = int(ks[-1 if frame is None else frame])
-            stride = fig["layout"]["meta"]["path_stride"]
+            stride = fig.meta["path_stride"]
             b[4].caption(f"Showing step **{shown}** of {int(steps)} ({len(ks)} frames"
                          + (f", paths drawn every {stride} steps" if stride > 1 else "")
                          + "). Play, Pause, speed and the scrubber are under the map.")
@@ -284,7 +287,8 @@ e2.download_button("Loss curves (CSV)", icon=":material/download:", data=lambda:
 if view == "2d":
     e3.download_button("Animation (offline HTML)", icon=":material/download:", key=P + "dl_html", on_click="ignore", mime="text/html",
                        file_name="optimizer_race.html",
-                       data=lambda: export_html(fig, lfig, f"Optimizer race on {land.title}", export_settings()),
+                       data=lambda: export_html(fig.figure(), lfig, f"Optimizer race on {land.title}",
+                                                export_settings()),
                        help="A standalone page with the animated map, the loss chart and every setting; works "
                             "without internet.")
 st.caption("PNG: use the camera icon in the chart's toolbar (works offline).")

@@ -218,8 +218,11 @@ def projected(fig, height: int | None = None):
         return fig
     from charts.common import for_projector
     from charts.race import Prebuilt
+    from ui.shared_figure import SharedFigure
 
-    if isinstance(fig, Prebuilt):
+    if isinstance(fig, SharedFigure):  # serialised once for every session: the projector copy is this session's
+        fig = fig.figure()
+    elif isinstance(fig, Prebuilt):
         fig = fig.to_dict()
     elif hasattr(fig, "to_plotly_json"):
         fig = fig.to_dict()
