@@ -15,7 +15,7 @@ from ui.blocks import diverged_warning, maths_links, plot_config, stalled_warnin
 from ui.moons_run import DEFAULT_HIDDEN, TrainKey, cached_outputs, hidden_from_link, hidden_layers, outputs, summary, training
 from optimizers import budget
 from ui.budget import show_plan
-from ui.page_state import PERSIST, PageSpec, open_page, write_link
+from ui.page_state import PERSIST, PageSpec, open_page, write_link, plotly_chart
 from ui.settings import Field, OptChoice
 from ui.slots import slot_editors
 
@@ -112,21 +112,22 @@ if result is not None:
                f"epoch) · {key.epochs} epochs · trained in {result['seconds']:.1f} s ({trained}).")
 
     st.subheader("Loss curves")
-    st.plotly_chart(loss_fig, key=P + "loss_chart", config=plot_config("moons-loss"))
+    plotly_chart(loss_fig, key=P + "loss_chart", config=plot_config("moons-loss"))
     with st.expander("Small multiples: loss and accuracy per optimizer", expanded=True):
-        st.plotly_chart(multiples_fig, key=P + "multiples_chart", config=plot_config("moons-multiples"))
+        plotly_chart(multiples_fig, key=P + "multiples_chart", config=plot_config("moons-multiples"))
 
     st.subheader("Decision boundaries over the epochs")
     st.caption("Each panel colours the plane by the network's P(class 1): blue = class 0, orange = class 1, "
                "white = the decision boundary. Press **▶ Play** to watch the boundaries form, or drag the slider.")
-    st.plotly_chart(boundary_fig, key=P + "boundary_chart", config=plot_config("moons-boundaries"))
+    plotly_chart(boundary_fig, key=P + "boundary_chart", config=plot_config("moons-boundaries"))
 
     st.markdown("#### Export")
     e1, e2, e3 = st.columns(3)
     e1.download_button("Histories as CSV", out["csv"], file_name="moons_histories.csv", mime="text/csv",
                        key=P + "csv", help="optimizer, epoch, loss, accuracy, eval_loss, eval_accuracy, diverged_at")
     # Built only when clicked (about 8 MB with plotly.js): never kept per session.
-    e2.download_button("Figures as HTML", data=lambda: export_html(list(out["figs"]), "Descent Lab: moons network"),
+    e2.download_button("Figures as HTML", data=lambda: export_html([f.figure() for f in out["figs"]],
+                                                              "Descent Lab: moons network"),
                        on_click="ignore", file_name="moons.html", mime="text/html", key=P + "html",
                        help="A standalone page that works offline (plotly.js included), animation included.")
     e3.caption("PNG: use the camera button in a chart's toolbar (works offline).")

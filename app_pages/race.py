@@ -23,8 +23,10 @@ from ui.budget import show_plan
 from ui.compute import CLIPS, SCHEDULES, Common, run_path, settings_stamp
 from ui.landscape_picker import LANDS, START, get_background, landscape_and_start, start_from_link
 from ui.lineups import add_order, lineup
-from ui.page_state import PERSIST, PageSpec, open_page, write_link
+from ui.page_state import PERSIST, PageSpec, open_page, plotly_chart, write_link
+from ui.presets import frame_index, read_frame
 from ui.settings import Field, _fmt
+from ui.shared_figure import SharedFigure
 from ui.slots import slot_editors
 
 P = "race_"  # session-state prefix of this page
@@ -53,33 +55,48 @@ FIELDS = (
 DEFAULT_LINEUP = lineup(("SGD", {"learning_rate": 0.002}), ("SGD", {"learning_rate": 0.001, "momentum": 0.9}),
                         ("RMSprop", {"learning_rate": 0.01}), ("Adam", {"learning_rate": 0.1}),
                         ("Lion", {"learning_rate": 0.01}))
-SPEC = PageSpec(P, FIELDS, DEFAULT_LINEUP, MAX_OPTS, len(PALETTE), extra=("start",))
+# The default race opens at a telling frame: at step 150 momentum is nearly at the minimum, Lion half-way, Adam
+# and RMSprop still near the start, plain SGD barely moved (tests/test_presets.py checks it on the engine).
+DEFAULT_FRAME_STEP = 150
+SPEC = PageSpec(P, FIELDS, DEFAULT_LINEUP, MAX_OPTS, len(PALETTE), extra=("start", "frame"))
 ADD_ORDER = add_order(sgd_lr=0.001, gd_lr=0.002)  # what "Add optimizer" offers next
 
 
 @st.cache_resource(max_entries=32, ttl=6 * 3600, show_spinner=False)
 def shared_race_figure(land_key: tuple, run_keys: tuple, start: tuple, frame: int | None, stamp: str, _land,
-                       _runs) -> dict:
+                       _runs) -> SharedFigure:
     """``race_figure`` built once per setting and shared by every session.
 
     Why: a class opening one preset rebuilt this dict (1.75 MB as JSON) in each of its 30 sessions and every
     rerun (12 % of the server's time, load/results.md). ``run_keys`` holds everything ``_runs`` is
     computed from (``run_path``'s arguments and each run's colour), so ``_runs`` is not hashed.
     st.cache_resource hands every session the *same* dict, without a copy: nothing may mutate it
-    afterwards (st.plotly_chart and pio.to_html only read it). An entry is at most ~3 MB (FRAME_BUDGET)."""
-    return race_figure(_land, _runs, get_background(*land_key), start=start, active=frame, subtitle=stamp)
+    afterwards (st.plotly_chart and pio.to_html only read it). An entry is at most ~3 MB (FRAME_BUDGET).
+    Kept as its JSON (ui.shared_figure): Streamlit's to_json of it was 23 % of a run (load/results.md)."""
+    fig = race_figure(_land, _runs, get_background(*land_key), start=start, active=frame, subtitle=stamp)
+    return SharedFigure(fig, validate=False)  # what st.plotly_chart(Prebuilt(fig)) sent, serialised once
 
 
 def seed_from_link(params: dict, values: dict) -> list[str]:
-    """The link's start (the line-up and fields are seeded by ui.page_state)."""
+    """The link's start and frame (the line-up and fields are seeded by ui.page_state). ``frame=k`` opens the map
+    at step k; the page opened without a link opens at :data:`DEFAULT_FRAME_STEP`."""
     for key in [k for k in st.session_state if isinstance(k, str) and k.startswith((P + "sx_", P + "sy_"))]:
         del st.session_state[key]  # starts not in the link are the landscapes' own
-    for key in ("frame", "expr_valid", "last_pick", "pending_start"):
+    for key in ("frame", "frame_asked", "expr_valid", "last_pick", "pending_start"):
         st.session_state.pop(P + key, None)
+    notices = []
     if "start" in params:
         notice = start_from_link(P, values["land"], params["start"])
-        return [notice] if notice else []
-    return []
+        notices += [notice] if notice else []
+    ks = frame_steps(int(values["steps"]))
+    if "frame" in params:
+        st.session_state[P + "frame"], notice = read_frame(params["frame"], ks)
+        notices += [notice] if notice else []
+        if notice is None:
+            st.session_state[P + "frame_asked"] = int(params["frame"])  # the link keeps the step it asked for
+    elif not params:
+        st.session_state[P + "frame"] = frame_index(ks, DEFAULT_FRAME_STEP)
+    return notices
 
 
 def set_frame(which: str) -> None:
@@ -155,8 +172,13 @@ values = {"land": land_name, "steps": int(steps), "noise": float(noise), "seed":
           "sched_steps": int(sched_steps), "sched_rate": float(sched_rate), "wd": float(wd), "clip": clip,
           "clipv": float(clipv), "view": view, "expr": expr or DEFAULT_EXPR}  # the formula drawn (last valid one)
 moved = abs(start[0] - land.start[0]) > 1e-12 or abs(start[1] - land.start[1]) > 1e-12
-write_link(SPEC, values, {"start": START.encode(start)} if moved else None, [c for _, c in choices])
-steps = show_plan(budget.plan_runs(land, len(choices), int(steps), what="this race"), chart_row)["steps"]
+link_extra = {"start": START.encode(start)} if moved else {}
+if st.session_state.get(P + "frame") is not None and view == "2d":  # the frame shown stays in the link (a step)
+    _ks, _asked = frame_steps(int(steps)), st.session_state.get(P + "frame_asked")
+    _i = min(int(st.session_state[P + "frame"]), len(_ks) - 1)
+    link_extra["frame"] = str(_asked if _asked is not None and frame_index(_ks, _asked) == _i else int(_ks[_i]))
+write_link(SPEC, values, link_extra or None, [c for _, c in choices])
+steps = show_plan(budget.plan_runs(land, [c for _, c in choices], int(steps), what="this race"), chart_row)["steps"]
 
 # Run every optimizer (cached one by one).
 runs, errors, run_keys = [], [], []
@@ -189,8 +211,8 @@ with chart_row:
     with left:
         if view == "2d":
             fig = shared_race_figure(land_key, run_keys, start, frame, stamp, land, runs)  # shared: read only
-            event = st.plotly_chart(Prebuilt(fig), key=P + "chart", on_select="rerun", selection_mode=("points",),
-                                    config=plot_config("optimizer-race", scrollZoom=False))
+            event = plotly_chart(fig, key=P + "chart", on_select="rerun", selection_mode=("points",),
+                                 config=plot_config("optimizer-race", scrollZoom=False), present_height=860)
             sel = (event or {}).get("selection") or {}
             picks = [p for p in (sel.get("points") or []) if p.get("curve_number") == PICK_TRACE]
             token = json.dumps(sel, sort_keys=True, default=str) if picks else None
@@ -213,20 +235,20 @@ with chart_row:
             b[3].button("", icon=":material/last_page:", key=P + "last", on_click=set_frame, args=("last",),
                         help="The whole race")
             shown = int(ks[-1 if frame is None else frame])
-            stride = fig["layout"]["meta"]["path_stride"]
+            stride = fig.meta["path_stride"]
             b[4].caption(f"Showing step **{shown}** of {int(steps)} ({len(ks)} frames"
                          + (f", paths drawn every {stride} steps" if stride > 1 else "")
                          + "). Play, Pause, speed and the scrubber are under the map.")
         else:
             shown = None
-            st.plotly_chart(Prebuilt(surface_figure(land, runs)), key=P + "chart3d",
+            plotly_chart(Prebuilt(surface_figure(land, runs)), key=P + "chart3d",
                             config=plot_config("optimizer-race-3d"))
             st.caption("Drag to turn the surface. Switch to the 2-D map to animate or to click a new start; "
                        "the camera icon saves a PNG.")
     with right:
         lfig, log_y = loss_figure(runs, land.min_value, step=shown if shown not in (None, int(steps)) else None,
                                   subtitle=stamp)
-        st.plotly_chart(Prebuilt(lfig), key=P + "loss", config=plot_config("race-loss"))
+        plotly_chart(Prebuilt(lfig), key=P + "loss", config=plot_config("race-loss"))
         if not log_y and any(r.last_good > 0 or np.isfinite(r.loss[0]) for r in runs):
             st.caption("Linear loss axis: some losses are ≤ 0, so a log scale cannot show them.")
         st.markdown(f"**{land.title}** — {land.teaches}")
@@ -265,7 +287,8 @@ e2.download_button("Loss curves (CSV)", icon=":material/download:", data=lambda:
 if view == "2d":
     e3.download_button("Animation (offline HTML)", icon=":material/download:", key=P + "dl_html", on_click="ignore", mime="text/html",
                        file_name="optimizer_race.html",
-                       data=lambda: export_html(fig, lfig, f"Optimizer race on {land.title}", export_settings()),
+                       data=lambda: export_html(fig.figure(), lfig, f"Optimizer race on {land.title}",
+                                                export_settings()),
                        help="A standalone page with the animated map, the loss chart and every setting; works "
                             "without internet.")
 st.caption("PNG: use the camera icon in the chart's toolbar (works offline).")

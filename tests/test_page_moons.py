@@ -28,6 +28,7 @@ def summary(at):
 @pytest.fixture(scope="module")
 def default_page():
     st.cache_data.clear()
+    st.cache_resource.clear()
     return open_page(epochs="6")
 
 

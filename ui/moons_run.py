@@ -1,13 +1,20 @@
 """The moons page's training: cached across sessions, run in a worker thread for progress and Stop.
 
 ``optimizers.train`` trains one small MLP per optimizer on the article's task (every network starts
-from the same weights and sees the same batches). A finished training is cached (``st.cache_data``
+from the same weights and sees the same batches). A finished training is cached (``st.cache_resource``
 keyed on a :class:`TrainKey`), so a class opening the same link trains once. While it runs, the page
 shows a progress bar and a Stop button; a stopped training shows what was trained so far and is
 never cached.
+
+Shared, not copied: a finished training and its figures are built once per setting and every session
+gets the *same* objects (``st.cache_resource``; a ``st.cache_data`` entry is unpickled into a fresh copy
+for every run of every session: 2 MB and 0.1–0.2 CPU-s per run, and a copy held per open session).
+Every NumPy array in a shared result is read-only, the figures are stored as their JSON
+(``ui.shared_figure``), and nothing here changes a shared object after it is built.
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 import threading
 from typing import NamedTuple
@@ -17,8 +24,10 @@ import streamlit as st
 
 import landscapes
 from charts import moons as mc
+from landscapes.base import read_only
 from landscapes.moons import MAX_LAYERS, UNITS_RANGE
 from optimizers.training import train
+from ui.shared_figure import SharedFigure
 from ui.text import literal, quoted
 
 TTL = 6 * 3600
@@ -156,30 +165,44 @@ def package(results, choices, task, epochs: int) -> dict:
             "seconds": results[0].seconds if results else 0.0}
 
 
-@st.cache_data(max_entries=16, ttl=TTL, show_spinner=False)
+def freeze(result: dict) -> dict:
+    """Mark every array of a training result read-only (it is shared by every session); returns it."""
+    for run in result["runs"]:
+        read_only(run)
+    for value in (result["X"], result["y"], *result["grid"]):
+        value.flags.writeable = False
+    return result
+
+
+@st.cache_resource(max_entries=16, ttl=TTL, show_spinner=False)
 def train_cached(key: TrainKey, _job: Job | None = None) -> dict:
     """Train every optimizer of ``key`` on the moons task. ``_job`` (not part of the cache key) receives
-    progress and may ask to stop; a stopped run raises Stopped, so it is never cached."""
+    progress and may ask to stop; a stopped run raises Stopped, so it is never cached.
+
+    Shared by every session (read-only arrays, never modified): one entry is at most ~1.7 MB (8 networks ×
+    21 maps of 50 × 50 float32, plus the histories), so 16 entries stay below ~30 MB."""
     task = get_task(key.samples, key.noise, key.hidden)
     results = train([c.build() for c in key.choices], task, key.epochs, batch_size=key.bs, seed=key.seed,
                     callback=_job.callback if _job else None, boundary_epochs=mc.snapshot_epochs(key.epochs))
     out = package(results, key.choices, task, key.epochs)
     if results and results[0].stopped_early:
         raise Stopped(out)
-    return out
+    return freeze(out)
 
 
 def outputs(result: dict, colors: tuple, log: bool) -> dict:
-    """Figures and the CSV export of a training (``colors``: one per run)."""
-    for r, c in zip(result["runs"], colors):
-        r.color = c
-    return {"figs": mc.page_figures(result["runs"], result["X"], result["y"], result["grid"], log=log),
-            "csv": mc.histories_csv(result["runs"])}
+    """Figures (:class:`ui.shared_figure.SharedFigure`, serialised once) and the CSV export of a training
+    (``colors``: one per run). ``result`` is not modified: the runs are recoloured as shallow copies."""
+    runs = [dataclasses.replace(r, color=colors[i] if i < len(colors) else r.color) for i, r in enumerate(result["runs"])]
+    figs = mc.page_figures(runs, result["X"], result["y"], result["grid"], log=log)
+    return {"figs": tuple(SharedFigure(f) for f in figs), "csv": mc.histories_csv(runs)}
 
 
-@st.cache_data(max_entries=16, ttl=TTL, show_spinner=False)
+@st.cache_resource(max_entries=16, ttl=TTL, show_spinner=False)
 def cached_outputs(key: TrainKey, colors: tuple, log: bool, _result: dict) -> dict:
-    """:func:`outputs` of a finished training, keyed on its settings (never used for a stopped one)."""
+    """:func:`outputs` of a finished training, built once per (settings, colours, scale) and shared by every
+    session (never used for a stopped one). An entry is ~2.7 MB of JSON for the preset (FIGURE_BUDGET caps
+    the boundary figure), so 16 entries stay below ~50 MB."""
     return outputs(_result, colors, log)
 
 

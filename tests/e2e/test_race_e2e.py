@@ -58,7 +58,7 @@ def test_page_renders_without_exception(server, page, artifacts_dir):
     assert background_in_dom(page) == 1
     # Five optimizers, each with its path drawn from the start at (-1.2, 1).
     lengths = gd.evaluate("g => g._fullData.filter(t => t.mode === 'lines' && t.showlegend !== false).map(t => t._length)")
-    assert len(lengths) == 5 and all(n == 301 for n in lengths)
+    assert len(lengths) == 5 and all(n == 151 for n in lengths)  # the race opens at step 150 (app_pages/race.py)
     expect(page.locator(".st-key-race_chart")).to_contain_text("Adam (lr 0.1)")
     page.wait_for_timeout(500)
     page.screenshot(path=str(artifacts_dir / "race.png"))
@@ -67,7 +67,7 @@ def test_page_renders_without_exception(server, page, artifacts_dir):
 def test_play_animates_and_background_stays(server, page, artifacts_dir):
     open_race(page, server)
     last = len(frame_steps(300)) - 1
-    assert page.evaluate(ACTIVE) == last  # the whole race is shown before Play
+    assert page.evaluate(ACTIVE) == list(frame_steps(300)).index(150)  # the race opens at step 150
     page.locator(f"{GD} .updatemenu-button", has_text=re.compile(r"^▶ Slow$")).click()
     page.wait_for_function(f"() => {{ const a = ({ACTIVE})(); return a > 5 && a < {last - 5}; }}", timeout=20_000)
     assert background_in_dom(page) == 1  # mid-animation: the landscape is still drawn
