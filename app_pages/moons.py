@@ -91,7 +91,7 @@ values = {"epochs": int(epochs), "bs": int(bs), "hidden": ",".join(map(str, hidd
 write_link(SPEC, values, choices=None if choices == DEFAULT_LINEUP else list(choices))
 
 # Training (cached), within the work budget (optimizers/budget.py).
-epochs = show_plan(budget.plan_training(len(choices), hidden, int(samples), int(bs), int(epochs),
+epochs = show_plan(budget.plan_training(choices, hidden, int(samples), int(bs), int(epochs),
                                          mc.MAX_SNAPSHOTS))["epochs"]
 key = TrainKey(choices, int(epochs), int(bs), hidden, int(samples), round(float(noise), 6), int(seed))
 result = training(P, key)
