@@ -380,7 +380,7 @@
     }));
     setSpeed(0);
     describe();
-    return {state, show, play, pause, setSpeed, ready, mapDiv, lossDiv, id: spec.id};
+    return {state, show, play, pause, setSpeed, ready, mapDiv, lossDiv, id: spec.id, spec: spec};
   }
 
   window.DescentPlayer = {mount: mount, decode: decode};
