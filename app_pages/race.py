@@ -60,15 +60,16 @@ ADD_ORDER = add_order(sgd_lr=0.001, gd_lr=0.002)  # what "Add optimizer" offers 
 
 
 @st.cache_resource(max_entries=32, ttl=6 * 3600, show_spinner=False)
-def shared_player_spec(land_key: tuple, run_keys: tuple, start: tuple, stamp: str, title: str, _land, _runs,
-                       _overlays) -> dict:
+def shared_player_spec(land_key: tuple, run_keys: tuple, start: tuple, stamp: str, title: str, start_step: int | None,
+                       autoplay: bool, _land, _runs, _overlays) -> dict:
     """The player's dict (charts.player.player_spec) built once per setting and shared by every session.
 
     ``run_keys`` holds everything ``_runs`` and ``_overlays`` are computed from, so they are not hashed.
     Every session gets the same dict: nothing may mutate it (the component and the export only read it)."""
     fig = race_figure(_land, _runs, get_background(*land_key), start=start, max_frames=2, subtitle=stamp)
     lfig, _ = loss_figure(_runs, _land.min_value, subtitle=stamp)
-    return player_spec(fig, lfig, _runs, _overlays, title=title, pick_trace=PICK_TRACE)
+    return player_spec(fig, lfig, _runs, _overlays, title=title, pick_trace=PICK_TRACE, start_step=start_step,
+                       autoplay=autoplay)
 
 
 def seed_from_link(params: dict, values: dict) -> list[str]:
@@ -177,7 +178,10 @@ with chart_row:
         st.error(e)
     diverged_warning(runs)
     if view == "2d":
-        spec = shared_player_spec(land_key, run_keys, start, stamp, land.title, land, runs, overlays)  # read only
+        # The step shown first and whether it plays at once (race_start_step / race_autoplay: for links and presets).
+        first = st.session_state.get(P + "start_step")
+        spec = shared_player_spec(land_key, run_keys, start, stamp, land.title, None if first is None else int(first),
+                                  bool(st.session_state.get(P + "autoplay", False)), land, runs, overlays)  # read only
         event = race_player(spec, key=P + "player")
         pick = (event or {}).get("pick") if isinstance(event, dict) else None
         token = json.dumps(event, sort_keys=True, default=str) if pick else None

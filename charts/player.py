@@ -107,14 +107,14 @@ def _loss_with_markers(loss_fig: dict, runs, style: dict) -> tuple[dict, list]:
 
 
 def player_spec(map_fig: dict, loss_fig: dict, runs, overlays: list | None = None, *, start_step: int | None = None,
-                style: dict | None = None, title: str = "", settings: list[str] | None = None,
+                autoplay: bool = False, style: dict | None = None, title: str = "", settings: list[str] | None = None,
                 pick_trace: int | None = 0) -> dict:
     """Everything the player needs (a plain, JSON-serialisable dict).
 
     ``map_fig`` is ``race_figure``'s dict (its ``meta.run_traces`` says which traces belong to which run),
     ``loss_fig`` is ``loss_figure``'s; ``runs`` are the ``RaceRun``s; ``overlays`` is one dict per run from
     ``optimizers.overlays.overlay_vectors`` (or None: no overlays). ``start_step`` is the step shown first
-    (default: the last). ``style`` sets the controls' font and the overlay line widths (presentation mode).
+    (default: the last); ``autoplay`` starts playing from it as soon as the charts are drawn. ``style`` sets the controls' font and the overlay line widths (presentation mode).
     """
     style = {**DEFAULT_STYLE, **(style or {})}
     steps = max((r.steps for r in runs), default=0)
@@ -150,7 +150,7 @@ def player_spec(map_fig: dict, loss_fig: dict, runs, overlays: list | None = Non
     available = [k for k in OVERLAYS if any(k in r["ov"] for r in out_runs)]
     spec = {
         "version": 1, "steps": int(steps), "map": mfig, "loss": lfig, "runs": out_runs,
-        "start_step": int(steps if start_step is None else np.clip(start_step, 0, steps)),
+        "start_step": int(steps if start_step is None else np.clip(start_step, 0, steps)), "autoplay": bool(autoplay),
         "base_rate": BASE_RATE, "speed_min": SPEED_MIN, "speed_max": SPEED_MAX,
         "overlays": available, "overlay_names": {k: OVERLAY_NAMES[k] for k in available},
         "scales": {k: scales[k] for k in ("grad", "momentum", "step", "second")},
@@ -202,3 +202,19 @@ def player_html(spec: dict, title: str, settings: list[str]) -> str:
             f"<script>window.__spec = {data};"
             f"DescentPlayer.mount(document.getElementById('player'), window.__spec, {{}});</script>"
             f"</body></html>")
+
+
+def restyled(spec: dict, map_fig: dict | None = None, loss_fig: dict | None = None, style: dict | None = None) -> dict:
+    """A copy of ``spec`` with other map/loss figure dicts (e.g. presentation mode's bigger fonts and thicker
+    lines, same traces in the same order) and/or control ``style``, and a new id, so the player redraws.
+    ``spec`` itself is not modified (the page's spec is shared by every session)."""
+    out = dict(spec)
+    if map_fig is not None:
+        out["map"] = map_fig
+    if loss_fig is not None:
+        out["loss"] = loss_fig
+    if style is not None:
+        out["style"] = {**spec.get("style", DEFAULT_STYLE), **style}
+    out.pop("id", None)
+    out["id"] = hashlib.sha1(json.dumps(out, separators=(",", ":"), sort_keys=True, default=str).encode()).hexdigest()[:16]
+    return out

@@ -369,6 +369,7 @@
         state.ready = true;
         root.setAttribute("data-ready", "1");
         if (opts.onReady) opts.onReady();
+        if (spec.autoplay && state.k < N) play();
       });
     if (window.ResizeObserver) {
       const ro = new ResizeObserver(() => { if (state.ready) { P.Plots.resize(mapDiv); P.Plots.resize(lossDiv); } });

@@ -135,11 +135,11 @@ def test_one_step_is_one_optimizer_step(server, page):
 def median_interval(frame, n=6):
     frame.evaluate("() => { window.__descentPlayer.changes.length = 0; }")
     frame.locator("button[data-act=play]").click()
-    frame.wait_for_function(f"() => window.__descentPlayer.changes.length >= {n}", timeout=60_000)
+    frame.wait_for_function(f"() => window.__descentPlayer.changes.length >= {n}", timeout=180_000)
     frame.locator("button[data-act=play]").dispatch_event("click")  # pause
     ch = frame.evaluate("() => window.__descentPlayer.changes.map(c => c.slice())")
-    dt = np.diff([c[0] for c in ch]) / np.maximum(np.diff([c[1] for c in ch]), 1)
-    return float(np.median(dt))
+    # ms per optimizer step: a slow machine draws fewer frames and moves several steps per frame.
+    return float((ch[-1][0] - ch[0][0]) / max(ch[-1][1] - ch[0][1], 1))
 
 
 def test_speed_sets_the_interval_between_steps(server, page):
@@ -149,10 +149,10 @@ def test_speed_sets_the_interval_between_steps(server, page):
     speed.evaluate(SET, "-1")  # log10 of the speed: 0.1×
     expect(frame.locator(".dp-speed-out")).to_have_text("0.1×")
     assert abs(frame.evaluate("() => window.__descentPlayer.interval") - 1000 / 3) < 1e-6
-    slow = median_interval(frame, 4)
+    slow = median_interval(frame, 3)
     speed.evaluate(SET, "0")
     expect(frame.locator(".dp-speed-out")).to_have_text("1.0×")
-    normal = median_interval(frame, 12)
+    normal = median_interval(frame, 6)
     assert 250 < slow < 450 and normal < 80 and slow / normal > 4, (slow, normal)
 
 
