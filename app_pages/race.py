@@ -15,11 +15,11 @@ import streamlit as st
 
 from charts.common import PALETTE
 from charts.player import player_html, player_spec
-from charts.race import (PICK_TRACE, Prebuilt, RaceRun, loss_csv, loss_figure, race_figure, race_summary,
+from charts.race import (PICK_TRACE, RaceRun, loss_csv, loss_figure, race_figure, race_summary,
                          trajectories_csv)
 from charts.surface3d import surface_figure
 from optimizers import budget
-from ui.blocks import diverged_warning, maths_links, plot_config, start_problem
+from ui.blocks import diverged_warning, maths_links, start_problem
 from ui.budget import show_plan
 from ui.compute import CLIPS, SCHEDULES, Common, run_overlays, run_path, settings_stamp
 from ui.landscape_picker import LANDS, START, get_background, landscape_and_start, start_from_link
@@ -61,15 +61,19 @@ ADD_ORDER = add_order(sgd_lr=0.001, gd_lr=0.002)  # what "Add optimizer" offers 
 
 @st.cache_resource(max_entries=32, ttl=6 * 3600, show_spinner=False)
 def shared_player_spec(land_key: tuple, run_keys: tuple, start: tuple, stamp: str, title: str, start_step: int | None,
-                       autoplay: bool, _land, _runs, _overlays) -> dict:
+                       autoplay: bool, view: str, _land, _runs, _overlays) -> dict:
     """The player's dict (charts.player.player_spec) built once per setting and shared by every session.
 
     ``run_keys`` holds everything ``_runs`` and ``_overlays`` are computed from, so they are not hashed.
     Every session gets the same dict: nothing may mutate it (the component and the export only read it)."""
-    fig = race_figure(_land, _runs, get_background(*land_key), start=start, max_frames=2, subtitle=stamp)
+    if view == "3d":
+        fig = surface_figure(_land, _runs)
+    else:
+        fig = race_figure(_land, _runs, get_background(*land_key), start=start, max_frames=2, subtitle=stamp)
     lfig, _ = loss_figure(_runs, _land.min_value, subtitle=stamp)
     return player_spec(fig, lfig, _runs, _overlays, title=title, pick_trace=PICK_TRACE, start_step=start_step,
-                       autoplay=autoplay)
+                       autoplay=autoplay) if view == "2d" else player_spec(
+        fig, lfig, _runs, None, title=title, pick_trace=None, start_step=start_step, autoplay=autoplay)
 
 
 def seed_from_link(params: dict, values: dict) -> list[str]:
@@ -177,38 +181,26 @@ with chart_row:
     for e in errors:
         st.error(e)
     diverged_warning(runs)
-    if view == "2d":
-        # The step shown first and whether it plays at once (race_start_step / race_autoplay: for links and presets).
-        first = st.session_state.get(P + "start_step")
-        spec = shared_player_spec(land_key, run_keys, start, stamp, land.title, None if first is None else int(first),
-                                  bool(st.session_state.get(P + "autoplay", False)), land, runs, overlays)  # read only
-        event = race_player(spec, key=P + "player")
-        pick = (event or {}).get("pick") if isinstance(event, dict) else None
-        token = json.dumps(event, sort_keys=True, default=str) if pick else None
-        if token is not None and token != st.session_state.get(P + "last_pick"):
-            st.session_state[P + "last_pick"] = token  # one-shot: the same click is not applied twice
-            x, y = round(float(pick[0]), 4), round(float(pick[1]), 4)
-            if (bx0 <= x <= bx1 and by0 <= y <= by1) and (x, y) != start:
-                st.session_state[P + "pending_start"] = (land_name, x, y)
-                st.rerun()
-        st.caption("▶ Play runs in your browser: ◀ 1 and 1 ▶ move one optimizer step (keys ← and →, space plays "
-                   "and pauses), the slider scrubs, Speed goes from 0.1× to 10× (1× = 30 steps a second). "
-                   "Click the map to start there.")
-        lfig = spec["loss"]
-    left, right = st.columns([3, 2]) if view == "3d" else (None, None)
-    if view == "3d":
-        with left:
-            st.plotly_chart(Prebuilt(surface_figure(land, runs)), key=P + "chart3d",
-                            config=plot_config("optimizer-race-3d"))
-            st.caption("Drag to turn the surface. Switch to the 2-D map to animate or to click a new start; "
-                       "the camera icon saves a PNG.")
-        with right:
-            lfig, log_y = loss_figure(runs, land.min_value, subtitle=stamp)
-            st.plotly_chart(Prebuilt(lfig), key=P + "loss", config=plot_config("race-loss"))
-            if not log_y and any(r.last_good > 0 or np.isfinite(r.loss[0]) for r in runs):
-                st.caption("Linear loss axis: some losses are ≤ 0, so a log scale cannot show them.")
-    elif spec["loss"]["layout"]["yaxis"].get("type") != "log" and any(r.last_good > 0 or np.isfinite(r.loss[0])
-                                                                       for r in runs):
+    # The step shown first and whether it plays at once (race_start_step / race_autoplay: for links and presets).
+    first = st.session_state.get(P + "start_step")
+    spec = shared_player_spec(land_key, run_keys, start, stamp, land.title, None if first is None else int(first),
+                              bool(st.session_state.get(P + "autoplay", False)), view, land, runs,
+                              overlays)  # shared by every session: read only
+    event = race_player(spec, key=P + ("player" if view == "2d" else "player3d"))
+    pick = (event or {}).get("pick") if isinstance(event, dict) and view == "2d" else None
+    token = json.dumps(event, sort_keys=True, default=str) if pick else None
+    if token is not None and token != st.session_state.get(P + "last_pick"):
+        st.session_state[P + "last_pick"] = token  # one-shot: the same click is not applied twice
+        x, y = round(float(pick[0]), 4), round(float(pick[1]), 4)
+        if (bx0 <= x <= bx1 and by0 <= y <= by1) and (x, y) != start:
+            st.session_state[P + "pending_start"] = (land_name, x, y)
+            st.rerun()
+    st.caption("▶ Play runs in your browser: ◀ 1 and 1 ▶ move one optimizer step (keys ← and →, space plays "
+               "and pauses), the slider scrubs, Speed goes from 0.1× to 10× (1× = 30 steps a second). "
+               + ("Click the map to start there." if view == "2d" else
+                  "Drag to turn the surface; switch to the 2-D map to click a new start or to show the overlays."))
+    if spec["loss"]["layout"]["yaxis"].get("type") != "log" and any(r.last_good > 0 or np.isfinite(r.loss[0])
+                                                                      for r in runs):
         st.caption("Linear loss axis: some losses are ≤ 0, so a log scale cannot show them.")
     st.markdown(f"**{land.title}** — {land.teaches}")
     if land.latex:
@@ -242,7 +234,7 @@ e1.download_button("Trajectories (CSV)", icon=":material/download:", data=lambda
                    mime="text/csv", key=P + "dl_traj", on_click="ignore")
 e2.download_button("Loss curves (CSV)", icon=":material/download:", data=lambda: loss_csv(runs, export_settings()), file_name="race_losses.csv",
                    mime="text/csv", key=P + "dl_loss", on_click="ignore")
-if view == "2d":
+if runs:
     e3.download_button("Animation (offline HTML)", icon=":material/download:", key=P + "dl_html", on_click="ignore", mime="text/html",
                        file_name="optimizer_race.html",
                        data=lambda: player_html(spec, f"Optimizer race on {land.title}", export_settings()),

@@ -119,11 +119,15 @@ def player_spec(map_fig: dict, loss_fig: dict, runs, overlays: list | None = Non
     style = {**DEFAULT_STYLE, **(style or {})}
     steps = max((r.steps for r in runs), default=0)
     overlays = overlays if overlays is not None else [None] * len(runs)
-    mfig = _strip_animation(map_fig)
+    three_d = "scene" in map_fig["layout"]
+    mfig = {"data": list(map_fig["data"]), "layout": dict(map_fig["layout"])} if three_d else _strip_animation(map_fig)
     lfig, markers = _loss_with_markers(loss_fig, runs, style)
     run_traces = map_fig["layout"].get("meta", {}).get("run_traces") or [{} for _ in runs]
-    xr, yr = mfig["layout"]["xaxis"]["range"], mfig["layout"]["yaxis"]["range"]
+    axes = mfig["layout"]["scene"] if three_d else mfig["layout"]
+    xr, yr = axes["xaxis"]["range"], axes["yaxis"]["range"]
     map_size = float(min(abs(xr[1] - xr[0]), abs(yr[1] - yr[0])))
+    if three_d:
+        overlays = [None] * len(runs)  # arrows and squares are drawn on the 2-D map only
     scales = overlay_scales(overlays, runs, map_size)
     out_runs = []
     for i, r in enumerate(runs):
@@ -138,6 +142,10 @@ def player_spec(map_fig: dict, loss_fig: dict, runs, overlays: list | None = Non
             v = ov.get(kind)
             if v is not None:
                 packed[kind] = b64(np.nan_to_num(np.asarray(v, dtype=np.float64), nan=0.0, posinf=0.0, neginf=0.0))
+        heights = None
+        if three_d and tr.get("path") is not None:  # the path's heights on the surface (float32, as drawn)
+            z = mfig["data"][tr["path"]]["z"]
+            heights = z["bdata"] if isinstance(z, dict) else b64(z)
         out_runs.append({
             "label": r.label, "color": r.color, "steps": int(r.steps), "last_good": int(r.last_good),
             "diverged_at": None if r.diverged_at is None else int(r.diverged_at),
@@ -145,11 +153,11 @@ def player_spec(map_fig: dict, loss_fig: dict, runs, overlays: list | None = Non
             "loss": b64(np.nan_to_num(r.loss, nan=0.0), "<f8"), "cross": cross,
             "traces": tr, "loss_trace": markers[i], "name": r.name,
             "ov": packed, "ov_labels": {"momentum": ov.get("momentum_label", ""), "second": ov.get("second_label", "")},
-            "sign_step": bool(ov.get("sign_step", False)),
+            "sign_step": bool(ov.get("sign_step", False)), "z": heights,
         })
     available = [k for k in OVERLAYS if any(k in r["ov"] for r in out_runs)]
     spec = {
-        "version": 1, "steps": int(steps), "map": mfig, "loss": lfig, "runs": out_runs,
+        "version": 1, "kind": "3d" if three_d else "2d", "steps": int(steps), "map": mfig, "loss": lfig, "runs": out_runs,
         "start_step": int(steps if start_step is None else np.clip(start_step, 0, steps)), "autoplay": bool(autoplay),
         "base_rate": BASE_RATE, "speed_min": SPEED_MIN, "speed_max": SPEED_MAX,
         "overlays": available, "overlay_names": {k: OVERLAY_NAMES[k] for k in available},

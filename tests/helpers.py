@@ -44,7 +44,7 @@ def open_app_page(page_file: str, timeout: int = 120, **params):
     return at
 
 
-PLAYER_FIGURES = {"race_chart": "map", "race_loss": "loss"}  # the race's figures, now drawn by the player
+PLAYER_FIGURES = {"race_chart": "map", "race_chart3d": "map", "race_loss": "loss"}  # the race's figures, now drawn by the player
 
 
 def player_spec(at, component: str = "ui.player.race_player") -> dict | None:

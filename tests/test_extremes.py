@@ -70,7 +70,7 @@ def chart_specs(at):
     for c in at.get("component_instance"):  # the race player: its map and loss figures, and every step's arrays
         if c.proto.component_name == "ui.player.race_player":
             spec = json.loads(c.proto.json_args, parse_constant=_reject_constant)["spec"]
-            specs["race_chart"], specs["race_loss"] = spec["map"], spec["loss"]
+            specs["race_chart3d" if spec["kind"] == "3d" else "race_chart"], specs["race_loss"] = spec["map"], spec["loss"]
             specs["race_player_runs"] = {"runs": [_decoded(r) for r in spec["runs"]]}
     return specs
 

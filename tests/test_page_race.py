@@ -164,6 +164,11 @@ def test_good_url_params_are_applied():
     at3 = open_race(view="3d")
     spec3 = chart(at3, "race_chart3d")
     assert spec3["data"][0]["type"] == "surface" and "scatter3d" in {t["type"] for t in spec3["data"]}
+    # The 3-D view is animated by the same player: every run's heights on the surface, one per step.
+    from tests.helpers import player_spec
+    p3 = player_spec(at3)
+    assert p3["kind"] == "3d" and p3["overlays"] == [] and p3["pick_trace"] is None
+    assert [len(decode_run(r, "z", "<f4")) for r in p3["runs"]] == [301] * 5
 
 
 # Bad values from a tampered link, grouped so that each group is one page load; every one must get its own

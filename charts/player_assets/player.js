@@ -119,7 +119,8 @@
     const runs = spec.runs.map(r => {
       const ov = {};
       for (const [k, v] of Object.entries(r.ov || {})) ov[k] = decode(v, Float32Array);
-      return Object.assign({}, r, {X: decode(r.x, Float64Array), Y: decode(r.y, Float64Array), L: decode(r.loss, Float64Array), OV: ov});
+      return Object.assign({}, r, {X: decode(r.x, Float64Array), Y: decode(r.y, Float64Array), L: decode(r.loss, Float64Array), OV: ov,
+                                   Z: r.z ? decode(r.z, Float32Array) : null});
     });
 
     // ---- the map, with the overlay traces appended ----
@@ -161,7 +162,20 @@
 
     function shownIndex(r, k) { return Math.max(0, Math.min(k, r.last_good, r.X.length - 1)); }
 
+    function mapUpdate3d(k) {
+      // The 3-D view: each path and head lifted onto the surface (heights from charts/surface3d.py).
+      const xs = [], ys = [], zs = [], idx = [];
+      runs.forEach(r => {
+        const j = Math.min(shownIndex(r, k), r.Z ? r.Z.length - 1 : 0), t = r.traces || {};
+        if (!r.Z) return;
+        idx.push(t.path); xs.push(r.X.subarray(0, j + 1)); ys.push(r.Y.subarray(0, j + 1)); zs.push(r.Z.subarray(0, j + 1));
+        idx.push(t.head); xs.push([r.X[j]]); ys.push([r.Y[j]]); zs.push([r.Z[j]]);
+      });
+      return P.restyle(mapDiv, {x: xs, y: ys, z: zs}, idx);
+    }
+
     function mapUpdate(k) {
+      if (spec.kind === "3d") return mapUpdate3d(k);
       const xs = [], ys = [], idx = [];
       const put = (i, x, y) => { if (i === null || i === undefined) return; idx.push(i); xs.push(x); ys.push(y); };
       runs.forEach(r => {
