@@ -220,8 +220,9 @@ def test_exports_download_and_the_html_plays_offline(server, page, browser, tmp_
     open_race(page, server, "?steps=50")
     with page.expect_download(timeout=60_000) as dl:
         page.locator(".st-key-race_dl_html button").first.click()
-    path = dl.value.path()
-    html = open(path, encoding="utf-8").read()
+    path = tmp_path / "optimizer_race.html"  # the download's own file has no extension (it would open as text)
+    dl.value.save_as(path)
+    html = path.read_text(encoding="utf-8")
     assert dl.value.suggested_filename == "optimizer_race.html"
     assert len(html) > 3_000_000 and "DescentPlayer.mount" in html  # plotly.js and the player inlined
     assert '<script src="' not in html
@@ -232,8 +233,8 @@ def test_exports_download_and_the_html_plays_offline(server, page, browser, tmp_
     ctx.route("**/*", lambda route: (requests.append(route.request.url), route.abort())
               if not route.request.url.startswith(("file:", "data:")) else route.continue_())
     off = ctx.new_page()
-    off.goto("file://" + str(path))
-    off.wait_for_function(READY, timeout=60_000)
+    off.goto(path.as_uri())
+    off.wait_for_function(READY, timeout=180_000)
     assert off.evaluate("() => window.__descentPlayer.k") == 50
     off.locator("button[data-act=first]").click()
     off.locator("button[data-act=fwd]").click()
