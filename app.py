@@ -8,11 +8,13 @@ from pathlib import Path
 
 import streamlit as st
 
+from ui.page_state import open_presentation, present_in_link
+from ui.presets import show_story
 from ui.warm import start_once as start_warm_up
 
 # The tab icon is a file: a Material icon there makes the browser fetch it from Google's font CDN.
 st.set_page_config(page_title="Descent Lab", page_icon=str(Path(__file__).parent / "static" / "favicon.png"),
-                   layout="wide")
+                   layout="wide", initial_sidebar_state="collapsed" if present_in_link() else "auto")
 start_warm_up()  # once per process: compute the presets in the background (ui/warm.py)
 
 PAGES = [
@@ -26,4 +28,7 @@ PAGES = [
     st.Page("app_pages/maths.py", title="The maths", icon=":material/functions:", url_path="maths"),
 ]
 
-st.navigation(PAGES).run()
+page = st.navigation(PAGES)
+open_presentation()  # the "Presentation mode" switch and present=1, for every page (ui/page_state.py)
+show_story(page.url_path)  # a preset's "look for" line above the page it opened
+page.run()

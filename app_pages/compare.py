@@ -21,7 +21,7 @@ from ui.landscape_picker import LANDS, START, get_background, landscape_and_star
 from ui.lineups import add_order, lineup
 from optimizers import budget
 from ui.budget import show_plan
-from ui.page_state import PERSIST, PageSpec, open_page, write_link
+from ui.page_state import PERSIST, PageSpec, open_page, write_link, plotly_chart
 from ui.settings import Field, _fmt
 from ui.slots import slot_editors
 from ui.text import literal
@@ -101,7 +101,7 @@ def sweep_view():
         return
     fig = sweep_figure(series, metric, f_star, f"Learning-rate sensitivity: {METRICS[metric]} on {land_title}",
                        f"{shared} · {len(LR_GRID)} learning rates 1e-5…10 · no clipping", tol)
-    st.plotly_chart(Prebuilt(fig), key=P + "sweep_chart", config=plot_config("lr-sensitivity"))
+    plotly_chart(Prebuilt(fig), key=P + "sweep_chart", config=plot_config("lr-sensitivity"))
     if metric == "steps" and f_star is None:
         st.caption("This landscape has no known minimum value, so “steps to tolerance” counts steps until the loss "
                    "itself is ≤ the tolerance.")
@@ -150,7 +150,7 @@ def basin_view():
                    "“M… ≈” are local minima found from the end points (★), “E… ≈” are end points that are not "
                    "minima (○: runs still moving or stuck when the steps ran out)."
                    + (f" {n_other} more local minima share the tan colour." if n_other else ""))
-    st.plotly_chart(Prebuilt(fig), key=P + "basin_chart", config=plot_config("basin-maps"))
+    plotly_chart(Prebuilt(fig), key=P + "basin_chart", config=plot_config("basin-maps"))
     st.download_button("Basin maps (CSV)", icon=":material/download:", data=lambda: basin_csv(panels, groups),
                        file_name="basin_maps.csv", mime="text/csv", key=P + "dl_basin", on_click="ignore")
 
@@ -200,7 +200,7 @@ def fair_view():
     lines = provenance_lines(land_text, start, steps, noise, seed, tol, configs,
                              grid_note=f"Learning rates tuned over {len(LR_GRID)} log-spaced values 1e-5…10.")
     fig = fair_figure(land, runs, get_background(*land_key), lines, f"Fair comparison on {land_title}", f_star, start)
-    st.plotly_chart(Prebuilt(fig), key=P + "fair_chart", config=plot_config("fair-comparison"))
+    plotly_chart(Prebuilt(fig), key=P + "fair_chart", config=plot_config("fair-comparison"))
     diverged_warning(runs, advice="The learning-rate sensitivity view shows where each one diverges.")
     st.dataframe(fair_table(runs, tuned, stt), hide_index=True, width="stretch",
                  column_config={"final loss": st.column_config.NumberColumn(format="%.4g"),
@@ -258,7 +258,7 @@ values = {"land": land_name, "expr": expr or DEFAULT_EXPR, "steps": steps, "nois
 moved = abs(start[0] - land.start[0]) > 1e-9 or abs(start[1] - land.start[1]) > 1e-9
 write_link(SPEC, values, {"start": START.encode(start)} if moved else None, [c for _, _, c in entries])
 # The work budget (optimizers/budget.py): what this request computes, scaled down if too much.
-plan = show_plan(budget.plan_compare(view, land, len(entries), grid_n, steps, len(LR_GRID)), main)
+plan = show_plan(budget.plan_compare(view, land, [c for _, _, c in entries], grid_n, steps, len(LR_GRID)), main)
 grid_n, steps = plan["grid"], plan["steps"]
 
 with main:

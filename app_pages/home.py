@@ -1,12 +1,16 @@
-"""Home: what Descent Lab is, a gallery of classroom presets, and the pages."""
+"""Home: what Descent Lab is, a gallery of classroom presets next to a live race, and the pages."""
 from urllib.parse import urlsplit
 
 import streamlit as st
 
 import optimizers
-from ui.presets import PAGES, PRESETS, link
+from charts.race import Prebuilt
+from ui.blocks import plot_config
+from ui.page_state import plotly_chart, present_mode
+from ui.presets import BY_ID, PAGES, PRESETS, link
+from ui.showcase import FEATURED, small_race
 
-COLUMNS = 3
+COLUMNS = 2  # preset cards per row, next to the live race
 
 PAGE_BLURBS = {
     "race": "Up to eight optimizers on one landscape, animated side by side: Rosenbrock, saddles, "
@@ -42,40 +46,49 @@ def base_url() -> str:
 
 
 st.title("Descent Lab")
-st.markdown(
-    "Descent Lab lets you **watch gradient-based optimizers move** over loss surfaces and a small neural "
-    "network, and compare them side by side. Every update rule is computed **exactly as Keras 3 computes "
-    "it**, with the paper's *textbook* form one switch away."
-)
-st.caption(":material/verified: Exactness: every optimizer is computed exactly as Keras 3 computes it, checked against Keras 3 "
-           "fixtures (and against PyTorch for the *pytorch* flavour); the maths page shows each rule.")
+gallery, live = st.columns([3, 2], gap="large")  # the live race sits at the top, next to the gallery
+with gallery:
+    st.markdown(
+        "Descent Lab lets you **watch gradient-based optimizers move** over loss surfaces and a small neural "
+        "network, and compare them side by side. Every update rule is computed **exactly as Keras 3 computes "
+        "it**, with the paper's *textbook* form one switch away."
+    )
+    st.caption(":material/verified: Exactness: every optimizer is computed exactly as Keras 3 computes it, checked "
+               "against Keras 3 fixtures (and against PyTorch for the *pytorch* flavour); the maths page shows each "
+               "rule.")
 
-# --- gallery --------------------------------------------------------------------------------------------
-st.header("Classroom presets")
-st.markdown("Each card opens a page with everything already set. What you see after a click is a "
-            "shareable link: copy it from the address bar into your slides.")
-
-for start in range(0, len(PRESETS), COLUMNS):
-    cols = st.columns(COLUMNS, gap="medium")
-    for col, preset in zip(cols, PRESETS[start:start + COLUMNS]):
-        with col.container(border=True, key=f"preset_{preset.id}", height="stretch"):
-            st.markdown(f"#### {preset.title}")
-            st.caption(f"Opens: {preset.page_title} · {', '.join(preset.optimizer_names())}")
-            st.markdown(f"**Look for:** {preset.description}")
-            st.page_link(preset.page_file, label=f"Open in {preset.page_title}", icon=":material/play_circle:",
-                         query_params=preset.params)
+    # --- gallery -------------------------------------------------------------------------------------------------
+    st.header("Classroom presets")
+    st.markdown("Each card opens a page with everything set; the address bar then holds a link for your slides.")
+    for start in range(0, len(PRESETS), COLUMNS):
+        cols = st.columns(COLUMNS, gap="small")
+        for col, preset in zip(cols, PRESETS[start:start + COLUMNS]):
+            with col.container(border=True, key=f"preset_{preset.id}", height="stretch"):
+                st.markdown(f"#### {preset.title}")
+                st.caption(f"Opens: {preset.page_title} · {', '.join(preset.optimizer_names())}")
+                st.markdown(f"**Look for:** {preset.description}")
+                st.page_link(preset.page_file, label=f"Open in {preset.page_title}", icon=":material/play_circle:",
+                             query_params=preset.params)
+with live:  # --- a live race ------------------------------------------------------------------------------------
+    featured = BY_ID[FEATURED]
+    st.markdown(f"**Watch it move: {featured.title}.** Press ▶ Play under the map.")
+    plotly_chart(Prebuilt(small_race(FEATURED)), key="home_race",
+                 config=plot_config("descent-lab-race", scrollZoom=False, displayModeBar=False))
+    st.caption(featured.description)
+    st.page_link(featured.page_file, label="Open the full race", icon=":material/open_in_full:",
+                 query_params=featured.params)
 
 base = base_url()
+suffix = "&present=1" if present_mode() else ""  # links for a lecture open in presentation mode too
 with st.expander("All preset links, for slides"):
-    st.markdown("\n".join(f"- **{p.title}**: `{base}{link(p)}`" for p in PRESETS))
+    st.markdown("\n".join(f"- **{p.title}**: `{base}{link(p)}{suffix}`" for p in PRESETS))
 
-# --- pages ---------------------------------------------------------------------------------------------------
+# --- pages (their descriptions are in each link's tooltip) ---------------------------------------------------------
 st.header("Pages")
-for url_path, (page_file, title, icon) in PAGES.items():
-    c1, c2 = st.columns([1, 3], vertical_alignment="center")
-    with c1:
-        st.page_link(page_file, label=title, icon=icon)
-    c2.markdown(PAGE_BLURBS[url_path])
+cols = st.columns(4)
+for i, (url_path, (page_file, title, icon)) in enumerate(PAGES.items()):
+    with cols[i % 4]:
+        st.page_link(page_file, label=title, icon=icon, help=PAGE_BLURBS[url_path])
 
 # --- optimizers ----------------------------------------------------------------------------------------------------
 st.header("The optimizers")

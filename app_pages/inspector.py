@@ -17,12 +17,12 @@ from charts.race import Prebuilt
 import optimizers
 from optimizers import explain_step
 from ui.blocks import maths_links, plot_config
-from ui.compute import flavour_steps, last_step, trajectory
+from ui.compute import flavour_steps, last_step, point_sequences, trajectory
 from ui.controls import FLAVOR_LABELS
 from ui.landscape_picker import LANDS, START, get_background, landscape_and_start, run_settings, seed_landscape
 from optimizers import budget
 from ui.budget import show_plan
-from ui.page_state import PERSIST, PageSpec, add_notice, open_page, show_notices, write_link
+from ui.page_state import PERSIST, PageSpec, add_notice, open_page, show_notices, write_link, plotly_chart
 from ui.settings import Field, OptChoice
 from ui.slots import only_editor
 from ui.text import literal, quoted
@@ -62,7 +62,7 @@ def num(v) -> str:
 
 def why_text(choice: OptChoice) -> str:
     """Why this optimizer's path bends as it does: the optimizer's own teaching text (engine)."""
-    hp = {p.name: choice.value(p.name) for p in optimizers.spec(choice.name, choice.flavor)}
+    hp = {p.name: choice.value(p.name) for p in optimizers.settings_spec(choice.name, choice.flavor)}
     return optimizers.teaching(choice.name).why_for(choice.flavor, hp)
 
 
@@ -121,7 +121,7 @@ with st.sidebar:
 start = (float(sx), float(sy))
 land_key = (land_name, expr)
 n_runs = len(optimizers.get_class(choice.name).flavors()) + 1 if cmp else 1  # the work budget (optimizers/budget.py)
-steps = show_plan(budget.plan_runs(land, n_runs, int(steps), what="these runs"))["steps"]
+steps = show_plan(budget.plan_runs(land, [choice] * n_runs, int(steps), what="these runs"))["steps"]
 
 try:
     traj = trajectory(land_key, choice, start, steps, noise, seed)
@@ -188,12 +188,14 @@ left, right = st.columns([1, 1], gap="medium")
 with left:
     arrows = ic.step_arrows(choice.name, choice.flavor, ex, dict(opt.hp))
     tips = [ex.w + v for v, _ in ic.drawn_vectors(arrows, land.bounds)]
-    window = (ic.step_window(land.bounds, [ex.w, ex.w_new] + tips) if zoom == "step"
+    seqs = point_sequences(choice.name, traj.slots, k + 2)  # Schedule-Free's x and z (none for most rules)
+    window = (ic.step_window(land.bounds, [ex.w, ex.w_new] + tips + ic.sequence_points(seqs)) if zoom == "step"
               else tuple(tuple(b) for b in land.bounds))
     bg = get_background(land_name, expr, 160, tuple(tuple(round(v, 12) for v in w) for w in window))
     fig = ic.step_figure(bg, traj.params[:k + 1], ex.w, ex.w_new, arrows, window, land.bounds,
-                         minima=land.minima, axis_labels=land.axis_labels, k=k)
-    st.plotly_chart(Prebuilt(fig), key=P + "chart", config=plot_config(f"step-{k}", scrollZoom=True))
+                         minima=land.minima, axis_labels=land.axis_labels, k=k, sequences=seqs,
+                         path_name=optimizers.teaching(choice.name).path_name if seqs else "")
+    plotly_chart(Prebuilt(fig), key=P + "chart", config=plot_config(f"step-{k}", scrollZoom=True))
     width = window[0][1] - window[0][0]
     step_len = float(np.hypot(*ex.step)) if np.all(np.isfinite(ex.step)) else float("nan")
     msg = (f"The view is {num(width)} wide. Red: the actual step Δw, drawn exactly. White (dotted) and blue "
@@ -201,6 +203,8 @@ with left:
     if np.isfinite(step_len) and step_len < 0.02 * width:
         msg += f" This step (length {num(step_len)}) is too short to see at this zoom; the numbers are on the right."
     st.caption(msg)
+    if seqs:
+        st.caption(optimizers.teaching(choice.name).sequences_note)
 
 with right:
     f_before, f_after = float(traj.loss[k]), float(land.value(ex.w_new)) if np.all(np.isfinite(ex.w_new)) else None
@@ -235,8 +239,8 @@ for line in ex.lines:
 
 st.subheader("Effective step size over the whole run")
 eff_all = ic.effective_step_sizes(traj.params, traj.grads, kmax + 1)
-st.plotly_chart(Prebuilt(ic.effective_step_figure(eff_all, traj.learning_rate if opt.has_learning_rate else None, k,
-                                                  axis_labels=land.axis_labels)),
+plotly_chart(Prebuilt(ic.effective_step_figure(eff_all, traj.learning_rate if opt.has_learning_rate else None, k,
+                                                  axis_labels=land.axis_labels, diverged_at=traj.diverged_at)),
                 key=P + "eff", config=plot_config("effective-step-size"))
 st.caption("|Δw / (−g)| on each axis at every update (log scale; hover for the signed value; the dotted line is "
            "step k). Plain gradient descent sits on the dashed η line. Adagrad's lines only sink: its accumulator "

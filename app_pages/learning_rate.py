@@ -15,7 +15,7 @@ from charts import regression as rc
 from ui.blocks import maths_links, plot_config
 from optimizers import budget
 from ui.budget import show_plan
-from ui.page_state import PERSIST, PageSpec, open_page, write_link
+from ui.page_state import PERSIST, PageSpec, open_page, write_link, plotly_chart
 from ui.regression_run import (DEFAULT_LRS, MAX_LRS, compute_runs, export_html, figures, fmt_lrs, has_learning_rate,
                                lrs_from_link, optimizer_text, parse_lrs, regression_land, summary)
 from ui.settings import Field, OptChoice
@@ -70,7 +70,7 @@ values = {"lrs": fmt_lrs(lrs), "epochs": int(epochs), "mode": mode, "bs": int(bs
 write_link(SPEC, values, choices=None if choice == DEFAULT_OPT else [choice], always=("lrs",))
 
 # The runs (cached), within the work budget (optimizers/budget.py).
-epochs = show_plan(budget.plan_regression(regression_land(), len(lrs), int(epochs), mode, int(bs)))["epochs"]
+epochs = show_plan(budget.plan_regression(regression_land(), len(lrs), int(epochs), mode, int(bs), rule=choice))["epochs"]
 if not has_learning_rate(choice):
     st.info(f"{choice.name} ({choice.flavor}) has no learning rate, so every column shows the same run.")
 args = (lrs, int(epochs), mode, int(bs), int(seed), choice)
@@ -91,17 +91,19 @@ mode_text = ("full batch: one update per epoch" if not mini else
 st.subheader("The fitted line, epoch by epoch")
 st.caption(f"{optimizer_text(choice)} · {epochs} epochs · {mode_text}. Blue: the line after each of the first 10 "
            "epochs, fading in (α = 0.1·epoch, as in the document); red: after the last epoch.")
-st.plotly_chart(fit_fig, key=P + "fit_chart", config=plot_config("learning-rate-fit"))
+plotly_chart(fit_fig, key=P + "fit_chart", config=plot_config("learning-rate-fit"))
 
+# One result per column, as wrapping text (a metric's one-line label and value were cut to "diverged at e…").
 for col, r in zip(st.columns(len(runs)), runs):
     with col:
+        st.markdown(f"**learning_rate={r.lr:g}**")
         if r.diverged_at is not None:
-            st.metric(f"learning_rate={r.lr:g} diverged at epoch", f"✖ {r.diverged_at}",
-                      help="The parameters left every sensible range (or became non-finite); "
-                           "the run is cut at its last good point.")
+            st.markdown(f":red[**✖ diverged at epoch {r.diverged_at}**]",
+                        help="The parameters left every sensible range (or became non-finite); "
+                             "the run is cut at its last good point.")
         else:
             w, b = r.epoch_params[-1]
-            st.metric(f"learning_rate={r.lr:g}", f"loss {r.loss[-1]:.4g}", help=f"final w = {w:.4f}, b = {b:.4f}")
+            st.markdown(f"loss **{r.loss[-1]:.4g}**", help=f"final w = {w:.4f}, b = {b:.4f}")
             st.caption(f"y = {w:.3f}·x + {b:.3f}")
 
 st.subheader("The same runs on the loss surface")
@@ -109,7 +111,7 @@ best = land.minima[0]
 st.caption(f"Each path is one learning rate walking over (slope, intercept); ★ is the least-squares fit "
            f"w = {best[0]:.4f}, b = {best[1]:.4f} (loss {land.min_value:.4g}); ○ is the start w₀. "
            "Right: the full-data loss after each epoch, on a log scale.")
-st.plotly_chart(surface_fig, key=P + "surface_chart", config=plot_config("learning-rate-surface"))
+plotly_chart(surface_fig, key=P + "surface_chart", config=plot_config("learning-rate-surface"))
 
 # Exports.
 st.markdown("#### Export")

@@ -31,6 +31,18 @@ def resolve(params: dict, values: dict) -> list[str]:
                 f"(valid: {literal(', '.join(NAMES), None)}). Showing {mc.DEFAULT_OPT}."]
 
 
+# The page's style comes first, before any formula (a formula drawn before its style widened a phone's page).
+# Display maths is large in Streamlit; the longest rules (AdamW, Adam, RMSprop) only fit half a wide page at
+# about 0.7 of that size. Anything still too wide scrolls instead of being cut off.
+st.html("<style>.st-key-rule_keras .katex-display, .st-key-rule_textbook .katex-display "
+        "{font-size: 0.7em; overflow-x: auto; overflow-y: hidden; padding-bottom: 0.2rem;} "
+        ".st-key-rule_keras .katex-display > .katex, .st-key-rule_textbook .katex-display > .katex "
+        "{text-align: left; padding-left: 0.2rem;} "
+        # every other formula and table scrolls inside its own box on a phone instead of widening the page
+        "[data-testid=stMain] .katex-display, [data-testid=stMain] [data-testid=stTable] "
+        "{max-width: 100%; overflow-x: auto; overflow-y: hidden; position: relative;} "
+        "[data-testid=stMain] .katex {position: relative;} "
+        "[data-testid=stMain] [data-testid=stMarkdownContainer] {overflow-x: auto; overflow-y: hidden;}</style>")
 st.title("∑ The maths")
 st.markdown(
     "Each optimizer's update rule **as Keras 3 computes it** and **as its paper writes it**, side by side. "
@@ -47,18 +59,7 @@ cls = optimizers.get_class(name)
 st.header(name, anchor="rule")
 st.markdown(mc.SUMMARY[name])
 
-# --- the rule, both flavours -------------------------------------------------------------------
-# Display maths is large in Streamlit; the longest rules (AdamW, Adam, RMSprop) only fit half a wide page at
-# about 0.7 of that size. Anything still too wide scrolls instead of being cut off.
-st.html("<style>.st-key-rule_keras .katex-display, .st-key-rule_textbook .katex-display "
-        "{font-size: 0.7em; overflow-x: auto; overflow-y: hidden; padding-bottom: 0.2rem;} "
-        ".st-key-rule_keras .katex-display > .katex, .st-key-rule_textbook .katex-display > .katex "
-        "{text-align: left; padding-left: 0.2rem;} "
-        # every other formula and table scrolls inside its own box on a phone instead of widening the page
-        "[data-testid=stMain] .katex-display, [data-testid=stMain] [data-testid=stTable] "
-        "{max-width: 100%; overflow-x: auto; overflow-y: hidden; position: relative;} "
-        "[data-testid=stMain] .katex {position: relative;} "
-        "[data-testid=stMain] [data-testid=stMarkdownContainer] {overflow-x: auto; overflow-y: hidden;}</style>")
+# --- the rule, both flavours -------------------------------------------------------------------------------------
 left, right = st.columns(2, gap="medium")
 with left.container(key="rule_keras"):
     st.subheader("Keras 3")

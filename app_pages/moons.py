@@ -15,7 +15,7 @@ from ui.blocks import diverged_warning, maths_links, plot_config, stalled_warnin
 from ui.moons_run import DEFAULT_HIDDEN, TrainKey, cached_outputs, hidden_from_link, hidden_layers, outputs, summary, training
 from optimizers import budget
 from ui.budget import show_plan
-from ui.page_state import PERSIST, PageSpec, open_page, write_link
+from ui.page_state import PERSIST, PageSpec, open_page, write_link, plotly_chart
 from ui.settings import Field, OptChoice
 from ui.slots import slot_editors
 
@@ -112,14 +112,14 @@ if result is not None:
                f"epoch) · {key.epochs} epochs · trained in {result['seconds']:.1f} s ({trained}).")
 
     st.subheader("Loss curves")
-    st.plotly_chart(loss_fig, key=P + "loss_chart", config=plot_config("moons-loss"))
+    plotly_chart(loss_fig, key=P + "loss_chart", config=plot_config("moons-loss"))
     with st.expander("Small multiples: loss and accuracy per optimizer", expanded=True):
-        st.plotly_chart(multiples_fig, key=P + "multiples_chart", config=plot_config("moons-multiples"))
+        plotly_chart(multiples_fig, key=P + "multiples_chart", config=plot_config("moons-multiples"))
 
     st.subheader("Decision boundaries over the epochs")
     st.caption("Each panel colours the plane by the network's P(class 1): blue = class 0, orange = class 1, "
                "white = the decision boundary. Press **▶ Play** to watch the boundaries form, or drag the slider.")
-    st.plotly_chart(boundary_fig, key=P + "boundary_chart", config=plot_config("moons-boundaries"))
+    plotly_chart(boundary_fig, key=P + "boundary_chart", config=plot_config("moons-boundaries"))
 
     st.markdown("#### Export")
     e1, e2, e3 = st.columns(3)

@@ -14,8 +14,9 @@ import numpy as np
 import streamlit as st
 
 from charts.common import PALETTE
-from charts.player import player_html, player_spec
-from charts.race import (PICK_TRACE, RaceRun, loss_csv, loss_figure, race_figure, race_summary,
+from charts.common import for_projector
+from charts.player import player_html, player_spec, restyled
+from charts.race import (PICK_TRACE, RaceRun, frame_steps, loss_csv, loss_figure, race_figure, race_summary,
                          trajectories_csv)
 from charts.surface3d import surface_figure
 from optimizers import budget
@@ -24,8 +25,9 @@ from ui.budget import show_plan
 from ui.compute import CLIPS, SCHEDULES, Common, run_overlays, run_path, settings_stamp
 from ui.landscape_picker import LANDS, START, get_background, landscape_and_start, start_from_link
 from ui.lineups import add_order, lineup
-from ui.page_state import PERSIST, PageSpec, open_page, write_link
+from ui.page_state import PERSIST, PageSpec, open_page, present_mode, write_link
 from ui.player import race_player
+from ui.presets import frame_index, read_frame
 from ui.settings import Field, _fmt
 from ui.slots import slot_editors
 
@@ -55,7 +57,10 @@ FIELDS = (
 DEFAULT_LINEUP = lineup(("SGD", {"learning_rate": 0.002}), ("SGD", {"learning_rate": 0.001, "momentum": 0.9}),
                         ("RMSprop", {"learning_rate": 0.01}), ("Adam", {"learning_rate": 0.1}),
                         ("Lion", {"learning_rate": 0.01}))
-SPEC = PageSpec(P, FIELDS, DEFAULT_LINEUP, MAX_OPTS, len(PALETTE), extra=("start",))
+# The default race opens at a telling frame: at step 150 momentum is nearly at the minimum, Lion half-way, Adam
+# and RMSprop still near the start, plain SGD barely moved (tests/test_presets.py checks it on the engine).
+DEFAULT_FRAME_STEP = 150
+SPEC = PageSpec(P, FIELDS, DEFAULT_LINEUP, MAX_OPTS, len(PALETTE), extra=("start", "frame"))
 ADD_ORDER = add_order(sgd_lr=0.001, gd_lr=0.002)  # what "Add optimizer" offers next
 
 
@@ -77,15 +82,25 @@ def shared_player_spec(land_key: tuple, run_keys: tuple, start: tuple, stamp: st
 
 
 def seed_from_link(params: dict, values: dict) -> list[str]:
-    """The link's start (the line-up and fields are seeded by ui.page_state)."""
+    """The link's start and frame (the line-up and fields are seeded by ui.page_state). ``frame=k`` opens the map
+    at step k; the page opened without a link opens at :data:`DEFAULT_FRAME_STEP`."""
     for key in [k for k in st.session_state if isinstance(k, str) and k.startswith((P + "sx_", P + "sy_"))]:
         del st.session_state[key]  # starts not in the link are the landscapes' own
-    for key in ("expr_valid", "last_pick", "pending_start"):
+    for key in ("frame", "frame_asked", "expr_valid", "last_pick", "pending_start"):
         st.session_state.pop(P + key, None)
+    notices = []
     if "start" in params:
         notice = start_from_link(P, values["land"], params["start"])
-        return [notice] if notice else []
-    return []
+        notices += [notice] if notice else []
+    ks = frame_steps(int(values["steps"]))
+    if "frame" in params:
+        st.session_state[P + "frame"], notice = read_frame(params["frame"], ks)
+        notices += [notice] if notice else []
+        if notice is None:
+            st.session_state[P + "frame_asked"] = int(params["frame"])  # the link keeps the step it asked for
+    elif not params:
+        st.session_state[P + "frame"] = frame_index(ks, DEFAULT_FRAME_STEP)
+    return notices
 
 
 # --------------------------------------------------------------------------- #
@@ -153,8 +168,13 @@ values = {"land": land_name, "steps": int(steps), "noise": float(noise), "seed":
           "sched_steps": int(sched_steps), "sched_rate": float(sched_rate), "wd": float(wd), "clip": clip,
           "clipv": float(clipv), "view": view, "expr": expr or DEFAULT_EXPR}  # the formula drawn (last valid one)
 moved = abs(start[0] - land.start[0]) > 1e-12 or abs(start[1] - land.start[1]) > 1e-12
-write_link(SPEC, values, {"start": START.encode(start)} if moved else None, [c for _, c in choices])
-steps = show_plan(budget.plan_runs(land, len(choices), int(steps), what="this race"), chart_row)["steps"]
+link_extra = {"start": START.encode(start)} if moved else {}
+if st.session_state.get(P + "frame") is not None and view == "2d":  # the frame shown stays in the link (a step)
+    _ks, _asked = frame_steps(int(steps)), st.session_state.get(P + "frame_asked")
+    _i = min(int(st.session_state[P + "frame"]), len(_ks) - 1)
+    link_extra["frame"] = str(_asked if _asked is not None and frame_index(_ks, _asked) == _i else int(_ks[_i]))
+write_link(SPEC, values, link_extra or None, [c for _, c in choices])
+steps = show_plan(budget.plan_runs(land, [c for _, c in choices], int(steps), what="this race"), chart_row)["steps"]
 
 # Run every optimizer (cached one by one).
 runs, errors, run_keys, overlays = [], [], [], []
@@ -181,11 +201,18 @@ with chart_row:
     for e in errors:
         st.error(e)
     diverged_warning(runs)
-    # The step shown first and whether it plays at once (race_start_step / race_autoplay: for links and presets).
-    first = st.session_state.get(P + "start_step")
-    spec = shared_player_spec(land_key, run_keys, start, stamp, land.title, None if first is None else int(first),
+    # The step shown first: the link's frame= (a step; the default race opens at DEFAULT_FRAME_STEP), else the end.
+    ks, fi, asked = frame_steps(int(steps)), st.session_state.get(P + "frame"), st.session_state.get(P + "frame_asked")
+    first = None
+    if fi is not None:
+        fi = min(int(fi), len(ks) - 1)
+        first = int(asked) if asked is not None and frame_index(ks, asked) == fi else int(ks[fi])
+    spec = shared_player_spec(land_key, run_keys, start, stamp, land.title, first,
                               bool(st.session_state.get(P + "autoplay", False)), view, land, runs,
                               overlays)  # shared by every session: read only
+    if present_mode():  # projector-sized figures and controls (a new dict: the shared spec stays as it is)
+        spec = restyled(spec, for_projector(spec["map"], height=860), for_projector(spec["loss"]),
+                        style={"control_size": 20, "head_size": 16, "arrow_width": 3.5})
     event = race_player(spec, key=P + ("player" if view == "2d" else "player3d"))
     pick = (event or {}).get("pick") if isinstance(event, dict) and view == "2d" else None
     token = json.dumps(event, sort_keys=True, default=str) if pick else None
@@ -194,6 +221,7 @@ with chart_row:
         x, y = round(float(pick[0]), 4), round(float(pick[1]), 4)
         if (bx0 <= x <= bx1 and by0 <= y <= by1) and (x, y) != start:
             st.session_state[P + "pending_start"] = (land_name, x, y)
+            st.session_state[P + "frame"] = None
             st.rerun()
     st.caption("▶ Play runs in your browser: ◀ 1 and 1 ▶ move one optimizer step (keys ← and →, space plays "
                "and pauses), the slider scrubs, Speed goes from 0.1× to 10× (1× = 30 steps a second). "

@@ -19,7 +19,7 @@ from optimizers.weight_plane import KINDS, MIN_GRID
 from ui import theory as comp
 from ui import theory_content as tc
 from ui.blocks import plot_config
-from ui.page_state import PERSIST, PageSpec, open_page, write_link
+from ui.page_state import PERSIST, PageSpec, open_page, write_link, plotly_chart
 from ui.settings import Field, OptChoice, _fmt
 from ui.slots import slot_editors
 from ui.text import literal, quoted
@@ -110,7 +110,7 @@ def preset_of(values: dict) -> str | None:
 
 
 def show(fig: dict, key: str, name: str, **kw):
-    return st.plotly_chart(Prebuilt(fig), key=key, config=plot_config(name), **kw)
+    return plotly_chart(Prebuilt(fig), key=key, config=plot_config(name), **kw)
 
 
 def maths(latex: str, text: str) -> None:

@@ -27,16 +27,18 @@ from dataclasses import dataclass
 import numpy as np
 
 import numfmt
-from charts.common import bdata, edge_marks, finite_or_none, loss_axis
+from charts.common import BASIN_PALETTE, bdata, edge_marks, finite_or_none, loss_axis, title_band
 from charts.race import MINIMUM_STYLE, RaceRun
 
 LOSS_FLOOR = 1e-16          # log axes: a loss gap of exactly 0 is drawn here
 DIVERGED_COLOR = "#D7191C"  # red: "blew up", the same in every chart of this page
 ELSEWHERE_COLOR = "#D0D0D0"  # light grey: ended away from every known or found minimum
 OTHER_MIN_COLOR = "#C9B18A"  # tan: one of many further local minima (Rastrigin)
-# Colours of the minima on basin maps: distinct, no red (reserved for "diverged"), no grey.
-GROUP_COLORS = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#F0E442", "#8C564B", "#9467BD",
-                "#17BECF", "#BCBD22"]
+# Colours of the minima on basin maps: charts.common.BASIN_PALETTE, light tints that cannot be confused with
+# the optimizers' colours (charts.common.PALETTE; the old list shared #8C564B, #9467BD and #CC79A7 with it),
+# and no red (reserved for "diverged") or grey ("elsewhere").
+GROUP_COLORS = list(BASIN_PALETTE)
+AXIS_TITLE_STANDOFF = 14  # px between a basin map's y tick labels and its axis title
 MAX_GROUPS = len(GROUP_COLORS)  # groups a basin map can colour individually (optimizers.endpoint_groups)
 NO_CLIPPING = "no clipping, no added weight decay, constant learning rate"
 
@@ -207,11 +209,12 @@ def sweep_figure(series: list[SweepSeries], metric: str = "final", f_star: float
         hi, lo = float(drawn.max()), float(drawn.min())
         yaxis["range"] = [math.log10(lo) - 0.5, math.log10(hi) + 0.8]  # LOSS_FLOOR keeps lo ≥ 1e-16
     labels = [s.name or s.label for s in series]
+    title_dict, top = title_band(
+        title + (f"<br><span style='font-size:12px;color:#444'>{subtitle}</span>" if subtitle else ""), 17)
     layout = dict(
-        height=height or int(560 + 26 * n),
-        margin=dict(l=80, r=30, t=80, b=60),
-        title=dict(text=title + (f"<br><span style='font-size:12px;color:#444'>{subtitle}</span>" if subtitle else ""),
-                   x=0.01, xanchor="left", font=dict(size=17)),
+        height=(height or int(560 + 26 * n)) + max(top - 80, 0),
+        margin=dict(l=80, r=30, t=max(top, 80), b=60),
+        title=title_dict,
         xaxis=dict(type="log", title=dict(text="learning rate (log scale)"), range=xr, exponentformat="power",
                    anchor="y", showgrid=True),
         yaxis=yaxis,
@@ -330,7 +333,9 @@ def basin_figure(panels: list[BasinPanel], groups, land, mode: str = "minimum",
     colors = GROUP_COLORS[:G] + [OTHER_MIN_COLOR, ELSEWHERE_COLOR, DIVERGED_COLOR]
     n_other = 0 if groups is None else groups.n_other
     # Plan in pixels, then convert to paper fractions.
-    ml, mr, mt = 55, (110 if mode == "loss" else 20), 95
+    title_dict, title_px = title_band(
+        title + (f"<br><span style='font-size:12px;color:#444'>{subtitle}</span>" if subtitle else ""), 17)
+    ml, mr, mt = 55, (110 if mode == "loss" else 20), max(95, title_px)
     n_items = G + 2 + (n_other > 0) if mode == "minimum" else 1
     legend_px = 30 + 24 * math.ceil(n_items / 2)
     mb = 45 + legend_px
@@ -344,8 +349,7 @@ def basin_figure(panels: list[BasinPanel], groups, land, mode: str = "minimum",
     layout = dict(
         height=height,
         margin=dict(l=ml, r=mr, t=mt, b=mb),
-        title=dict(text=title + (f"<br><span style='font-size:12px;color:#444'>{subtitle}</span>" if subtitle else ""),
-                   x=0.01, xanchor="left", font=dict(size=17)),
+        title=title_dict,
         plot_bgcolor="white", hovermode="closest", annotations=[], showlegend=True,
         legend=dict(orientation="h", x=0, y=-(45 / H), xanchor="left", yanchor="top", font=dict(size=13),
                     itemclick=False, itemdoubleclick=False, entrywidth=0.5, entrywidthmode="fraction",
@@ -383,7 +387,8 @@ def basin_figure(panels: list[BasinPanel], groups, land, mode: str = "minimum",
         layout[f"yaxis{ax}"] = dict(domain=[max(y0, 0), y1], anchor=f"x{ax}", range=[by0, by1], showgrid=False,
                                     zeroline=False, scaleanchor=f"x{ax}", scaleratio=1, constrain="domain",
                                     constraintoward="top", showticklabels=c == 0, ticks="outside",
-                                    title=dict(text=ylabel if c == 0 else "", standoff=4))
+                                    # standoff: the rotated "y" sat on the middle tick label ("0")
+                                    title=dict(text=ylabel if c == 0 else "", standoff=AXIS_TITLE_STANDOFF))
         lm = p.label_map
         div_share = float((lm == -2).mean())
         hm = dict(type="heatmap", x=bdata(p.xs), y=bdata(p.ys), xaxis=f"x{ax}", yaxis=f"y{ax}", zsmooth=False,
@@ -611,11 +616,14 @@ def fair_figure(land, runs: list[RaceRun], background: dict | None, provenance: 
     plot_h = 460
     foot_h = 17 * len(provenance) + 20
     n_leg_rows = math.ceil((len(runs) + 2) / 3)
-    top = 60 + 26 * n_leg_rows
+    # Title below the toolbar band; the legend under the plot (never under the title), then the settings.
+    title_dict, top = title_band(title, 17)
+    top += 22  # the "loss − f*, log scale" note above the loss plot
+    leg_h = 26 * n_leg_rows + 8
     layout = dict(
-        height=top + plot_h + 60 + foot_h + 10,
-        margin=dict(l=60, r=20, t=top, b=60 + foot_h + 10),
-        title=dict(text=title, x=0.01, xanchor="left", y=0.995, yref="container", yanchor="top", font=dict(size=17)),
+        height=top + plot_h + 60 + leg_h + foot_h + 10,
+        margin=dict(l=60, r=20, t=top, b=60 + leg_h + foot_h + 10),
+        title=title_dict,
         xaxis=dict(domain=[0, 0.5], range=[x0, x1], title=dict(text=xlabel), showgrid=False, zeroline=False,
                    constrain="domain", anchor="y"),
         yaxis=dict(domain=[0, 1], range=[y0, y1], title=dict(text=ylabel), showgrid=False, zeroline=False,
@@ -624,10 +632,10 @@ def fair_figure(land, runs: list[RaceRun], background: dict | None, provenance: 
         yaxis2=y2,
         images=[background] if background else [],
         plot_bgcolor="white", hovermode="closest",
-        legend=dict(orientation="h", x=0, y=1.0, yref="paper", xanchor="left", yanchor="bottom",
+        legend=dict(orientation="h", x=0, y=-55 / plot_h, yref="paper", xanchor="left", yanchor="top",
                     font=dict(size=13), entrywidth=0.33, entrywidthmode="fraction"),
         annotations=[
-            dict(text=footer, xref="paper", yref="paper", x=0, y=0, yshift=-60, xanchor="left",
+            dict(text=footer, xref="paper", yref="paper", x=0, y=0, yshift=-60 - leg_h, xanchor="left",
                  yanchor="top", align="left", showarrow=False,
                  font=dict(size=12, color="#111", family="DejaVu Sans Mono, monospace"),
                  bgcolor="rgba(245,245,245,0.95)", bordercolor="#999", borderwidth=1, borderpad=6,

@@ -21,10 +21,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from charts.common import TOOLBAR_PX, edge_marks, loss_axis, title_band
+
 STEP_COLOR = "#FF3B3B"      # the actual step Δw (exact)
 GRAD_COLOR = "#FFFFFF"      # −∇f (direction, scaled)
 MOMENTUM_COLOR = "#3FD0FF"  # momentum / velocity
 PATH_COLOR = "#FFB000"
+# Further sequences of points an optimizer keeps (Schedule-Free's x and z): colour, dash, marker.
+SEQUENCE_STYLES = (("#00E08A", "solid", "diamond"), ("#FF5CD6", "dot", "square"), ("#B0B0FF", "dash", "cross"))
 AXIS_COLORS = ("#D55E00", "#0072B2")  # x and y in the effective-step chart
 LR_COLOR = "#555555"
 MIN_FRAC = 0.05  # the zoomed view is at least this fraction of the landscape's larger side
@@ -127,8 +131,19 @@ def _fmt(v: float) -> str:
     return f"{v:.3g}" if 1e-3 <= abs(v) < 1e4 else f"{v:.2e}"
 
 
+def _finite_list(a) -> list:
+    return [float(v) if np.isfinite(v) else None for v in np.asarray(a, dtype=np.float64)]
+
+
+def sequence_points(sequences) -> list:
+    """Every finite point of the ``sequences`` of :func:`step_figure` (for :func:`step_window`)."""
+    pts = [np.asarray(p, dtype=np.float64).reshape(-1, 2) for _, _, p in sequences]
+    return [q for p in pts for q in p[-2:] if np.all(np.isfinite(q))]
+
+
 def step_figure(background: dict | None, path, w, w_new, arrows: list[Arrow], window, bounds, *,
-                minima=(), axis_labels=("x", "y"), k: int = 0, height: int = 560, title: str = "") -> dict:
+                minima=(), axis_labels=("x", "y"), k: int = 0, height: int = 560, title: str = "",
+                sequences=(), path_name: str = "") -> dict:
     """The zoomed view of one step as a Plotly figure dict.
 
     ``background`` is a ``layout.images`` entry rendered for ``window``;
@@ -136,13 +151,19 @@ def step_figure(background: dict | None, path, w, w_new, arrows: list[Arrow], wi
     ``bounds`` the landscape's bounds (sets the display length of scaled arrows).
     Each arrow is a line trace from ``w`` to its tip (legend, hover) plus an
     annotation with an arrowhead at the tip.
+
+    ``sequences``: further points the optimizer keeps in the same plane, as ``(key, legend text, points)``
+    with points 0 … k+1 (Schedule-Free's average x and base sequence z, from the recorded state): each is
+    drawn as its own path, with a large marker at k+1 (after this step);
+    ``path_name`` then names the parameters' own sequence (Schedule-Free's y).
     """
     (x0, x1), (y0, y1) = window
     xl, yl = axis_labels
     w = np.asarray(w, dtype=np.float64)
     w_new = np.asarray(w_new, dtype=np.float64)
     path = np.asarray(path, dtype=np.float64).reshape(-1, 2)
-    data = [dict(type="scatter", mode="lines+markers", name=f"path so far (w₀ … w_{k})",
+    head = f"{path_name}: " if path_name else ""
+    data = [dict(type="scatter", mode="lines+markers", name=f"{head}path so far (w₀ … w_{k})",
                  x=path[:, 0].tolist(), y=path[:, 1].tolist(),
                  line=dict(color=PATH_COLOR, width=2), marker=dict(size=5, color=PATH_COLOR),
                  hovertemplate=f"{xl} = %{{x:.5g}}<br>{yl} = %{{y:.5g}}<extra>path</extra>")]
@@ -160,6 +181,17 @@ def step_figure(background: dict | None, path, w, w_new, arrows: list[Arrow], wi
                          y=[float(w_new[1])],
                          marker=dict(size=14, color=STEP_COLOR, symbol="circle-open", line=dict(width=3)),
                          hovertemplate=f"w_{k + 1}<br>{xl} = %{{x:.6g}}<br>{yl} = %{{y:.6g}}<extra></extra>"))
+    for (key, name, pts), (colour, dash, symbol) in zip(sequences, SEQUENCE_STYLES):
+        pts = np.asarray(pts, dtype=np.float64).reshape(-1, 2)[:k + 2]
+        sym = name.split(":")[0].strip() or key
+        before, after = pts[:k + 1], pts[k + 1:]
+        data.append(dict(type="scatter", mode="lines+markers", name=f"{name} ({sym}₀ … {sym}_{k + 1})",
+                         x=_finite_list(pts[:, 0]), y=_finite_list(pts[:, 1]),
+                         line=dict(color=colour, width=2, dash=dash),
+                         marker=dict(size=[5] * len(before) + [13] * len(after), color=colour, symbol=symbol,
+                                     line=dict(color="black", width=1)),
+                         meta=dict(sequence=key),
+                         hovertemplate=(f"{sym}<br>{xl} = %{{x:.6g}}<br>{yl} = %{{y:.6g}}<extra></extra>")))
     annotations = []
     for a, (vec, scale) in zip(arrows, drawn_vectors(arrows, bounds)):
         vec = np.asarray(vec, dtype=np.float64)
@@ -186,9 +218,10 @@ def step_figure(background: dict | None, path, w, w_new, arrows: list[Arrow], wi
     # An invisible trace keeps the axes alive if everything else is empty.
     data.append(dict(type="scatter", mode="markers", x=[x0, x1], y=[y0, y1], marker=dict(opacity=0),
                      showlegend=False, hoverinfo="skip"))
+    title_dict, top = title_band(title, 16) if title else (None, TOOLBAR_PX)
     layout = dict(
-        title=dict(text=title, x=0.01, y=0.985, font=dict(size=16)) if title else None,
-        height=height, margin=dict(l=60, r=15, t=40 if title else 15, b=30),
+        title=title_dict,
+        height=height, margin=dict(l=60, r=15, t=top, b=30),
         xaxis=dict(range=[x0, x1], title=dict(text=xl), showgrid=False, zeroline=False, constrain="domain",
                    exponentformat="power"),
         yaxis=dict(range=[y0, y1], title=dict(text=yl), showgrid=False, zeroline=False, scaleanchor="x",
@@ -226,10 +259,14 @@ def _positive_or_none(a) -> list:
     return [float(v) if np.isfinite(v) and v > 0 else None for v in a]
 
 
-def effective_step_figure(eff, learning_rates, k: int, *, axis_labels=("x", "y"), height: int = 320) -> dict:
+def effective_step_figure(eff, learning_rates, k: int, *, axis_labels=("x", "y"), height: int = 370,
+                          diverged_at: int | None = None) -> dict:
     """|Δw / (−g)| per axis against the step, log y, with η (what plain gradient descent
     would use) dashed — unless ``learning_rates`` is None (a rule without η) — and the inspected
-    step ``k`` marked. Hover shows the signed value."""
+    step ``k`` marked. Hover shows the signed value.
+
+    ``diverged_at``: the run blew up at its last update; that update does not set the axis
+    (charts.common.loss_axis) and leaves through the edge with "✖ diverged at step k"."""
     eff = np.asarray(eff, dtype=np.float64).reshape(-1, 2)
     n = len(eff)
     steps = list(range(n))
@@ -253,13 +290,31 @@ def effective_step_figure(eff, learning_rates, k: int, *, axis_labels=("x", "y")
         data.append(dict(type="scatter", mode="markers", name=f"step {k}", x=[k, k], y=ys,
                          marker=dict(size=11, color=list(AXIS_COLORS), line=dict(color="black", width=1.5)),
                          hoverinfo="skip", showlegend=False))
-    layout = dict(height=height, margin=dict(l=60, r=10, t=10, b=40),
+    # The axis rule (charts.common): the updates before a blow-up set the range; the blow-up leaves the chart.
+    bad = diverged_at is not None and n > 0
+    curves = [np.abs(eff[: n - 1 if bad else n, i]) for i in range(2)]
+    flags = [False, False]
+    if learning_rates is not None:
+        curves.append(np.asarray(learning_rates, dtype=np.float64).reshape(-1)[:n])
+        flags.append(False)
+    if bad:
+        curves.append(np.abs(eff[n - 1]))
+        flags.append(True)
+    yrange = loss_axis(curves, flags, log=True)
+    if bad:
+        last = np.abs(eff[n - 1])
+        last = last[np.isfinite(last) & (last > 0)]
+        if last.size:
+            notes += edge_marks([n - 1], [float(last.max())], yrange, True, [STEP_COLOR],
+                                [f"diverged at step {diverged_at}"])
+    layout = dict(height=height, margin=dict(l=60, r=10, t=TOOLBAR_PX, b=90),
                   xaxis=dict(title=dict(text="step k"), range=[-0.5, max(n - 0.5, 0.5)]),
                   yaxis=dict(title=dict(text="effective step size (log)"), type="log", exponentformat="power",
-                             dtick=1),  # one label per decade: no 2s and 5s in between
+                             dtick=1, **({"range": yrange} if yrange else {})),  # one label per decade
                   shapes=[dict(type="line", yref="paper", y0=0, y1=1, x0=k, x1=k,
                                line=dict(color="black", dash="dot", width=1))],
-                  legend=dict(orientation="h", x=0, y=1.02, xanchor="left", yanchor="bottom", font=dict(size=12)),
+                  # the legend below the plot: the top band is the toolbar's
+                  legend=dict(orientation="h", x=0, y=-0.22, xanchor="left", yanchor="top", font=dict(size=12)),
                   annotations=notes, hovermode="closest")
     return dict(data=data, layout=layout)
 

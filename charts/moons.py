@@ -25,7 +25,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from charts.common import PALETTE, bdata, edge_marks, loss_axis
+from charts.common import PALETTE, bdata, edge_marks, loss_axis, subplot_title_margin, title_band
 
 # Okabe–Ito without yellow and white: these curves are drawn on a white background.
 COLORS = PALETTE  # the optimizer colours of every page (charts.common: contrast and colour-blind checked)
@@ -83,10 +83,38 @@ class MoonsRun:
         return f"loss {self.history['loss'][-1]:.3g}{tail}"
 
 
+def _nice_strides():
+    """1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, …: the steps a reader counts in."""
+    k = 1
+    while True:
+        for m in (1, 2, 5) if k == 1 else (1, 2, 2.5, 5):
+            yield int(m * k)
+        k *= 10
+
+
+def regular_epochs(epochs: list[int], keep: int) -> list[int]:
+    """At most ``keep`` of ``epochs`` at a regular stride (the multiples of 1, 2, 5, 10, 20, 25, 50, …),
+    always with the first and the last: the slider's ticks read 0, 5, 10, 15 … and never 0, 40, 120, 160."""
+    epochs = sorted(int(e) for e in epochs)
+    if len(epochs) <= max(keep, 2):
+        return epochs
+    # Strides are multiples of the epochs' own spacing (snapshots every 2 epochs thin to 4, 10, 20, …: a
+    # stride of 5 would keep only the multiples of 10).
+    base = int(np.gcd.reduce(np.diff(epochs[:-1]))) if len(epochs) > 2 else 1
+    for m in _nice_strides():
+        s = base * m
+        kept = [e for e in epochs if e % s == 0]
+        if epochs[0] not in kept:
+            kept.insert(0, epochs[0])
+        if epochs[-1] not in kept:
+            kept.append(epochs[-1])
+        if len(kept) <= max(keep, 2):
+            return kept
+
+
 def snapshot_epochs(epochs: int, count: int = MAX_SNAPSHOTS) -> list[int]:
-    """About ``count`` epochs from 0 to ``epochs`` (both included), evenly spread."""
-    epochs = int(epochs)
-    return sorted({int(round(v)) for v in np.linspace(0, epochs, min(count, epochs + 1))})
+    """About ``count`` epochs from 0 to ``epochs`` (both included), at a regular stride (1, 2, 5, 10, …)."""
+    return regular_epochs(list(range(int(epochs) + 1)), count)
 
 
 def json_size(obj) -> int:
@@ -141,9 +169,8 @@ def loss_figure(runs, log: bool = True, metric: str = "loss") -> go.Figure:
     fig.update_xaxes(title_text="epoch", range=[0, epochs + 0.5])
     fig.update_yaxes(title_text=f"{metric} (log scale)" if log else metric, type="log" if log else "linear",
                      exponentformat="power", **({"range": yrange} if yrange is not None else {}))
-    fig.update_layout(height=420, margin=dict(l=60, r=20, t=40, b=45), hovermode="x unified",
-                      title=dict(text="Training loss per epoch (Keras's running mean over the batches)", x=0,
-                                 font=dict(size=14)),
+    title, top = title_band("Training loss per epoch (Keras's running mean over the batches)", 14, x=0)
+    fig.update_layout(height=440, margin=dict(l=60, r=20, t=top, b=45), hovermode="x unified", title=title,
                       legend=dict(orientation="v", x=1.01, y=1), meta={"view": "moons-loss", "log": bool(log)})
     return fig
 
@@ -184,15 +211,11 @@ def multiples_figure(runs, log: bool = True) -> go.Figure:
     # Shared scales: every loss cell matches the first loss axis, every accuracy cell is 0–1.
     for ax in loss_axes[1:]:
         fig.layout["yaxis" + ax[1:]].matches = loss_axes[0]
-    values = np.concatenate([np.asarray(r.history.get("loss", ()), dtype=np.float64) for r in runs] or [np.ones(1)])
-    values = values[np.isfinite(values)]
-    if log:
-        pos = _positive(values) if len(values) else np.ones(1)
-        lo, hi = np.log10(pos.min()), np.log10(pos.max())
-        pad = 0.05 * max(hi - lo, 0.5)
-        loss_range = [lo - pad, hi + pad]  # log axes take log10 units
-    else:
-        loss_range = [0, 1.05 * float(values.max()) if len(values) else 1.0]
+    # The shared loss scale is set by the networks that did not diverge (charts.common.loss_axis); a diverged
+    # one leaves its cell through the edge, and its cell says "diverged at epoch k".
+    curves = [(_positive(c) if log else c) for c in
+              (np.asarray(r.history.get("loss", ()), dtype=np.float64) for r in runs)]
+    loss_range = loss_axis(curves, [r.diverged_at is not None for r in runs], log) or ([-1, 1] if log else [0, 1])
     for ax in loss_axes:
         fig.layout["yaxis" + ax[1:]].update(type="log" if log else "linear", exponentformat="power",
                                             range=loss_range)
@@ -205,7 +228,7 @@ def multiples_figure(runs, log: bool = True) -> go.Figure:
             fig.update_yaxes(showticklabels=show, row=2 * b + 2, col=c + 1, title_text="accuracy" if show else None)
     fig.update_xaxes(range=[0, epochs + 0.5])
     fig.update_xaxes(title_text="epoch", row=rows)
-    fig.update_layout(height=240 * blocks + 80, margin=dict(l=60, r=15, t=40, b=45),
+    fig.update_layout(height=240 * blocks + 100, margin=dict(l=60, r=15, t=subplot_title_margin(), b=45),
                       meta={"view": "moons-multiples", "log": bool(log)})
     return fig
 
@@ -261,7 +284,7 @@ def boundary_figure(runs, X, y, grid, budget: int = FIGURE_BUDGET) -> dict:
                           row=row + 1, col=col + 1)
     redraw = {"frame": {"duration": 350, "redraw": True}, "transition": {"duration": 0}, "mode": "immediate"}
     base.update_layout(
-        height=250 * rows + 140, margin=dict(l=10, r=10, t=60, b=10),
+        height=250 * rows + 160, margin=dict(l=10, r=10, t=subplot_title_margin() + 22, b=10),  # 2-line titles
         updatemenus=[dict(type="buttons", direction="left", x=0.0, y=-0.02, xanchor="left", yanchor="top",
                           pad=dict(t=5, r=10), showactive=False,
                           buttons=[dict(label="▶ Play", method="animate", args=[None, {**redraw, "fromcurrent": False}]),
@@ -287,9 +310,9 @@ def boundary_figure(runs, X, y, grid, budget: int = FIGURE_BUDGET) -> dict:
     room = budget - json_size(fig) - 2_000
     per_frame = max(json_size(f) for f in frames)
     keep = max(2, int(room // per_frame))
-    if keep < len(frames):
-        frames = thin(frames, keep)
-        names = {f["name"] for f in frames}
+    if keep < len(frames):  # a regular stride of epochs (thin() by index gave ticks 0, 40, 120, 160, …)
+        names = {str(e) for e in regular_epochs([int(f["name"]) for f in frames], keep)}
+        frames = [f for f in frames if f["name"] in names]
         slider = fig["layout"]["sliders"][0]
         slider["steps"] = [s for s in slider["steps"] if s["args"][0][0] in names]
         slider["active"] = len(slider["steps"]) - 1

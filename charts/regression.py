@@ -28,12 +28,13 @@ import plotly.io as pio
 from plotly.subplots import make_subplots
 
 from charts.background import background_image
-from charts.common import color
+from charts.common import color, edge_marks, loss_axis, subplot_title_margin
 
 FADE_EPOCHS = 10  # the document draws the first 10 epochs' lines
 DATA_COLOR = "#1f77b4"  # matplotlib's default blue, as in the document's figure
 LINE_COLOR = "#1f4e9c"
 FINAL_COLOR = "#d62728"  # the document's red "prediction" line
+DIVERGED_REACH = 5.0  # a diverging panel's y axis reaches this many data spans beyond the data
 
 
 @dataclass
@@ -74,8 +75,9 @@ def _y_range(y, lines=(), reach: float = 2.0) -> list:
     lines' ends, but never more than ``reach`` data spans beyond the data (a diverging line leaves)."""
     lo, hi = float(np.min(y)), float(np.max(y))
     span = hi - lo or 1.0
+    cap_lo, cap_hi = lo - reach * span, hi + reach * span  # from the data alone (not from lines let in)
     for v in np.asarray(lines, dtype=np.float64).ravel():
-        if np.isfinite(v) and lo - reach * span <= v <= hi + reach * span:
+        if np.isfinite(v) and cap_lo <= v <= cap_hi:
             lo, hi = min(lo, v), max(hi, v)
     pad = 0.08 * (hi - lo or 1.0)
     return [lo - pad, hi + pad]
@@ -93,14 +95,18 @@ def fit_figure(runs, x, y, x_range=(0.0, 1.0), fade_epochs: int = FADE_EPOCHS) -
                                  legendgroup="data", showlegend=first,
                                  marker=dict(color=DATA_COLOR, size=6, opacity=0.8),
                                  hovertemplate="x %{x:.3f}<br>y %{y:.3f}<extra>data</extra>"), row=1, col=c)
-        shown = min(fade_epochs, len(run.epoch_params) - 1)
+        # A diverging run: every good epoch up to 3× the fading ones (they are the story of the panel).
+        shown = min(fade_epochs if run.diverged_at is None else 3 * fade_epochs, len(run.epoch_params) - 1)
         for k in range(1, shown + 1):  # after k updates; the document's alpha = 0.1 * (epoch + 1)
             w, b = run.epoch_params[k]
             fig.add_trace(go.Scatter(
                 x=xs, y=w * xs + b, mode="lines", name=f"epochs 1–{fade_epochs} (fading in)",
-                legendgroup="fade", showlegend=first and k == shown, opacity=min(1.0, 0.1 * k),
+                legendgroup="fade", showlegend=first and k == shown,
+                # a diverging panel's first lines are its whole story: never fainter than 0.5
+                opacity=min(1.0, 0.1 * k) if run.diverged_at is None else min(1.0, 0.5 + 0.05 * k),
                 line=dict(color=LINE_COLOR, width=1.5),
                 hovertemplate=f"epoch {k}: y = {w:.3f}·x + {b:.3f}<extra>lr {_num(run.lr)}</extra>"), row=1, col=c)
+        ax = "" if c == 1 else str(c)
         if run.diverged_at is None:
             w, b = run.epoch_params[-1]
             fig.add_trace(go.Scatter(
@@ -108,20 +114,36 @@ def fit_figure(runs, x, y, x_range=(0.0, 1.0), fade_epochs: int = FADE_EPOCHS) -
                 showlegend=first, line=dict(color=FINAL_COLOR, width=3),
                 hovertemplate=(f"after {len(run.epoch_params) - 1} epochs: y = {w:.3f}·x + {b:.3f}"
                                f"<extra>lr {_num(run.lr)}</extra>")), row=1, col=c)
-        else:
-            ax = "" if c == 1 else str(c)
-            fig.add_annotation(text=f"<b>diverged at epoch {run.diverged_at}</b>", xref=f"x{ax} domain",
-                               yref=f"y{ax} domain", x=0.5, y=0.95, showarrow=False,
-                               font=dict(color=FINAL_COLOR, size=13), bgcolor="rgba(255,255,255,0.8)")
         drawn = run.epoch_params[1:shown + 1]
         if run.diverged_at is None:
             drawn = np.concatenate([drawn, run.epoch_params[-1:]])
         ends = [w * xs + b for w, b in drawn]
+        # A diverging rate's panel shows its first lines as they swing out (the axis reaches DIVERGED_REACH
+        # data spans, so the first overshoots are on the chart), each labelled with its epoch; later lines
+        # leave through the edges, and "✖ diverged at epoch k" says where the run stopped.
+        yr = _y_range(y, ends, reach=2.0 if run.diverged_at is None else DIVERGED_REACH)
+        fig.update_yaxes(range=yr, row=1, col=c)
         fig.update_xaxes(title_text="x", range=list(xs), row=1, col=c)
-        fig.update_yaxes(range=_y_range(y, ends, reach=2.0 if run.diverged_at is None else 1.0), row=1, col=c)
+        if run.diverged_at is not None:
+            for k, (w, b) in enumerate(drawn, start=1):
+                for xe, side in ((xs[0], "left"), (xs[-1], "right")):  # the label at an end inside the view
+                    yk = w * xe + b
+                    if yr[0] <= yk <= yr[1]:
+                        fig.add_annotation(text=f"epoch {k}", x=xe, y=yk, xref=f"x{ax}", yref=f"y{ax}",
+                                           xanchor=side, yanchor="bottom" if yk < yr[1] - 0.1 * (yr[1] - yr[0])
+                                           else "top", showarrow=False, font=dict(color=LINE_COLOR, size=11))
+                        break
+            gone = [k for k, e in enumerate(ends, start=1) if max(e) < yr[0] or min(e) > yr[1]]
+            note = (f"<br><span style='font-size:11px'>from epoch {gone[0]} on, the lines leave the chart</span>"
+                    if gone else "")
+            fig.add_annotation(text=f"<b>✖ diverged at epoch {run.diverged_at}</b>{note}", xref=f"x{ax} domain",
+                               yref=f"y{ax} domain", x=0.5, y=0.98, yanchor="top", showarrow=False,
+                               font=dict(color=FINAL_COLOR, size=13), bgcolor="rgba(255,255,255,0.85)")
     fig.update_yaxes(title_text="y", row=1, col=1)
-    fig.update_layout(height=360, margin=dict(l=50, r=20, t=50, b=40),
-                      legend=dict(orientation="h", yanchor="bottom", y=-0.35, x=0),
+    # The legend hangs from just below the x titles (yanchor top): on a narrow screen its extra rows grow
+    # downwards, never up over the axes.
+    fig.update_layout(height=400, margin=dict(l=50, r=20, t=subplot_title_margin(), b=80),
+                      legend=dict(orientation="h", yanchor="top", y=-0.24, x=0),
                       meta={"view": "learning-rate-fit"})
     return fig
 
@@ -193,27 +215,46 @@ def surface_figure(runs, land, bounds=None, n: int = 160) -> go.Figure:
                                  name=name, legendgroup=run.label, showlegend=False, line=dict(color=c, width=2),
                                  hovertemplate=f"{run.label}<br>epoch %{{x}}<br>loss %{{y:.4g}}<extra></extra>"),
                       row=1, col=2)
-        if run.diverged_at is not None:
-            fig.add_trace(go.Scatter(x=[epochs[-1]], y=[max(float(run.loss[-1]), 1e-300)], mode="markers+text",
-                                     text=[f"diverged at epoch {run.diverged_at}"], textposition="top right",
-                                     textfont=dict(color=c), marker=dict(symbol="x", size=10, color=c),
-                                     showlegend=False, legendgroup=run.label, hoverinfo="skip"), row=1, col=2)
+    # The start: a black ring (its legend swatch shows on the white legend) over a white halo (the ring
+    # shows on the dark parts of the map too).
+    fig.add_trace(go.Scatter(x=[start[0]], y=[start[1]], mode="markers", showlegend=False, hoverinfo="skip",
+                             marker=dict(symbol="circle-open", size=14, color="white", line=dict(width=5)),
+                             name="start w₀ (halo)"), row=1, col=1)
     fig.add_trace(go.Scatter(x=[start[0]], y=[start[1]], mode="markers", name="start w₀",
-                             marker=dict(symbol="circle-open", size=12, color="white", line=dict(width=2)),
+                             marker=dict(symbol="circle-open", size=12, color="black", line=dict(width=2)),
                              hovertemplate="start w₀ = (%{x:.4f}, %{y:.4f})<extra></extra>"), row=1, col=1)
     fig.add_trace(go.Scatter(x=best[:, 0], y=best[:, 1], mode="markers", name="least-squares fit",
                              marker=dict(symbol="star", size=16, color="white", line=dict(color="black", width=1)),
                              hovertemplate="least-squares minimum<br>w %{x:.4f}, b %{y:.4f}<extra></extra>"),
                   row=1, col=1)
-    if getattr(land, "min_value", None) is not None and land.min_value > 0:
-        fig.add_hline(y=land.min_value, line=dict(color="gray", dash="dash", width=1), row=1, col=2,
-                      annotation_text=f"least-squares loss {land.min_value:.4g}", annotation_position="bottom right")
+    # The loss axis: set by the rates that did not diverge (charts.common.loss_axis); a diverging rate's
+    # curve leaves through the top edge, where its ✖ and "diverged at epoch k" are pinned.
+    floor = getattr(land, "min_value", None)
+    curves = [np.asarray(r.loss, float) for r in runs]
+    yrange = loss_axis(curves + ([np.array([floor])] if floor else []),
+                       [r.diverged_at is not None for r in runs] + ([False] if floor else []), log=True)
+    gone = [(i, r) for i, r in enumerate(runs) if r.diverged_at is not None and len(r.loss)]
+    for ann in edge_marks([len(r.loss) - 1 for _, r in gone], [float(r.loss[-1]) for _, r in gone], yrange, True,
+                          [color(i) for i, _ in gone], [f"diverged at epoch {r.diverged_at}" for _, r in gone],
+                          xref="x2", yref="y2"):
+        fig.add_annotation(ann)
+    if floor is not None and floor > 0:
+        # Its label sits on the line (an annotation in the axis's own log units, not add_hline's, which
+        # put it a decade away on a log axis).
+        fig.add_shape(type="line", xref="x2 domain", x0=0, x1=1, yref="y2", y0=floor, y1=floor,
+                      line=dict(color="gray", dash="dash", width=1))
+        fig.add_annotation(text=f"least-squares loss {floor:.4g}", xref="x2 domain", x=1, xanchor="right",
+                           yref="y2", y=math.log10(floor), yanchor="bottom", showarrow=False,
+                           font=dict(color="#555", size=12), name="least-squares loss")
     fig.update_xaxes(title_text=labels[0], range=[x0, x1], showgrid=False, zeroline=False, row=1, col=1)
     fig.update_yaxes(title_text=labels[1], range=[y0, y1], showgrid=False, zeroline=False, row=1, col=1)
-    fig.update_xaxes(title_text="epoch", row=1, col=2)
-    fig.update_yaxes(title_text="loss (log scale)", type="log", exponentformat="power", row=1, col=2)
-    fig.update_layout(height=470, margin=dict(l=55, r=20, t=50, b=45), hovermode="closest",
-                      legend=dict(orientation="h", yanchor="bottom", y=-0.3, x=0),
+    last_epoch = max((len(r.loss) - 1 for r in runs), default=1)
+    if any(r.epochs for r in runs):
+        last_epoch = max(last_epoch, max(r.epochs or 0 for r in runs))
+    fig.update_xaxes(title_text="epoch", range=[0, max(last_epoch, 1)], row=1, col=2)
+    fig.update_yaxes(title_text="loss (log scale)", type="log", exponentformat="power", range=yrange, row=1, col=2)
+    fig.update_layout(height=520, margin=dict(l=55, r=20, t=subplot_title_margin(), b=90), hovermode="closest",
+                      legend=dict(orientation="h", yanchor="top", y=-0.16, x=0),
                       meta={"view": "learning-rate-surface", "bounds": [[x0, x1], [y0, y1]]})
     return fig
 

@@ -11,8 +11,10 @@ from __future__ import annotations
 import numpy as np
 
 from charts.background import grid
-from charts.common import bdata, finite_or_none
+from charts.common import bdata, finite_or_none, title_band
 from charts.race import MINIMUM_STYLE, RaceRun
+
+TICKS_3D = dict(nticks=5, tickfont=dict(size=11), exponentformat="power")
 
 
 def height_transform(Z):
@@ -69,13 +71,16 @@ def surface_figure(land, runs: list[RaceRun], n: int = 80, height: int = 640, ti
                                      line=dict(color="black", width=1)), hoverinfo="skip"))
     xlabel, ylabel = getattr(land, "axis_labels", ("x", "y"))
     (x0, x1), (y0, y1) = land.bounds
+    title3d, top = title_band((title or getattr(land, "title", "")) + (" — height: log₁₀(loss − min)" if log else ""),
+                              17)
     layout = dict(
-        title=dict(text=(title or getattr(land, "title", "")) + (" — height: log₁₀(loss − min)" if log else ""),
-                   x=0.01, font=dict(size=18)),
-        height=height, margin=dict(l=0, r=0, t=40, b=0),
-        scene=dict(xaxis=dict(title=dict(text=xlabel), range=[x0, x1]),
-                   yaxis=dict(title=dict(text=ylabel), range=[y0, y1]),
-                   zaxis=dict(title=dict(text="log₁₀ loss" if log else "loss")),
+        title=title3d,
+        height=height, margin=dict(l=0, r=0, t=top, b=0),
+        # Few ticks per axis (TICKS_3D): where the x and y axes meet at the near corner, Plotly's default
+        # 6–8 labels per axis ran into each other.
+        scene=dict(xaxis=dict(title=dict(text=xlabel), range=[x0, x1], **TICKS_3D),
+                   yaxis=dict(title=dict(text=ylabel), range=[y0, y1], **TICKS_3D),
+                   zaxis=dict(title=dict(text="log₁₀ loss" if log else "loss"), **TICKS_3D),
                    camera=dict(eye=dict(x=-0.5, y=-1.6, z=1.7)), aspectmode="manual",
                    aspectratio=dict(x=1, y=1, z=0.5)),
         legend=dict(orientation="h", x=0, y=0, font=dict(size=13), bgcolor="rgba(255,255,255,0.8)"),

@@ -13,7 +13,7 @@ conventions, the order of operations and the flavour differences;
 """
 from . import schedules
 from .base import FLAVORS, HyperParam, Optimizer, State
-from .registry import CLASSES, available, full_config, get, get_class, spec
+from .registry import CLASSES, available, full_config, get, get_class, settings_spec, spec
 from .runner import Trajectory, run
 from .analysis import (BasinResult, SweepResult, basin_map, lr_sweep, stalled_since, steps_to_tolerance,
                        tune_learning_rate)
@@ -22,7 +22,7 @@ from .explain import StepExplanation, explain_step
 from .teaching import Teaching, teaching
 from .training import TrainResult, train
 
-__all__ = ["get", "available", "spec", "full_config", "get_class", "schedules", "Optimizer", "State", "HyperParam",
+__all__ = ["get", "available", "spec", "settings_spec", "full_config", "get_class", "schedules", "Optimizer", "State", "HyperParam",
            "FLAVORS", "CLASSES",
            "run", "Trajectory", "lr_sweep", "basin_map", "steps_to_tolerance", "tune_learning_rate",
            "SweepResult", "BasinResult", "Groups", "endpoint_groups", "local_minima", "explain_step", "StepExplanation",

@@ -165,13 +165,17 @@ class Optimizer:
     LATEX: dict[str, str] = {}
     NOTES: dict[str, str] = {}
     GLOBAL_SLOTS: tuple[str, ...] = ()
+    # App options per flavour: switches the app offers that are not arguments of Keras, the paper or torch
+    # (Muon's ``as_matrix``). Not in ``spec`` (which lists the real arguments); accepted by ``__init__``,
+    # kept in ``hp`` and edited, linked and exported with the hyperparameters (``registry.settings_spec``).
+    OPTIONS: dict[str, list[HyperParam]] = {}
     TEACHING = None  # every rule module sets its own ``teaching.Teaching`` record
 
     def __init__(self, flavor: str = "keras", **kwargs):
         if flavor not in self.flavors():
             raise ValueError(f"{self.name}: unknown flavor {flavor!r}. Valid flavours: {', '.join(self.flavors())}.")
         self.flavor = flavor
-        specs = {p.name: p for p in self.HYPERPARAMS[flavor]}
+        specs = {p.name: p for p in self.HYPERPARAMS[flavor] + self.options(flavor)}
         valid = sorted(set(specs) | set(COMMON_PARAMS) | set(_OTHER_COMMON))
         for key in kwargs:
             if key not in valid:
@@ -257,6 +261,11 @@ class Optimizer:
     def spec(cls, flavor: str = "keras") -> list[HyperParam]:
         """The hyperparameters of this optimizer flavour, for sliders and docs."""
         return list(cls.HYPERPARAMS[flavor])
+
+    @classmethod
+    def options(cls, flavor: str = "keras") -> list[HyperParam]:
+        """The app options of this flavour (see ``OPTIONS``): not arguments of the real optimizer."""
+        return list(cls.OPTIONS.get(flavor, ()))
 
     @property
     def latex(self) -> str:

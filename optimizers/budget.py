@@ -42,6 +42,20 @@ MAP_POINT = 2e-9         # moons: per weight and point of a decision map
 MAP_POINTS = 60 * 60 + 50 * 50
 REGRESSION_UPDATE = 30e-6  # learning-rate page, mini-batches: one update of one model (2 parameters)
 
+# Per-rule factors over the constants above: (per-step overhead, per point and step, per model in training).
+# The ten older rules are all within STEP_OVERHEAD and POINT_COST (factor 1). The five newer ones were measured
+# against them in the same run (bench/bench_budget_zoo.py, bench/budget_zoo_results.md): their slowest flavour's
+# cost over the slowest older rule, rounded up; training: measured / estimate over the older rules' worst.
+# Rules are named by their Keras class name; Muon's ``as_matrix`` (a Newton–Schulz step per point) has its own.
+RULE_FACTORS = {
+    "Adafactor": (2.5, 4.0, 2.0),
+    "Ftrl": (1.5, 1.5, 1.0),
+    "Lamb": (1.5, 3.0, 2.0),
+    "Muon": (1.0, 1.5, 3.0),   # training: a Newton–Schulz iteration on every kernel, every update
+    "ScheduleFreeAdamW": (2.0, 2.0, 1.0),
+}
+MUON_ROW_FACTORS = (4.0, 12.0, 3.0)  # Muon with as_matrix: batched 1×2 Newton–Schulz (all flavours)
+
 PROBE_POINTS = 1024
 _PROBE_REPEAT = 3
 
@@ -114,11 +128,32 @@ def landscape_cost(landscape) -> tuple[float, float]:
     return cost
 
 
-def run_seconds(landscape, steps: int, points: int = 1, runs: int = 1) -> float:
-    """Estimated CPU seconds of ``runs`` calls of ``optimizers.run`` with ``points`` starts each."""
+def rule_factors(rule) -> tuple[float, float, float]:
+    """(overhead, per point, training) cost factors of one optimizer: a Keras class name, or anything with
+    ``name`` and ``params`` (an ``OptChoice``: Muon's ``as_matrix`` counts); 1 for the ten older rules."""
+    name = rule if isinstance(rule, str) else getattr(rule, "name", "")
+    if name == "Muon" and dict(getattr(rule, "params", ()) or ()).get("as_matrix"):
+        return MUON_ROW_FACTORS
+    return RULE_FACTORS.get(name, (1.0, 1.0, 1.0))
+
+
+def _runs(runs) -> tuple[int, float, float, float]:
+    """(count, Σ overhead factors, Σ per-point factors, Σ training factors) of ``runs``: a count (older rules'
+    costs) or a sequence of rules (see :func:`rule_factors`)."""
+    if isinstance(runs, (int, np.integer)):
+        n = max(int(runs), 0)
+        return n, float(n), float(n), float(n)
+    f = [rule_factors(r) for r in runs]
+    return len(f), sum(a for a, _, _ in f), sum(c for _, c, _ in f), sum(t for _, _, t in f)
+
+
+def run_seconds(landscape, steps: int, points: int = 1, runs=1) -> float:
+    """Estimated CPU seconds of ``runs`` calls of ``optimizers.run`` with ``points`` starts each (``runs``: a
+    count, or the optimizers themselves, whose rules cost more or less: :data:`RULE_FACTORS`)."""
     per_call, per_point = landscape_cost(landscape)
-    return runs * steps * (STEP_OVERHEAD + LANDSCAPE_MARGIN * per_call
-                           + points * (POINT_COST + LANDSCAPE_MARGIN * per_point))
+    n, fa, fc, _ = _runs(runs)
+    return steps * (fa * STEP_OVERHEAD + n * LANDSCAPE_MARGIN * per_call
+                    + points * (fc * POINT_COST + n * LANDSCAPE_MARGIN * per_point))
 
 
 # --------------------------------------------------------------------------- #
@@ -171,7 +206,7 @@ def plan_runs(landscape, n_runs: int, steps: int, points: int = 1, budget: float
               what: str = "these runs") -> Plan:
     """``n_runs`` runs of ``steps`` steps from ``points`` starts each (race, inspector, fair mode)."""
     request = {"steps": int(steps)}
-    n_runs = max(int(n_runs), 0)
+    n_runs = n_runs if not isinstance(n_runs, (int, np.integer)) else max(int(n_runs), 0)
     per_step = run_seconds(landscape, 1, points, n_runs)
     seconds = per_step * steps
     if seconds <= budget:
@@ -190,7 +225,7 @@ def plan_basins(landscape, n_opts: int, grid: int, steps: int, budget: float = B
     """Basin maps: ``n_opts`` vectorized runs from ``grid × grid`` starts. Scales the grid down first
     (to ``min_grid``, in steps of ``grid_step`` like the page's slider), then the steps."""
     request = {"grid": int(grid), "steps": int(steps)}
-    n_opts = max(int(n_opts), 0)
+    n_opts = n_opts if not isinstance(n_opts, (int, np.integer)) else max(int(n_opts), 0)
 
     def cost(g, s):
         return run_seconds(landscape, s, g * g, n_opts)
@@ -223,6 +258,7 @@ def plan_sweep(landscape, n_opts: int, n_rates: int, steps: int, extra_runs: int
     def cost(s):
         return run_seconds(landscape, s, n_rates, n_opts) + run_seconds(landscape, s, 1, extra_runs)
 
+
     seconds = cost(steps)
     if seconds <= budget:
         return _ok("sweep", request, seconds, budget)
@@ -241,18 +277,22 @@ def mlp_parameters(hidden, inputs: int = 2, outputs: int = 2) -> int:
     return sum((a + 1) * b for a, b in zip(sizes[:-1], sizes[1:]))
 
 
-def training_seconds(n_models: int, n_params: int, samples: int, batch_size: int, epochs: int,
+def training_seconds(n_models, n_params: int, samples: int, batch_size: int, epochs: int,
                      snapshots: int) -> float:
-    """Estimated CPU seconds of ``train()`` on the moons MLP plus the page's decision maps."""
+    """Estimated CPU seconds of ``train()`` on the moons MLP plus the page's decision maps (``n_models``: a
+    count, or the optimizers, each weighted by its rule's training factor: :data:`RULE_FACTORS`)."""
     updates = epochs * math.ceil(samples / batch_size)
-    return (n_models * updates * (TRAIN_UPDATE + TRAIN_PARAM * n_params)
-            + n_models * n_params * (TRAIN_SAMPLE * samples * epochs + MAP_POINT * MAP_POINTS * snapshots))
+    _, _, _, models = _runs(n_models)
+    return (models * updates * (TRAIN_UPDATE + TRAIN_PARAM * n_params)
+            + models * n_params * (TRAIN_SAMPLE * samples * epochs + MAP_POINT * MAP_POINTS * snapshots))
 
 
 def plan_training(n_models: int, hidden, samples: int, batch_size: int, epochs: int, max_snapshots: int = 21,
                   budget: float = BUDGET_SECONDS) -> Plan:
-    """The moons page: ``n_models`` networks trained side by side. Scales the epochs down."""
+    """The moons page: ``n_models`` networks trained side by side (a count, or the optimizers: see
+    :func:`training_seconds`). Scales the epochs down."""
     request = {"epochs": int(epochs)}
+    count = _runs(n_models)[0]
     P = mlp_parameters(hidden)
 
     def cost(e):
@@ -269,24 +309,27 @@ def plan_training(n_models: int, hidden, samples: int, batch_size: int, epochs: 
     e = lo if lo < 10 else _nice_floor(lo, 1)
     if cost(e) > budget:
         return _refuse("training", request, seconds, budget,
-                       f"training {n_models} network{'s' if n_models != 1 else ''} of {P:,} weights for "
+                       f"training {count} network{'s' if count != 1 else ''} of {P:,} weights for "
                        f"{int(epochs):,} epoch{'s' if epochs != 1 else ''}", "a single epoch",
                        "Use smaller layers, fewer samples or larger batches.")
     return Plan("training", request, {"epochs": e}, cost(e), seconds, budget, details={"parameters": P},
                 message=f"Reduced to {e:,} epoch{'s' if e != 1 else ''} (from {int(epochs):,}) to stay within "
-                        f"{_budget_text(budget)}: {n_models} network{'s' if n_models != 1 else ''} of {P:,} weights "
+                        f"{_budget_text(budget)}: {count} network{'s' if count != 1 else ''} of {P:,} weights "
                         f"for {int(epochs):,} epochs would take about {_fmt_s(seconds)}.")
 
 
 def plan_regression(landscape, n_rates: int, epochs: int, mode: str, batch_size: int,
-                    budget: float = BUDGET_SECONDS) -> Plan:
-    """The learning-rate page: one full-batch run per rate, or mini-batch training of all rates together."""
+                    budget: float = BUDGET_SECONDS, rule=None) -> Plan:
+    """The learning-rate page: one full-batch run per rate, or mini-batch training of all rates together
+    (``rule``: the optimizer, whose rule may cost more than the older ones: :func:`rule_factors`)."""
     request = {"epochs": int(epochs)}
+    runs = n_rates if rule is None else [rule] * int(n_rates)
+    factor = 1.0 if rule is None else max(rule_factors(rule))
 
     def cost(e):
         if mode == "full":
-            return run_seconds(landscape, e, 1, n_rates)
-        return n_rates * e * math.ceil(landscape.n_samples / batch_size) * REGRESSION_UPDATE
+            return run_seconds(landscape, e, 1, runs)
+        return factor * n_rates * e * math.ceil(landscape.n_samples / batch_size) * REGRESSION_UPDATE
 
     seconds = cost(epochs)
     if seconds <= budget:

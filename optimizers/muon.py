@@ -22,6 +22,14 @@ the landscapes) takes Keras's Adam step instead, with its own
 variables whose path contains "embedding" or matches ``exclude_layers`` to
 AdamW; the engine's variables have no names, so only the shape decides.
 Over the last two axes when runs are stacked in front.
+
+``as_matrix`` is an app option, not an argument of Keras or torch: a 1-D
+variable (a landscape's point) is then reshaped to a 1 × n row and takes the
+matrix step. For a row, A = X Xᵀ is the 1 × 1 matrix s² (s = ‖X‖), so each
+iteration only rescales X: s ← s(a + b s² + c s⁴), the direction stays
+m̃/‖m̃‖. With Keras's coefficients and 5 steps, s goes 1 → 0.701 → 1.114 →
+0.721 → 1.090 → 0.696 (from s₀ = ‖m̃‖/(‖m̃‖ + 10⁻⁷) ≈ 1), so the step is
+η·rms_rate·√n·0.6964·m̃/‖m̃‖ whatever the gradient's size (for ‖m̃‖ ≫ 10⁻⁷).
 """
 import numpy as np
 
@@ -144,10 +152,30 @@ _TORCH_NOTE = (
 
 _NULLABLE = ("weight_decay", "adam_weight_decay", "rms_rate")
 
+AS_MATRIX = bool_param(
+    "as_matrix", False,
+    "app option (not an argument of Keras or torch): treat the point (a 1-D variable) as a 1×n matrix and take "
+    "the Newton–Schulz step, which for a row is the normalised momentum times a fixed factor (0.6964 with the "
+    "default a, b, c and 5 steps); off: the flavour's own rule for variables that are not matrices")
+
+
+def _matrix_shape(w) -> tuple[int, int]:
+    """(n, m) of a matrix variable (its last two axes), or (1, n) of a 1-D variable treated as a row."""
+    shape = np.shape(w)
+    return tuple(shape[-2:]) if var_ndim(w) >= 2 else (1, shape[-1])
+
+
+def _orthogonalise(x, shape, *args, **kw):
+    """Newton–Schulz of x over its last two axes, or of the 1 × n row a 1-D variable (as_matrix) is reshaped to."""
+    if tuple(np.shape(x)[-2:]) == shape:
+        return _newton_schulz(x, *args, **kw)
+    lead = np.shape(x)[:-1]
+    return np.reshape(_newton_schulz(np.reshape(x, lead + shape), *args, **kw), np.shape(x))
+
 
 
 def _explain(ex, opt):
-    if np.ndim(ex.w) == 2:
+    if np.ndim(ex.w) == 2 or (opt.hp.get("as_matrix") and np.ndim(ex.w) == 1):
         _explain_matrix(ex, opt)
     else:
         _explain_adam(ex, opt)
@@ -157,7 +185,7 @@ def _explain_matrix(ex, opt):
     g, w, lr = ex.g_rule, ex.w_rule, ex.learning_rate
     mu, nesterov, k = float(opt.hp["momentum"]), bool(opt.hp["nesterov"]), opt._steps
     a, b, c = float(opt.hp["muon_a"]), float(opt.hp["muon_b"]), float(opt.hp["muon_c"])
-    n_rows, n_cols = np.shape(w)
+    n_rows, n_cols = shape = (tuple(np.shape(w)) if np.ndim(w) == 2 else (1, np.shape(w)[-1]))
     m0 = ex.slots_before["momentum"]
     torch = opt.flavor == "pytorch"
     if not torch and opt.weight_decay is not None:
@@ -190,7 +218,8 @@ def _explain_matrix(ex, opt):
     ex.quantities.append(("Frobenius norm of the momentum", r"\lVert\cdot\rVert_F", float(norm)))
     o = ex.eq("O_t", rf"\mathrm{{NS}}^{{(a,b,c)}}_{{k}}({sym})",
               r"\mathrm{NS}^{(<a>,\,<b>,\,<c>)}_{<k>}(<x>)",
-              lambda a, b, c, k, x: _newton_schulz(x, a, b, c, int(k), eps, clamp=torch),
+              lambda a, b, c, k, x: np.reshape(_newton_schulz(np.reshape(x, shape), a, b, c, int(k), eps,
+                                                               clamp=torch), np.shape(x)),
               a=a, b=b, c=c, k=k, x=x)
     if torch:
         scale = 0.2 * np.sqrt(max(n_rows, n_cols)) if opt.hp["match_rms_adamw"] else np.sqrt(max(1, n_rows / n_cols))
@@ -252,7 +281,48 @@ def _momentum_arrow(ex, opt):
     return ("−m: momentum", -np.asarray(ex.slots_after["momentum"], dtype=np.float64), False)
 
 
+def row_factor(a=3.4445, b=-4.7750, c=2.0315, steps=5, s0=1.0) -> float:
+    """The length of Newton–Schulz's output for a 1 × n row whose normalised input has length ``s0``.
+
+    For a row X, A = X Xᵀ is the 1 × 1 matrix ‖X‖², so each iteration multiplies X by a + b‖X‖² + c‖X‖⁴:
+    the direction never changes and the length follows s ← s(a + b s² + c s⁴). The engine normalises by
+    ‖m̃‖ + 10⁻⁷, so s₀ = ‖m̃‖/(‖m̃‖ + 10⁻⁷), which is 1 to 7 digits once ‖m̃‖ ≥ 1."""
+    s = float(s0)
+    for _ in range(int(steps)):
+        s = s * (a + b * s * s + c * s ** 4)
+    return s
+
+
+def step_scale(flavor: str, hp) -> float:
+    """The factor κ the orthogonalised direction of a 1 × 2 row (the point with ``as_matrix``) is scaled by
+    before η: rms_rate·√2 (Keras; 1 if None), 1 (textbook), √max(1, 1/2) = 1 or 0.2·√2 (PyTorch)."""
+    if flavor == "keras":
+        rate = hp.get("rms_rate", 0.2)  # in the optimizer's hp, None means off
+        return 1.0 if rate is None else float(rate) * np.sqrt(2.0)
+    if flavor == "pytorch" and hp.get("match_rms_adamw"):
+        return 0.2 * np.sqrt(2.0)
+    return 1.0
+
+
+def point_note(flavor: str, hp) -> str:
+    """One sentence on the two ways Muon moves a landscape's point (shown where Muon is edited)."""
+    k = int(hp.get("ns_steps", 5))
+    f = row_factor(float(hp.get("muon_a", 3.4445)), float(hp.get("muon_b", -4.7750)), float(hp.get("muon_c", 2.0315)),
+                   k)
+    own = ("torch's Muon refuses it (matrices only)" if flavor == "pytorch" else
+           "Keras's Muon moves it with its Adam step (η·adam_lr_ratio, β₁, β₂, ε: at t = 1 each coordinate moves by "
+           "about η·adam_lr_ratio whatever the gradient's size)" if flavor == "keras" else
+           "the paper's Muon moves it with its auxiliary Adam step (η·adam_lr_ratio)")
+    return (f"The point is a 2-vector, not a matrix, so {own}; treated as a 1×2 matrix it takes the Newton–Schulz "
+            f"step, which for a row keeps the direction of the momentum and only rescales it, to length "
+            f"{f:.4g} after {k} iteration{'s' if k != 1 else ''} of these coefficients, so the point moves by "
+            f"η·{step_scale(flavor, hp) * f:.4g} along the normalised momentum (plus any weight decay) whatever the "
+            f"gradient's size.")
+
+
 def _why_variants(flavor, hp):
+    if hp.get("as_matrix"):
+        return point_note(flavor, hp)
     if flavor == "pytorch":
         return ("torch's Muon takes matrices only: each step is the momentum buffer orthogonalised by "
                 "Newton–Schulz (every singular value pushed towards 1), so the step's size does not depend on "
@@ -275,7 +345,9 @@ TEACHING = Teaching(
         "b ← μb + (1 − μ)g, 1/(1 − μ) times smaller, which the Frobenius normalisation undoes (except near ε).",
         "Every variable that is not 2-D takes Keras's Adam step (ε̂ on the uncorrected √v) with η·"
         "`adam_lr_ratio` and `adam_weight_decay` (scaled by η, not η·ratio); on the 2-D landscapes that is the "
-        "point itself. Treating the point as a 1×2 matrix makes the step the normalised momentum instead.",
+        "point itself. The app option `as_matrix` (not a Keras argument) treats the point as a 1×2 matrix: the "
+        "Newton–Schulz step then keeps the momentum's direction and only rescales it (to length 0.6964 with the "
+        "default coefficients and 5 steps).",
         "Keras on JAX takes the Frobenius norm in float32; the engine in float64.",
         "PyTorch's `Muon` (lr 1e-3, weight_decay 0.1, √max(1, n/m) or 0.2·√max(n, m)) accepts matrices only and "
         "runs Newton–Schulz in bfloat16. Kerasy has no Muon.",
@@ -296,6 +368,7 @@ TEACHING = Teaching(
     explain=_explain,
     why_variants=_why_variants,
     momentum_arrow=_momentum_arrow,
+    option_note=point_note,
 )
 
 class Muon(RunAxes, Optimizer):
@@ -304,6 +377,7 @@ class Muon(RunAxes, Optimizer):
     HYPERPARAMS = {"keras": _KERAS_PARAMS, "textbook": _TEXTBOOK_PARAMS, "pytorch": _TORCH_PARAMS}
     LATEX = {"keras": _KERAS, "textbook": _TEXTBOOK, "pytorch": _TORCH}
     NOTES = {"textbook": _TEXTBOOK_NOTE, "pytorch": _TORCH_NOTE}
+    OPTIONS = {"keras": [AS_MATRIX], "textbook": [AS_MATRIX], "pytorch": [AS_MATRIX]}
     TEACHING = TEACHING
 
     def __init__(self, flavor: str = "keras", **kwargs):
@@ -330,11 +404,14 @@ class Muon(RunAxes, Optimizer):
 
     def _matrix(self, p):
         ndim = var_ndim(p)
+        if ndim == 1 and self.hp["as_matrix"]:
+            return True  # a 1 × n row
         if self.flavor == "pytorch" and ndim != 2:
             raise ValueError(f"{self.name} (pytorch): torch.optim.Muon only supports 2-D parameters; received a "
                              f"parameter of shape {np.shape(p)[np.ndim(p) - ndim:]} (a landscape's point or a "
                              "network's bias, not a weight matrix). Choose the Keras 3 or textbook flavour: they "
-                             "take an Adam step for such parameters.")
+                             "take an Adam step for such parameters (or, on a landscape, the option as_matrix: "
+                             "the point as a 1×2 matrix).")
         return ndim == 2
 
     def _slot_used(self, name, p):
@@ -364,12 +441,12 @@ class Muon(RunAxes, Optimizer):
         mu, wd = self.hp["momentum"], self.weight_decay
         a, b, c = self.hp["muon_a"], self.hp["muon_b"], self.hp["muon_c"]
         m = s["momentum"]
-        n_rows, n_cols = np.shape(w)[-2:]
+        n_rows, n_cols = shape = _matrix_shape(w)
         if self.flavor == "keras":
             if wd is not None:
                 w = w - w * wd * lr
             m = m + (g + m * (mu - 1))
-            o = _newton_schulz(g + mu * m if self.hp["nesterov"] else m, a, b, c, self._steps, 1e-7)
+            o = _orthogonalise(g + mu * m if self.hp["nesterov"] else m, shape, a, b, c, self._steps, 1e-7)
             step = lr * o
             if self.hp["rms_rate"] is not None:
                 step = step * np.sqrt(max(n_rows, n_cols)) * self.hp["rms_rate"]
@@ -378,11 +455,11 @@ class Muon(RunAxes, Optimizer):
             if wd is not None:
                 w = w - w * wd * lr
             m = mu * m + g
-            o = _newton_schulz(g + mu * m if self.hp["nesterov"] else m, a, b, c, self._steps, 1e-7)
+            o = _orthogonalise(g + mu * m if self.hp["nesterov"] else m, shape, a, b, c, self._steps, 1e-7)
             return w - lr * o, {**s, "momentum": m}
         # PyTorch
         m = _lerp(m, g, 1 - mu)
-        o = _newton_schulz(_lerp(g, m, mu) if self.hp["nesterov"] else m, a, b, c, self._steps,
+        o = _orthogonalise(_lerp(g, m, mu) if self.hp["nesterov"] else m, shape, a, b, c, self._steps,
                            self.hp["epsilon"], clamp=True)
         scale = 0.2 * np.sqrt(max(n_rows, n_cols)) if self.hp["match_rms_adamw"] else np.sqrt(max(1, n_rows / n_cols))
         return w * (1 - lr * wd) + (-(lr * scale)) * o, {**s, "momentum": m}

@@ -56,12 +56,18 @@ def spec(identifier, flavor: str = "keras"):
     return cls.spec(flavor)
 
 
+def settings_spec(identifier, flavor: str = "keras"):
+    """What the app lets a user set: the hyperparameters (``spec``) followed by the app options
+    (``Optimizer.OPTIONS``, e.g. Muon's ``as_matrix``), which are not arguments of Keras, the paper or torch."""
+    return spec(identifier, flavor) + get_class(identifier).options(flavor)
+
+
 def full_config(identifier, flavor: str = "keras", params: dict | None = None) -> dict:
     """Every hyperparameter the optimizer uses: its spec defaults overridden by ``params``
-    (floats, and bools for switches such as ``nesterov``), in the spec's order."""
+    (floats, and bools for switches such as ``nesterov``), in the spec's order, then the app options."""
     params = params or {}
     out = {}
-    for hp in spec(identifier, flavor):
+    for hp in settings_spec(identifier, flavor):
         v = params.get(hp.name, hp.default)
         out[hp.name] = bool(v) if hp.kind == "bool" else float(v)
     return out

@@ -160,6 +160,16 @@ TEACHING = Teaching(
            "weight_sum": Slot("Σγ²", "the sum of squared step sizes that weights the average (textbook)")},
     explain=_explain,
     momentum_arrow=_momentum_arrow,
+    point_slots={"x": "x: the running average of the z's (the point that converges)",
+                 "momentum": "z: the base sequence (constant-rate AdamW-style steps)"},
+    path_name="y: the trained point, where the gradient is taken",
+    sequences_note=(
+        "Three sequences: z takes AdamW-style steps with a constant rate (no decay); x is the running average "
+        "of the z's, x_t = (1 − c_t) x_{t−1} + c_t z_t, so it moves by c_t·(z_t − x_{t−1}) and c_t shrinks "
+        "(Keras: c_t = 1/t; the paper: γ_t²/Σγ_i², about 2/t over the first thousand "
+        "steps, while the bias correction √(1 − β₂ᵗ) in γ_t still grows, and towards 1/t after many thousands): the average takes ever "
+        "smaller steps on its own, the decay a schedule would otherwise provide. The gradient is taken at "
+        "y = (1 − β₁) z + β₁ x, on the segment from z to x, close to x (β₁ = 0.9 by default)."),
 )
 
 class ScheduleFreeAdamW(RunAxes, Optimizer):

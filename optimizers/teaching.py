@@ -57,6 +57,12 @@ class Teaching:
     flavor_slots: Mapping[str, Mapping[str, Slot]] = field(default_factory=dict)
     why_variants: Callable | None = None  # why_variants(flavor, hp) -> str | None (a special case)
     momentum_arrow: Callable | None = None  # momentum_arrow(ex, opt) -> (label, vector, exact) | None
+    option_note: Callable | None = None  # option_note(flavor, hp) -> str: one sentence on the app options
+    # Slots that are points of the same space as the parameters (Schedule-Free's x and z): slot → legend text.
+    # The charts draw them beside the path; ``path_name`` then names the parameters' own sequence.
+    point_slots: Mapping[str, str] = field(default_factory=dict)
+    path_name: str = ""
+    sequences_note: str = ""  # one paragraph on what the drawn sequences show
 
     def why_for(self, flavor: str, hp: Mapping) -> str:
         """The "why" text for this configuration (``hp``: hyperparameter name → value in use)."""

@@ -240,3 +240,55 @@ def test_presets_and_defaults_are_well_inside_the_budget(name, page, params, _sc
     for plan in plans.values():
         assert not plan.reduced and not plan.refused, plan.message
         assert plan.estimate_s <= budget.WELL_INSIDE * budget.BUDGET_SECONDS, (plan.kind, plan.estimate_s)
+
+
+# --------------------------------------------------------------------------- #
+# The five newer rules cost more per step (bench/bench_budget_zoo.py)          #
+# --------------------------------------------------------------------------- #
+def test_rule_factors_name_the_newer_rules_and_muons_row_option():
+    from ui.settings import OptChoice
+    assert budget.rule_factors("Adam") == budget.rule_factors(OptChoice.make("SGD")) == (1.0, 1.0, 1.0)
+    for name in ("Adafactor", "Ftrl", "Lamb", "Muon", "ScheduleFreeAdamW"):
+        f = budget.rule_factors(OptChoice.make(name))
+        assert all(v >= 1.0 for v in f) and max(f) > 1.0, name
+    row = budget.rule_factors(OptChoice.make("Muon", as_matrix=True))
+    assert row == budget.MUON_ROW_FACTORS and row[1] > budget.rule_factors("Muon")[1]
+
+
+def test_a_count_costs_what_it_did_and_rules_cost_their_factors(monkeypatch):
+    monkeypatch.setattr(budget, "landscape_cost", lambda land: (0.0, 0.0))
+    land = object()
+    assert budget.run_seconds(land, 100, 50, 3) == pytest.approx(
+        100 * 3 * (budget.STEP_OVERHEAD + 50 * budget.POINT_COST))
+    assert budget.run_seconds(land, 100, 50, ["Adam"] * 3) == pytest.approx(budget.run_seconds(land, 100, 50, 3))
+    fa, fc, _ = budget.RULE_FACTORS["Lamb"]
+    assert budget.run_seconds(land, 100, 50, ["Lamb", "Adam"]) == pytest.approx(
+        100 * ((fa + 1) * budget.STEP_OVERHEAD + 50 * (fc + 1) * budget.POINT_COST))
+
+
+def test_costlier_rules_get_less_of_the_same_request(monkeypatch):
+    from ui.settings import OptChoice
+    monkeypatch.setattr(budget, "landscape_cost", lambda land: (1e-6, 20e-9))
+    land, row = object(), OptChoice.make("Muon", as_matrix=True)
+    adam = budget.plan_basins(land, 8, 200, 2000)
+    muon = budget.plan_basins(land, [row] * 8, 200, 2000)
+    assert muon.estimate_s <= budget.BUDGET_SECONDS and muon.requested_s > 5 * adam.requested_s
+    assert (muon.granted["grid"], muon.granted["steps"]) < (adam.granted["grid"], adam.granted["steps"])
+    plain = budget.plan_training(8, (128, 128, 128, 128), 2000, 50, 1000)
+    heavy = budget.plan_training(["Muon"] * 8, (128, 128, 128, 128), 2000, 50, 1000)
+    assert heavy.requested_s == pytest.approx(3 * plain.requested_s)
+    assert "8 networks" in heavy.message and heavy.refused or heavy.granted["epochs"] <= plain.granted["epochs"]
+    reg = landscapes.get("regression")
+    assert budget.plan_regression(reg, 6, 200, "mini", 1, rule=row).requested_s == pytest.approx(
+        max(budget.MUON_ROW_FACTORS) * budget.plan_regression(reg, 6, 200, "mini", 1).requested_s)
+
+
+def test_the_race_page_hands_the_budget_its_optimizers():
+    from tests.helpers import open_app_page
+    from ui.settings import OptChoice
+    at = open_app_page("app_pages/race.py", steps="50", o1="Muon;as_matrix=1", o2="Adam")
+    plan = at.session_state["work_budget"]["runs"]
+    land = landscapes.get("rosenbrock")
+    expected = budget.run_seconds(land, 50, 1, [OptChoice.decode("Muon;as_matrix=1"), OptChoice.make("Adam")])
+    assert plan.estimate_s == pytest.approx(expected, rel=0.5)  # the landscape is probed in each process
+    assert plan.estimate_s > budget.run_seconds(land, 50, 1, 2)

@@ -126,11 +126,44 @@ def test_optimizer_colours_stay_distinct_for_colour_blind_viewers(kind):
     assert worst >= 20.0, (kind, worst)
 
 
-def test_basin_colours_cannot_be_confused_with_optimizers():
+def _lstar(h):
+    return float(_lab(_lin(_rgb(h)))[0])
+
+
+@pytest.mark.parametrize("kind", sorted(_CVD))
+def test_basin_colours_cannot_be_confused_with_optimizers(kind):
+    """Seen: basin maps coloured minima with #8C564B, #9467BD and #CC79A7, three of the optimizers' colours."""
     from charts.common import BASIN_PALETTE
-    for b in BASIN_PALETTE:
-        for c in PALETTE:
-            assert _delta_e(b, c, "none") >= 25.0, (b, c)
+    from charts.compare import DIVERGED_COLOR, ELSEWHERE_COLOR, GROUP_COLORS, OTHER_MIN_COLOR
+    assert GROUP_COLORS == BASIN_PALETTE and not set(GROUP_COLORS) & set(PALETTE)
+    worst = min(_delta_e(b, c, kind) for b in BASIN_PALETTE for c in PALETTE)
+    assert worst >= (30.0 if kind == "none" else 20.0), (kind, worst)
+    # every basin colour is lighter than every optimizer colour: they differ in lightness, which survives
+    # every colour-vision deficiency
+    assert min(map(_lstar, BASIN_PALETTE)) >= max(map(_lstar, PALETTE)) + 10
+    # and the basins stay distinguishable from each other and from tan / grey / diverged red on the map
+    fixed = [OTHER_MIN_COLOR, ELSEWHERE_COLOR, DIVERGED_COLOR]
+    pair = min(_delta_e(a, b, kind) for i, a in enumerate(BASIN_PALETTE + fixed)
+               for b in (BASIN_PALETTE + fixed)[i + 1:])
+    assert pair >= 9.0, (kind, pair)
+    first = min(_delta_e(a, b, kind) for i, a in enumerate(BASIN_PALETTE[:4] + fixed)
+                for b in (BASIN_PALETTE[:4] + fixed)[i + 1:])
+    assert first >= 14.0, (kind, first)  # the usual 2–4 minima get the most distinct colours
+    if kind == "none":
+        assert min(_delta_e(a, b, kind) for i, a in enumerate(BASIN_PALETTE[:4]) for b in BASIN_PALETTE[i + 1:4]) >= 30
+
+
+def test_basin_map_draws_its_groups_in_the_basin_palette():
+    from charts.common import BASIN_PALETTE
+    from charts.compare import BasinPanel, basin_figure
+    from optimizers import basin_map, endpoint_groups
+    land = landscapes.get("himmelblau")
+    res = basin_map(optimizers.get("SGD", learning_rate=0.01), land, n=12, steps=60)
+    panels = [BasinPanel.of("SGD", res)]
+    fig = basin_figure(panels, endpoint_groups(panels, land), land)
+    (hm,) = [t for t in fig["data"] if t["type"] == "heatmap"]
+    scale = [c for _, c in hm["colorscale"]]
+    assert scale[0] == BASIN_PALETTE[0] and not set(scale) & set(PALETTE)
 
 
 def test_paths_on_the_map_have_a_halo_when_it_costs_no_resolution():
@@ -301,3 +334,208 @@ def test_halo_never_costs_a_drawn_step():
     land, runs = _runs("rosenbrock", RACE_LINEUP, steps=300)
     fig = race_figure(land, runs, None)
     assert fig["layout"]["meta"]["path_stride"] == 1
+
+
+# --------------------------------------------------------------------------- #
+# 7. Polish: the moons boundary slider's ticks are regular                      #
+# --------------------------------------------------------------------------- #
+@pytest.mark.parametrize("epochs", [40, 70, 130, 333, 1000])
+def test_moons_slider_epochs_are_at_a_regular_stride(epochs):
+    """Seen: the boundary slider's ticks read 0, 40, 120, 160, … (frames thinned by index)."""
+    import charts.moons as mc
+    eps = mc.snapshot_epochs(epochs)
+    assert eps[0] == 0 and eps[-1] == epochs and len(eps) <= mc.MAX_SNAPSHOTS
+    inner = np.diff(eps[:-1]) if epochs % (eps[1] - eps[0]) else np.diff(eps)
+    assert len(set(inner.tolist())) == 1, eps
+    for keep in (3, 5, 8, 13):
+        kept = mc.regular_epochs(eps, keep)
+        assert kept[0] == 0 and kept[-1] == epochs and len(kept) <= keep
+        steps = np.diff(kept[:-1]) if len(kept) > 2 else np.diff(kept)
+        assert len(set(steps.tolist())) == 1, (keep, kept)
+
+
+def test_moons_boundary_slider_thinned_by_budget_stays_regular():
+    import charts.moons as mc
+    from charts.moons import MoonsRun, boundary_figure
+    import inspect
+    eps = np.array(mc.snapshot_epochs(40))
+    grid = (np.linspace(-1.5, 2.5, 40), np.linspace(-1, 1.5, 40))
+    rng = np.random.default_rng(0)
+    runs = [MoonsRun(f"r{i}", "SGD", {"loss": np.linspace(1, 0.1, 40)}, 40, eps,
+                     rng.random((len(eps), 40, 40)).astype(np.float32)) for i in range(8)]
+    X = rng.normal(size=(50, 2)); y = (X[:, 0] > 0).astype(int)
+    full = boundary_figure(runs, X, y, grid)
+    per = mc.json_size(full["frames"][0])
+    fig = boundary_figure(runs, X, y, grid, budget=mc.json_size({**full, "frames": []}) + 9 * per)
+    labels = [int(s["label"]) for s in fig["layout"]["sliders"][0]["steps"]]
+    assert 2 < len(labels) < len(eps) and labels[0] == 0 and labels[-1] == 40
+    assert len(set(np.diff(labels[:-1]).tolist())) == 1, labels
+
+
+def test_moons_small_multiples_scale_ignores_a_diverged_network():
+    """The small multiples share one loss scale: it was set by every value, so a diverged network (1e12)
+    flattened the other cells."""
+    from charts.moons import MoonsRun, multiples_figure
+    acc = np.full(30, 0.9)
+    good = MoonsRun("Adam", "Adam", {"loss": np.linspace(0.7, 0.01, 30), "accuracy": acc}, 30, np.array([0]),
+                    np.zeros((1, 2, 2)))
+    bad = MoonsRun("SGD", "SGD", {"loss": np.r_[0.7, 50.0, 1e12], "accuracy": acc[:3]}, 30, np.array([0]),
+                   np.zeros((1, 2, 2)), diverged_at=4)
+    fig = multiples_figure([good, bad], log=True)
+    lo, hi = fig.layout.yaxis.range
+    assert 10 ** hi < 10 and 10 ** lo <= 0.01
+    assert any("diverged at epoch 4" in (a.text or "") for a in fig.layout.annotations)
+
+
+def test_inspector_effective_step_axis_ignores_the_blow_up():
+    """The inspector's metric chart follows the loss-axis rule: the update that blew up (ratio 1e9) does not
+    set the axis; it leaves through the top edge with "✖ diverged at step k"."""
+    from charts.inspector import effective_step_figure
+    land = landscapes.get("rosenbrock")
+    traj = optimizers.run(optimizers.get("Adam", learning_rate=0.05), land, steps=30)
+    from charts.inspector import effective_step_sizes
+    eff = effective_step_sizes(traj.params, traj.grads)
+    eff = np.vstack([eff, [[1e9, -1e9]]])  # one more update, 1e9 times the step size: the blow-up
+    fig = effective_step_figure(eff, traj.learning_rate, 3, diverged_at=len(eff))
+    lo, hi = fig["layout"]["yaxis"]["range"]
+    finite = np.abs(eff[:-1][np.isfinite(eff[:-1]) & (eff[:-1] != 0)])
+    assert 10 ** lo <= finite.min() and finite.max() <= 10 ** hi < 1e3
+    (mark,) = [a for a in fig["layout"]["annotations"] if "diverged" in a["text"]]
+    assert mark["text"] == f"✖ diverged at step {len(eff)}" and mark["y"] == hi
+    # without a blow-up, nothing is announced
+    fig = effective_step_figure(eff[:-1], traj.learning_rate, 3)
+    assert not [a for a in fig["layout"]["annotations"] if "diverged" in a["text"]]
+
+
+# --------------------------------------------------------------------------- #
+# 7. Overlaps: titles below the toolbar, legends never under a title          #
+# --------------------------------------------------------------------------- #
+def _as_dict(fig):
+    return fig.to_plotly_json() if hasattr(fig, "to_plotly_json") else fig
+
+
+def _lines(text):
+    return (text or "").count("<br>") + 1
+
+
+def check_top_band(fig):
+    """The layout rule (charts.common.TOOLBAR_PX): Plotly's toolbar covers the figure's top band, so a title
+    starts below it; subplot titles (annotations on the plot's top edge) too; no legend sits in the top margin,
+    where it would run under a title (legends go below the plot or on its right)."""
+    from charts.common import TOOLBAR_PX
+    lay = _as_dict(fig)["layout"]
+    top = lay.get("margin", {}).get("t", 100)
+    title = lay.get("title") or {}
+    used = TOOLBAR_PX
+    if title.get("text"):
+        size = (title.get("font") or {}).get("size", 17)
+        assert title.get("yref") == "container" and title.get("yanchor") == "top", title
+        assert (title.get("pad") or {}).get("t", 0) >= TOOLBAR_PX, title
+        used += _lines(title["text"]) * size * 1.3
+        assert top >= used, (top, used, title["text"])
+    for a in lay.get("annotations", []):
+        if a.get("yref") == "paper" and a.get("y") == 1 and a.get("yanchor") == "bottom" and a.get("text"):
+            size = (a.get("font") or {}).get("size", 16)
+            assert top - (a.get("yshift") or 0) - _lines(a["text"]) * size * 1.3 >= TOOLBAR_PX, (top, a["text"])
+    leg = lay.get("legend") or {}
+    if lay.get("showlegend", True) is not False and leg:
+        y, anchor = leg.get("y", 1), leg.get("yanchor", "auto")
+        in_top = y > 1 or (y >= 1 and anchor == "bottom")
+        assert not in_top, leg
+
+
+@pytest.fixture(scope="module")
+def lr_figs():
+    from charts import regression as rc
+    land = landscapes.get("regression")
+    runs = []
+    for lr in (0.01, 0.5, 1.1):
+        t = optimizers.run(optimizers.get("GradientDescent", learning_rate=lr), land, steps=40, record="path")
+        p = t.path()
+        runs.append(rc.LRRun(lr, p, p, t.loss[:len(p)], t.diverged_at, 40))
+    return [rc.fit_figure(runs, land.X[:, 0], land.y), rc.surface_figure(runs, land)]
+
+
+def test_learning_rate_figures_keep_the_top_band_clear(lr_figs):
+    for f in lr_figs:
+        check_top_band(f)
+
+
+def _moons_runs():
+    from charts.moons import MoonsRun
+    eps = np.array([0, 5, 10])
+    rng = np.random.default_rng(0)
+    return [MoonsRun(f"Opt{i} (lr 0.01)", "SGD", {"loss": np.linspace(0.7, 0.1, 10), "accuracy": np.full(10, 0.9)},
+                     10, eps, rng.random((3, 20, 20)).astype(np.float32)) for i in range(3)]
+
+
+def test_moons_figures_keep_the_top_band_clear():
+    import charts.moons as mc
+    runs = _moons_runs()
+    X = np.random.default_rng(1).normal(size=(40, 2))
+    y = (X[:, 0] > 0).astype(int)
+    for f in (mc.loss_figure(runs), mc.multiples_figure(runs),
+              mc.boundary_figure(runs, X, y, (np.linspace(-2, 2, 20), np.linspace(-2, 2, 20)))):
+        check_top_band(f)
+
+
+def test_inspector_figures_keep_the_top_band_clear():
+    from charts import inspector as ic
+    land = landscapes.get("rosenbrock")
+    traj = optimizers.run(optimizers.get("Adam", learning_rate=0.05), land, steps=20)
+    eff = ic.effective_step_sizes(traj.params, traj.grads)
+    check_top_band(ic.effective_step_figure(eff, traj.learning_rate, 3))
+    ex = optimizers.explain_step(traj, 3) if hasattr(optimizers, "explain_step") else None
+    if ex is not None:
+        arrows = ic.step_arrows("Adam", "keras", ex)
+        win = ic.step_window(land.bounds, [ex.w, ex.w_new])
+        check_top_band(ic.step_figure(None, traj.params[:4], ex.w, ex.w_new, arrows, win, land.bounds, k=3,
+                                      title="Step 3 of Adam"))
+
+
+def test_compare_figures_keep_the_top_band_clear():
+    from charts import compare as cc
+    from optimizers import basin_map, endpoint_groups, lr_sweep
+    land = landscapes.get("himmelblau")
+    sw = lr_sweep(optimizers.get("SGD", learning_rate=0.01), land, np.logspace(-4, -1, 12), steps=60)
+    check_top_band(cc.sweep_figure([cc.SweepSeries.of("SGD", PALETTE[0], sw)], title="Sensitivity",
+                                   subtitle="Himmelblau · 60 steps"))
+    panels = [cc.BasinPanel.of("SGD", basin_map(optimizers.get("SGD", learning_rate=0.01), land, n=10, steps=40))]
+    check_top_band(cc.basin_figure(panels, endpoint_groups(panels, land), land, title="Basins", subtitle="x"))
+    _, runs = _runs("himmelblau", RACE_LINEUP[:3], steps=40)
+    check_top_band(cc.fair_figure(land, runs, None, ["Landscape: Himmelblau", "SGD"], "Fair race"))
+
+
+def test_surface3d_keeps_the_top_band_clear():
+    from charts.surface3d import surface_figure
+    land, runs = _runs("himmelblau", RACE_LINEUP[:2], steps=30)
+    check_top_band(surface_figure(land, runs, n=20))
+
+
+def test_surface3d_ticks_are_few_enough_not_to_collide():
+    """Seen: the 3-D view's x and y tick labels ran into each other at the near corner."""
+    from charts.surface3d import surface_figure
+    land, runs = _runs("himmelblau", RACE_LINEUP[:2], steps=30)
+    scene = surface_figure(land, runs, n=20)["layout"]["scene"]
+    for ax in ("xaxis", "yaxis", "zaxis"):
+        assert scene[ax]["nticks"] <= 5 and scene[ax]["tickfont"]["size"] <= 11
+
+
+def test_basin_map_y_label_clears_the_tick_labels():
+    """Seen: the rotated "y" label sat on the 0 tick (standoff 4 px, and the middle tick is 0 on most maps)."""
+    from charts.compare import BasinPanel, basin_figure
+    from optimizers import basin_map, endpoint_groups
+    land = landscapes.get("himmelblau")
+    panels = [BasinPanel.of(n, basin_map(optimizers.get(n, learning_rate=0.01), land, n=10, steps=30))
+              for n in ("SGD", "Adam")]
+    lay = basin_figure(panels, endpoint_groups(panels, land), land)["layout"]
+    y = lay["yaxis"]
+    assert y["title"]["text"] == "y" and y["title"]["standoff"] >= 12
+    # the margin holds tick labels (about 25 px), the standoff and the rotated title (about 16 px)
+    assert lay["margin"]["l"] >= 25 + y["title"]["standoff"] + 16
+
+
+def test_regular_thinning_keeps_as_many_frames_as_the_budget_allows():
+    """Snapshots every 2 epochs thinned to at most 18 keep every 4th epoch (11 frames), not every 10th (5)."""
+    import charts.moons as mc
+    assert mc.regular_epochs(list(range(0, 41, 2)), 18) == list(range(0, 41, 4))

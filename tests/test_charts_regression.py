@@ -80,9 +80,18 @@ def test_diverged_run_is_labelled_and_cut(land, runs):
     # no red final line in the diverged column
     finals = [t for t in fig.data if t.xaxis == "x4" and t.line.color == rc.FINAL_COLOR]
     assert finals == []
-    # the diverged column's y range stays near the data, not at the exploding lines
+    # the diverged column's y range reaches the first overshoots, not the explosion ...
     lo, hi = fig.layout.yaxis4.range
-    assert lo > land.y.min() - 3 * np.ptp(land.y) and hi < land.y.max() + 3 * np.ptp(land.y)
+    reach = (rc.DIVERGED_REACH + 1) * np.ptp(land.y)
+    assert lo > land.y.min() - reach and hi < land.y.max() + reach
+    # ... so the panel shows the run up to divergence: lines of the first epochs inside its view, labelled
+    lines = [t for t in fig.data if t.xaxis == "x4" and t.mode == "lines"]
+    assert len(lines) == bad.diverged_at - 1  # every good epoch (14 here)
+    visible = [t for t in lines if max(t.y) >= lo and min(t.y) <= hi]
+    assert len(visible) >= 2, "the diverging panel draws nothing"
+    labels = [a.text for a in fig.layout.annotations if a.xref == "x4"]
+    assert "epoch 1" in labels and "epoch 2" in labels
+    assert any("from epoch" in t and "leave the chart" in t for t in texts)
     surf = rc.surface_figure(runs, land)
     assert rc.is_finite_figure(surf)
     names = [t.name for t in surf.data]
@@ -155,3 +164,35 @@ def test_export_html_is_standalone(land, runs):
     assert html.startswith("<!DOCTYPE html>") and "LR &lt;demo>" in html
     assert html.count("Plotly.newPlot") == 2
     assert '<script src="http' not in html and len(html) > 1_000_000  # plotly.js embedded once, offline
+
+
+def test_loss_axis_is_set_by_the_rates_that_did_not_diverge(land, runs):
+    """Seen: lr 1.1's loss (1e8) set the loss axis; the rule (charts.common.loss_axis) applies here too."""
+    fig = rc.surface_figure(runs, land)
+    lo, hi = (10 ** v for v in fig.layout.yaxis2.range)
+    for r in runs[:3]:
+        assert lo <= r.loss.min() and r.loss.max() <= hi
+    assert hi < 1e3 < runs[3].loss.max()  # the diverged curve leaves through the top edge ...
+    (mark,) = [a for a in fig.layout.annotations if "diverged at epoch" in (a.text or "") and a.yref == "y2"]
+    assert mark.text == f"✖ diverged at epoch {runs[3].diverged_at}"
+    assert mark.y == pytest.approx(fig.layout.yaxis2.range[1]) and mark.yanchor == "top"  # ... pinned at the edge
+
+
+def test_least_squares_label_sits_on_its_line(land, runs):
+    """Seen: the "least-squares loss" label floated a decade away from its dashed line (add_hline on a log axis)."""
+    fig = rc.surface_figure(runs[:3], land)
+    (line,) = [s for s in fig.layout.shapes if s.yref == "y2"]
+    assert line.y0 == line.y1 == pytest.approx(land.min_value)
+    (label,) = [a for a in fig.layout.annotations if (a.text or "").startswith("least-squares loss")]
+    assert label.yref == "y2" and label.y == pytest.approx(np.log10(land.min_value))  # log axes: log10 units
+    assert label.yanchor == "bottom"
+    lo, hi = fig.layout.yaxis2.range
+    assert lo < label.y < hi
+
+
+def test_start_marker_shows_in_the_legend(land, runs):
+    """Seen: the "start w₀" legend entry had no marker (a white ring on the white legend)."""
+    fig = rc.surface_figure(runs[:3], land)
+    (start,) = [t for t in fig.data if t.name == "start w₀"]
+    assert start.showlegend is not False
+    assert start.marker.color not in ("white", "#FFFFFF", "#ffffff")

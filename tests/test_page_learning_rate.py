@@ -98,7 +98,8 @@ def test_widget_changes_update_runs_and_link():
     k = r[1.1]["diverged_at"]
     assert isinstance(k, int) and 1 < k < 100
     assert r[0.05]["diverged_at"] is None
-    assert any(m.value == f"✖ {k}" and m.label.endswith("diverged at epoch") for m in at.metric)
+    # the whole sentence, in wrapping text (a metric cut it to "diverged at e…")
+    assert f":red[**✖ diverged at epoch {k}**]" in [m.value for m in at.markdown] and not at.metric
     spec = at.get("plotly_chart")[0].proto.spec
     assert f"diverged at epoch {k}" in spec and "NaN" not in spec
     assert at.query_params["lrs"] == "0.05,1.1"

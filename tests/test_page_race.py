@@ -69,7 +69,7 @@ def test_default_run(default_at):
     assert spec["layout"]["images"][0]["source"].startswith("data:image/png;base64,")
     assert len(paths(spec)) == 5
     assert spec["layout"]["title"]["text"] == "Rosenbrock"
-    assert dict(at.query_params) == DEFAULT_URL  # the address bar is a shareable link
+    assert dict(at.query_params) == {**DEFAULT_URL, "frame": "150"}  # a shareable link, at the opening frame
     assert not at.warning and not at.error
     assert start_of(at) == (-1.2, 1.0)
     assert len(at.dataframe[0].value) == 5

@@ -11,7 +11,9 @@ import pytest
 
 import landscapes
 import optimizers
-from ui.presets import BY_ID, FLAT_BOWL, PAGE_PARAMS, PAGES, PRESETS, ROTATED_QUADRATIC, link
+from charts.race import frame_steps
+from tests.helpers import shown
+from ui.presets import BY_ID, FLAT_BOWL, PAGE_PARAMS, PAGES, PRESETS, ROTATED_QUADRATIC, link, read_frame
 from ui.settings import OptChoice, read_optimizers
 
 
@@ -100,15 +102,32 @@ def path_length(traj, last=None):
     return float(d[-last:].sum() if last else d.sum())
 
 
+def shown_step(preset_id) -> int:
+    """The step the race map opens at for a preset: its ``frame=`` snapped to a drawn frame, as the page does."""
+    p = BY_ID[preset_id].params
+    ks = frame_steps(int(p.get("steps", 300)))
+    index, notice = read_frame(p["frame"], ks)
+    assert notice is None
+    return int(ks[index])
+
+
 def test_adagrad_stalls():
     adagrad, rmsprop, adam = race_runs("adagrad-stalls")
+    o = [OptChoice.decode(BY_ID["adagrad-stalls"].params[f"o{i}"]) for i in (1, 2, 3)]
+    assert len({c.value("learning_rate") for c in o}) == 1  # "same learning rate"
     assert all(t.diverged_at is None for t in (adagrad, rmsprop, adam))
-    la, lr, lm = float(adagrad.final_loss), float(rmsprop.final_loss), float(adam.final_loss)
-    assert la > 1.0 and la > 5 * lr and la > 100 * lm, (la, lr, lm)
-    # It has stalled: the last 100 steps together move less than 0.1 (Adam: a few tenths).
-    assert path_length(adagrad, 100) < 0.1
-    # Because its effective step η/√a collapsed: the accumulator grew by orders of magnitude.
-    assert adagrad.slots["accumulator"][-1].min() > 1e3 * 0.1
+    dist = lambda t, k: float(np.linalg.norm(t.params[k]))  # noqa: E731  (the minimum is at the origin)
+    # As opened (step 100, and the frame the map shows for it): RMSprop and Adam are at the minimum, Adagrad is not.
+    for k in {100, shown_step("adagrad-stalls")}:
+        assert dist(rmsprop, k) < 0.1 and dist(adam, k) < 0.1, (dist(rmsprop, k), dist(adam, k))
+        assert dist(adagrad, k) > 1.5, dist(adagrad, k)
+    # Still far away at the end (step 300), while the others stay at the minimum.
+    assert dist(adagrad, -1) > 1.0 and dist(rmsprop, -1) < 0.1 and dist(adam, -1) < 0.01
+    # Its steps keep shrinking: the last is < 1/20 of the first, because the accumulator only grows.
+    steps = np.linalg.norm(np.diff(adagrad.params, axis=0), axis=-1)
+    assert steps[-1] < steps[0] / 20 and np.all(np.diff(steps[50:]) <= 1e-12)
+    acc = np.asarray(adagrad.slots["accumulator"]).reshape(len(adagrad.params), -1)
+    assert np.all(np.diff(acc, axis=0) >= 0)
 
 
 def test_momentum_overshoots():
@@ -135,8 +154,16 @@ def test_saddle_escape():
     s_gd, s_m, s_a = escape_step(gd), escape_step(momentum), escape_step(adam)
     assert None not in (s_m, s_a)
     assert s_gd is None or s_gd >= 2.5 * max(s_m, s_a), (s_gd, s_m, s_a)
+    # As opened (step 51): momentum and Adam have slid off (|y| > 1) and are still on the map; GD sits at the saddle.
+    k = shown_step("saddle-escape")
+    assert k == 51
+    (x0, x1), (y0, y1) = landscapes.get("saddle").bounds
+    for t in (momentum, adam):
+        x, y = t.params[k]
+        assert abs(y) > 1 and x0 <= x <= x1 and y0 <= y <= y1, (x, y)
+    assert np.linalg.norm(gd.params[k]) < 0.3, gd.params[k]
     # Momentum leaves the map: the page reports it as diverged, as the description warns.
-    assert momentum.diverged_at is not None and gd.diverged_at is None
+    assert momentum.diverged_at is not None and momentum.diverged_at > k and gd.diverged_at is None
 
 
 def lr_page_runs(preset_id):
@@ -216,14 +243,40 @@ def test_adadelta_tiny_keras_default():
 def test_nadam_schedule_overshoots_more_in_keras():
     keras, textbook = race_runs("nadam-schedule")
     o1, o2 = (OptChoice.decode(BY_ID["nadam-schedule"].params[k]) for k in ("o1", "o2"))
-    assert o1.value("learning_rate") == o2.value("learning_rate") and o1.value("epsilon") == o2.value("epsilon")
+    for name in ("learning_rate", "epsilon", "beta_1", "beta_2"):
+        assert o1.value(name) == o2.value(name), name  # "only the schedule differs"
+    assert o1.value("beta_1") == 0.99
+    # The schedules the description quotes, read from the engine's product Π μ_i: μ_t = Π_t / Π_(t-1).
+    mu = [np.asarray(t.slots["u_product"]).reshape(len(t.params), -1)[:, 0] for t in (keras, textbook)]
+    mu_keras, mu_dozat = (m[100] / m[99] for m in mu)
+    assert 0.97 < mu_keras < 0.99 and 0.45 < mu_dozat < 0.55, (mu_keras, mu_dozat)
+    # The paths really differ: at some step they are more than 15 % of the map apart.
+    (x0, x1), _ = landscapes.get("quadratic").bounds
+    assert np.linalg.norm(keras.params - textbook.params, axis=1).max() > 0.15 * (x1 - x0)
 
-    def overshoot(t):  # how far past the valley floor (y = 0) the path swings after first crossing it
-        y = t.params[:, 1]
-        cross = int(np.argmax(y < 0))
-        return -float(y[cross:].min())
+    def overshoot(t):  # how far from the minimum (the origin) the path swings after first coming within 0.3
+        d = np.linalg.norm(t.params, axis=1)
+        return float(d[int(np.argmax(d < 0.3)):].max())
 
-    assert overshoot(keras) > 2 * overshoot(textbook) > 0
+    assert overshoot(keras) > 1.0 and overshoot(keras) > 3 * overshoot(textbook), (overshoot(keras), overshoot(textbook))
+    # As opened (step 110): the Keras path is far past the minimum, Dozat's sits in it.
+    k = shown_step("nadam-schedule")
+    assert np.linalg.norm(keras.params[k]) > 1.0 and np.linalg.norm(textbook.params[k]) < 0.35
+
+
+# --------------------------------------------------------------------------- #
+# Openings: frame= in race links, and the default race                          #
+# --------------------------------------------------------------------------- #
+def test_frame_link_values():
+    ks = frame_steps(300)  # 0, 3, …, 300
+    assert read_frame("51", ks) == (17, None) and read_frame("0", ks) == (0, None) and read_frame("300", ks)[0] == len(ks) - 1
+    assert ks[read_frame("100", ks)[0]] in (99, 102)  # a step between frames: the nearest frame
+    for bad in ("abc", "-5", "1.5", "", "301", "9" * 40, "[x](http://evil)"):
+        index, notice = read_frame(bad, ks)
+        assert index is None and notice and "at its end" in notice, bad
+    # The link's text is shown literally (escaped Markdown: no link is created), nothing of it dropped.
+    assert shown(read_frame("[x](http://evil)", ks)[1]).count("“[x](http://evil)”") == 1
+    assert shown(read_frame("9" * 40, ks)[1]).count("9" * 40) == 1
 
 
 @pytest.mark.parametrize("seed", [0, 1])

@@ -73,7 +73,7 @@ SCHEDULES = ("none", "ExponentialDecay", "InverseTimeDecay", "PolynomialDecay", 
 # page file -> {param: validity predicate or None (no simple rule: only "no exception")}
 PAGES = {
     "app_pages/race.py": {
-        "land": lambda r: choice(r, LANDS), "expr": None, "start": None,
+        "land": lambda r: choice(r, LANDS), "expr": None, "start": None, "frame": None,  # a step <= steps
         "steps": lambda r: number(r, 1, 2000, True), "noise": lambda r: number(r, 0, 10),
         "seed": lambda r: number(r, 0, SEED31, True), "sched": lambda r: choice(r, SCHEDULES),
         "sched_steps": lambda r: number(r, 1, 100_000, True), "sched_rate": lambda r: number(r, 0, 10),

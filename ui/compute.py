@@ -86,6 +86,33 @@ def run_full(land_key: tuple, choice: OptChoice, start: tuple, steps: int, noise
                 diverged_at=t.diverged_at)
 
 
+def point_sequences(name: str, slots: dict, upto: int | None = None) -> list[tuple[str, str, np.ndarray]]:
+    """The state slots of optimizer ``name`` that are points of the landscape's plane (Schedule-Free's average
+    x and base sequence z; none for most rules), as ``(slot, legend text, points[:upto])`` for the charts:
+    the recorded arrays themselves (row j: the slot before update j, so row k+1 is the value after update k)."""
+    out = []
+    for key, text in optimizers.teaching(name).point_slots.items():
+        arr = slots.get(key) if slots is not None else None
+        if arr is not None and np.shape(arr)[-1:] == (2,) and np.ndim(arr) == 2:
+            out.append((key, text, np.asarray(arr)[:upto]))
+    return out
+
+
+@st.cache_data(max_entries=512, ttl=TTL, show_spinner=False)
+def run_point_slots(land_key: tuple, choice: OptChoice, start: tuple, steps: int, noise: float, seed: int,
+                    common: Common = NO_COMMON) -> dict:
+    """For the race player: the slots of ``choice`` that are points of the plane, every step, from the same run
+    as :func:`run_path` (same optimizer, common settings and noise, so the same arithmetic): ``{slot: (steps+1,
+    2) array}``, row j the value before update j (Schedule-Free: ``"x"`` the average, ``"momentum"`` z; the path
+    itself is y). Empty for the rules that keep no such point. Legend texts: ``optimizers.teaching(name)
+    .point_slots`` and ``.path_name``."""
+    if not optimizers.teaching(choice.name).point_slots:
+        return {}
+    traj = optimizers.run(build_optimizer(choice, common), get_land(*land_key), start=np.asarray(start),
+                          steps=steps, noise=noise, seed=seed, record="full")
+    return {key: pts for key, _, pts in point_sequences(choice.name, traj.slots)}
+
+
 def trajectory(land_key: tuple, choice: OptChoice, start, steps: int, noise: float, seed: int):
     """The full run as an ``optimizers.Trajectory`` (from the cached arrays)."""
     arrays = run_full(land_key, choice, start, steps, noise, seed)

@@ -25,11 +25,17 @@ def _seed(key, value):
         st.session_state[key] = value
 
 
-def optimizer_editor(key: str, choice: OptChoice, *, show_flavor: bool = True, hide=()) -> OptChoice:
+# Labels of the engine's app options (``Optimizer.OPTIONS``: switches that are not arguments of the real optimizer).
+OPTION_LABELS = {"as_matrix": "Treat the point as a 1×2 matrix"}
+
+
+def optimizer_editor(key: str, choice: OptChoice, *, show_flavor: bool = True, hide=(),
+                     options: bool = True) -> OptChoice:
     """Controls for one optimizer; returns the (possibly edited) choice.
 
     ``hide`` names hyperparameters the page sets itself (the learning-rate page's ``learning_rate``):
-    they get no control and are left out of the returned choice."""
+    they get no control and are left out of the returned choice. ``options=False`` leaves out the app
+    options about a landscape's point (Muon's ``as_matrix``) on pages that train a network."""
     names = optimizers.available()
     _seed(f"{key}_name", choice.name)
     name = st.selectbox("Optimizer", names, key=f"{key}_name", persist_state=PERSIST)
@@ -47,14 +53,17 @@ def optimizer_editor(key: str, choice: OptChoice, *, show_flavor: bool = True, h
         _carry_over(key, name, before, flavor, hide)
         st.session_state[f"{key}_{name}_from"] = before[0]
     params, values = {}, {}
-    for hp in optimizers.spec(name, flavor):
+    opts = {hp.name for hp in optimizers.get_class(name).options(flavor)}
+    if not options:
+        hide = tuple(hide) + tuple(opts)
+    for hp in optimizers.settings_spec(name, flavor):
         if hp.name in hide:
             continue
         wkey = f"{key}_{name}_{flavor}_{hp.name}"
         current = choice.value(hp.name) if same else hp.default
         if hp.kind == "bool":
             _seed(wkey, bool(current))
-            value = st.checkbox(hp.name, key=wkey, help=hp.help, persist_state=PERSIST)
+            value = st.checkbox(OPTION_LABELS.get(hp.name, hp.name), key=wkey, help=hp.help, persist_state=PERSIST)
         else:
             grid = slider_grid(hp, current)
             if wkey in st.session_state and st.session_state[wkey] not in grid:
@@ -65,6 +74,9 @@ def optimizer_editor(key: str, choice: OptChoice, *, show_flavor: bool = True, h
         values[hp.name] = value
         if value != hp.default:
             params[hp.name] = value
+    note = optimizers.teaching(name).option_note
+    if note is not None and opts - set(hide):
+        st.caption(note(flavor, values))
     st.session_state[f"{key}_{name}_last"] = (flavor, values)
     came_from = st.session_state.get(f"{key}_{name}_from")
     if came_from is not None and came_from != flavor:
@@ -75,7 +87,7 @@ def optimizer_editor(key: str, choice: OptChoice, *, show_flavor: bool = True, h
 def _carry_over(key: str, name: str, before, flavor: str, hide) -> None:
     """A flavour switch keeps every shared hyperparameter's value (if the new flavour accepts it)."""
     old_flavor, old_values = before
-    for hp in optimizers.spec(name, flavor):
+    for hp in optimizers.settings_spec(name, flavor):
         if hp.name in hide or hp.name not in old_values:
             continue
         try:

@@ -126,10 +126,12 @@ def write_link(spec: PageSpec, values: dict, extra: dict[str, str] | None = None
     url.update(extra or {})
     for i, c in enumerate(choices or [], start=1):
         url[f"o{i}"] = c.encode()
+    if present_mode():
+        url[PRESENT] = "1"  # presentation mode stays in the link (a lecture is a list of links)
     current = {k: st.query_params.get_all(k) for k in st.query_params}
     if current != {k: [v] for k, v in url.items()}:  # also rewrites a repeated key (?opt=A&opt=B)
         st.query_params.from_dict(url)
-    st.session_state[spec.key("_written")] = url
+    st.session_state[spec.key("_written")] = {k: v for k, v in url.items() if k != PRESENT}
     return url
 
 
@@ -137,3 +139,94 @@ def show_notices(notices) -> None:
     """Link problems: one visible, non-blocking message each (already safe Markdown)."""
     for n in notices:
         st.warning(n, icon=NOTICE_ICON)
+
+
+# --------------------------------------------------------------------------- #
+# Presentation mode: one switch and ``present=1``, for every page               #
+# --------------------------------------------------------------------------- #
+PRESENT = "present"          # the URL parameter
+PRESENT_KEY = "present_mode"  # the switch's session-state key
+_SEEN = "_present_seen"       # the value of ``present`` this session last read or wrote
+_NOTICE = "_present_notice"
+PRESENT_FONT_PX = 20          # the root font size in presentation mode: body text 20 px, captions and labels 18 px
+
+# Body text, captions, widget labels, tables and headings for the back of the room (Streamlit sizes text in rem,
+# so the root size scales it all; captions and small labels get a floor of 18 px).
+PRESENT_CSS = f"""<style>
+html {{ font-size: {PRESENT_FONT_PX}px; }}
+[data-testid="stMain"] [data-testid="stMarkdownContainer"] p,
+[data-testid="stMain"] [data-testid="stMarkdownContainer"] li {{ font-size: max(1rem, 18px); }}
+[data-testid="stCaptionContainer"], [data-testid="stCaptionContainer"] p,
+[data-testid="stWidgetLabel"] p, [data-testid="stTooltipHoverTarget"] {{ font-size: max(0.9rem, 18px) !important; }}
+[data-testid="stMain"] .block-container {{ padding-top: 2.2rem; padding-left: 2rem; padding-right: 2rem; }}
+[data-testid="stMain"] h1 {{ font-size: 2.2rem; }}
+[data-testid="stMain"] .katex-display > .katex {{ font-size: 1.3em; }}
+</style>"""
+
+
+def present_in_link() -> bool | None:
+    """What the address bar says: True (``present=1``), False (``present=0``), None (absent or not 0/1)."""
+    raw = st.query_params.get(PRESENT)
+    return {"1": True, "0": False}.get(raw.strip() if isinstance(raw, str) else raw)
+
+
+def present_mode() -> bool:
+    """Is presentation mode on in this session?"""
+    return bool(st.session_state.get(PRESENT_KEY, False))
+
+
+def open_presentation() -> bool:
+    """Presentation mode for the whole app: called once per run by ``app.py`` before the page.
+
+    A new ``present`` value in the address bar (a link) sets the switch; a link without it keeps the session's
+    mode (so a preset opened from the home page stays in presentation mode); a bad value gets a notice and changes
+    nothing. The switch sits in the sidebar; while it is on, every page's link carries ``present=1``
+    (:func:`write_link`), the page text is projector-sized (:data:`PRESENT_CSS`) and the pages pass every figure
+    through ``charts.common.for_projector``. Returns whether the mode is on."""
+    ss = st.session_state
+    raw = st.query_params.get(PRESENT)
+    if raw is not None and raw != ss.get(_SEEN):
+        wanted = present_in_link()
+        if wanted is None:
+            from ui.text import literal
+            ss[_NOTICE] = (f"The link's presentation setting present={literal(raw, None)} is not 0 or 1, so it "
+                           "was ignored: presentation mode is " + ("on." if present_mode() else "off."))
+        else:
+            ss[PRESENT_KEY] = wanted
+            ss.pop(_NOTICE, None)
+    with st.sidebar:
+        st.toggle("Presentation mode", key=PRESENT_KEY,
+                  help="Projector-sized text and charts, thicker paths, the sidebar out of the way. Kept in the "
+                       "link as present=1, so a lecture can be prepared as a list of links.")
+    on = present_mode()
+    if ss.get(_NOTICE):
+        st.warning(ss[_NOTICE], icon=NOTICE_ICON)
+    if on:
+        st.html(PRESENT_CSS)
+        if st.query_params.get(PRESENT) != "1":
+            st.query_params[PRESENT] = "1"
+    elif PRESENT in st.query_params:
+        del st.query_params[PRESENT]
+    ss[_SEEN] = "1" if on else None
+    return on
+
+
+def projected(fig, height: int | None = None):
+    """A figure for ``st.plotly_chart``: as it is, or, in presentation mode, through ``charts.common.for_projector``
+    (a ``go.Figure`` becomes its dict first; the result is wrapped so Streamlit sends it without revalidating)."""
+    if not present_mode():
+        return fig
+    from charts.common import for_projector
+    from charts.race import Prebuilt
+
+    if isinstance(fig, Prebuilt):
+        fig = fig.to_dict()
+    elif hasattr(fig, "to_plotly_json"):
+        fig = fig.to_dict()
+    return Prebuilt(for_projector(fig, height=height))
+
+
+def plotly_chart(fig, *, present_height: int | None = None, **kwargs):
+    """``st.plotly_chart`` for every page: the figure goes through :func:`projected` (presentation mode), with
+    ``present_height`` as its height there. Returns what ``st.plotly_chart`` returns (selection events)."""
+    return st.plotly_chart(projected(fig, present_height), **kwargs)

@@ -16,6 +16,7 @@ from pathlib import Path
 from urllib.parse import quote, urlencode
 
 from ui.settings import OptChoice
+from ui.text import quoted
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -34,11 +35,35 @@ PAGES = {
 # The URL parameters each page reads (the app contract); presets use only these.
 PAGE_PARAMS = {
     "race": {"land", "expr", "start", "steps", "noise", "seed", "sched", "sched_steps", "sched_rate", "wd",
-             "clip", "clipv", "view", *(f"o{i}" for i in range(1, 9))},
+             "clip", "clipv", "view", "frame", *(f"o{i}" for i in range(1, 9))},
     "learning_rate": {"lrs", "epochs", "mode", "bs", "seed", "o1"},
     "moons": {"epochs", "bs", "hidden", "samples", "noise", "seed", "log", *(f"o{i}" for i in range(1, 9))},
     "maths": {"opt"},
 }
+
+
+def frame_index(frame_steps, step: int) -> int:
+    """The animation frame that shows ``step`` (the nearest drawn frame): ``frame=`` in a race link is a step,
+    so a link keeps its meaning however many frames the map draws."""
+    import numpy as np
+
+    ks = np.asarray(frame_steps)
+    return int(np.argmin(np.abs(ks - int(step))))
+
+
+def read_frame(raw, frame_steps) -> tuple[int | None, str | None]:
+    """``frame=`` from a race link: (frame index, None), or (None, notice) for a value that is not a step of this
+    race, in which case the race opens whole (the link's text is shown literally)."""
+    steps = int(frame_steps[-1])
+    text = str(raw).strip()
+    if not text.isdigit() or len(text) > 9:
+        return None, (f"The link's frame {quoted(raw)} is not a step number (0 to {steps}), so the race opens "
+                      "at its end.")
+    step = int(text)
+    if step > steps:
+        return None, (f"The link's frame {quoted(raw)} is beyond this race's {steps} steps, so the race opens "
+                      "at its end.")
+    return frame_index(frame_steps, step), None
 
 
 @dataclass(frozen=True)
@@ -91,14 +116,17 @@ def _o(name, flavor="keras", **params) -> OptChoice:
 # condition=10, angle=30) (tests/test_presets.py checks it).
 ROTATED_QUADRATIC = "0.1*(sqrt(3)/2*x + y/2)**2 + (sqrt(3)/2*y - x/2)**2"
 FLAT_BOWL = "1e-7*(x**2 + y**2)"
+# A bowl whose x-direction is 10× flatter, minimum (0.5, 1): at x = 0 the gradient in x is only −0.1.
+SLANTED_BOWL = "0.1*(x - 0.5)**2 + (y - 1)**2"
 
 PRESETS: tuple[Preset, ...] = (
     Preset(
         "adagrad-stalls", "Adagrad stalls",
-        "Same learning rate: Adagrad's sum of squared gradients keeps growing, so it crawls to a halt on "
-        "the valley floor while RMSprop and Adam, which forget old gradients, keep moving.",
+        "Same learning rate 0.05 on a narrow bowl. Opens at step 100: RMSprop and Adam, which forget old gradients, "
+        "have reached the minimum; Adagrad divides by the sum of all its squared gradients, so its steps keep "
+        "shrinking and it is still far away at step 300.",
         "race",
-        {"land": "rosenbrock", "steps": "1000",
+        {"land": "quadratic", "steps": "300", "frame": "100",
          **_opts(_o("Adagrad", learning_rate=0.05), _o("RMSprop", learning_rate=0.05),
                  _o("Adam", learning_rate=0.05))}),
     Preset(
@@ -111,11 +139,11 @@ PRESETS: tuple[Preset, ...] = (
                  _o("SGD", learning_rate=0.001, momentum=0.99))}),
     Preset(
         "saddle-escape", "Escaping a saddle",
-        "Starting almost on the ridge of x² − y² with a little gradient noise, plain gradient descent "
-        "lingers near the saddle point three times longer than momentum and Adam. (The saddle has no bottom: "
-        "momentum slides off the map so fast that it is flagged “diverged”.)",
+        "Starting almost on the ridge of x² − y² with a little gradient noise. Opens at step 51: momentum and Adam "
+        "have slid off the saddle, plain gradient descent still sits at it (it stays three times longer). Momentum "
+        "then leaves the map so fast that it is flagged “diverged”.",
         "race",
-        {"land": "saddle", "start": "1.5,0.001", "steps": "300", "noise": "0.05", "seed": "0",
+        {"land": "saddle", "start": "1.5,0.001", "steps": "300", "noise": "0.05", "seed": "0", "frame": "51",
          **_opts(_o("GradientDescent", learning_rate=0.02), _o("SGD", learning_rate=0.02, momentum=0.9),
                  _o("Adam", learning_rate=0.02))}),
     Preset(
@@ -154,12 +182,13 @@ PRESETS: tuple[Preset, ...] = (
          **_opts(_o("Adadelta"), _o("Adadelta", learning_rate=1.0), _o("Adadelta", "textbook"))}),
     Preset(
         "nadam-schedule", "Nadam's momentum schedule",
-        "Same learning rate and ε, only the schedule differs: Keras's momentum warms up in ~17 steps "
-        "(0.96ᵗ), Dozat's stays near 0.45 (0.96^(t/250)), so the Keras path swings further across the "
-        "valley.",
+        "Both with β₁ = 0.99; only the schedule differs. Keras's momentum (0.96ᵗ) is ≈ 0.98 by step 100, Dozat's "
+        "(0.96^(t/250)) stays ≈ 0.5. Opens at step 110: the Keras path has swung far past the minimum, Dozat's "
+        "sits in it.",
         "race",
-        {"land": "quadratic", "steps": "200",
-         **_opts(_o("Nadam", learning_rate=0.1), _o("Nadam", "textbook", learning_rate=0.1, epsilon=1e-7))}),
+        {"land": "quadratic", "steps": "200", "frame": "110",
+         **_opts(_o("Nadam", learning_rate=0.1, beta_1=0.99),
+                 _o("Nadam", "textbook", learning_rate=0.1, epsilon=1e-7, beta_1=0.99))}),
     Preset(
         "moons-article", "The article's moons race",
         "The article's line-up on its MLP: RMSprop, Adam, AdamW and Nadam drop below 0.05 loss within "
@@ -171,6 +200,56 @@ PRESETS: tuple[Preset, ...] = (
                  _o("Adagrad", learning_rate=0.01), _o("RMSprop", learning_rate=0.01),
                  _o("Adam", learning_rate=0.01), _o("AdamW", learning_rate=0.01, weight_decay=0.01),
                  _o("Nadam", learning_rate=0.01), _o("Lion", learning_rate=0.001))}),
+    # The newer Keras rules (issue 11); each claim is checked on the engine in tests/test_presets_zoo.py.
+    Preset(
+        "muon-row-steps", "Muon's normalised steps",
+        "With the point treated as a 1×2 matrix, Muon steps along its normalised momentum: every step is "
+        "0.197·η long while the gradient's size spans four orders of magnitude. Keras's own Muon moves the "
+        "point with its Adam step instead.",
+        "race",
+        {"land": "rosenbrock", "steps": "300",
+         **_opts(_o("Muon", learning_rate=0.1, as_matrix=True, weight_decay=0.0),
+                 _o("Muon", learning_rate=0.1, weight_decay=0.0, adam_weight_decay=0.0))}),
+    Preset(
+        "lamb-trust-ratio", "Lamb's trust ratio",
+        "Lamb rescales Adam's direction so every step is exactly η·‖w‖ long. The minimum (3, 2) is 3.6 from "
+        "the origin, so Lamb's steps stay about 0.1 long and it hops around it; Adam, same η, settles.",
+        "race",
+        {"land": "himmelblau", "start": "0.5,0.5", "steps": "300",
+         **_opts(_o("Lamb", learning_rate=0.03), _o("Adam", learning_rate=0.03))}),
+    Preset(
+        "ftrl-l1-zeros", "Ftrl's L1 gives exact zeros",
+        "With L1 strength λ₁, Ftrl keeps x at exactly 0 while its accumulator z stays within ±λ₁: steps 1–17 "
+        "for λ₁ = 1, 1–27 for λ₁ = 2, never without L1. All three still reach the minimum (0.5, 1).",
+        "race",
+        {"land": "custom", "expr": SLANTED_BOWL, "start": "-2,-2", "steps": "200",
+         **_opts(_o("Ftrl", learning_rate=0.5), _o("Ftrl", learning_rate=0.5, l1_regularization_strength=1.0),
+                 _o("Ftrl", learning_rate=0.5, l1_regularization_strength=2.0))}),
 )
 
 BY_ID = {p.id: p for p in PRESETS}
+
+
+STORY_KEY = "_preset_story"
+
+
+def preset_for(url_path: str, params: dict) -> Preset | None:
+    """The preset whose link this is (``params`` exactly its parameters, presentation mode aside), or None."""
+    params = {k: v for k, v in params.items() if k != "present"}
+    return next((p for p in PRESETS if p.page_url_path == url_path and p.params == params), None)
+
+
+def show_story(url_path: str) -> None:
+    """Above the page: what the preset that opened it shows (its title and “look for” line), so the story is
+    visible as opened. Called by ``app.py`` before each page; kept while the class stays on that page."""
+    import streamlit as st
+
+    ss = st.session_state
+    found = preset_for(url_path, {k: st.query_params[k] for k in st.query_params})
+    if found is not None:
+        ss[STORY_KEY] = found.id
+    story = BY_ID.get(ss.get(STORY_KEY, ""))
+    if story is None or story.page_url_path != url_path:
+        ss.pop(STORY_KEY, None)
+        return
+    st.info(f"**Preset: {story.title}.** {story.description}", icon=":material/school:")

@@ -143,7 +143,7 @@ class OptChoice:
     def canonical(self) -> "OptChoice":
         """The same optimizer with default-valued hyperparameters dropped (as the editor returns it),
         so a choice from a link and the same choice from the widgets compare (and cache) equal."""
-        defaults = {hp.name: hp.default for hp in optimizers.spec(self.name, self.flavor)}
+        defaults = {hp.name: hp.default for hp in optimizers.settings_spec(self.name, self.flavor)}
         return OptChoice(self.name, self.flavor,
                          tuple((k, v) for k, v in self.params if defaults.get(k, object()) != v))
 
@@ -187,8 +187,8 @@ class OptChoice:
         compared side by side differ only in their rule (PyTorch's Adagrad defaults to lr 0.01, Keras's
         to 0.001: a Keras choice at its default runs the PyTorch rule with 0.001 too). Returns the new
         choice and the names of the hyperparameters the other flavour does not have (left out)."""
-        there = {hp.name for hp in optimizers.spec(self.name, flavor)}
-        values = [(hp.name, self.value(hp.name)) for hp in optimizers.spec(self.name, self.flavor)]
+        there = {hp.name for hp in optimizers.settings_spec(self.name, flavor)}
+        values = [(hp.name, self.value(hp.name)) for hp in optimizers.settings_spec(self.name, self.flavor)]
         kept = tuple(sorted((k, v) for k, v in values if k in there))
         dropped = [k for k, _ in values if k not in there]
         return OptChoice(self.name, flavor, kept), dropped
@@ -196,16 +196,16 @@ class OptChoice:
     def only_in(self, flavor: str) -> list[tuple[str, object]]:
         """(name, default as text) of the hyperparameters ``flavor`` has and this choice's flavour lacks: a flavour
         compared side by side runs with its own default for these (PyTorch Nadam's momentum_decay)."""
-        here = {hp.name for hp in optimizers.spec(self.name, self.flavor)}
+        here = {hp.name for hp in optimizers.settings_spec(self.name, self.flavor)}
         return [(hp.name, hp.default if hp.kind == "bool" else _fmt(hp.default))
-                for hp in optimizers.spec(self.name, flavor) if hp.name not in here]
+                for hp in optimizers.settings_spec(self.name, flavor) if hp.name not in here]
 
     def value(self, hp: str):
         """The value in use for ``hp`` (the spec default if not set)."""
         d = self.kwargs
         if hp in d:
             return d[hp]
-        for p in optimizers.spec(self.name, self.flavor):
+        for p in optimizers.settings_spec(self.name, self.flavor):
             if p.name == hp:
                 return p.default
         return None
@@ -222,7 +222,7 @@ class OptChoice:
                 continue
             if isinstance(v, bool):
                 if v:
-                    bits.append(k)
+                    bits.append(_ABBR.get(k, k))
             else:
                 bits.append(f"{_ABBR.get(k, k)} {_fmt(v)}")
         if self.flavor != "keras":
@@ -256,7 +256,7 @@ class OptChoice:
             params[k] = v
         if flavor not in cls_.flavors():
             raise ValueError(f"unknown flavour {flavor!r} (valid: {', '.join(cls_.flavors())})")
-        specs = {s.name: s for s in cls_.spec(flavor)}
+        specs = {s.name: s for s in optimizers.settings_spec(cls_.name, flavor)}
         typed = {}
         for k, v in params.items():
             if k not in specs:
@@ -274,7 +274,7 @@ class OptChoice:
 
 
 _ABBR = {"momentum": "μ", "beta_1": "β₁", "beta_2": "β₂", "epsilon": "ε", "rho": "ρ",
-         "initial_accumulator_value": "a₀", "weight_decay": "wd"}
+         "initial_accumulator_value": "a₀", "weight_decay": "wd", "as_matrix": "as 1×2 matrix"}
 
 
 def _enc_value(v) -> str:

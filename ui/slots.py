@@ -52,9 +52,15 @@ def add_slot(prefix: str, max_n: int, add_order, n_colors: int, distinct: str = 
     new_slot(prefix, (fresh or add_order)[0], n_colors)
 
 
+# Pages whose optimizers train a network (no landscape point): the app options about the point (Muon's
+# "treat the point as a 1×2 matrix") are not offered there; a page may also pass ``options=False`` itself.
+NETWORK_PAGES = ("moons_", "theory_")
+
+
 def slot_editor(prefix: str, slot: dict, **editor_options) -> OptChoice:
     """The optimizer editor of one slot (``editor_options`` go to ``ui.controls.optimizer_editor``, e.g.
     ``hide=("learning_rate",)``). Returns the edited choice, also kept as ``<prefix>o<id>_choice``."""
+    editor_options.setdefault("options", prefix not in NETWORK_PAGES)
     key = f"{prefix}o{slot['id']}"
     choice = optimizer_editor(key, st.session_state[key + "_init"], **editor_options)
     st.session_state[key + "_choice"] = choice

@@ -78,7 +78,7 @@ def test_page_renders_map_and_loss_from_the_app_host_only(server, page, artifact
     assert frame.evaluate("() => [...document.querySelectorAll('.dp-map .imagelayer image')].filter(i => "
                           "(i.getAttribute('href') || '').startsWith('data:image/png')).length") == 1
     heads = frame.evaluate(HEADS)
-    assert heads["k"] == 300 and [r["path"] for r in heads["runs"]] == [301] * 5  # whole race before Play
+    assert heads["k"] == 150 and [r["path"] for r in heads["runs"]] == [151] * 5  # opens at step 150 (race.py)
     expect(frame.locator(".dp-map")).to_contain_text("Adam (lr 0.1)")
     assert hosts == {urlparse(server).netloc}  # plotly.js comes from the app, never from a CDN
     page.screenshot(path=str(artifacts_dir / "race.png"))

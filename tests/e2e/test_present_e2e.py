@@ -1,0 +1,79 @@
+"""Presentation mode in a real browser, as a projector shows it: present=1 at 1440×900 collapses the sidebar
+(settings one click away), makes the race map at least 640 px wide and the text at least 18 px; screenshots
+of every page at 1440×900 and 1920×1080 go to artifacts/present_*.png (look at them)."""
+import pytest
+from playwright.sync_api import expect
+
+from tests.helpers import wait_idle
+
+PAGES = ["", "race", "learning_rate", "moons?epochs=40", "inspector", "compare", "theory", "maths"]
+VIEWPORTS = {"1440": (1440, 900), "1920": (1920, 1080)}
+MAP = ".st-key-race_chart .js-plotly-plot"
+SMALLEST_TEXT = """() => {
+    const main = document.querySelector('[data-testid=stMain]');
+    const sizes = [...main.querySelectorAll('[data-testid=stMarkdownContainer] p, [data-testid=stMarkdownContainer] li,'
+                                            + ' [data-testid=stCaptionContainer], [data-testid=stWidgetLabel] p')]
+        .filter(e => e.offsetParent !== null && e.textContent.trim())
+        .map(e => parseFloat(getComputedStyle(e).fontSize));
+    return [Math.min(...sizes), sizes.length]; }"""
+
+
+@pytest.fixture(scope="module")
+def server(app_url, browser):
+    """Open the home page once first (st.navigation must have run once; see test_race_e2e.py)."""
+    ctx = browser.new_context()
+    p = ctx.new_page()
+    p.goto(app_url)
+    expect(p.get_by_test_id("stSidebarNav")).to_contain_text("Optimizer race", timeout=60_000)
+    ctx.close()
+    return app_url
+
+
+def open_present(page, url, path, size):
+    page.set_viewport_size({"width": size[0], "height": size[1]})
+    sep = "&" if "?" in path else "?"
+    page.goto(f"{url}/{path}{sep}present=1")
+    expect(page.get_by_test_id("stMain")).to_be_visible(timeout=60_000)
+    # Presentation mode's style sheet is in force (the root font size), then the run is over.
+    page.wait_for_function("() => getComputedStyle(document.documentElement).fontSize === '20px'", timeout=180_000)
+    wait_idle(page, timeout=180_000)
+    expect(page.get_by_test_id("stException")).to_have_count(0)
+
+
+def test_race_present_at_1440x900(server, page, artifacts_dir):
+    open_present(page, server, "race", VIEWPORTS["1440"])
+    page.wait_for_function(f"() => !!document.querySelector('{MAP}')?._fullLayout", timeout=60_000)
+    # The sidebar is collapsed: the main area starts at the left edge and the sidebar is off screen.
+    sidebar = page.get_by_test_id("stSidebar")
+    expect(sidebar).to_have_attribute("data-collapsed", "true")
+    assert page.get_by_test_id("stMain").bounding_box()["x"] < 5
+    # The map's plot area (the landscape, without axes and margins) is at least 640 px wide.
+    plot_w, plot_h = page.evaluate(f"() => {{ const s = document.querySelector('{MAP}')._fullLayout._size;"
+                                   " return [s.w, s.h]; }")
+    dom_w = page.locator(f"{MAP} .nsewdrag").first.bounding_box()["width"]
+    assert plot_w >= 640 and dom_w >= 640, (plot_w, dom_w)
+    assert plot_h >= 400, plot_h
+    # Projector text: every visible paragraph, caption and label is at least 18 px; tick labels too.
+    smallest, n = page.evaluate(SMALLEST_TEXT)
+    assert n > 5 and smallest >= 18, (smallest, n)
+    ticks = page.evaluate(f"() => [...document.querySelectorAll('{MAP} .xtick text, {MAP} .ytick text')]"
+                          ".map(t => parseFloat(getComputedStyle(t).fontSize))")
+    assert ticks and min(ticks) >= 18, ticks
+    assert "present=1" in page.url
+    page.screenshot(path=str(artifacts_dir / "present_race_1440_check.png"))
+    # Settings are one click away: open the sidebar, the switch is there and on.
+    page.get_by_test_id("stExpandSidebarButton").click()
+    expect(sidebar).to_have_attribute("data-collapsed", "false")
+    expect(sidebar.get_by_text("Presentation mode")).to_be_visible()
+    expect(sidebar.get_by_role("switch", name="Presentation mode")).to_be_checked()
+
+
+@pytest.mark.parametrize("view", sorted(VIEWPORTS))
+@pytest.mark.parametrize("path", PAGES)
+def test_screenshot_every_page_in_present_mode(server, page, artifacts_dir, path, view):
+    open_present(page, server, path, VIEWPORTS[view])
+    smallest, n = page.evaluate(SMALLEST_TEXT)
+    assert smallest >= 18, (path, smallest)
+    assert "present=1" in page.url
+    name = path.split("?")[0] or "home"
+    page.screenshot(path=str(artifacts_dir / f"present_{name}_{view}.png"), timeout=120_000)
