@@ -149,11 +149,12 @@ def test_speed_sets_the_interval_between_steps(server, page):
     speed.evaluate(SET, "-1")  # log10 of the speed: 0.1×
     expect(frame.locator(".dp-speed-out")).to_have_text("0.1×")
     assert abs(frame.evaluate("() => window.__descentPlayer.interval") - 1000 / 3) < 1e-6
-    slow = median_interval(frame, 3)
+    slow = median_interval(frame, 5)
     speed.evaluate(SET, "0")
     expect(frame.locator(".dp-speed-out")).to_have_text("1.0×")
     normal = median_interval(frame, 6)
-    assert 250 < slow < 450 and normal < 80 and slow / normal > 4, (slow, normal)
+    # 333 ms and 33 ms per step; a loaded machine draws few frames, so each measure is within one frame of it.
+    assert 250 < slow < 600 and normal < 80 and slow / normal > 5, (slow, normal)
 
 
 def test_overlays_appear_and_disappear(server, page, artifacts_dir):
