@@ -14,19 +14,21 @@ import numpy as np
 import streamlit as st
 
 from charts.common import PALETTE
-from charts.race import (PICK_TRACE, Prebuilt, RaceRun, export_html, frame_steps, loss_csv, loss_figure, race_figure,
-                         race_summary, trajectories_csv)
+from charts.common import for_projector
+from charts.player import player_html, player_spec, restyled
+from charts.race import (PICK_TRACE, RaceRun, frame_steps, loss_csv, loss_figure, race_figure, race_summary,
+                         trajectories_csv)
 from charts.surface3d import surface_figure
 from optimizers import budget
-from ui.blocks import diverged_warning, maths_links, plot_config, start_problem
+from ui.blocks import diverged_warning, maths_links, start_problem
 from ui.budget import show_plan
-from ui.compute import CLIPS, SCHEDULES, Common, run_path, settings_stamp
+from ui.compute import CLIPS, SCHEDULES, Common, run_overlays, run_path, settings_stamp
 from ui.landscape_picker import LANDS, START, get_background, landscape_and_start, start_from_link
 from ui.lineups import add_order, lineup
-from ui.page_state import PERSIST, PageSpec, open_page, plotly_chart, write_link
+from ui.page_state import PERSIST, PageSpec, open_page, present_mode, write_link
+from ui.player import race_player
 from ui.presets import frame_index, read_frame
 from ui.settings import Field, _fmt
-from ui.shared_figure import SharedFigure
 from ui.slots import slot_editors
 
 P = "race_"  # session-state prefix of this page
@@ -63,18 +65,20 @@ ADD_ORDER = add_order(sgd_lr=0.001, gd_lr=0.002)  # what "Add optimizer" offers 
 
 
 @st.cache_resource(max_entries=32, ttl=6 * 3600, show_spinner=False)
-def shared_race_figure(land_key: tuple, run_keys: tuple, start: tuple, frame: int | None, stamp: str, _land,
-                       _runs) -> SharedFigure:
-    """``race_figure`` built once per setting and shared by every session.
+def shared_player_spec(land_key: tuple, run_keys: tuple, start: tuple, stamp: str, title: str, start_step: int | None,
+                       autoplay: bool, view: str, _land, _runs, _overlays) -> dict:
+    """The player's dict (charts.player.player_spec) built once per setting and shared by every session.
 
-    Why: a class opening one preset rebuilt this dict (1.75 MB as JSON) in each of its 30 sessions and every
-    rerun (12 % of the server's time, load/results.md). ``run_keys`` holds everything ``_runs`` is
-    computed from (``run_path``'s arguments and each run's colour), so ``_runs`` is not hashed.
-    st.cache_resource hands every session the *same* dict, without a copy: nothing may mutate it
-    afterwards (st.plotly_chart and pio.to_html only read it). An entry is at most ~3 MB (FRAME_BUDGET).
-    Kept as its JSON (ui.shared_figure): Streamlit's to_json of it was 23 % of a run (load/results.md)."""
-    fig = race_figure(_land, _runs, get_background(*land_key), start=start, active=frame, subtitle=stamp)
-    return SharedFigure(fig, validate=False)  # what st.plotly_chart(Prebuilt(fig)) sent, serialised once
+    ``run_keys`` holds everything ``_runs`` and ``_overlays`` are computed from, so they are not hashed.
+    Every session gets the same dict: nothing may mutate it (the component and the export only read it)."""
+    if view == "3d":
+        fig = surface_figure(_land, _runs)
+    else:
+        fig = race_figure(_land, _runs, get_background(*land_key), start=start, max_frames=2, subtitle=stamp)
+    lfig, _ = loss_figure(_runs, _land.min_value, subtitle=stamp)
+    return player_spec(fig, lfig, _runs, _overlays, title=title, pick_trace=PICK_TRACE, start_step=start_step,
+                       autoplay=autoplay) if view == "2d" else player_spec(
+        fig, lfig, _runs, None, title=title, pick_trace=None, start_step=start_step, autoplay=autoplay)
 
 
 def seed_from_link(params: dict, values: dict) -> list[str]:
@@ -97,14 +101,6 @@ def seed_from_link(params: dict, values: dict) -> list[str]:
     elif not params:
         st.session_state[P + "frame"] = frame_index(ks, DEFAULT_FRAME_STEP)
     return notices
-
-
-def set_frame(which: str) -> None:
-    n = st.session_state.get(P + "nframes", 1)
-    cur = st.session_state.get(P + "frame")
-    cur = n - 1 if cur is None else min(cur, n - 1)
-    st.session_state[P + "frame"] = {"first": 0, "prev": max(cur - 1, 0), "next": min(cur + 1, n - 1),
-                                     "last": None}[which]
 
 
 # --------------------------------------------------------------------------- #
@@ -181,7 +177,7 @@ write_link(SPEC, values, link_extra or None, [c for _, c in choices])
 steps = show_plan(budget.plan_runs(land, [c for _, c in choices], int(steps), what="this race"), chart_row)["steps"]
 
 # Run every optimizer (cached one by one).
-runs, errors, run_keys = [], [], []
+runs, errors, run_keys, overlays = [], [], [], []
 progress, t0 = st.empty(), time.perf_counter()
 for i, (slot, choice) in enumerate(choices):
     choice_key = (choice.name, choice.flavor, choice.params)
@@ -191,6 +187,8 @@ for i, (slot, choice) in enumerate(choices):
         errors.append(f"#{i + 1} {choice.label()}: {exc}")
         continue
     runs.append(RaceRun(choice.label(), params, loss, div, PALETTE[slot["color"]], choice.name))
+    overlays.append(run_overlays(land_key, choice, start, int(steps), float(noise), int(seed), common)
+                    if view == "2d" else None)
     run_keys.append((choice_key, slot["color"]))
     if time.perf_counter() - t0 > 0.3 and i + 1 < len(choices):
         progress.progress((i + 1) / len(choices), text=f"Running optimizer {i + 2} of {len(choices)}…")
@@ -203,58 +201,38 @@ with chart_row:
     for e in errors:
         st.error(e)
     diverged_warning(runs)
-    left, right = st.columns([3, 2])
-    ks = frame_steps(int(steps))
-    st.session_state[P + "nframes"] = len(ks)
-    frame = st.session_state.get(P + "frame")
-    frame = None if frame is None else min(int(frame), len(ks) - 1)
-    with left:
-        if view == "2d":
-            fig = shared_race_figure(land_key, run_keys, start, frame, stamp, land, runs)  # shared: read only
-            event = plotly_chart(fig, key=P + "chart", on_select="rerun", selection_mode=("points",),
-                                 config=plot_config("optimizer-race", scrollZoom=False), present_height=860)
-            sel = (event or {}).get("selection") or {}
-            picks = [p for p in (sel.get("points") or []) if p.get("curve_number") == PICK_TRACE]
-            token = json.dumps(sel, sort_keys=True, default=str) if picks else None
-            if token is None:
-                st.session_state[P + "last_pick"] = None
-            elif token != st.session_state.get(P + "last_pick"):
-                st.session_state[P + "last_pick"] = token  # one-shot: the same selection is not applied twice
-                x, y = round(float(picks[0]["x"]), 4), round(float(picks[0]["y"]), 4)
-                if (bx0 <= x <= bx1 and by0 <= y <= by1) and (x, y) != start:
-                    st.session_state[P + "pending_start"] = (land_name, x, y)
-                    st.session_state[P + "frame"] = None
-                    st.rerun()
-            b = st.columns([1, 1, 1, 1, 6], vertical_alignment="center", gap="small")
-            b[0].button("", icon=":material/first_page:", key=P + "first", on_click=set_frame, args=("first",),
-                        help="Back to the start")
-            b[1].button("", icon=":material/chevron_left:", key=P + "prev", on_click=set_frame,
-                        args=("prev",), help="Step back one frame")
-            b[2].button("", icon=":material/chevron_right:", key=P + "next",
-                        on_click=set_frame, args=("next",), help="Step forward one frame")
-            b[3].button("", icon=":material/last_page:", key=P + "last", on_click=set_frame, args=("last",),
-                        help="The whole race")
-            shown = int(ks[-1 if frame is None else frame])
-            stride = fig.meta["path_stride"]
-            b[4].caption(f"Showing step **{shown}** of {int(steps)} ({len(ks)} frames"
-                         + (f", paths drawn every {stride} steps" if stride > 1 else "")
-                         + "). Play, Pause, speed and the scrubber are under the map.")
-        else:
-            shown = None
-            plotly_chart(Prebuilt(surface_figure(land, runs)), key=P + "chart3d",
-                            config=plot_config("optimizer-race-3d"))
-            st.caption("Drag to turn the surface. Switch to the 2-D map to animate or to click a new start; "
-                       "the camera icon saves a PNG.")
-    with right:
-        lfig, log_y = loss_figure(runs, land.min_value, step=shown if shown not in (None, int(steps)) else None,
-                                  subtitle=stamp)
-        plotly_chart(Prebuilt(lfig), key=P + "loss", config=plot_config("race-loss"))
-        if not log_y and any(r.last_good > 0 or np.isfinite(r.loss[0]) for r in runs):
-            st.caption("Linear loss axis: some losses are ≤ 0, so a log scale cannot show them.")
-        st.markdown(f"**{land.title}** — {land.teaches}")
-        if land.latex:
-            st.latex(land.latex)
-
+    # The step shown first: the link's frame= (a step; the default race opens at DEFAULT_FRAME_STEP), else the end.
+    ks, fi, asked = frame_steps(int(steps)), st.session_state.get(P + "frame"), st.session_state.get(P + "frame_asked")
+    first = None
+    if fi is not None:
+        fi = min(int(fi), len(ks) - 1)
+        first = int(asked) if asked is not None and frame_index(ks, asked) == fi else int(ks[fi])
+    spec = shared_player_spec(land_key, run_keys, start, stamp, land.title, first,
+                              bool(st.session_state.get(P + "autoplay", False)), view, land, runs,
+                              overlays)  # shared by every session: read only
+    if present_mode():  # projector-sized figures and controls (a new dict: the shared spec stays as it is)
+        spec = restyled(spec, for_projector(spec["map"], height=860), for_projector(spec["loss"]),
+                        style={"control_size": 20, "head_size": 16, "arrow_width": 3.5})
+    event = race_player(spec, key=P + ("player" if view == "2d" else "player3d"))
+    pick = (event or {}).get("pick") if isinstance(event, dict) and view == "2d" else None
+    token = json.dumps(event, sort_keys=True, default=str) if pick else None
+    if token is not None and token != st.session_state.get(P + "last_pick"):
+        st.session_state[P + "last_pick"] = token  # one-shot: the same click is not applied twice
+        x, y = round(float(pick[0]), 4), round(float(pick[1]), 4)
+        if (bx0 <= x <= bx1 and by0 <= y <= by1) and (x, y) != start:
+            st.session_state[P + "pending_start"] = (land_name, x, y)
+            st.session_state[P + "frame"] = None
+            st.rerun()
+    st.caption("▶ Play runs in your browser: ◀ 1 and 1 ▶ move one optimizer step (keys ← and →, space plays "
+               "and pauses), the slider scrubs, Speed goes from 0.1× to 10× (1× = 30 steps a second). "
+               + ("Click the map to start there." if view == "2d" else
+                  "Drag to turn the surface; switch to the 2-D map to click a new start or to show the overlays."))
+    if spec["loss"]["layout"]["yaxis"].get("type") != "log" and any(r.last_good > 0 or np.isfinite(r.loss[0])
+                                                                      for r in runs):
+        st.caption("Linear loss axis: some losses are ≤ 0, so a log scale cannot show them.")
+    st.markdown(f"**{land.title}** — {land.teaches}")
+    if land.latex:
+        st.latex(land.latex)
 
 
 def export_settings() -> list[str]:
@@ -284,11 +262,10 @@ e1.download_button("Trajectories (CSV)", icon=":material/download:", data=lambda
                    mime="text/csv", key=P + "dl_traj", on_click="ignore")
 e2.download_button("Loss curves (CSV)", icon=":material/download:", data=lambda: loss_csv(runs, export_settings()), file_name="race_losses.csv",
                    mime="text/csv", key=P + "dl_loss", on_click="ignore")
-if view == "2d":
+if runs:
     e3.download_button("Animation (offline HTML)", icon=":material/download:", key=P + "dl_html", on_click="ignore", mime="text/html",
                        file_name="optimizer_race.html",
-                       data=lambda: export_html(fig.figure(), lfig, f"Optimizer race on {land.title}",
-                                                export_settings()),
+                       data=lambda: player_html(spec, f"Optimizer race on {land.title}", export_settings()),
                        help="A standalone page with the animated map, the loss chart and every setting; works "
                             "without internet.")
 st.caption("PNG: use the camera icon in the chart's toolbar (works offline).")

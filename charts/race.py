@@ -240,6 +240,7 @@ def race_figure(land, runs: list[RaceRun], background: dict | None, *, start=Non
                      hoverinfo="skip", showlegend=True, unselected=dict(marker=dict(opacity=1))))
 
     animated = []  # trace indices the frames update
+    run_traces = []  # per run: the indices of its halo, path, head and ✖ traces (None when absent)
     encoded = [_Encoded(run, stride, land.bounds) for run in runs]
     for i, run in enumerate(runs):
         group = f"run{i}"
@@ -255,12 +256,15 @@ def race_figure(land, runs: list[RaceRun], background: dict | None, *, start=Non
                     unselected=dict(marker=dict(opacity=1)), **traces[1])
         data += ([halo] if halos else []) + [path, head]
         animated += ([len(data) - 3] if halos else []) + [len(data) - 2, len(data) - 1]
+        run_traces.append({"halo": len(data) - 3 if halos else None, "path": len(data) - 2, "head": len(data) - 1,
+                           "cross": None})
         if run.diverged_at is not None:
             data.append(dict(type="scatter", mode="markers", name=f"diverged at step {int(run.diverged_at)}",
                              legendgroup=group, showlegend=False,
                              marker=dict(symbol="x", size=20, color=run.color, line=dict(color="black", width=1.5)),
                              hoverinfo="skip", unselected=dict(marker=dict(opacity=1)), **traces[2]))
             animated.append(len(data) - 1)
+            run_traces[-1]["cross"] = len(data) - 1
 
     frames = []
     for k in ks:
@@ -298,7 +302,7 @@ def race_figure(land, runs: list[RaceRun], background: dict | None, *, start=Non
                                                                            xanchor="right"),
                       transition=dict(duration=0), ticklen=3,
                       font=dict(size=10, color="rgba(0,0,0,0)"))],  # hide the crowded tick labels
-        meta=dict(path_stride=stride, frame_steps=[int(k) for k in ks], halos=bool(halos)),
+        meta=dict(path_stride=stride, frame_steps=[int(k) for k in ks], halos=bool(halos), run_traces=run_traces),
     )
     return dict(data=data, layout=layout, frames=frames)
 

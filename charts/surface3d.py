@@ -3,7 +3,8 @@
 Heights are what the 2-D background's colours show: the loss itself, or
 log10 of its height above the minimum when the values span many decades
 (Rosenbrock), so valleys stay visible. Paths use the same transform, so a
-path lies on the surface. Not animated (3-D frames redraw the whole scene).
+path lies on the surface. Animated by the race player (charts/player.py), which moves each path and head
+with Plotly.restyle; ``layout.meta.run_traces`` says which traces those are.
 """
 from __future__ import annotations
 
@@ -48,6 +49,7 @@ def surface_figure(land, runs: list[RaceRun], n: int = 80, height: int = 640, ti
                  colorscale="Viridis", showscale=False, opacity=0.9, name="landscape",
                  contours=dict(z=dict(show=True, usecolormap=True, project=dict(z=True), width=1)),
                  hovertemplate="x %{x:.3g}<br>y %{y:.3g}<extra></extra>")]
+    run_traces = []
     for r in runs:
         P = r.params[:r.last_good + 1]
         z = np.clip(f(r.loss[:r.last_good + 1]), lo, hi) + lift
@@ -59,6 +61,7 @@ def surface_figure(land, runs: list[RaceRun], n: int = 80, height: int = 640, ti
                          marker=dict(color=r.color, size=7 if r.diverged_at is None else 9,
                                      symbol="circle" if r.diverged_at is None else "x",
                                      line=dict(color="black", width=2)), hoverinfo="skip"))
+        run_traces.append({"halo": None, "path": len(data) - 2, "head": len(data) - 1, "cross": None})
     minima = np.asarray(getattr(land, "minima", np.empty((0, 2)))).reshape(-1, 2)
     if len(minima):
         zm = np.clip(f(land.value(minima)), lo, hi) + lift
@@ -81,6 +84,6 @@ def surface_figure(land, runs: list[RaceRun], n: int = 80, height: int = 640, ti
                    camera=dict(eye=dict(x=-0.5, y=-1.6, z=1.7)), aspectmode="manual",
                    aspectratio=dict(x=1, y=1, z=0.5)),
         legend=dict(orientation="h", x=0, y=0, font=dict(size=13), bgcolor="rgba(255,255,255,0.8)"),
-        meta=dict(log_height=log),
+        meta=dict(log_height=log, run_traces=run_traces),
     )
     return dict(data=data, layout=layout)

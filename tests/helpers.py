@@ -44,10 +44,28 @@ def open_app_page(page_file: str, timeout: int = 120, **params):
     return at
 
 
+PLAYER_FIGURES = {"race_chart": "map", "race_chart3d": "map", "race_loss": "loss"}  # the race's figures, now drawn by the player
+
+
+def player_spec(at, component: str = "ui.player.race_player") -> dict | None:
+    """The dict the race player component receives (charts.player.player_spec), or None if it is not drawn."""
+    import json
+
+    found = [c for c in at.get("component_instance") if c.proto.component_name == component]
+    return json.loads(found[0].proto.json_args)["spec"] if found else None
+
+
 def chart_spec(at, key) -> dict:
-    """The figure JSON Streamlit sends for the plotly chart with widget ``key``."""
+    """The figure JSON Streamlit sends for the plotly chart with widget ``key``.
+
+    ``race_chart`` and ``race_loss`` (the race's map and loss chart) are drawn by the race player: their
+    figures come from its spec, with every run's per-step positions and losses under ``player_runs``."""
     import json
 
     found = [c for c in at.get("plotly_chart") if c.key == key]
+    if not found and key in PLAYER_FIGURES:
+        spec = player_spec(at)
+        assert spec is not None, "no race player drawn"
+        return {**spec[PLAYER_FIGURES[key]], "player_runs": spec["runs"], "player_steps": spec["steps"]}
     assert found, [c.key for c in at.get("plotly_chart")]
     return json.loads(found[0].proto.spec)

@@ -226,8 +226,9 @@ def test_race_charts_and_exports_carry_every_non_default_setting():
     at.switch_page("app_pages/race.py")
     at.run()
     assert not at.exception
+    from tests.helpers import chart_spec
     for key in ("race_chart", "race_loss"):
-        spec = json.loads(next(c for c in at.get("plotly_chart") if c.key == key).proto.spec)
+        spec = chart_spec(at, key)
         sub = spec["layout"]["title"]["subtitle"]["text"]
         for word in ("CosineDecay", "weight decay 0.01", "clipnorm 0.5", "noise σ 2", "seed 3"):
             assert word in sub, (key, sub)

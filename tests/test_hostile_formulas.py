@@ -494,9 +494,8 @@ def open_page(page_file, **params):
 
 
 def figure(at, key):
-    found = [c for c in at.get("plotly_chart") if c.key == key]
-    assert found, [c.key for c in at.get("plotly_chart")]
-    return json.loads(found[0].proto.spec)
+    from tests.helpers import chart_spec
+    return chart_spec(at, key)
 
 
 def messages(at):
@@ -529,7 +528,7 @@ def test_typing_attacks_into_the_race_formula_box(race_custom):
         assert "last valid formula: “x**2 + y**2”" in errs[0], (name, errs[0])
         # The chart still shows the last valid formula, with its paths, and the link keeps it too.
         spec = figure(at, "race_chart")
-        assert spec["data"] and spec["frames"]
+        assert spec["data"] and spec["player_runs"]
         assert at.query_params.get("expr", "x**2 + y**2") == "x**2 + y**2"
     # ... and a valid formula is accepted again afterwards.
     at.text_input(key="race_expr").input("x**2 + 2*y**2").run()
@@ -551,7 +550,7 @@ def test_attack_in_the_race_link(name):
         assert any("last valid formula" in shown(e.value) for e in at.error), msgs
     else:
         assert any("expr = " in m and "longer than 500" in m for m in msgs), msgs
-    assert figure(at, "race_chart")["frames"]
+    assert figure(at, "race_chart")["player_runs"]
 
 
 @pytest.mark.parametrize("page_file,key", [("app_pages/inspector.py", "insp_chart"), ("app_pages/compare.py", None)])

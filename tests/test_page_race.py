@@ -29,6 +29,12 @@ def decode(b):
     return decode_array(b, float)
 
 
+def decode_run(run, key, dtype="<f8"):
+    """One of a player run's arrays (positions and losses are float64, overlay vectors float32)."""
+    import base64
+    return np.frombuffer(base64.b64decode(run[key]), dtype)
+
+
 def paths(spec):
     return {t["name"]: np.stack([decode(t["x"]), decode(t["y"])], axis=-1)
             for t in spec["data"] if t.get("mode") == "lines" and t["line"]["color"] != PATH_HALO}
@@ -58,7 +64,8 @@ def default_at():
 def test_default_run(default_at):
     at = default_at
     spec = chart(at)
-    assert len(spec["frames"]) > 50
+    assert spec["player_steps"] == 300  # the player gets every step of every run
+    assert [len(decode_run(r, "x")) for r in spec["player_runs"]] == [301] * 5
     assert spec["layout"]["images"][0]["source"].startswith("data:image/png;base64,")
     assert len(paths(spec)) == 5
     assert spec["layout"]["title"]["text"] == "Rosenbrock"
@@ -134,7 +141,7 @@ def test_custom_formula_bad_from_the_link_uses_the_default():
     at = open_race(land="custom", expr="sin(x) +* y")
     assert at.error and at.text_input(key="race_expr").value == "sin(x) +* y"
     assert "expr" not in at.query_params  # the chart shows the default formula
-    assert chart(at)["frames"]
+    assert chart(at)["player_runs"]
 
 
 def test_good_url_params_are_applied():
@@ -151,12 +158,17 @@ def test_good_url_params_are_applied():
     assert start_of(at) == (1.0, 1.0)
     assert at.radio(key="race_o1_Adam_flavor").value == "textbook"
     spec = chart(at)
-    assert int(spec["frames"][-1]["name"]) == 120 and len(paths(spec)) == 2
+    assert spec["player_steps"] == 120 and len(paths(spec)) == 2
     assert all(np.allclose(p[0], (1, 1)) for p in paths(spec).values())
     assert at.query_params["o1"] == "Adam;flavor=textbook;learning_rate=0.05"
     at3 = open_race(view="3d")
     spec3 = chart(at3, "race_chart3d")
     assert spec3["data"][0]["type"] == "surface" and "scatter3d" in {t["type"] for t in spec3["data"]}
+    # The 3-D view is animated by the same player: every run's heights on the surface, one per step.
+    from tests.helpers import player_spec
+    p3 = player_spec(at3)
+    assert p3["kind"] == "3d" and p3["overlays"] == [] and p3["pick_trace"] is None
+    assert [len(decode_run(r, "z", "<f4")) for r in p3["runs"]] == [301] * 5
 
 
 # Bad values from a tampered link, grouped so that each group is one page load; every one must get its own
@@ -187,15 +199,13 @@ def test_bad_url_params_show_a_notice_each_and_use_the_defaults(params):
             assert getattr(at, kind)(key=key).value == default, name
     assert start_of(at) == (-1.2, 1.0)
     assert len(paths(chart(at))) == 5  # no usable optimizer in the link: the default line-up races
-    assert chart(at)["frames"]
+    assert chart(at)["player_runs"]
     assert "start" not in at.query_params and "land" not in at.query_params
 
 
 def test_clicking_the_map_moves_the_start():
     at = open_race()
-    at.session_state["race_chart"] = {"selection": {"points": [
-        {"curve_number": PICK_TRACE, "point_number": 7, "point_index": 7, "x": 0.5, "y": 0.25}],
-        "point_indices": [7], "box": [], "lasso": []}}
+    at.session_state["race_player"] = {"pick": [0.5, 0.25], "n": 1}  # what the player returns for a map click
     at.run()
     assert not at.exception
     assert start_of(at) == (0.5, 0.25)
@@ -204,12 +214,10 @@ def test_clicking_the_map_moves_the_start():
     assert all(np.allclose(p[0], (0.5, 0.25)) for p in paths(spec).values())
     start = next(t for t in spec["data"] if t.get("name") == "start")
     assert (start["x"], start["y"]) == ([0.5], [0.25])
-    at.run()  # the same selection again: one-shot, nothing changes
+    at.run()  # the same click again: one-shot, nothing changes
     assert start_of(at) == (0.5, 0.25)
-    # A click that lands on another trace (a path, a marker) does not move the start.
-    at.session_state["race_chart"] = {"selection": {"points": [
-        {"curve_number": 5, "point_number": 0, "point_index": 0, "x": -1.0, "y": 0.0}],
-        "point_indices": [0], "box": [], "lasso": []}}
+    # A click outside the landscape's bounds does not move the start.
+    at.session_state["race_player"] = {"pick": [99.0, 0.0], "n": 2}
     at.run()
     assert start_of(at) == (0.5, 0.25)
 
@@ -224,22 +232,46 @@ def test_diverging_learning_rate_is_reported():
     assert table["diverged"].str.startswith("diverged at step").sum() == 1
 
 
-def test_step_buttons_move_the_shown_frame():
-    at = open_race(steps="100")
+def test_the_player_gets_every_engine_step_and_the_inspectors_overlay_numbers():
+    """Stepping happens in the browser, so the spec must hold the engine's numbers for every step: positions and
+    losses bit for bit (float64), and the overlay vectors as the step inspector computes them."""
+    import optimizers
+    from optimizers.explain import explain_step
+    from ui.compute import run_path
+    from ui.landscape_picker import get_land
+    from ui.settings import OptChoice
+
+    at = open_race(steps="100", o1="SGD;learning_rate=0.001;momentum=0.9", o2="Adam;learning_rate=0.1",
+                   o3="Lion;learning_rate=0.01")
     spec = chart(at)
-    assert spec["layout"]["sliders"][0]["active"] == len(spec["frames"]) - 1
-    at.button(key="race_first").click().run()
-    assert chart(at)["layout"]["sliders"][0]["active"] == 0
-    at.button(key="race_next").click().run()
-    at.button(key="race_next").click().run()
-    spec = chart(at)
-    assert spec["layout"]["sliders"][0]["active"] == 2
-    assert all(len(p) == 3 for p in paths(spec).values())  # steps 0..2 drawn
-    assert "Showing step **2**" in " ".join(c.value for c in at.caption)
-    at.button(key="race_prev").click().run()
-    assert chart(at)["layout"]["sliders"][0]["active"] == 1
-    at.button(key="race_last").click().run()
-    assert chart(at)["layout"]["sliders"][0]["active"] == len(spec["frames"]) - 1
+    assert spec["player_steps"] == 100
+    runs = spec["player_runs"]
+    lines = [("SGD", (("learning_rate", 0.001), ("momentum", 0.9))), ("Adam", (("learning_rate", 0.1),)),
+             ("Lion", (("learning_rate", 0.01),))]
+    for run, (name, params) in zip(runs, lines):
+        opt = optimizers.get(name, **dict(params))
+        traj = optimizers.run(opt, get_land("rosenbrock", None), start=np.array([-1.2, 1.0]), steps=100,
+                              record="full")
+        P = np.stack([decode_run(run, "x"), decode_run(run, "y")], axis=-1)
+        assert np.array_equal(P, traj.params)
+        assert np.array_equal(decode_run(run, "loss"), traj.loss)
+        for k in (0, 1, 37, 99):  # the inspector's numbers for update k+1, as drawn (float32)
+            ex = explain_step(traj, k)
+            grad = decode_run(run["ov"], "grad", "<f4").reshape(-1, 2)[k]
+            step = decode_run(run["ov"], "step", "<f4").reshape(-1, 2)[k]
+            mom = decode_run(run["ov"], "momentum", "<f4").reshape(-1, 2)[k]
+            assert np.array_equal(grad, (-ex.g).astype("<f4"))
+            assert np.array_equal(step, ex.step.astype("<f4"))
+            assert np.array_equal(mom, np.asarray(ex.momentum_arrow[1]).astype("<f4")), (name, k)
+    assert "second" in runs[1]["ov"] and "second" not in runs[0]["ov"]  # Adam's v; SGD has no second moment
+    assert runs[2]["sign_step"] and not runs[0]["sign_step"]  # Lion: the step is its sign step
+    assert {"grad", "momentum", "step", "second"} <= set(at_spec_overlays(at))
+    assert "Speed goes from 0.1× to 10×" in " ".join(c.value for c in at.caption)
+
+
+def at_spec_overlays(at):
+    from tests.helpers import player_spec
+    return player_spec(at)["overlays"]
 
 
 def test_schedule_weight_decay_and_clipping_change_the_race():
@@ -266,7 +298,7 @@ def test_maths_links_and_exports(default_at):
 def test_undefined_start_and_landscape_without_minima():
     at = open_race(land="custom", expr="log(x) + y**2", start="-1,1")
     assert not at.exception and "undefined at the start" in warnings(at)
-    assert chart(at)["frames"]
+    assert chart(at)["player_runs"]
     at.selectbox(key="race_land").set_value("saddle").run()  # unbounded below: no minimum, negative losses
     assert not at.exception
     assert chart(at, "race_loss")["layout"]["yaxis"]["type"] == "linear"

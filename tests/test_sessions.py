@@ -55,15 +55,14 @@ def open_page(page_file, **params):
 
 
 def spec(at, key):
-    found = [c for c in at.get("plotly_chart") if c.key == key]
-    assert found, [c.key for c in at.get("plotly_chart")]
-    return json.loads(found[0].proto.spec)
+    from tests.helpers import chart_spec
+    return chart_spec(at, key)
 
 
 def traces(at, key):
     """The trajectory traces (data and frames) of a figure, as canonical JSON text."""
     s = spec(at, key)
-    return json.dumps({"data": s.get("data"), "frames": s.get("frames")}, sort_keys=True)
+    return json.dumps({"data": s.get("data"), "frames": s.get("frames"), "runs": s.get("player_runs")}, sort_keys=True)
 
 
 # --------------------------------------------------------------------------- #
@@ -138,8 +137,7 @@ def test_shared_landscapes_are_never_modified_by_a_session():
     before = _landscape_fingerprints()
     assert before
     at = open_page("app_pages/race.py", land="rosenbrock", start="0.5,0.5")
-    at.session_state["race_chart"] = {"selection": {"points": [{"curve_number": 0, "x": 1.5, "y": -0.5}],
-                                                    "point_indices": [0], "box": [], "lasso": []}}
+    at.session_state["race_player"] = {"pick": [1.5, -0.5], "n": 1}
     at.run()
     first.number_input(key="race_sx_rosenbrock").set_value(-1.0).run()
     open_page("app_pages/race.py", land="custom", expr="x**2 + 2*y**2", start="1,1", steps="50")
@@ -247,8 +245,10 @@ for k, v in json.loads(sys.argv[2]).items():
     at.query_params[k] = v
 at.switch_page("app_pages/race.py")
 at.run()
-s = json.loads([c for c in at.get("plotly_chart") if c.key == "race_chart"][0].proto.spec)
-print("DIGEST", hashlib.sha256(json.dumps({"data": s["data"], "frames": s["frames"]}, sort_keys=True).encode()).hexdigest())
+from tests.helpers import chart_spec
+s = chart_spec(at, "race_chart")
+print("DIGEST", hashlib.sha256(json.dumps({"data": s.get("data"), "frames": s.get("frames"), "runs": s.get("player_runs")},
+                                          sort_keys=True).encode()).hexdigest())
 """
 
 

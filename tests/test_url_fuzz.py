@@ -296,9 +296,8 @@ def test_a_valid_start_is_taken(page_file, params):
 # Sizes                                                                         #
 # --------------------------------------------------------------------------- #
 def figure(at, key):
-    found = [c for c in at.get("plotly_chart") if c.key == key]
-    assert found, [c.key for c in at.get("plotly_chart")]
-    return json.loads(found[0].proto.spec)
+    from tests.helpers import chart_spec
+    return chart_spec(at, key)
 
 
 def test_race_sizes_are_bounded():
@@ -311,15 +310,16 @@ def test_race_sizes_are_bounded():
     spec = figure(at, "race_chart")
     paths = [t for t in spec["data"] if t.get("mode") == "lines" and t.get("showlegend", True)]  # not the halos
     assert len(paths) == 8
-    assert len(spec["frames"]) <= 150
+    assert spec["player_steps"] == 300 and len(spec["player_runs"]) == 8
     assert at.session_state["race_steps"] == 300  # the default, not a million
     assert at.button(key="race_add").disabled  # no 9th optimizer through the UI either
     # The largest legal request: 2000 steps, still at most 150 frames and bounded JSON.
     at2, seconds = check_page("app_pages/race.py", {"steps": "2000", **{f"o{i}": "SGD;learning_rate=0.001"
                                                                    for i in range(1, 9)}})
     spec2 = figure(at2, "race_chart")
-    assert len(spec2["frames"]) <= 150
-    assert len(at2.get("plotly_chart")[0].proto.spec) < 5e6
+    assert spec2["player_steps"] == 2000  # every step is sent (once), within the 3 MB budget
+    from tests.helpers import player_spec
+    assert len(json.dumps(player_spec(at2), separators=(",", ":"))) < 3e6
     loss = figure(at2, "race_loss")
     assert all(len(t.get("x", {}).get("bdata", "")) < 2e5 if isinstance(t.get("x"), dict) else True
                for t in loss["data"])

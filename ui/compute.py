@@ -270,3 +270,15 @@ def flavour_steps(land_key: tuple, choice: OptChoice, start: tuple, steps: int, 
                             f"k = {fk}.")
         out.append(FlavourStep(flavor, fc, traj, fk, optimizers.explain_step(traj, fk)))
     return out, problems
+
+
+@st.cache_data(max_entries=256, ttl=TTL, show_spinner=False)
+def run_overlays(land_key: tuple, choice: OptChoice, start: tuple, steps: int, noise: float, seed: int,
+                 common: Common = NO_COMMON) -> dict:
+    """The teaching-overlay vectors of one race run (every step), from the run recorded in full with the
+    race's common settings: the same state the step inspector shows (optimizers.overlays)."""
+    from optimizers.overlays import overlay_vectors
+
+    traj = optimizers.run(build_optimizer(choice, common), get_land(*land_key), start=np.asarray(start),
+                          steps=steps, noise=noise, seed=seed, record="full")
+    return overlay_vectors(traj)

@@ -41,7 +41,7 @@ def test_preset_card_opens_the_race_with_its_settings(page, app_url):
     card = page.locator(".st-key-preset_adagrad-stalls")
     card.get_by_test_id("stPageLink").get_by_role("link").click()
     page.wait_for_url(re.compile(r"/race\?"), timeout=30_000)
-    expect(page.locator(".js-plotly-plot").first).to_be_visible(timeout=60_000)
+    expect(page.locator(".js-plotly-plot, iframe[title='ui.player.race_player']").first).to_be_visible(timeout=60_000)
     wait_idle(page)
     expect(page.get_by_test_id("stException")).to_have_count(0)
     expect(page.get_by_text("Ignored", exact=False)).to_have_count(0)

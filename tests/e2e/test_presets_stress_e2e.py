@@ -71,9 +71,9 @@ def test_click_through_every_preset(page, app_url, artifacts_dir):
             continue
         link.click()
         page.wait_for_url(re.compile(rf"/{re.escape(preset.page_url_path)}(\?|$)"), timeout=60_000)
-        expect(page.locator(".js-plotly-plot").first).to_be_visible(timeout=120_000)
+        expect(page.locator(".js-plotly-plot, iframe[title='ui.player.race_player']").first).to_be_visible(timeout=120_000)
         wait_idle(page, timeout=120_000)
-        expect(page.locator(".js-plotly-plot").first).to_be_visible()
+        expect(page.locator(".js-plotly-plot, iframe[title='ui.player.race_player']").first).to_be_visible()
         problems = page_problems(page)
         ignored = page.get_by_text(re.compile(r"Ignored|ignored")).count()
         url = dict(parse_qsl(urlsplit(page.url).query))
@@ -98,7 +98,7 @@ def test_preset_link_opened_directly_in_a_new_tab(page, app_url, preset):
     """A preset link pasted into a fresh tab (the first request of that session)."""
     from ui.presets import link
     page.goto(f"{app_url}/{link(preset)}")
-    expect(page.locator(".js-plotly-plot").first).to_be_visible(timeout=90_000)
+    expect(page.locator(".js-plotly-plot, iframe[title='ui.player.race_player']").first).to_be_visible(timeout=90_000)
     wait_idle(page)
     assert not page_problems(page), page_problems(page)
     assert not page.get_by_text(re.compile(r"Ignored")).count()
@@ -112,7 +112,7 @@ def test_second_learning_rate_preset_in_the_same_session_applies_its_own_setting
     for preset in (first, second):
         page.locator(f".st-key-preset_{preset.id}").get_by_test_id("stPageLink").get_by_role("link").click()
         page.wait_for_url(re.compile(rf"/{re.escape(preset.page_url_path)}\?"), timeout=60_000)
-        expect(page.locator(".js-plotly-plot").first).to_be_visible(timeout=120_000)
+        expect(page.locator(".js-plotly-plot, iframe[title='ui.player.race_player']").first).to_be_visible(timeout=120_000)
         wait_idle(page)
         lrs = dict(parse_qsl(urlsplit(page.url).query)).get("lrs", "0.01,0.1,0.5")
         assert same_value(lrs, preset.params["lrs"]), (preset.id, lrs)

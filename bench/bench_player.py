@@ -1,0 +1,108 @@
+"""The race player (charts/player.py) against Plotly's own animation frames (charts/race.py race_figure).
+
+Measures, for the default race line-up on Rosenbrock (5 optimizers) at 300 and 1,000 steps:
+- payload: bytes of JSON the browser receives for the map + loss chart
+  (a) race_figure with Plotly frames, as st.plotly_chart sends it (plotly.io.to_json), at the default 150-frame
+      cap and with one frame per step (what one-step stepping needs), plus the loss figure;
+  (b) the player spec (charts.player.player_spec: every step once, typed arrays; overlays included);
+- first render: an offline HTML page for each (plotly.js inlined in both, so both parse the same 4.8 MB),
+  opened in Chromium; time from navigation start to "both charts drawn". Median of 3 loads each, in turns.
+
+    python bench/bench_player.py            # writes bench/player_results.md
+"""
+from __future__ import annotations
+
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import numpy as np  # noqa: E402
+import plotly.io as pio  # noqa: E402
+
+import landscapes  # noqa: E402
+import optimizers  # noqa: E402
+from charts.background import background_image  # noqa: E402
+from charts.common import PALETTE  # noqa: E402
+from charts.player import player_html, player_spec, spec_bytes  # noqa: E402
+from charts.race import RaceRun, export_html, loss_figure, race_figure  # noqa: E402
+from optimizers.overlays import overlay_vectors  # noqa: E402
+
+LINEUP = [("SGD", {"learning_rate": 0.002}), ("SGD", {"learning_rate": 0.001, "momentum": 0.9}),
+          ("RMSprop", {"learning_rate": 0.01}), ("Adam", {"learning_rate": 0.1}), ("Lion", {"learning_rate": 0.01})]
+
+
+def race(steps):
+    land = landscapes.get("rosenbrock")
+    runs, ovs = [], []
+    for i, (name, hp) in enumerate(LINEUP):
+        t = optimizers.run(optimizers.get(name, **hp), land, steps=steps, record="full")
+        runs.append(RaceRun(f"{name} {hp}", t.params, t.loss, t.diverged_at, PALETTE[i], name))
+        ovs.append(overlay_vectors(t))
+    return land, runs, ovs
+
+
+def load_ms(browser, path, ready_js, n=3):
+    out = []
+    for _ in range(n):
+        page = browser.new_page(viewport={"width": 1440, "height": 900})
+        t0 = time.perf_counter()
+        page.goto(path.as_uri())
+        page.wait_for_function(ready_js, timeout=300_000)
+        out.append((time.perf_counter() - t0) * 1e3)
+        page.close()
+    return out
+
+
+def main():
+    from playwright.sync_api import sync_playwright
+
+    rows, timing = [], []
+    tmp = Path(tempfile.mkdtemp())
+    for steps in (300, 1000):
+        land, runs, ovs = race(steps)
+        bg = background_image(land)
+        lfig, _ = loss_figure(runs, land.min_value)
+        loss_bytes = len(pio.to_json(lfig, validate=False))
+        capped = race_figure(land, runs, bg)
+        every = race_figure(land, runs, bg, max_frames=steps + 1, budget=10**12)  # one frame per step, full paths
+        a_capped = len(pio.to_json(capped, validate=False)) + loss_bytes
+        a_every = len(pio.to_json(every, validate=False)) + loss_bytes
+        spec = player_spec(race_figure(land, runs, bg, max_frames=2), lfig, runs, ovs)
+        rows.append((steps, len(capped["frames"]), a_capped, len(every["frames"]), a_every, spec_bytes(spec)))
+        old = tmp / f"frames_{steps}.html"
+        old.write_text(export_html(capped, lfig, "frames", ["bench"]), encoding="utf-8")
+        new = tmp / f"player_{steps}.html"
+        new.write_text(player_html(spec, "player", ["bench"]), encoding="utf-8")
+        timing.append((steps, old, new))
+    results = []
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox"])
+        for steps, old, new in timing:
+            a, c = [], []
+            for _ in range(3):  # in turns, so both see the same machine load
+                a += load_ms(b, old, "() => { const g = document.querySelectorAll('.js-plotly-plot');"
+                                     " return g.length === 2 && !!g[0]._fullLayout && !!g[1]._fullLayout; }", 1)
+                c += load_ms(b, new, "() => !!(window.__descentPlayer && window.__descentPlayer.ready)", 1)
+            results.append((steps, statistics.median(a), statistics.median(c)))
+        b.close()
+    lines = ["# Race player vs Plotly frames", "",
+             "Command: `python bench/bench_player.py` (default race line-up, Rosenbrock, 5 optimizers).", "",
+             "## Payload (bytes of JSON for the map and the loss chart)", "",
+             "| steps | (a) frames (cap) | (a) bytes | (a) one frame per step | (a) bytes | (b) player spec bytes |",
+             "|---|---|---|---|---|---|"]
+    lines += [f"| {s} | {f1} | {b1:,} | {f2} | {b2:,} | {b3:,} |" for s, f1, b1, f2, b2, b3 in rows]
+    lines += ["", "## First render (offline HTML, plotly.js inlined in both; median of 3 loads, in turns)", "",
+              "| steps | (a) Plotly frames, ms | (b) player, ms | (b)/(a) |", "|---|---|---|---|"]
+    lines += [f"| {s} | {a:.0f} | {c:.0f} | {c / a:.2f} |" for s, a, c in results]
+    lines += ["", f"Load average while measuring: {open('/proc/loadavg').read().split()[0]} (2 cores shared).", ""]
+    (ROOT / "bench" / "player_results.md").write_text("\n".join(lines), encoding="utf-8")
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,402 @@
+/* Descent Lab race player: the map and the loss chart at the same optimizer step, moved in the browser.
+ *
+ * DescentPlayer.mount(root, spec, {onPick}) draws spec.map and spec.loss with plotly.js (served by the app
+ * or inlined in the export, never from a CDN) and moves every run's path, head and loss marker to step k with
+ * Plotly.restyle. spec comes from charts/player.py: positions, losses and overlay vectors are base64
+ * little-endian typed arrays, sent once. Play/pause, one-step forward/back, the scrubber, the speed
+ * (0.1x-10x, BASE steps/s at 1x) and the overlays make no request to the server.
+ */
+(function () {
+  "use strict";
+
+  function decode(b64, T) {
+    const bin = atob(b64 || "");
+    const bytes = new Uint8Array(bin.length);
+    for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+    return new T(bytes.buffer);
+  }
+
+  function el(tag, attrs, text) {
+    const e = document.createElement(tag);
+    for (const [k, v] of Object.entries(attrs || {})) {
+      if (k === "class") e.className = v; else e.setAttribute(k, v);
+    }
+    if (text !== undefined) e.textContent = text;
+    return e;
+  }
+
+  function fmtScale(c) {
+    if (c >= 1000 || c < 0.01) return c.toExponential(0).replace("e+", "e");
+    return String(+c.toPrecision(3));
+  }
+
+  function rgba(hex, a) {
+    const m = /^#([0-9a-f]{6})$/i.exec(hex || "");
+    if (!m) return hex;
+    const n = parseInt(m[1], 16);
+    return `rgba(${(n >> 16) & 255},${(n >> 8) & 255},${n & 255},${a})`;
+  }
+
+  function fmtSpeed(s) { return (s < 1 ? s.toFixed(2).replace(/0$/, "") : s < 10 ? s.toFixed(1) : s.toFixed(0)) + "×"; }
+
+  const ARROWS = {
+    grad: {color: "#111111", name: "−gradient"},
+    momentum: {color: "#E07000", name: "momentum"},
+    step: {color: "#00A0A0", name: "actual step"},
+  };
+
+  function mount(root, spec, opts) {
+    opts = opts || {};
+    const P = window.Plotly;
+    const N = spec.steps;
+    const style = spec.style || {};
+    root.innerHTML = "";
+    root.classList.add("dp");
+    root.style.setProperty("--dp-font", (style.control_size || 15) + "px");
+    root.tabIndex = 0;
+
+    const row = el("div", {class: "dp-row"});
+    const mapDiv = el("div", {class: "dp-map"});
+    const side = el("div", {class: "dp-side"});
+    const lossDiv = el("div", {class: "dp-loss"});
+    side.appendChild(lossDiv);
+    row.appendChild(mapDiv); row.appendChild(side);
+
+    const controls = el("div", {class: "dp-controls"});
+    const mk = (act, label, title) => { const b = el("button", {"data-act": act, title: title, "aria-label": title}, label); controls.appendChild(b); return b; };
+    mk("first", "◀◀ 0", "Back to step 0");
+    mk("back", "◀ 1", "One optimizer step back");
+    const playBtn = mk("play", "▶ Play", "Play / pause (space)");
+    mk("fwd", "1 ▶", "One optimizer step forward");
+    mk("last", "end ▶▶", "The whole race (last step)");
+    const scrub = el("input", {type: "range", class: "dp-scrub", min: "0", max: String(N), step: "1", "aria-label": "step"});
+    controls.appendChild(scrub);
+    const caption = el("span", {class: "dp-caption"});
+    controls.appendChild(caption);
+    const speedBox = el("label", {class: "dp-speed-box"});
+    speedBox.appendChild(document.createTextNode("Speed "));
+    const speed = el("input", {type: "range", class: "dp-speed", min: "-1", max: "1", step: "0.05", value: "0", "aria-label": "speed"});
+    const speedOut = el("output", {class: "dp-speed-out"}, "1×");
+    speedBox.appendChild(speed); speedBox.appendChild(speedOut);
+    controls.appendChild(speedBox);
+
+    const ovBox = el("div", {class: "dp-overlays"});
+    const ovInputs = {};
+    if ((spec.overlays || []).length) {
+      ovBox.appendChild(el("span", {class: "dp-ov-title"}, "Overlays:"));
+      for (const kind of spec.overlays) {
+        const lab = el("label", {class: "dp-ov dp-ov-" + kind});
+        const cb = el("input", {type: "checkbox", "data-overlay": kind});
+        ovInputs[kind] = cb;
+        lab.appendChild(cb);
+        const sw = el("span", {class: "dp-swatch dp-swatch-" + kind});
+        lab.appendChild(sw);
+        lab.appendChild(document.createTextNode(" " + spec.overlay_names[kind]));
+        ovBox.appendChild(lab);
+      }
+      const sel = el("select", {class: "dp-ov-run", "aria-label": "overlays for"});
+      sel.appendChild(el("option", {value: "all"}, "every optimizer"));
+      spec.runs.forEach((r, i) => sel.appendChild(el("option", {value: String(i)}, r.label)));
+      const selLab = el("label", {class: "dp-ov-for"}, "for ");
+      selLab.appendChild(sel);
+      ovBox.appendChild(selLab);
+      ovInputs.__run = sel;
+    }
+    const scaleNote = el("div", {class: "dp-scale"});
+    const legendNote = el("div", {class: "dp-ov-legend"});
+
+    // Controls first (visible without scrolling in a 1440x900 window), then the map and the loss chart.
+    const left = el("div", {class: "dp-left"});
+    left.appendChild(mapDiv);
+    row.insertBefore(left, side);
+    root.appendChild(controls);
+    root.appendChild(ovBox);
+    root.appendChild(scaleNote);
+    root.appendChild(legendNote);
+    root.appendChild(row);
+
+    // ---- data ----
+    const runs = spec.runs.map(r => {
+      const ov = {};
+      for (const [k, v] of Object.entries(r.ov || {})) ov[k] = decode(v, Float32Array);
+      return Object.assign({}, r, {X: decode(r.x, Float64Array), Y: decode(r.y, Float64Array), L: decode(r.loss, Float64Array), OV: ov,
+                                   Z: r.z ? decode(r.z, Float32Array) : null});
+    });
+
+    // ---- the map, with the overlay traces appended ----
+    const mapData = spec.map.data.slice();
+    const ovTrace = {};
+    const headSize = style.head_size || 12, arrowWidth = style.arrow_width || 2.5;
+    for (const kind of ["grad", "momentum", "step"]) {
+      if (!(spec.overlays || []).includes(kind)) continue;
+      ovTrace[kind] = [mapData.length, mapData.length + 1];
+      mapData.push({type: "scatter", mode: "lines+markers", x: [], y: [], hoverinfo: "skip", showlegend: false,
+                    name: kind + " halo", line: {color: "rgba(255,255,255,0.9)", width: arrowWidth + 3},
+                    marker: {symbol: "arrow", angleref: "previous", size: [], color: "rgba(255,255,255,0.9)"}, cliponaxis: true});
+      mapData.push({type: "scatter", mode: "lines+markers", x: [], y: [], hoverinfo: "skip", showlegend: false,
+                    name: ARROWS[kind].name, line: {color: ARROWS[kind].color, width: arrowWidth},
+                    marker: {symbol: "arrow", angleref: "previous", size: [], color: ARROWS[kind].color}, cliponaxis: true});
+    }
+    if ((spec.overlays || []).includes("x_point")) {
+      ovTrace.x_point = [mapData.length];
+      mapData.push({type: "scatter", mode: "lines+markers", x: [], y: [], hoverinfo: "skip", showlegend: false,
+                    name: "Schedule-Free x", line: {color: "#333", width: 1.5, dash: "dot"},
+                    marker: {symbol: [], size: headSize + 2, color: "white", line: {color: [], width: 3}}});
+    }
+    const mapLayout = Object.assign({}, spec.map.layout, {autosize: true});
+    delete mapLayout.width;
+    mapLayout.uirevision = "keep";
+    const baseShapes = (mapLayout.shapes || []).slice();
+    const config = {displaylogo: false, showSendToCloud: false, showEditInChartStudio: false, responsive: true,
+                    scrollZoom: false, toImageButtonOptions: {format: "png", filename: "optimizer-race", scale: 2}};
+    const lossLayout = Object.assign({}, spec.loss.layout, {autosize: true});
+    delete lossLayout.width;
+    lossLayout.uirevision = "keep";
+    const lossShapes = (lossLayout.shapes || []).slice();
+    const stepLine = lossShapes.findIndex(s => s.name === "step line");
+
+    const state = {k: spec.start_step, playing: false, speed: 1, interval: 1000 / spec.base_rate, draws: 0,
+                   changes: [], overlays: {}, overlayRun: "all", ready: false};
+    root.__player = state;
+    window.__descentPlayer = state;
+
+    function shownIndex(r, k) { return Math.max(0, Math.min(k, r.last_good, r.X.length - 1)); }
+
+    function mapUpdate3d(k) {
+      // The 3-D view: each path and head lifted onto the surface (heights from charts/surface3d.py).
+      const xs = [], ys = [], zs = [], idx = [];
+      runs.forEach(r => {
+        const j = Math.min(shownIndex(r, k), r.Z ? r.Z.length - 1 : 0), t = r.traces || {};
+        if (!r.Z) return;
+        idx.push(t.path); xs.push(r.X.subarray(0, j + 1)); ys.push(r.Y.subarray(0, j + 1)); zs.push(r.Z.subarray(0, j + 1));
+        idx.push(t.head); xs.push([r.X[j]]); ys.push([r.Y[j]]); zs.push([r.Z[j]]);
+      });
+      return P.restyle(mapDiv, {x: xs, y: ys, z: zs}, idx);
+    }
+
+    function mapUpdate(k) {
+      if (spec.kind === "3d") return mapUpdate3d(k);
+      const xs = [], ys = [], idx = [];
+      const put = (i, x, y) => { if (i === null || i === undefined) return; idx.push(i); xs.push(x); ys.push(y); };
+      runs.forEach(r => {
+        const j = shownIndex(r, k), t = r.traces || {};
+        const px = r.X.subarray(0, j + 1), py = r.Y.subarray(0, j + 1);
+        put(t.halo, px, py); put(t.path, px, py);
+        put(t.head, [r.X[j]], [r.Y[j]]);
+        if (t.cross !== null && t.cross !== undefined) {
+          const on = r.diverged_at !== null && k >= r.diverged_at && r.cross;
+          put(t.cross, on ? [r.cross[0]] : [], on ? [r.cross[1]] : []);
+        }
+      });
+      // overlays
+      const shapes = baseShapes.slice();
+      const legend = [];
+      for (const kind of ["grad", "momentum", "step", "x_point"]) {
+        if (!ovTrace[kind]) continue;
+        const on = !!state.overlays[kind];
+        const X = [], Y = [], S = [], sym = [], lineColors = [];
+        if (on) {
+          runs.forEach((r, i) => {
+            if (state.overlayRun !== "all" && String(i) !== state.overlayRun) return;
+            const v = r.OV[kind];
+            if (!v) return;
+            if (kind === "x_point") {
+              const j = shownIndex(r, k);
+              if (2 * j + 1 >= v.length) return;
+              X.push(r.X[j], v[2 * j], null); Y.push(r.Y[j], v[2 * j + 1], null);
+              sym.push("circle", "circle-open-dot", "circle"); lineColors.push(r.color, r.color, r.color);
+              S.push(0, headSize + 2, 0);
+              return;
+            }
+            const j = shownIndex(r, k);
+            if (j >= r.last_good || 2 * j + 1 >= v.length) return;  // no update left to show
+            const c = spec.scales[kind];
+            const x0 = r.X[j], y0 = r.Y[j];
+            X.push(x0, x0 + c * v[2 * j], null); Y.push(y0, y0 + c * v[2 * j + 1], null);
+            S.push(0, headSize, 0);
+          });
+        }
+        if (kind === "x_point") {
+          idx.push(ovTrace.x_point[0]); xs.push(X); ys.push(Y);
+        } else {
+          for (const t of ovTrace[kind]) { idx.push(t); xs.push(X); ys.push(Y); }
+        }
+        if (kind === "x_point") { state.xMarkers = {symbols: sym, colors: lineColors}; }
+        state.overlayCounts = state.overlayCounts || {};
+        state.overlayCounts[kind] = X.filter(v => v !== null).length / 2;
+        if (on) state.overlaySizes = Object.assign(state.overlaySizes || {}, {[kind]: S});
+      }
+      if (ovTrace.x_point) {
+        // marker arrays of the x trace (symbols and outline colours per point)
+      }
+      if (spec.overlays && spec.overlays.includes("second") && state.overlays.second) {
+        let count = 0;
+        runs.forEach((r, i) => {
+          if (state.overlayRun !== "all" && String(i) !== state.overlayRun) return;
+          const v = r.OV.second;
+          const j = shownIndex(r, k);
+          if (!v || j >= r.last_good || 2 * j + 1 >= v.length) return;
+          const c = spec.scales.second, gap = 3;
+          const sx = c * Math.sqrt(Math.abs(v[2 * j])), sy = c * Math.sqrt(Math.abs(v[2 * j + 1]));
+          const common = {type: "rect", xref: "x", yref: "y", xsizemode: "pixel", ysizemode: "pixel",
+                          xanchor: r.X[j], yanchor: r.Y[j], fillcolor: rgba(r.color, 0.18),
+                          line: {color: r.color, width: 2}, layer: "above"};
+          shapes.push(Object.assign({}, common, {name: "second-x-" + i, x0: gap, x1: gap + sx, y0: gap, y1: gap + sx,
+                                                 label: {text: sx > 18 ? "x" : "", font: {size: 12}}}));
+          shapes.push(Object.assign({}, common, {name: "second-y-" + i, x0: -gap - sy, x1: -gap, y0: -gap - sy, y1: -gap,
+                                                 label: {text: sy > 18 ? "y" : "", font: {size: 12}}}));
+          count += 2;
+        });
+        state.overlayCounts = Object.assign(state.overlayCounts || {}, {second: count / 2});
+      } else if (state.overlayCounts) {
+        state.overlayCounts.second = 0;
+      }
+      const upd = {x: xs, y: ys};
+      // per-trace marker sizes for arrows (head at the tip only)
+      const sizes = idx.map(i => {
+        for (const kind of ["grad", "momentum", "step"]) {
+          if (ovTrace[kind] && ovTrace[kind].includes(i)) {
+            const n = xs[idx.indexOf(i)].length;
+            const s = []; for (let q = 0; q < n; q++) s.push(q % 3 === 1 ? headSize + (i === ovTrace[kind][0] ? 4 : 0) : 0);
+            return s;
+          }
+        }
+        return undefined;
+      });
+      upd["marker.size"] = sizes;
+      if (ovTrace.x_point) {
+        const p = idx.indexOf(ovTrace.x_point[0]);
+        upd["marker.symbol"] = idx.map((i, q) => q === p ? state.xMarkers.symbols : undefined);
+        upd["marker.line.color"] = idx.map((i, q) => q === p ? state.xMarkers.colors : undefined);
+        upd["marker.size"][p] = xs[p].map((_, q) => q % 3 === 1 ? headSize + 2 : 0);
+      }
+      return P.update(mapDiv, upd, {shapes: shapes}, idx);
+    }
+
+    function lossUpdate(k) {
+      const xs = [], ys = [], idx = [];
+      runs.forEach(r => {
+        const j = shownIndex(r, k);
+        idx.push(r.loss_trace); xs.push([j]); ys.push([r.L[j]]);
+      });
+      const lay = {};
+      if (stepLine >= 0) { lay[`shapes[${stepLine}].x0`] = k; lay[`shapes[${stepLine}].x1`] = k; }
+      return P.update(lossDiv, {x: xs, y: ys}, lay, idx);
+    }
+
+    function show(k) {
+      k = Math.max(0, Math.min(N, Math.round(k)));
+      const changed = k !== state.k;
+      state.k = k;
+      scrub.value = String(k);
+      caption.innerHTML = "Step <b>" + k + "</b> of " + N;
+      playBtn.textContent = state.playing ? "❚❚ Pause" : "▶ Play";
+      if (changed) state.changes.push([performance.now(), k]);
+      if (state.changes.length > 400) state.changes.splice(0, 200);
+      state.draws++;
+      return Promise.all([mapUpdate(k), lossUpdate(k)]);
+    }
+
+    function setSpeed(logv) {
+      state.speed = Math.pow(10, logv);
+      state.interval = 1000 / (spec.base_rate * state.speed);
+      speedOut.textContent = fmtSpeed(state.speed);
+    }
+
+    let last = 0, acc = 0, rafId = null;
+    function tick(t) {
+      if (!state.playing) return;
+      if (!last) last = t;
+      acc += t - last; last = t;
+      const n = Math.floor(acc / state.interval);
+      if (n >= 1) {
+        acc -= n * state.interval;
+        const k = Math.min(N, state.k + n);
+        if (k >= N) { state.playing = false; }
+        show(k);
+      }
+      if (state.playing) rafId = requestAnimationFrame(tick);
+    }
+    function play() {
+      if (state.playing) return;
+      if (state.k >= N) state.k = 0;
+      state.playing = true; last = 0; acc = state.interval;  // the first step shows at once
+      playBtn.textContent = "❚❚ Pause";
+      rafId = requestAnimationFrame(tick);
+    }
+    function pause() {
+      state.playing = false;
+      if (rafId) cancelAnimationFrame(rafId);
+      playBtn.textContent = "▶ Play";
+    }
+
+    controls.addEventListener("click", ev => {
+      const b = ev.target.closest("button");
+      if (!b) return;
+      const act = b.getAttribute("data-act");
+      if (act === "play") { state.playing ? pause() : play(); return; }
+      pause();
+      if (act === "first") show(0);
+      else if (act === "last") show(N);
+      else if (act === "back") show(state.k - 1);
+      else if (act === "fwd") show(state.k + 1);
+    });
+    scrub.addEventListener("input", () => { pause(); show(+scrub.value); });
+    speed.addEventListener("input", () => setSpeed(+speed.value));
+    for (const [kind, cb] of Object.entries(ovInputs)) {
+      if (kind === "__run") {
+        cb.addEventListener("change", () => { state.overlayRun = cb.value; show(state.k); });
+      } else {
+        cb.addEventListener("change", () => { state.overlays[kind] = cb.checked; describe(); show(state.k); });
+      }
+    }
+    root.addEventListener("keydown", ev => {
+      if (ev.target && ev.target.tagName === "SELECT") return;
+      if (ev.key === " ") { ev.preventDefault(); state.playing ? pause() : play(); }
+      else if (ev.key === "ArrowRight") { ev.preventDefault(); pause(); show(state.k + 1); }
+      else if (ev.key === "ArrowLeft") { ev.preventDefault(); pause(); show(state.k - 1); }
+    });
+
+    function describe() {
+      const s = spec.scales, parts = [];
+      const on = k => !!state.overlays[k];
+      if (on("grad")) parts.push("−gradient × " + fmtScale(s.grad));
+      if (on("momentum")) parts.push("momentum × " + fmtScale(s.momentum));
+      if (on("step")) parts.push("actual step × " + fmtScale(s.step));
+      let text = parts.length ? "Arrows start at each optimizer's current point, drawn at scale: " + parts.join(", ") + " (map units)." : "";
+      if (on("second")) text += (text ? " " : "") + "Squares: side = √v × " + fmtScale(s.second) + " px (area ∝ the accumulated squared gradient v; x-axis square up-right, y-axis square down-left).";
+      if (on("x_point")) text += (text ? " " : "") + "Schedule-Free: the ring is x (the average, what converges); the dotted line joins it to y (the trained point, the path).";
+      scaleNote.textContent = text;
+      const labels = [];
+      if (on("momentum")) {
+        const seen = new Set();
+        runs.forEach(r => { const l = r.ov_labels && r.ov_labels.momentum; if (l && r.OV.momentum && !seen.has(r.label)) { seen.add(r.label); labels.push(r.label + ": " + l); } });
+      }
+      if (on("step") && runs.some(r => r.sign_step)) labels.push("Lion's step is its sign step −η·sign(c)");
+      if (on("second")) runs.forEach(r => { if (r.OV.second) labels.push(r.label + ": " + r.ov_labels.second); });
+      legendNote.textContent = labels.join(" · ");
+    }
+
+    const ready = Promise.all([P.newPlot(mapDiv, mapData, mapLayout, config),
+                               P.newPlot(lossDiv, spec.loss.data, lossLayout, Object.assign({}, config, {toImageButtonOptions: {format: "png", filename: "race-loss", scale: 2}}))])
+      .then(() => show(state.k)).then(() => {
+        state.ready = true;
+        root.setAttribute("data-ready", "1");
+        if (opts.onReady) opts.onReady();
+        if (spec.autoplay && state.k < N) play();
+      });
+    if (window.ResizeObserver) {
+      const ro = new ResizeObserver(() => { if (state.ready) { P.Plots.resize(mapDiv); P.Plots.resize(lossDiv); } });
+      ro.observe(mapDiv); ro.observe(lossDiv);
+    }
+    mapDiv.on && ready.then(() => mapDiv.on("plotly_click", ev => {
+      const pt = ev && ev.points && ev.points[0];
+      if (pt && spec.pick_trace !== null && pt.curveNumber === spec.pick_trace && opts.onPick) opts.onPick(pt.x, pt.y);
+    }));
+    setSpeed(0);
+    describe();
+    return {state, show, play, pause, setSpeed, ready, mapDiv, lossDiv, id: spec.id, spec: spec};
+  }
+
+  window.DescentPlayer = {mount: mount, decode: decode};
+})();

@@ -1,0 +1,85 @@
+"""charts.player: the spec the browser player gets (sizes, every step, scales) and the offline export."""
+import base64
+import json
+
+import numpy as np
+import plotly.graph_objects as go
+
+import landscapes
+import optimizers
+from charts.common import PALETTE
+from charts.player import nice_scale, player_html, player_spec, restyled, spec_bytes
+from charts.race import RaceRun, loss_figure, race_figure
+from optimizers.overlays import overlay_vectors
+
+
+def _race(names, steps, land="rosenbrock"):
+    land = landscapes.get(land)
+    runs, ovs = [], []
+    for i, (name, hp) in enumerate(names):
+        t = optimizers.run(optimizers.get(name, **hp), land, steps=steps, record="full")
+        runs.append(RaceRun(name, t.params, t.loss, t.diverged_at, PALETTE[i], name))
+        ovs.append(overlay_vectors(t))
+    return land, runs, ovs
+
+
+def _spec(land, runs, ovs, **kw):
+    return player_spec(race_figure(land, runs, None, max_frames=2), loss_figure(runs, land.min_value)[0], runs, ovs, **kw)
+
+
+def test_nice_scale_is_the_largest_1_2_5_number_below():
+    assert [nice_scale(x) for x in (0.037, 1, 4.99, 5, 19, 2e6)] == [0.02, 1, 2, 5, 10, 2e6]
+
+
+def test_eight_runs_of_2000_steps_fit_the_3_mb_budget_with_every_step():
+    line = [("SGD", {"learning_rate": 0.001, "momentum": 0.9}), ("Adam", {"learning_rate": 0.05}),
+            ("RMSprop", {"learning_rate": 0.01}), ("Adagrad", {"learning_rate": 0.5}), ("Lion", {"learning_rate": 0.01}),
+            ("ScheduleFreeAdamW", {"learning_rate": 0.05}), ("Nadam", {"learning_rate": 0.05}), ("SGD", {"learning_rate": 0.002})]
+    land, runs, ovs = _race(line, 2000)
+    spec = _spec(land, runs, ovs)
+    assert spec_bytes(spec) <= 3_000_000
+    assert spec["steps"] == 2000
+    for r, run in zip(spec["runs"], runs):
+        x = np.frombuffer(base64.b64decode(r["x"]), "<f8")
+        assert np.array_equal(x, run.params[:, 0])  # every step, bit for bit
+    assert set(spec["overlays"]) == {"grad", "momentum", "step", "second", "x_point"}
+    sf = spec["runs"][5]
+    x = np.frombuffer(base64.b64decode(sf["ov"]["x_point"]), "<f4").reshape(-1, 2)
+    assert len(x) == 2001 and not np.allclose(x[1:], runs[5].params[1:])  # x is not the trained point y
+
+
+def test_the_figures_the_player_draws_are_valid_plotly_and_carry_no_animation():
+    land, runs, ovs = _race([("Adam", {"learning_rate": 0.1})], 50)
+    spec = _spec(land, runs, ovs)
+    go.Figure(spec["map"])
+    go.Figure(spec["loss"])
+    assert "frames" not in spec["map"] and "sliders" not in spec["map"]["layout"]
+    assert spec["runs"][0]["loss_trace"] == len(spec["loss"]["data"]) - 1  # the marker trace it moves
+
+
+def test_scales_are_stated_and_put_a_long_arrow_near_an_eighth_of_the_map():
+    land, runs, ovs = _race([("SGD", {"learning_rate": 0.002})], 300)
+    spec = _spec(land, runs, ovs)
+    c = spec["scales"]["grad"]
+    g = np.hypot(*ovs[0]["grad"].T)
+    drawn = np.percentile(c * g, 90)
+    assert 0.05 * 4 < drawn <= 0.12 * 4 + 1e-9  # the map's smaller side is 4 (y from -1 to 3)
+
+
+def test_export_is_offline_and_lists_the_settings():
+    land, runs, ovs = _race([("Adam", {"learning_rate": 0.1})], 20)
+    spec = _spec(land, runs, ovs)
+    html = player_html(spec, "Race <x>", ["weight decay 0.01", "#1 <b>"])
+    assert "<script src=" not in html and "DescentPlayer.mount" in html and len(html) > 3_000_000
+    assert "&lt;b&gt;" in html and "Race &lt;x&gt;" in html
+    data = html.split("window.__spec = ", 1)[1].split(";DescentPlayer.mount", 1)[0]
+    assert json.loads(data.replace("<\\/", "</"))["id"] == spec["id"]
+
+
+def test_restyled_gets_a_new_id_and_leaves_the_shared_spec_alone():
+    land, runs, ovs = _race([("Adam", {"learning_rate": 0.1})], 20)
+    spec = _spec(land, runs, ovs)
+    before = json.dumps(spec, sort_keys=True)
+    big = restyled(spec, style={"control_size": 22})
+    assert big["id"] != spec["id"] and big["style"]["control_size"] == 22
+    assert json.dumps(spec, sort_keys=True) == before
