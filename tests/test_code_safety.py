@@ -385,14 +385,40 @@ USER_TEXT_WORDS = ("query_params", "session_state", "label", "expr", "text", "va
                    "notice", "exc", "choice", "formula")
 
 
+def module_constants(tree) -> set[str]:
+    """Names a module assigns once, at its top level, an app-made string: a literal, or an f-string whose
+    fields are only upper-case module constants (e.g. ``PRESENT_CSS = f"...{PRESENT_FONT_PX}px..."``)."""
+    def app_made(v) -> bool:
+        if isinstance(v, ast.Constant):
+            return isinstance(v.value, str)
+        if isinstance(v, ast.JoinedStr):
+            return all(isinstance(f.value, ast.Name) and f.value.id.isupper()
+                       for f in v.values if isinstance(f, ast.FormattedValue))
+        return False
+    assigned = [n for n in tree.body if isinstance(n, ast.Assign) and len(n.targets) == 1
+                and isinstance(n.targets[0], ast.Name)]
+    counts = {}
+    for n in ast.walk(tree):
+        if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store):
+            counts[n.id] = counts.get(n.id, 0) + 1
+    return {n.targets[0].id for n in assigned
+            if n.targets[0].id.isupper() and counts[n.targets[0].id] == 1 and app_made(n.value)}
+
+
+def test_module_constants_are_only_app_made_strings():
+    tree = ast.parse('A = "x"\nB = f"{A}px"\nC = f"{name}"\nD = "y"\nD = input()\nE = make()\n')
+    assert module_constants(tree) == {"A", "B"}
+
+
 def test_no_user_text_in_raw_html():
     """Markdown with unsafe_allow_html=True and st.html only interpolate app-made values (palette colours,
-    slot numbers), never text that came from a user or a link."""
+    slot numbers, module constants made of them), never text that came from a user or a link."""
     problems, seen = [], 0
     for rel in python_files():
         if rel.parts[0] not in APP_PACKAGES and rel.as_posix() != "app.py":
             continue
         tree = ast.parse((ROOT / rel).read_text(encoding="utf-8"))
+        constants = module_constants(tree)
         for node in ast.walk(tree):
             if not isinstance(node, ast.Call):
                 continue
@@ -407,6 +433,8 @@ def test_no_user_text_in_raw_html():
                     src = ast.unparse(part.value)
                     if any(w in src.lower() for w in USER_TEXT_WORDS):
                         problems.append(f"{rel}:{node.lineno}: raw HTML interpolates {src!r}")
+                elif isinstance(part, ast.Name) and part is node.args[0] and part.id in constants:
+                    continue  # an app-made module constant (checked by module_constants)
                 elif isinstance(part, (ast.Name, ast.Call)) and part is node.args[0]:
                     problems.append(f"{rel}:{node.lineno}: raw HTML built elsewhere: {ast.unparse(part)[:60]!r}")
     assert seen >= 1
