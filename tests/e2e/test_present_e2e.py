@@ -1,6 +1,8 @@
 """Presentation mode in a real browser, as a projector shows it: present=1 at 1440×900 collapses the sidebar
 (settings one click away), makes the race map at least 640 px wide and the text at least 18 px; screenshots
 of every page at 1440×900 and 1920×1080 go to artifacts/present_*.png (look at them)."""
+import re
+
 import pytest
 from playwright.sync_api import expect
 
@@ -8,7 +10,10 @@ from tests.helpers import wait_idle
 
 PAGES = ["", "race", "learning_rate", "moons?epochs=40", "inspector", "compare", "theory", "maths"]
 VIEWPORTS = {"1440": (1440, 900), "1920": (1920, 1080)}
-MAP = ".st-key-race_chart .js-plotly-plot"
+MAP = ".dp-map"  # the race player's map, inside the player's frame
+PLAYER_URL = re.compile(r"/component/ui\.player\.race_player/")
+PLAYER_READY = """() => { const f = document.querySelector('iframe[title="ui.player.race_player"]');
+    const w = f && f.contentWindow; return !!(w && w.__descentPlayer && w.__descentPlayer.ready); }"""
 SMALLEST_TEXT = """() => {
     const main = document.querySelector('[data-testid=stMain]');
     const sizes = [...main.querySelectorAll('[data-testid=stMarkdownContainer] p, [data-testid=stMarkdownContainer] li,'
@@ -42,23 +47,25 @@ def open_present(page, url, path, size):
 
 def test_race_present_at_1440x900(server, page, artifacts_dir):
     open_present(page, server, "race", VIEWPORTS["1440"])
-    page.wait_for_function(f"() => !!document.querySelector('{MAP}')?._fullLayout", timeout=60_000)
+    # The race map and loss chart are drawn by the player, in its own frame (ui/player.py).
+    page.wait_for_function(PLAYER_READY, timeout=90_000)
+    player = next(f for f in page.frames if PLAYER_URL.search(f.url))
     # The sidebar is collapsed: the main area starts at the left edge and the sidebar is off screen.
     sidebar = page.get_by_test_id("stSidebar")
     expect(sidebar).to_have_attribute("data-collapsed", "true")
     assert page.get_by_test_id("stMain").bounding_box()["x"] < 5
     # The map's plot area (the landscape, without axes and margins) is at least 640 px wide.
-    plot_w, plot_h = page.evaluate(f"() => {{ const s = document.querySelector('{MAP}')._fullLayout._size;"
-                                   " return [s.w, s.h]; }")
-    dom_w = page.locator(f"{MAP} .nsewdrag").first.bounding_box()["width"]
+    plot_w, plot_h = player.evaluate(f"() => {{ const s = document.querySelector('{MAP}')._fullLayout._size;"
+                                     " return [s.w, s.h]; }")
+    dom_w = player.locator(f"{MAP} .nsewdrag").first.bounding_box()["width"]
     assert plot_w >= 640 and dom_w >= 640, (plot_w, dom_w)
     assert plot_h >= 400, plot_h
+    ticks = player.evaluate(f"() => [...document.querySelectorAll('{MAP} .xtick text, {MAP} .ytick text')]"
+                            ".map(t => parseFloat(getComputedStyle(t).fontSize))")
+    assert ticks and min(ticks) >= 18, ticks
     # Projector text: every visible paragraph, caption and label is at least 18 px; tick labels too.
     smallest, n = page.evaluate(SMALLEST_TEXT)
     assert n > 5 and smallest >= 18, (smallest, n)
-    ticks = page.evaluate(f"() => [...document.querySelectorAll('{MAP} .xtick text, {MAP} .ytick text')]"
-                          ".map(t => parseFloat(getComputedStyle(t).fontSize))")
-    assert ticks and min(ticks) >= 18, ticks
     assert "present=1" in page.url
     page.screenshot(path=str(artifacts_dir / "present_race_1440_check.png"))
     # Settings are one click away: open the sidebar, the switch is there and on.
