@@ -1,5 +1,6 @@
 """Small helpers shared by the chart and page tests."""
 import base64
+import re
 
 import numpy as np
 
@@ -69,3 +70,9 @@ def chart_spec(at, key) -> dict:
         return {**spec[PLAYER_FIGURES[key]], "player_runs": spec["runs"], "player_steps": spec["steps"]}
     assert found, [c.key for c in at.get("plotly_chart")]
     return json.loads(found[0].proto.spec)
+
+
+# The race player (ui/player.py) draws in its own frame: its URL, and "its JS says it is ready", read from the page.
+PLAYER_URL = re.compile(r"/component/ui\.player\.race_player/")
+PLAYER_READY = """() => { const f = document.querySelector('iframe[title="ui.player.race_player"]');
+    const w = f && f.contentWindow; return !!(w && w.__descentPlayer && w.__descentPlayer.ready); }"""

@@ -6,14 +6,11 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.helpers import wait_idle
+from tests.helpers import PLAYER_READY, PLAYER_URL, wait_idle
 
 PAGES = ["", "race", "learning_rate", "moons?epochs=40", "inspector", "compare", "theory", "maths"]
 VIEWPORTS = {"1440": (1440, 900), "1920": (1920, 1080)}
 MAP = ".dp-map"  # the race player's map, inside the player's frame
-PLAYER_URL = re.compile(r"/component/ui\.player\.race_player/")
-PLAYER_READY = """() => { const f = document.querySelector('iframe[title="ui.player.race_player"]');
-    const w = f && f.contentWindow; return !!(w && w.__descentPlayer && w.__descentPlayer.ready); }"""
 SMALLEST_TEXT = """() => {
     const main = document.querySelector('[data-testid=stMain]');
     const sizes = [...main.querySelectorAll('[data-testid=stMarkdownContainer] p, [data-testid=stMarkdownContainer] li,'
@@ -23,15 +20,6 @@ SMALLEST_TEXT = """() => {
     return [Math.min(...sizes), sizes.length]; }"""
 
 
-@pytest.fixture(scope="module")
-def server(app_url, browser):
-    """Open the home page once first (st.navigation must have run once; see test_race_e2e.py)."""
-    ctx = browser.new_context()
-    p = ctx.new_page()
-    p.goto(app_url)
-    expect(p.get_by_test_id("stSidebarNav")).to_contain_text("Optimizer race", timeout=60_000)
-    ctx.close()
-    return app_url
 
 
 def open_present(page, url, path, size):

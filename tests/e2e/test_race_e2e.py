@@ -14,11 +14,10 @@ from playwright.sync_api import expect
 
 import landscapes
 import optimizers
+from tests.helpers import PLAYER_READY, PLAYER_URL
 
-PLAYER_URL = re.compile(r"/component/ui\.player\.race_player/")
 READY = "() => !!(window.__descentPlayer && window.__descentPlayer.ready)"
-FRAME_READY = """() => { const f = document.querySelector('iframe[title="ui.player.race_player"]');
-    const w = f && f.contentWindow; return !!(w && w.__descentPlayer && w.__descentPlayer.ready); }"""
+FRAME_READY = PLAYER_READY
 # Per run: the head's point on the map and the marker's (step, loss) on the loss chart, read in one JS task.
 HEADS = """() => { const m = document.querySelector('.dp-map'), l = document.querySelector('.dp-loss');
     const spec = window.__player_spec;
@@ -32,17 +31,6 @@ TO_PIXELS = """([x, y]) => { const g = document.querySelector('.dp-map'), fl = g
     return [r.left + fl._size.l + fl.xaxis.l2p(x), r.top + fl._size.t + fl.yaxis.l2p(y)]; }"""
 
 
-@pytest.fixture(scope="module")
-def server(app_url, browser):
-    """Open the home page once first: until some session has run app.py (which calls st.navigation),
-    Streamlit 1.67 serves the app_pages/ folder in its old multipage mode and a deep link like /race runs
-    app_pages/race.py without app.py (no wide layout, file-name navigation)."""
-    ctx = browser.new_context()
-    p = ctx.new_page()
-    p.goto(app_url)
-    expect(p.get_by_test_id("stSidebarNav")).to_contain_text("Optimizer race", timeout=60_000)
-    ctx.close()
-    return app_url
 
 
 def player_frame(page):

@@ -24,15 +24,6 @@ TO_PIXELS = """([sel, x, y]) => { const g = document.querySelector(sel), fl = g.
     return [r.left + fl._size.l + fl.xaxis.l2p(x), r.top + fl._size.t + fl.yaxis.l2p(y)]; }"""
 
 
-@pytest.fixture(scope="module")
-def server(app_url, browser):
-    """Run app.py once first, so that deep links use st.navigation (see test_race_e2e.py)."""
-    ctx = browser.new_context()
-    p = ctx.new_page()
-    p.goto(app_url)
-    expect(p.get_by_test_id("stSidebarNav")).to_contain_text("See the theory", timeout=60_000)
-    ctx.close()
-    return app_url
 
 
 def open_theory(page, url, query=""):
