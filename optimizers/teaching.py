@@ -81,8 +81,10 @@ class Teaching:
         raise KeyError(f"no teaching text for slot {name!r}")
 
     def slot_label(self, name: str, flavor: str = "keras") -> str:
-        """``momentum v``: the Keras slot name and the symbol the update rule uses for it."""
-        return f"{name} {self.slot(name, flavor).symbol}"
+        """``momentum v``: the Keras slot name and the symbol the update rule uses for it; just ``x`` when the
+        two are the same (Schedule-Free's average), never ``x x``."""
+        symbol = self.slot(name, flavor).symbol
+        return name if symbol == name else f"{name} {symbol}"
 
 
 FIELDS = ("summary", "why", "differences", "keras_note", "other_defaults", "slots", "explain")

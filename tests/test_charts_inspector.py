@@ -246,6 +246,8 @@ def test_step_rows_use_the_landscape_axis_names_and_keras_slot_names():
     assert [den["w"], den["b"]] == pytest.approx(np.sqrt(traj.slots["accumulator"][5] + 1e-7))
     # Slot labels and meanings are the optimizer's own (its teaching record), per flavour.
     assert optimizers.teaching("SGD").slot_label("momentum", "pytorch") == "momentum b"
+    # Schedule-Free's average is Keras's slot "x" and the paper's x: one name, not a "x x before" row
+    assert optimizers.teaching("ScheduleFreeAdamW").slot_label("x") == "x"
     assert "velocity" in optimizers.teaching("SGD").slot("momentum", "keras").meaning
     _, tex = explained("adagrad", 4, learning_rate=0.5, flavor="textbook")
     assert "denominator δ + √a" in [r["quantity"] for r in ic.step_rows("Adagrad", "textbook", tex)]
