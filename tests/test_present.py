@@ -87,6 +87,9 @@ def test_present_css_sizes():
     """Body text is the root size (20 px); captions and widget labels at least 18 px."""
     assert PRESENT_FONT_PX >= 18 and f"html {{ font-size: {PRESENT_FONT_PX}px; }}" in PRESENT_CSS
     assert "max(0.9rem, 18px)" in PRESENT_CSS and 0.9 * PRESENT_FONT_PX >= 18
+    # a metric's value is a paragraph too: it keeps a size above the body text's (it fell to 20 px once)
+    metric = re.search(r'stMetricValue.*?font-size: ([0-9.]+)rem', PRESENT_CSS)
+    assert metric and float(metric[1]) * PRESENT_FONT_PX > 2 * PRESENT_FONT_PX
 
 
 def test_present_stays_in_the_link_across_pages_and_preset_links():

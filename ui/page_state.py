@@ -151,7 +151,8 @@ _NOTICE = "_present_notice"
 PRESENT_FONT_PX = 20          # the root font size in presentation mode: body text 20 px, captions and labels 18 px
 
 # Body text, captions, widget labels, tables and headings for the back of the room (Streamlit sizes text in rem,
-# so the root size scales it all; captions and small labels get a floor of 18 px).
+# so the root size scales it all; captions and small labels get a floor of 18 px; a metric's value, which is a
+# paragraph too, keeps its large size instead of falling to the body text's).
 PRESENT_CSS = f"""<style>
 html {{ font-size: {PRESENT_FONT_PX}px; }}
 [data-testid="stMain"] [data-testid="stMarkdownContainer"] p,
@@ -160,6 +161,7 @@ html {{ font-size: {PRESENT_FONT_PX}px; }}
 [data-testid="stWidgetLabel"] p, [data-testid="stTooltipHoverTarget"] {{ font-size: max(0.9rem, 18px) !important; }}
 [data-testid="stMain"] .block-container {{ padding-top: 2.2rem; padding-left: 2rem; padding-right: 2rem; }}
 [data-testid="stMain"] h1 {{ font-size: 2.2rem; }}
+[data-testid="stMain"] [data-testid="stMetricValue"] [data-testid="stMarkdownContainer"] p {{ font-size: 2.25rem; }}
 [data-testid="stMain"] .katex-display > .katex {{ font-size: 1.3em; }}
 </style>"""
 
