@@ -321,6 +321,68 @@ def boundary_figure(runs, X, y, grid, budget: int = FIGURE_BUDGET) -> dict:
     return fig
 
 
+def boundary_player(runs, X, y, grid, log: bool = True, budget: int = FIGURE_BUDGET, title: str = "",
+                    settings: list[str] | None = None) -> dict:
+    """The decision maps and the loss curves in one player (``charts.player.frames_spec``): the maps of every
+    network and a marker on every loss curve at the same snapshot epoch; one player step = one snapshot.
+
+    The snapshots are :func:`boundary_figure`'s (thinned to ``budget`` at a regular stride); each network's
+    distinct maps are sent once (a diverged one holds its last map). The loss marker at epoch e sits on the
+    curve's point for epoch e (epoch 0, before training, has no recorded loss: no marker); a run that stopped
+    earlier keeps its marker on its last epoch."""
+    from charts.player import spec_bytes
+
+    fig = boundary_figure(runs, X, y, grid, budget=10**12)  # every snapshot; the player's own budget below
+    fig.pop("frames", None)
+    epochs = list(fig["layout"]["meta"]["epochs"])
+    spec = _boundary_spec(fig, runs, grid, epochs, log, title, settings)
+    size = spec_bytes(spec)
+    if size > budget:  # drop snapshots at a regular stride (the first and the last stay) until it fits
+        per = sum(len(s["data"]) for s in spec["series"]) / len(epochs)
+        keep = max(2, int((budget - (size - per * len(epochs))) // per))
+        while True:
+            kept = regular_epochs(epochs, keep)
+            spec = _boundary_spec(fig, runs, grid, kept, log, title, settings)
+            if spec_bytes(spec) <= budget or keep <= 2:
+                break
+            keep -= 1
+    return spec
+
+
+def _boundary_spec(fig, runs, grid, epochs, log, title, settings) -> dict:
+    """:func:`boundary_player`'s spec for the player steps ``epochs``."""
+    from charts.player import frames_spec
+
+    heat = fig["layout"]["meta"]["heatmaps"]
+    series, markers = [], []
+    for i, r in enumerate(runs):
+        snaps = [int(e) for e in np.asarray(r.snapshot_epochs)]
+        held = [_map_at(r, e)[1] for e in epochs]  # the snapshot each player step shows
+        used = sorted(set(held))
+        rows = np.stack([np.asarray(r.maps[snaps.index(e)], np.float32) for e in used]) if used else \
+            np.zeros((1, len(grid[1]), len(grid[0])), np.float32)
+        series.append({"trace": heat[i], "attr": "z", "rows": rows, "index": [used.index(e) for e in held]})
+        loss = np.asarray(r.history.get("loss", ()), dtype=np.float64)
+        drawn = _positive(loss) if log else loss
+        mx, my = [], []
+        for e in epochs:
+            j = min(int(e), len(drawn))
+            ok = j >= 1 and np.isfinite(drawn[j - 1])
+            mx.append(j if ok else None)
+            my.append(float(drawn[j - 1]) if ok else None)
+        markers.append({"label": r.label, "color": run_color(r, i), "x": mx, "y": my})
+    fig = {**fig, "layout": {**fig["layout"], "meta": {**fig["layout"]["meta"], "epochs": list(epochs)}}}
+    lfig = loss_figure(runs, log=log).to_plotly_json()
+    layout = lfig["layout"]
+    layout["height"] = fig["layout"]["height"] - 80
+    # Beside the maps the chart is narrow: the legend goes under it (one entry a line would take a third of it).
+    layout["legend"] = dict(orientation="h", x=0, xanchor="left", y=-0.16, yanchor="top")
+    layout["margin"] = {**layout.get("margin", {}), "r": 10, "b": 45 + 22 * math.ceil(len(runs) / 2)}
+    layout["height"] += 22 * math.ceil(len(runs) / 2)
+    return frames_spec(fig, lfig, series, markers, epochs, unit="Epoch", step_name="snapshot", base_rate=4.0,
+                       title=title, settings=settings, split=0.64)
+
+
 def _compact(trace: dict) -> dict:
     """float32 binary arrays for the big arrays of a trace dict."""
     out = dict(trace)
@@ -332,8 +394,9 @@ def _compact(trace: dict) -> dict:
 
 
 def page_figures(runs, X, y, grid, log: bool = True) -> tuple:
-    """The moons page's figures: loss curves, small multiples, decision boundaries (a dict)."""
-    return loss_figure(runs, log=log), multiples_figure(runs, log=log), boundary_figure(runs, X, y, grid)
+    """The moons page's figures: the small multiples, and the player of the decision boundaries with the loss
+    curves (a ``charts.player`` spec dict: the loss curves are drawn there, beside the maps)."""
+    return multiples_figure(runs, log=log), boundary_player(runs, X, y, grid, log=log)
 
 
 # --------------------------------------------------------------------------- #

@@ -83,3 +83,69 @@ def test_restyled_gets_a_new_id_and_leaves_the_shared_spec_alone():
     big = restyled(spec, style={"control_size": 22})
     assert big["id"] != spec["id"] and big["style"]["control_size"] == 22
     assert json.dumps(spec, sort_keys=True) == before
+
+
+# --------------------------------------------------------------------------- #
+# The same player for frames of whole arrays: the moons page's decision maps    #
+# --------------------------------------------------------------------------- #
+def _moons_runs(n=8, epochs=100, diverged_at=None):
+    from charts import moons as mc
+    from tests.test_charts_moons import fake_run
+    return [fake_run(i, epochs=epochs, diverged_at=diverged_at if i == 1 else None) for i in range(n)], mc
+
+
+def _grid():
+    from tests.test_charts_moons import XS, YS
+    return XS, YS
+
+
+def test_moons_player_shows_every_snapshot_with_the_loss_marker_at_its_epoch():
+    runs, mc = _moons_runs(3, epochs=40, diverged_at=13)
+    rng = np.random.default_rng(1)
+    spec = mc.boundary_player(runs, rng.normal(size=(300, 2)), rng.integers(0, 2, 300), _grid())
+    assert spec["kind"] == "frames" and spec["values"] == mc.snapshot_epochs(40) and spec["steps"] == 20
+    go.Figure(spec["map"])
+    go.Figure(spec["loss"])
+    assert "frames" not in spec["map"] and "sliders" not in spec["map"]["layout"]
+    assert "updatemenus" not in spec["map"]["layout"]
+    heat = spec["map"]["layout"]["meta"]["heatmaps"]
+    for s, r in zip(spec["series"], runs):
+        assert s["trace"] in heat and s["attr"] == "z" and s["shape"] == [50, 50]
+        rows = np.frombuffer(base64.b64decode(s["data"]), "<f4").reshape(-1, 50, 50)
+        for k, e in enumerate(spec["values"]):
+            shown_epoch = rows[s["index"][k]][0, 0]  # fake maps carry their own epoch in [0, 0]
+            assert shown_epoch == max(x for x in r.snapshot_epochs if x <= e)  # the last snapshot at or before e
+    # the diverged network (at epoch 13, snapshots every 2 epochs) holds its epoch-12 map; its rows are not repeated
+    s1 = spec["series"][1]
+    assert len(np.frombuffer(base64.b64decode(s1["data"]), "<f4")) == 7 * 2500  # epochs 0, 2, ..., 12
+    for m, r in zip(spec["runs"], runs):
+        assert m["mx"][0] is None and m["my"][0] is None  # epoch 0: no loss recorded yet
+        for k, e in enumerate(spec["values"][1:], 1):
+            j = min(e, len(r.history["loss"]))
+            assert m["mx"][k] == j and m["my"][k] == float(r.history["loss"][j - 1])
+        assert spec["loss"]["data"][m["loss_trace"]]["mode"] == "markers"
+    assert spec["runs"][1]["mx"][-1] == 12  # the diverged one stays on its last good epoch
+    assert spec_bytes(spec) < 3_000_000
+
+
+def test_moons_player_with_eight_networks_of_2000_epochs_fits_the_budget():
+    runs, mc = _moons_runs(8, epochs=2000)
+    rng = np.random.default_rng(1)
+    spec = mc.boundary_player(runs, rng.normal(size=(300, 2)), rng.integers(0, 2, 300), _grid())
+    assert spec_bytes(spec) <= 3_000_000
+    assert spec["values"] == mc.snapshot_epochs(2000)  # every snapshot fits (21 × 8 maps of 50 × 50 float32)
+    small = mc.boundary_player(runs, rng.normal(size=(300, 2)), rng.integers(0, 2, 300), _grid(), budget=1_500_000)
+    assert spec_bytes(small) <= 1_500_000 and 3 <= small["steps"] < 20
+    assert small["values"][0] == 0 and small["values"][-1] == 2000
+    assert len(set(np.diff(small["values"]).tolist())) == 1  # thinned at a regular stride of epochs
+
+
+def test_moons_export_plays_the_same_player_offline_with_the_multiples_below():
+    runs, mc = _moons_runs(2, epochs=10)
+    rng = np.random.default_rng(1)
+    spec = mc.boundary_player(runs, rng.normal(size=(300, 2)), rng.integers(0, 2, 300), _grid())
+    extra = mc.multiples_figure(runs).to_plotly_json()
+    html = player_html(spec, "Moons", ["batch size 32"], [extra])
+    assert "<script src=" not in html and "DescentPlayer.mount" in html and "id='fig0'" in html
+    data = html.split("window.__spec = ", 1)[1].split(";DescentPlayer.mount", 1)[0]
+    assert json.loads(data.replace("<\\/", "</"))["id"] == spec["id"]

@@ -65,9 +65,10 @@
     const controls = el("div", {class: "dp-controls"});
     const mk = (act, label, title) => { const b = el("button", {"data-act": act, title: title, "aria-label": title}, label); controls.appendChild(b); return b; };
     mk("first", "◀◀ 0", "Back to step 0");
-    mk("back", "◀ 1", "One optimizer step back");
+    const what = spec.kind === "frames" ? "One " + (spec.step_name || "frame") : "One optimizer step";
+    mk("back", "◀ 1", what + " back");
     const playBtn = mk("play", "▶ Play", "Play / pause (space)");
-    mk("fwd", "1 ▶", "One optimizer step forward");
+    mk("fwd", "1 ▶", what + " forward");
     mk("last", "end ▶▶", "The whole race (last step)");
     const scrub = el("input", {type: "range", class: "dp-scrub", min: "0", max: String(N), step: "1", "aria-label": "step"});
     controls.appendChild(scrub);
@@ -116,7 +117,16 @@
     root.appendChild(row);
 
     // ---- data ----
-    const runs = spec.runs.map(r => {
+    const frames = spec.kind === "frames";
+    if (frames && spec.split) {  // the map's share of the width (a grid of decision maps needs more than a race map)
+      root.style.setProperty("--dp-split", (100 * spec.split).toFixed(1) + "%");
+      root.style.setProperty("--dp-rest", (100 * (1 - spec.split)).toFixed(1) + "%");
+    }
+    const series = (spec.series || []).map(s => {
+      const per = s.shape.reduce((a, b) => a * b, 1);
+      return Object.assign({}, s, {D: decode(s.data, Float32Array), per: per, shown: -1});
+    });
+    const runs = frames ? spec.runs.map(r => Object.assign({}, r, {MX: r.mx, MY: r.my})) : spec.runs.map(r => {
       const ov = {};
       for (const [k, v] of Object.entries(r.ov || {})) ov[k] = decode(v, Float32Array);
       return Object.assign({}, r, {X: decode(r.x, Float64Array), Y: decode(r.y, Float64Array), L: decode(r.loss, Float64Array), OV: ov,
@@ -174,7 +184,26 @@
       return P.restyle(mapDiv, {x: xs, y: ys, z: zs}, idx);
     }
 
+    function framesUpdate(k) {
+      // Whole arrays per frame (a decision map's z, a fitted line's y): only the series whose row changed.
+      const byAttr = {};
+      series.forEach(s => {
+        const row = s.index[k];
+        if (row === s.shown) return;
+        s.shown = row;
+        const flat = s.D.subarray(row * s.per, (row + 1) * s.per);
+        let v = flat;
+        if (s.shape.length === 2) { v = []; for (let i = 0; i < s.shape[0]; i++) v.push(flat.subarray(i * s.shape[1], (i + 1) * s.shape[1])); }
+        (byAttr[s.attr] = byAttr[s.attr] || {vals: [], idx: []});
+        byAttr[s.attr].vals.push(v); byAttr[s.attr].idx.push(s.trace);
+      });
+      const done = Object.entries(byAttr).map(([attr, b]) => P.restyle(mapDiv, {[attr]: b.vals}, b.idx));
+      state.mapDraws = (state.mapDraws || 0) + done.length;
+      return Promise.all(done);
+    }
+
     function mapUpdate(k) {
+      if (frames) return framesUpdate(k);
       if (spec.kind === "3d") return mapUpdate3d(k);
       const xs = [], ys = [], idx = [];
       const put = (i, x, y) => { if (i === null || i === undefined) return; idx.push(i); xs.push(x); ys.push(y); };
@@ -275,6 +304,15 @@
 
     function lossUpdate(k) {
       const xs = [], ys = [], idx = [];
+      if (frames) {
+        runs.forEach(r => {
+          const on = r.MX[k] !== null && r.MY[k] !== null;
+          idx.push(r.loss_trace); xs.push(on ? [r.MX[k]] : []); ys.push(on ? [r.MY[k]] : []);
+        });
+        const lay = {};
+        if (stepLine >= 0) { lay[`shapes[${stepLine}].x0`] = spec.values[k]; lay[`shapes[${stepLine}].x1`] = spec.values[k]; }
+        return P.update(lossDiv, {x: xs, y: ys}, lay, idx);
+      }
       runs.forEach(r => {
         const j = shownIndex(r, k);
         idx.push(r.loss_trace); xs.push([j]); ys.push([r.L[j]]);
@@ -289,7 +327,9 @@
       const changed = k !== state.k;
       state.k = k;
       scrub.value = String(k);
-      caption.innerHTML = "Step <b>" + k + "</b> of " + N;
+      caption.innerHTML = frames ? (spec.unit || "Epoch") + " <b>" + spec.values[k] + "</b> of " + spec.values[N]
+        + " <span class='dp-sub'>(" + (spec.step_name || "frame") + " " + k + " of " + N + ")</span>"
+        : "Step <b>" + k + "</b> of " + N;
       playBtn.textContent = state.playing ? "❚❚ Pause" : "▶ Play";
       if (changed) state.changes.push([performance.now(), k]);
       if (state.changes.length > 400) state.changes.splice(0, 200);
