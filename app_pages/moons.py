@@ -119,7 +119,7 @@ if result is not None:
                "curve move together; ◀ 1 and 1 ▶ move one recorded snapshot (keys ← and →), the slider scrubs, "
                f"Speed goes from 0.1× to 10× (1× = {spec['base_rate']:g} snapshots a second).")
     if present_mode():  # projector-sized figures and controls (a new dict: the shared spec stays as it is)
-        spec = restyled(spec, for_projector(spec["map"]), for_projector(spec["loss"]),
+        spec = restyled(spec, for_projector(spec["map"], height=800), for_projector(spec["loss"], height=800),
                         style={"control_size": 20, "head_size": 16})
     race_player(spec, key=P + "player")
     with st.expander("Small multiples: loss and accuracy per optimizer", expanded=True):

@@ -243,7 +243,7 @@ def _map_at(run, epoch):
     return run.maps[max(k, 0)], int(eps[max(k, 0)])
 
 
-def boundary_figure(runs, X, y, grid, budget: int = FIGURE_BUDGET) -> dict:
+def boundary_figure(runs, X, y, grid, budget: int = FIGURE_BUDGET, cols: int | None = None) -> dict:
     """Each optimizer's decision map P(class 1) with the data, animated over the snapshot epochs.
 
     Returns a plain figure dict (frames hold hand-made float32 bdata; see the module docstring).
@@ -251,7 +251,7 @@ def boundary_figure(runs, X, y, grid, budget: int = FIGURE_BUDGET) -> dict:
     """
     xs, ys = (np.asarray(a, dtype=np.float64) for a in grid)
     n_runs = max(len(runs), 1)
-    rows, cols = _grid(n_runs)
+    rows, cols = _grid(n_runs) if cols is None else (math.ceil(n_runs / cols), cols)
     titles = [f"{r.label}<br><sup>{r.status}</sup>" for r in runs] or [""]
     base = make_subplots(rows=rows, cols=cols, subplot_titles=titles, horizontal_spacing=0.03,
                          vertical_spacing=0.12 if rows > 1 else 0.05)
@@ -332,8 +332,9 @@ def boundary_player(runs, X, y, grid, log: bool = True, budget: int = FIGURE_BUD
     earlier keeps its marker on its last epoch."""
     from charts.player import spec_bytes
 
-    fig = boundary_figure(runs, X, y, grid, budget=10**12)  # every snapshot; the player's own budget below
-    fig.pop("frames", None)
+    cols = player_cols(len(runs))
+    fig = boundary_figure(runs, X, y, grid, budget=10**12, cols=cols)  # every snapshot; the player's budget below
+    fig = _still_maps(fig, runs, grid)
     epochs = list(fig["layout"]["meta"]["epochs"])
     spec = _boundary_spec(fig, runs, grid, epochs, log, title, settings)
     size = spec_bytes(spec)
@@ -349,13 +350,59 @@ def boundary_player(runs, X, y, grid, log: bool = True, budget: int = FIGURE_BUD
     return spec
 
 
+def player_cols(n: int) -> int:
+    """Columns of maps in the player (beside the loss chart the column is narrow: 8 maps in 3 × 3, not 2 × 4)."""
+    return {1: 1, 2: 2, 3: 3, 4: 2}.get(n, 3)
+
+
+PLAYER_MAP_WIDTH = 660  # px: the maps' column beside the loss chart in a 1440-px window (the height is set for it)
+
+
+def _still_maps(fig: dict, runs, grid) -> dict:
+    """:func:`boundary_figure` without its Plotly animation, for the player: every panel keeps the data's aspect
+    (1 unit of x = 1 unit of y, ``scaleanchor``), the height suits :data:`PLAYER_MAP_WIDTH`, and the titles are
+    smaller (the player rewrites their second line at every step: the status at that epoch)."""
+    layout = {k: v for k, v in fig["layout"].items() if k not in ("sliders", "updatemenus")}
+    cols = player_cols(len(runs))
+    rows = math.ceil(max(len(runs), 1) / cols)
+    xs, ys = grid
+    aspect = (ys[-1] - ys[0]) / (xs[-1] - xs[0])
+    panel = PLAYER_MAP_WIDTH / cols * aspect
+    top = subplot_title_margin() + 22
+    layout["height"] = int(min(max(rows * (panel + 48) + top - 30, 280), 760))
+    layout["margin"] = {**layout["margin"], "b": 10}
+    for key in list(layout):
+        if key.startswith("yaxis"):
+            layout[key] = {**layout[key], "scaleanchor": "x" + key[5:], "scaleratio": 1, "constrain": "domain"}
+        elif key.startswith("xaxis"):
+            layout[key] = {**layout[key], "constrain": "domain"}
+    layout["annotations"] = [{**a, "font": {**(a.get("font") or {}), "size": 13}} for a in layout.get("annotations", [])]
+    return {"data": fig["data"], "layout": layout}
+
+
+def _status_at(r, e: int) -> str:
+    """A network's status line at the player's epoch ``e`` (what Keras reported for that epoch)."""
+    done = r.epochs_run
+    if e == 0:
+        return "epoch 0: before training"
+    if e > done:
+        return r.status if r.diverged_at is not None else f"stopped after epoch {done}: {r.status}"
+    acc = r.history.get("accuracy")
+    tail = f", accuracy {acc[e - 1]:.3f}" if acc is not None and len(acc) >= e else ""
+    return f"epoch {e}: loss {r.history['loss'][e - 1]:.3g}{tail}"
+
+
 def _boundary_spec(fig, runs, grid, epochs, log, title, settings) -> dict:
     """:func:`boundary_player`'s spec for the player steps ``epochs``."""
     from charts.player import frames_spec
 
     heat = fig["layout"]["meta"]["heatmaps"]
-    series, markers = [], []
+    series, markers, texts = [], [], []
+    annotations = fig["layout"].get("annotations", [])
     for i, r in enumerate(runs):
+        at = next((j for j, a in enumerate(annotations) if a.get("text") == f"{r.label}<br><sup>{r.status}</sup>"), None)
+        if at is not None:
+            texts.append({"annotation": at, "values": [f"{r.label}<br><sup>{_status_at(r, int(e))}</sup>" for e in epochs]})
         snaps = [int(e) for e in np.asarray(r.snapshot_epochs)]
         held = [_map_at(r, e)[1] for e in epochs]  # the snapshot each player step shows
         used = sorted(set(held))
@@ -374,13 +421,14 @@ def _boundary_spec(fig, runs, grid, epochs, log, title, settings) -> dict:
     fig = {**fig, "layout": {**fig["layout"], "meta": {**fig["layout"]["meta"], "epochs": list(epochs)}}}
     lfig = loss_figure(runs, log=log).to_plotly_json()
     layout = lfig["layout"]
-    layout["height"] = fig["layout"]["height"] - 80
+    layout["height"] = max(fig["layout"]["height"] - 22 * math.ceil(len(runs) / 2), 380)
     # Beside the maps the chart is narrow: the legend goes under it (one entry a line would take a third of it).
     layout["legend"] = dict(orientation="h", x=0, xanchor="left", y=-0.16, yanchor="top")
     layout["margin"] = {**layout.get("margin", {}), "r": 10, "b": 45 + 22 * math.ceil(len(runs) / 2)}
     layout["height"] += 22 * math.ceil(len(runs) / 2)
+    layout["title"] = {**layout["title"], "text": "Training loss (Keras's running mean per epoch)"}
     return frames_spec(fig, lfig, series, markers, epochs, unit="Epoch", step_name="snapshot", base_rate=4.0,
-                       title=title, settings=settings, split=0.64)
+                       title=title, settings=settings, split=0.64, texts=texts)
 
 
 def _compact(trace: dict) -> dict:

@@ -170,7 +170,8 @@ def player_spec(map_fig: dict, loss_fig: dict, runs, overlays: list | None = Non
 
 def frames_spec(map_fig: dict, loss_fig: dict, series: list[dict], markers: list[dict], values, *, unit: str = "Epoch",
                 base_rate: float = 4.0, start_step: int | None = None, style: dict | None = None, title: str = "",
-                settings: list[str] | None = None, split: float = 0.6, step_name: str = "snapshot") -> dict:
+                settings: list[str] | None = None, split: float = 0.6, step_name: str = "snapshot",
+                texts: list[dict] | None = None) -> dict:
     """The same player for charts whose frames are whole arrays (the moons page's decision maps, the
     learning-rate page's fitted lines) rather than paths.
 
@@ -179,7 +180,9 @@ def frames_spec(map_fig: dict, loss_fig: dict, series: list[dict], markers: list
     step}`` (the distinct arrays are sent once, as float32). ``markers``: per loss curve ``{"label", "color",
     "x": [...], "y": [...]}`` with one entry per player step (None: no marker at that step). ``values``: what each
     player step is called (``unit`` k, e.g. the epoch). ``split``: the map's share of the width beside the loss
-    chart. One player step is one recorded frame (``step_name``), never an interpolation."""
+    chart. ``texts``: map annotations rewritten at every step, ``{"annotation": i, "values": [text per step]}``
+    (e.g. a panel's "epoch e: loss …"). One player step is one recorded frame (``step_name``), never an
+    interpolation."""
     style = {**DEFAULT_STYLE, **(style or {})}
     values = [int(v) if float(v).is_integer() else float(v) for v in values]
     steps = len(values) - 1
@@ -209,8 +212,13 @@ def frames_spec(map_fig: dict, loss_fig: dict, series: list[dict], markers: list
             raise ValueError("a series needs one row index per player step")
         out_series.append({"trace": int(s["trace"]), "attr": s["attr"], "shape": list(rows.shape[1:]),
                            "data": b64(rows), "index": index})
+    out_texts = []
+    for t in texts or []:
+        if len(t["values"]) != steps + 1:
+            raise ValueError("a text needs one value per player step")
+        out_texts.append({"annotation": int(t["annotation"]), "values": [str(v) for v in t["values"]]})
     spec = {
-        "version": 1, "kind": "frames", "steps": int(steps), "values": values, "unit": unit, "step_name": step_name,
+        "version": 1, "kind": "frames", "texts": out_texts, "steps": int(steps), "values": values, "unit": unit, "step_name": step_name,
         "map": mfig, "loss": {"data": data, "layout": layout}, "runs": out_runs, "series": out_series,
         "start_step": int(steps if start_step is None else np.clip(start_step, 0, steps)), "autoplay": False,
         "base_rate": float(base_rate), "speed_min": SPEED_MIN, "speed_max": SPEED_MAX, "overlays": [],

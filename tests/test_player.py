@@ -125,6 +125,18 @@ def test_moons_player_shows_every_snapshot_with_the_loss_marker_at_its_epoch():
             assert m["mx"][k] == j and m["my"][k] == float(r.history["loss"][j - 1])
         assert spec["loss"]["data"][m["loss_trace"]]["mode"] == "markers"
     assert spec["runs"][1]["mx"][-1] == 12  # the diverged one stays on its last good epoch
+    # Each panel's second title line says what that epoch was, never the final result while showing epoch 6.
+    notes = spec["map"]["layout"]["annotations"]
+    t0, t1 = spec["texts"][0], spec["texts"][1]
+    assert notes[t0["annotation"]]["text"].startswith("Opt0 (lr 0.01)")
+    k6 = spec["values"].index(6)
+    loss6 = runs[0].history["loss"][5]
+    assert t0["values"][k6] == f"Opt0 (lr 0.01)<br><sup>epoch 6: loss {loss6:.3g}, accuracy {runs[0].history['accuracy'][5]:.3f}</sup>"
+    assert t0["values"][0].endswith("epoch 0: before training</sup>")
+    assert t1["values"][-1].endswith("diverged at epoch 13</sup>")
+    # every panel keeps the data's aspect (one unit of x is one unit of y)
+    lay = spec["map"]["layout"]
+    assert all(lay[k]["scaleanchor"] == "x" + k[5:] for k in lay if k.startswith("yaxis"))
     assert spec_bytes(spec) < 3_000_000
 
 

@@ -198,6 +198,9 @@
         byAttr[s.attr].vals.push(v); byAttr[s.attr].idx.push(s.trace);
       });
       const done = Object.entries(byAttr).map(([attr, b]) => P.restyle(mapDiv, {[attr]: b.vals}, b.idx));
+      const lay = {};
+      (spec.texts || []).forEach(t => { lay[`annotations[${t.annotation}].text`] = t.values[k]; });
+      if (Object.keys(lay).length) done.push(P.relayout(mapDiv, lay));
       state.mapDraws = (state.mapDraws || 0) + done.length;
       return Promise.all(done);
     }
@@ -334,7 +337,16 @@
       if (changed) state.changes.push([performance.now(), k]);
       if (state.changes.length > 400) state.changes.splice(0, 200);
       state.draws++;
+      if (!state.playing) settle();
       return Promise.all([mapUpdate(k), lossUpdate(k)]);
+    }
+
+    // The step on show once the player rests (paused, stepped, scrubbed): opts.onSettle(k), at most every 150 ms.
+    let settleTimer = null;
+    function settle() {
+      if (!opts.onSettle) return;
+      clearTimeout(settleTimer);
+      settleTimer = setTimeout(() => { if (!state.playing) opts.onSettle(state.k); }, 150);
     }
 
     function setSpeed(logv) {
@@ -365,6 +377,7 @@
       rafId = requestAnimationFrame(tick);
     }
     function pause() {
+      if (state.playing) settle();
       state.playing = false;
       if (rafId) cancelAnimationFrame(rafId);
       playBtn.textContent = "▶ Play";

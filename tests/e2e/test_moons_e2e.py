@@ -3,6 +3,8 @@
 is sent to the server while playing, and the exported HTML plays offline with the same player."""
 import base64
 
+import pytest
+
 import numpy as np
 from playwright.sync_api import expect
 
@@ -181,3 +183,27 @@ def test_stop_button_stops_training_and_shows_the_partial_result(server, page):
     page.wait_for_timeout(2000)
     expect(page.get_by_test_id("stProgress")).to_have_count(0)  # training did not silently restart
     assert "epochs=1500" in page.url  # the settings stay as they were
+
+
+@pytest.mark.parametrize("size,query", [((1440, 900), ""), ((1920, 1080), "&present=1"), ((390, 844), "")],
+                         ids=["1440x900", "1920x1080-present", "phone"])
+def test_moons_player_screenshots(server, browser, artifacts_dir, size, query):
+    ctx = browser.new_context(viewport={"width": size[0], "height": size[1]})
+    page = ctx.new_page()
+    frame = open_moons(page, server, "?epochs=30" + query)
+    frame.locator("button[data-act=first]").click()
+    for _ in range(3):
+        frame.locator("button[data-act=fwd]").click()
+    st = frame.evaluate(STATE)
+    assert st["k"] == 3 and "Epoch 6 of 30" in st["caption"]
+    titles = frame.evaluate("() => [...document.querySelectorAll('.dp-map .annotation-text')].map(a => a.textContent)")
+    assert sum("epoch 6: loss" in t for t in titles) == 8  # the panels' status follows the step
+    # Every panel keeps the data's aspect: pixels per unit equal on x and y.
+    ratio = frame.evaluate("() => { const fl = document.querySelector('.dp-map')._fullLayout;"
+                           " return [fl.xaxis._m, -fl.yaxis._m]; }")
+    assert abs(ratio[0] / ratio[1] - 1) < 0.02
+    page.locator("iframe[title='ui.player.race_player']").scroll_into_view_if_needed()
+    page.screenshot(path=str(artifacts_dir / f"moons_player_{size[0]}x{size[1]}.png"))
+    assert page.get_by_test_id("stException").count() == 0
+    assert page.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth + 1")
+    ctx.close()

@@ -260,3 +260,33 @@ def test_screenshots(server, browser, artifacts_dir, size):
     page.screenshot(path=str(artifacts_dir / f"race_player_{size[0]}x{size[1]}.png"))
     assert page.get_by_test_id("stException").count() == 0
     ctx.close()
+
+
+def test_the_link_follows_the_step_shown_without_asking_the_server(server, page):
+    """frame= in the address bar is the step on the map once the player rests (step, scrub, pause), written by
+    the player itself; the copied link opens at that very step."""
+    sent = []
+    page.on("websocket", lambda ws: ws.on("framesent", lambda payload: sent.append(payload)))
+    frame = open_race(page, server)
+    assert parse_qs(urlparse(page.url).query)["frame"] == ["150"]
+    before = len(sent)
+    for _ in range(3):
+        frame.locator("button[data-act=fwd]").click()
+    page.wait_for_function("() => new URLSearchParams(location.search).get('frame') === '153'", timeout=10_000)
+    frame.locator(".dp-scrub").evaluate(SET, 37)
+    page.wait_for_function("() => new URLSearchParams(location.search).get('frame') === '37'", timeout=10_000)
+    frame.locator("button[data-act=play]").click()
+    frame.wait_for_function("() => window.__descentPlayer.k >= 60", timeout=20_000)
+    frame.locator("button[data-act=play]").click()  # pause
+    k = frame.evaluate("() => window.__descentPlayer.k")
+    page.wait_for_function(f"() => new URLSearchParams(location.search).get('frame') === '{k}'", timeout=10_000)
+    assert len(sent) == before  # nothing went to the server
+    others = {key: v for key, v in parse_qs(urlparse(page.url).query).items() if key != "frame"}
+    # The copied link opens at that step, with the same settings.
+    other = page.context.new_page()
+    other.goto(page.url)
+    other.wait_for_function(FRAME_READY, timeout=90_000)
+    f2 = player_frame(other)
+    f2.wait_for_function(f"() => window.__descentPlayer.k === {k}", timeout=30_000)
+    assert {key: v for key, v in parse_qs(urlparse(other.url).query).items() if key != "frame"} == others
+    other.close()
