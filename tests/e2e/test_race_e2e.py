@@ -275,10 +275,12 @@ def test_the_link_follows_the_step_shown_without_asking_the_server(server, page)
     page.wait_for_function("() => new URLSearchParams(location.search).get('frame') === '153'", timeout=10_000)
     frame.locator(".dp-scrub").evaluate(SET, 37)
     page.wait_for_function("() => new URLSearchParams(location.search).get('frame') === '37'", timeout=10_000)
+    frame.locator(".dp-speed").evaluate(SET, -0.5)  # 0.3x: about 10 steps a second, so it is still playing below
     frame.locator("button[data-act=play]").click()
-    frame.wait_for_function("() => window.__descentPlayer.k >= 60", timeout=20_000)
+    frame.wait_for_function("() => window.__descentPlayer.k >= 40", timeout=20_000)
     frame.locator("button[data-act=play]").click()  # pause
     k = frame.evaluate("() => window.__descentPlayer.k")
+    assert frame.evaluate("() => window.__descentPlayer.playing") is False and 40 <= k < 300
     page.wait_for_function(f"() => new URLSearchParams(location.search).get('frame') === '{k}'", timeout=10_000)
     assert len(sent) == before  # nothing went to the server
     others = {key: v for key, v in parse_qs(urlparse(page.url).query).items() if key != "frame"}
