@@ -432,7 +432,7 @@
 
     const ready = Promise.all([P.newPlot(mapDiv, mapData, mapLayout, config),
                                P.newPlot(lossDiv, spec.loss.data, lossLayout, Object.assign({}, config, {toImageButtonOptions: {format: "png", filename: "race-loss", scale: 2}}))])
-      .then(() => show(state.k)).then(() => {
+      .then(() => show(state.k)).then(() => fit()).then(() => {
         state.ready = true;
         root.setAttribute("data-ready", "1");
         if (opts.onReady) opts.onReady();
@@ -442,13 +442,56 @@
       const ro = new ResizeObserver(() => { if (state.ready) { P.Plots.resize(mapDiv); P.Plots.resize(lossDiv); } });
       ro.observe(mapDiv); ro.observe(lossDiv);
     }
+    // Presentation mode (style.fit): the map's plot area is square and fills the window's height below the
+    // controls (never under 640 px wide while the width allows it), the loss chart takes the rest of the row.
+    function viewportHeight() {  // the app's window less Streamlit's fixed header bar
+      try {
+        const d = window.parent.document, bar = d.querySelector("[data-testid=stHeader]");
+        return (window.parent.innerHeight || window.innerHeight) - (bar ? bar.getBoundingClientRect().height : 0);
+      } catch (e) { return window.innerHeight; }
+    }
+    const topLegend = JSON.parse(JSON.stringify(mapLayout.legend || {}));
+    const topMargin = (mapLayout.margin || {}).t || 100;
+    const titleSize = ((mapLayout.title || {}).font || {}).size || 20;
+    async function fit() {
+      if (!style.fit || spec.kind !== "2d") return null;
+      const rowW = row.clientWidth;
+      if (rowW < 820) {  // a phone: stacked by the style sheet
+        left.style.flexBasis = ""; side.style.flexBasis = "";
+        return null;
+      }
+      // A wide window (a projector): the legend goes to the map's right, so the square can use the height.
+      const right = rowW >= 1600;
+      if (right !== !!state.legendRight) {
+        state.legendRight = right;
+        await P.relayout(mapDiv, {legend: right ? Object.assign({}, topLegend, {orientation: "v", x: 1.02, xanchor: "left", y: 1, yanchor: "top"}) : topLegend,
+                                  "margin.t": right ? Math.min(topMargin, 2.6 * titleSize + 12) : topMargin});
+      }
+      const m = mapDiv._fullLayout._size, chrome = row.getBoundingClientRect().top - root.getBoundingClientRect().top;
+      const avail = viewportHeight() - chrome - 12;
+      const widest = Math.floor(rowW * 0.68) - m.l - m.r;  // the loss chart keeps about a third of the row
+      const sidePx = Math.max(160, Math.min(widest, Math.max(avail - m.t - m.b, Math.min(640, widest))));
+      const w = Math.round(sidePx + m.l + m.r), h = Math.round(sidePx + m.t + m.b);
+      state.fit = {side: sidePx, width: w, height: h, avail: avail};
+      if (left.style.flexBasis === w + "px" && mapDiv._fullLayout.height === h && mapDiv._fullLayout.width === w) return null;
+      left.style.flexBasis = w + "px"; left.style.flexGrow = "0";
+      side.style.flexBasis = "0"; side.style.flexGrow = "1";
+      return Promise.all([P.relayout(mapDiv, {width: w, height: h}),
+                          P.relayout(lossDiv, {width: Math.max(side.clientWidth, 200), height: h})]);
+    }
+    if (style.fit) {
+      let fitTimer = null;
+      const refit = () => { clearTimeout(fitTimer); fitTimer = setTimeout(() => { if (state.ready) fit(); }, 100); };
+      try { window.parent.addEventListener("resize", refit); } catch (e) { /* another origin */ }
+      window.addEventListener("resize", refit);
+    }
     mapDiv.on && ready.then(() => mapDiv.on("plotly_click", ev => {
       const pt = ev && ev.points && ev.points[0];
       if (pt && spec.pick_trace !== null && pt.curveNumber === spec.pick_trace && opts.onPick) opts.onPick(pt.x, pt.y);
     }));
     setSpeed(0);
     describe();
-    return {state, show, play, pause, setSpeed, ready, mapDiv, lossDiv, id: spec.id, spec: spec};
+    return {state, show, play, pause, setSpeed, fit, ready, mapDiv, lossDiv, id: spec.id, spec: spec};
   }
 
   window.DescentPlayer = {mount: mount, decode: decode};
