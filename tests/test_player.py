@@ -161,3 +161,34 @@ def test_moons_export_plays_the_same_player_offline_with_the_multiples_below():
     assert "<script src=" not in html and "DescentPlayer.mount" in html and "id='fig0'" in html
     data = html.split("window.__spec = ", 1)[1].split(";DescentPlayer.mount", 1)[0]
     assert json.loads(data.replace("<\\/", "</"))["id"] == spec["id"]
+
+
+# --------------------------------------------------------------------------- #
+# The learning-rate page: the fitted line and the loss curves, epoch by epoch   #
+# --------------------------------------------------------------------------- #
+def test_learning_rate_player_moves_the_fitted_line_and_the_loss_marker_one_epoch_at_a_time():
+    from charts import regression as rc
+    from ui.regression_run import compute_runs, regression_land
+    from ui.settings import OptChoice
+
+    land = regression_land()
+    runs = compute_runs((0.1, 1.1), 30, "full", 10, 0, OptChoice.make("GradientDescent"))
+    assert runs[1].diverged_at is not None  # 1.1 diverges (the document's point)
+    spec = rc.fit_player(runs, land.X[:, 0], land.y, floor=land.min_value)
+    go.Figure(spec["map"])
+    go.Figure(spec["loss"])
+    assert spec["values"] == list(range(31)) and spec["step_name"] == "epoch"
+    for s, r in zip(spec["series"], runs):
+        rows = np.frombuffer(base64.b64decode(s["data"]), "<f4").reshape(-1, 2)
+        assert s["attr"] == "y" and spec["map"]["data"][s["trace"]]["name"] == "the line after the epoch shown"
+        for k in (0, 1, 7, 30):
+            j = min(k, len(r.epoch_params) - 1)
+            w, b = r.epoch_params[j]
+            assert np.allclose(rows[s["index"][k]], np.float32([b, w + b]), rtol=1e-6)  # y at x = 0 and 1
+    for m, r in zip(spec["runs"], runs):
+        for k in (0, 5, 30):
+            j = min(k, len(r.loss) - 1)
+            assert m["mx"][k] == j and m["my"][k] == float(r.loss[j])
+    assert spec["runs"][1]["mx"][-1] == len(runs[1].loss) - 1  # the diverged rate stays on its last good epoch
+    text = json.dumps(spec)
+    assert "NaN" not in text and "Infinity" not in text and spec_bytes(spec) < 300_000

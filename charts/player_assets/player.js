@@ -331,7 +331,8 @@
       state.k = k;
       scrub.value = String(k);
       caption.innerHTML = frames ? (spec.unit || "Epoch") + " <b>" + spec.values[k] + "</b> of " + spec.values[N]
-        + " <span class='dp-sub'>(" + (spec.step_name || "frame") + " " + k + " of " + N + ")</span>"
+        + ((spec.step_name || "frame").toLowerCase() === (spec.unit || "Epoch").toLowerCase() ? ""
+           : " <span class='dp-sub'>(" + (spec.step_name || "frame") + " " + k + " of " + N + ")</span>")
         : "Step <b>" + k + "</b> of " + N;
       playBtn.textContent = state.playing ? "❚❚ Pause" : "▶ Play";
       if (changed) state.changes.push([performance.now(), k]);
