@@ -86,9 +86,10 @@ os.environ.setdefault("JAX_PLATFORMS", "cpu")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import contextlib  # noqa: E402
-import json  # noqa: E402
 import sys  # noqa: E402
 from pathlib import Path  # noqa: E402
+
+from fixture_io import write  # noqa: E402  # tools/fixture_io.py: one case per line
 
 import numpy as np  # noqa: E402
 
@@ -496,18 +497,8 @@ def build():
     return {"meta": meta, "cases": cases}
 
 
-def dump(data, path):
-    # One case per line: diff-friendly; floats round-trip exactly (repr).
-    head = json.dumps(data["meta"], ensure_ascii=False)
-    body = ",\n".join(json.dumps(c, ensure_ascii=False, allow_nan=False) for c in data["cases"])
-    Path(path).write_text('{"meta": ' + head + ',\n "cases": [\n' + body + "\n]}\n", encoding="utf-8")
-
-
 def main(argv):
-    out = Path(argv[1]) if len(argv) > 1 else DEFAULT_OUT
-    data = build()
-    dump(data, out)
-    print(f"wrote {len(data['cases'])} cases to {out} ({out.stat().st_size} bytes, keras {keras.__version__})")
+    write(build, argv, DEFAULT_OUT, f"keras {keras.__version__}")
 
 
 if __name__ == "__main__":
