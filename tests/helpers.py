@@ -5,6 +5,19 @@ import re
 import numpy as np
 
 
+def optimizer_steps(name, grads, w0, flavor="keras", **kw):
+    """Feed ``grads`` one by one to a fresh ``name`` optimizer from ``w0``: (the point after each step, final state)."""
+    import optimizers
+    opt = optimizers.get(name, flavor=flavor, **kw)
+    w = np.asarray(w0, dtype=np.float64)
+    s = opt.init(w)
+    out = []
+    for g in grads:
+        w, s = opt.update(np.asarray(g, dtype=np.float64), s, w)
+        out.append(w)
+    return out, s
+
+
 def decode(v, dtype=None):
     """A trace array from figure JSON as NumPy: Plotly's typed array ``{"dtype", "bdata"[, "shape"]}``
     or a plain list; cast to ``dtype`` when given (``float`` turns JSON nulls into NaN)."""

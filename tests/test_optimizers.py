@@ -7,20 +7,12 @@ import numpy as np
 import pytest
 
 import optimizers
+from tests.helpers import optimizer_steps as steps
 from optimizers import schedules
 
 ALL = optimizers.available()
 
 
-def steps(name, grads, w0, flavor="keras", **kw):
-    opt = optimizers.get(name, flavor=flavor, **kw)
-    w = np.asarray(w0, dtype=np.float64)
-    s = opt.init(w)
-    out = []
-    for g in grads:
-        w, s = opt.update(np.asarray(g, dtype=np.float64), s, w)
-        out.append(w)
-    return out, s
 
 
 # --------------------------------------------------------------------------- #
