@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import optimizers
-from tests.helpers import optimizer_steps as steps
+from tests.helpers import optimizer_steps as steps, updates_without_mutation
 from optimizers import schedules
 
 ALL = optimizers.available()
@@ -351,15 +351,7 @@ def test_update_is_pure_and_vectorized_equals_single(name, flavor):
     P = P0 = rng.normal(size=(5, 2))
     Gs = rng.normal(size=(6, 5, 2)) * np.array([1.0, 1e-7])
     state = opt.init(P, batch_ndim=1)
-    for G in Gs:
-        P_copy, G_copy = P.copy(), G.copy()
-        slot_copy = {k: np.array(v, copy=True) for k, v in state.slots.items()}
-        P_next, state_next = opt.update(G, state, P)
-        np.testing.assert_array_equal(P, P_copy)
-        np.testing.assert_array_equal(G, G_copy)
-        for k, v in state.slots.items():
-            np.testing.assert_array_equal(v, slot_copy[k])
-        P, state = P_next, state_next
+    P, state = updates_without_mutation(opt, Gs, state, P)
     for i in range(5):
         single = optimizers.get(name, flavor=flavor, **kw)
         p = P0[i]

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import optimizers
-from tests.helpers import optimizer_steps as steps
+from tests.helpers import optimizer_steps as steps, updates_without_mutation
 
 ZOO = ("Adafactor", "Ftrl", "Lamb", "Muon", "ScheduleFreeAdamW")
 ZOO_FLAVOURS = [(n, f) for n in ZOO for f in optimizers.get_class(n).flavors()]
@@ -408,15 +408,7 @@ def test_update_is_pure_and_vectorized_equals_single(name, flavor, shape):
     opt = optimizers.get(name, flavor=flavor, **kw)
     state = opt.init(P0, batch_ndim=1)
     P = P0
-    for G in Gs:
-        P_copy, G_copy = P.copy(), G.copy()
-        slot_copy = {k: np.array(v, copy=True) for k, v in state.slots.items()}
-        P_next, state_next = opt.update(G, state, P)
-        np.testing.assert_array_equal(P, P_copy)
-        np.testing.assert_array_equal(G, G_copy)
-        for k, v in state.slots.items():
-            np.testing.assert_array_equal(v, slot_copy[k])
-        P, state = P_next, state_next
+    P, state = updates_without_mutation(opt, Gs, state, P)
     assert np.all(np.isfinite(P))
     for i in range(n_runs):
         single = optimizers.get(name, flavor=flavor, **{k: float(np.ravel(v)[i]) for k, v in kw.items()})
