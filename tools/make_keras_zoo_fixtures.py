@@ -78,27 +78,20 @@ Fixture format::
                 "slots": {name: [value or null per var]}, "iterations",
                 "x_history" (ScheduleFreeAdamW only)}]}
 """
-import os
+import keras_f64  # noqa: F401  (first: JAX on the CPU, float64; tools/keras_f64.py)
 
-os.environ["KERAS_BACKEND"] = "jax"
-os.environ["JAX_ENABLE_X64"] = "1"
-os.environ.setdefault("JAX_PLATFORMS", "cpu")
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+import contextlib
+import sys
+from pathlib import Path
 
-import contextlib  # noqa: E402
-import sys  # noqa: E402
-from pathlib import Path  # noqa: E402
+import numpy as np
 
-from fixture_io import write  # noqa: E402  # tools/fixture_io.py: one case per line
+import jax
+import jax.numpy as jnp
+import keras
+from keras.src import backend as keras_backend
 
-import numpy as np  # noqa: E402
-
-import jax  # noqa: E402
-import jax.numpy as jnp  # noqa: E402
-import keras  # noqa: E402
-from keras.src import backend as keras_backend  # noqa: E402
-
-keras.config.set_floatx("float64")
+from fixture_io import write  # tools/fixture_io.py: one case per line
 
 SEED = 20260801
 COMMAND = ("python3 -m venv /tmp/kvenv && /tmp/kvenv/bin/pip install -r tools/requirements-fixtures.txt && "
