@@ -27,7 +27,7 @@ BASE_RATE = 30.0  # optimizer steps per second at 1× (the old "▶ Play" showed
 SPEED_MIN, SPEED_MAX = 0.1, 10.0
 OVERLAYS = ("grad", "momentum", "step", "second", "x_point")
 OVERLAY_NAMES = {"grad": "−gradient", "momentum": "momentum", "step": "actual step",
-                 "second": "second moment (squares)", "x_point": "Schedule-Free x"}
+                 "second": "second moment (squares)", "x_point": "Schedule-Free x and z"}
 ARROW_SHARE = 0.12  # a long arrow of each kind (90th percentile) is drawn this fraction of the map's smaller side
 SQUARE_PX = 50.0    # a large second-moment square's side (90th percentile), in pixels
 DEFAULT_STYLE = {"font_size": 14, "control_size": 15, "arrow_width": 2.5, "head_size": 12}
@@ -138,7 +138,7 @@ def player_spec(map_fig: dict, loss_fig: dict, runs, overlays: list | None = Non
             cross = frame
         ov = overlays[i] or {}
         packed = {}
-        for kind in ("grad", "momentum", "step", "second", "x_point"):
+        for kind in ("grad", "momentum", "step", "second", "x_point", "z_point"):
             v = ov.get(kind)
             if v is not None:
                 packed[kind] = b64(np.nan_to_num(np.asarray(v, dtype=np.float64), nan=0.0, posinf=0.0, neginf=0.0))

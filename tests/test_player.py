@@ -46,6 +46,11 @@ def test_eight_runs_of_2000_steps_fit_the_3_mb_budget_with_every_step():
     sf = spec["runs"][5]
     x = np.frombuffer(base64.b64decode(sf["ov"]["x_point"]), "<f4").reshape(-1, 2)
     assert len(x) == 2001 and not np.allclose(x[1:], runs[5].params[1:])  # x is not the trained point y
+    # z, Schedule-Free's base sequence, is sent too; y = (1 − β₁) z + β₁ x holds at every step (the paper's
+    # interpolation, β₁ = 0.9 by default), up to float32.
+    z = np.frombuffer(base64.b64decode(sf["ov"]["z_point"]), "<f4").reshape(-1, 2)
+    assert len(z) == 2001 and np.allclose(0.1 * z + 0.9 * x, runs[5].params, atol=1e-5)
+    assert all("z_point" not in r["ov"] for i, r in enumerate(spec["runs"]) if i != 5)
 
 
 def test_the_figures_the_player_draws_are_valid_plotly_and_carry_no_animation():

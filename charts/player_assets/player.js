@@ -233,8 +233,11 @@
             const v = r.OV[kind];
             if (!v) return;
             if (kind === "x_point") {
+              // Schedule-Free: z (diamond), y (the path's head) and x (ring) on one dotted line: y lies between them.
               const j = shownIndex(r, k);
               if (2 * j + 1 >= v.length) return;
+              const z = r.OV.z_point && 2 * j + 1 < r.OV.z_point.length ? [r.OV.z_point[2 * j], r.OV.z_point[2 * j + 1]] : null;
+              if (z) { X.push(z[0]); Y.push(z[1]); sym.push("diamond-open"); lineColors.push(r.color); S.push(headSize + 2); }
               X.push(r.X[j], v[2 * j], null); Y.push(r.Y[j], v[2 * j + 1], null);
               sym.push("circle", "circle-open-dot", "circle"); lineColors.push(r.color, r.color, r.color);
               S.push(0, headSize + 2, 0);
@@ -253,9 +256,10 @@
         } else {
           for (const t of ovTrace[kind]) { idx.push(t); xs.push(X); ys.push(Y); }
         }
-        if (kind === "x_point") { state.xMarkers = {symbols: sym, colors: lineColors}; }
+        if (kind === "x_point") { state.xMarkers = {symbols: sym, colors: lineColors, sizes: S}; }
         state.overlayCounts = state.overlayCounts || {};
-        state.overlayCounts[kind] = X.filter(v => v !== null).length / 2;
+        state.overlayCounts[kind] = kind === "x_point" ? sym.filter(v => v === "circle-open-dot").length
+                                                       : X.filter(v => v !== null).length / 2;
         if (on) state.overlaySizes = Object.assign(state.overlaySizes || {}, {[kind]: S});
       }
       if (ovTrace.x_point) {
@@ -300,7 +304,7 @@
         const p = idx.indexOf(ovTrace.x_point[0]);
         upd["marker.symbol"] = idx.map((i, q) => q === p ? state.xMarkers.symbols : undefined);
         upd["marker.line.color"] = idx.map((i, q) => q === p ? state.xMarkers.colors : undefined);
-        upd["marker.size"][p] = xs[p].map((_, q) => q % 3 === 1 ? headSize + 2 : 0);
+        upd["marker.size"][p] = state.xMarkers.sizes;
       }
       return P.update(mapDiv, upd, {shapes: shapes}, idx);
     }
@@ -419,7 +423,7 @@
       if (on("step")) parts.push("actual step × " + fmtScale(s.step));
       let text = parts.length ? "Arrows start at each optimizer's current point, drawn at scale: " + parts.join(", ") + " (map units)." : "";
       if (on("second")) text += (text ? " " : "") + "Squares: side = √v × " + fmtScale(s.second) + " px (area ∝ the accumulated squared gradient v; x-axis square up-right, y-axis square down-left).";
-      if (on("x_point")) text += (text ? " " : "") + "Schedule-Free: the ring is x (the average, what converges); the dotted line joins it to y (the trained point, the path).";
+      if (on("x_point")) text += (text ? " " : "") + "Schedule-Free: the ring is x (the average, what converges), the diamond is z (the base sequence that takes the AdamW steps); the dotted line joins them through y = (1 − β₁) z + β₁ x (the trained point, the path).";
       scaleNote.textContent = text;
       const labels = [];
       if (on("momentum")) {

@@ -292,3 +292,21 @@ def test_the_link_follows_the_step_shown_without_asking_the_server(server, page)
     f2.wait_for_function(f"() => window.__descentPlayer.k === {k}", timeout=30_000)
     assert {key: v for key, v in parse_qs(urlparse(other.url).query).items() if key != "frame"} == others
     other.close()
+
+
+def test_schedule_free_shows_z_y_and_x_on_one_line(server, page, artifacts_dir):
+    """The Schedule-Free overlay: z (diamond), y (the path's head) and x (ring), from the engine's slots."""
+    frame = open_race(page, server, "?o1=ScheduleFreeAdamW;learning_rate=0.05&steps=60&frame=20")
+    assert frame.evaluate("() => window.__descentPlayer.k") == 20
+    frame.locator("input[data-overlay=x_point]").check()
+    pts = frame.evaluate("""() => { const t = document.querySelector('.dp-map')._fullData.find(t => t.name === 'Schedule-Free x');
+        return {x: Array.from(t.x), y: Array.from(t.y), sym: Array.from(t.marker.symbol)}; }""")
+    traj = optimizers.run(optimizers.get("ScheduleFreeAdamW", learning_rate=0.05), landscapes.get("rosenbrock"),
+                          start=np.array([-1.2, 1.0]), steps=60, record="full")
+    z, y, x = traj.slots["momentum"][20], traj.params[20], traj.slots["x"][20]
+    assert pts["sym"][:3] == ["diamond-open", "circle", "circle-open-dot"]
+    got = np.array([pts["x"][:3], pts["y"][:3]]).T
+    assert np.allclose(got, [z, y, x], atol=1e-6)  # z and x are sent as float32
+    assert frame.evaluate("() => window.__descentPlayer.overlayCounts.x_point") == 1
+    expect(frame.locator(".dp-scale")).to_contain_text("the diamond is z")
+    page.screenshot(path=str(artifacts_dir / "race_schedule_free_z.png"))
