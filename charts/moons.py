@@ -8,6 +8,9 @@ Input is a list of :class:`MoonsRun` built by ``ui.moons_run`` from ``optimizers
   boundary itself changes, so every frame carries the heatmaps (float32 binary arrays, a 50×50 grid,
   ~20 frames); the data points are static traces that no frame touches. Play/slider use
   ``redraw=True`` (a heatmap is not animatable without it);
+- :func:`boundary_player`: what the page draws: the same maps and the loss curves in the race's player
+  (``charts.player.frames_spec``): one step = one snapshot, a marker on every loss curve, every panel's status
+  line at that epoch, played in the browser (and in the offline export);
 - :func:`histories_csv`: the exports.
 
 Diverged runs stop at their last good epoch and are labelled "diverged at epoch k"; nothing here
@@ -418,7 +421,11 @@ def _boundary_spec(fig, runs, grid, epochs, log, title, settings) -> dict:
             mx.append(j if ok else None)
             my.append(float(drawn[j - 1]) if ok else None)
         markers.append({"label": r.label, "color": run_color(r, i), "x": mx, "y": my})
-    fig = {**fig, "layout": {**fig["layout"], "meta": {**fig["layout"]["meta"], "epochs": list(epochs)}}}
+    notes = [dict(a) for a in annotations]
+    for t in texts:  # at rest the figure shows the last step, texts included
+        notes[t["annotation"]]["text"] = t["values"][-1]
+    fig = {**fig, "layout": {**fig["layout"], "annotations": notes,
+                             "meta": {**fig["layout"]["meta"], "epochs": list(epochs)}}}
     lfig = loss_figure(runs, log=log).to_plotly_json()
     layout = lfig["layout"]
     layout["height"] = max(fig["layout"]["height"] - 22 * math.ceil(len(runs) / 2), 380)

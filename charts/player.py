@@ -180,7 +180,8 @@ def frames_spec(map_fig: dict, loss_fig: dict, series: list[dict], markers: list
     step}`` (the distinct arrays are sent once, as float32). ``markers``: per loss curve ``{"label", "color",
     "x": [...], "y": [...]}`` with one entry per player step (None: no marker at that step). ``values``: what each
     player step is called (``unit`` k, e.g. the epoch). ``split``: the map's share of the width beside the loss
-    chart. ``texts``: map annotations rewritten at every step, ``{"annotation": i, "values": [text per step]}``
+    chart; ``map_fig`` must show the last step (its arrays and texts are those of step ``len(values) - 1``:
+    the browser draws nothing twice when it opens there). ``texts``: map annotations rewritten at every step, ``{"annotation": i, "values": [text per step]}``
     (e.g. a panel's "epoch e: loss …"). One player step is one recorded frame (``step_name``), never an
     interpolation."""
     style = {**DEFAULT_STYLE, **(style or {})}
@@ -218,7 +219,7 @@ def frames_spec(map_fig: dict, loss_fig: dict, series: list[dict], markers: list
             raise ValueError("a text needs one value per player step")
         out_texts.append({"annotation": int(t["annotation"]), "values": [str(v) for v in t["values"]]})
     spec = {
-        "version": 1, "kind": "frames", "texts": out_texts, "steps": int(steps), "values": values, "unit": unit, "step_name": step_name,
+        "version": 1, "kind": "frames", "texts": out_texts, "rest_step": int(steps), "steps": int(steps), "values": values, "unit": unit, "step_name": step_name,
         "map": mfig, "loss": {"data": data, "layout": layout}, "runs": out_runs, "series": out_series,
         "start_step": int(steps if start_step is None else np.clip(start_step, 0, steps)), "autoplay": False,
         "base_rate": float(base_rate), "speed_min": SPEED_MIN, "speed_max": SPEED_MAX, "overlays": [],

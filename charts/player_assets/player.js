@@ -124,7 +124,9 @@
     }
     const series = (spec.series || []).map(s => {
       const per = s.shape.reduce((a, b) => a * b, 1);
-      return Object.assign({}, s, {D: decode(s.data, Float32Array), per: per, shown: -1});
+      // The figure already shows the rest step (charts/player.py frames_spec): nothing is drawn twice at opening.
+      const rest = spec.rest_step === undefined || spec.rest_step === null ? -1 : s.index[spec.rest_step];
+      return Object.assign({}, s, {D: decode(s.data, Float32Array), per: per, shown: rest});
     });
     const runs = frames ? spec.runs.map(r => Object.assign({}, r, {MX: r.mx, MY: r.my})) : spec.runs.map(r => {
       const ov = {};
@@ -165,7 +167,7 @@
     const lossShapes = (lossLayout.shapes || []).slice();
     const stepLine = lossShapes.findIndex(s => s.name === "step line");
 
-    const state = {k: spec.start_step, playing: false, speed: 1, interval: 1000 / spec.base_rate, draws: 0,
+    const state = {k: spec.start_step, textStep: spec.rest_step, playing: false, speed: 1, interval: 1000 / spec.base_rate, draws: 0,
                    changes: [], overlays: {}, overlayRun: "all", ready: false};
     root.__player = state;
     window.__descentPlayer = state;
@@ -198,9 +200,12 @@
         byAttr[s.attr].vals.push(v); byAttr[s.attr].idx.push(s.trace);
       });
       const done = Object.entries(byAttr).map(([attr, b]) => P.restyle(mapDiv, {[attr]: b.vals}, b.idx));
-      const lay = {};
-      (spec.texts || []).forEach(t => { lay[`annotations[${t.annotation}].text`] = t.values[k]; });
-      if (Object.keys(lay).length) done.push(P.relayout(mapDiv, lay));
+      if (k !== state.textStep) {
+        const lay = {};
+        (spec.texts || []).forEach(t => { lay[`annotations[${t.annotation}].text`] = t.values[k]; });
+        if (Object.keys(lay).length) done.push(P.relayout(mapDiv, lay));
+        state.textStep = k;
+      }
       state.mapDraws = (state.mapDraws || 0) + done.length;
       return Promise.all(done);
     }
