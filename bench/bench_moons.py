@@ -503,6 +503,8 @@ def main():
     cpus = {k: round_a[k][1] + round_b[k][1] for k in round_a}
     report = render(args, task, epochs, steps, walls, cpus, peers, why_not, costs, every, one, traj,
                     traced_peak, mem_epochs, rss, loads)
+    report = report.rstrip() + ("\n\nLevers measured by hand, outside this script (numbers and reasons): "
+                                "`bench/moons_levers.md`.\n")
     print(report)
     if args.out:
         with open(args.out, "w") as f:
