@@ -449,20 +449,3 @@ class Prebuilt(go.Figure):
 
     def to_plotly_json(self):
         return self._prebuilt
-
-
-def export_html(map_fig: dict, loss_fig: dict, title: str, settings: list[str]) -> str:
-    """A standalone page (plotly.js embedded, works offline) with the animated map, the loss chart and
-    every setting that produced them; no link sends the chart off the machine."""
-    import html
-
-    import plotly.io as pio
-
-    config = {"displaylogo": False, "showSendToCloud": False, "showEditInChartStudio": False}
-    first = pio.to_html(map_fig, include_plotlyjs=True, full_html=False, auto_play=False, config=config)
-    second = pio.to_html(loss_fig, include_plotlyjs=False, full_html=False, config=config)
-    items = "".join(f"<li>{html.escape(line)}</li>" for line in settings)
-    return (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title></head>"
-            f"<body style='font-family:sans-serif;max-width:1200px;margin:auto'>"
-            f"<h1>{html.escape(title)}</h1><h2>Settings</h2><ul>{items}</ul>{first}{second}</body></html>")
-

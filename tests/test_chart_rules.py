@@ -5,6 +5,7 @@ Each rule is checked on the case where it was seen broken, with real engine runs
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pytest
@@ -235,13 +236,25 @@ def test_race_charts_and_exports_carry_every_non_default_setting():
 
 
 def test_race_html_export_holds_map_loss_and_settings_and_no_cloud_link():
-    from charts.race import export_html, loss_csv, race_figure, trajectories_csv
+    """The race's export is the player's page (charts.player.player_html): the map, the loss chart and every
+    setting (shown literally), and no button that sends the chart off the machine."""
+    import json
+
+    from charts.player import player_html, player_js, player_spec
+    from charts.race import loss_csv, race_figure, trajectories_csv
     land, runs = _runs("rosenbrock", RACE_LINEUP[:2], steps=20)
-    html = export_html(race_figure(land, runs, None), loss_figure(runs)[0], "Race <test>",
-                       ["weight decay 0.01", "#1 SGD <b>"])
-    assert html.count("Plotly.newPlot") == 2          # the map and the loss chart
-    assert "weight decay 0.01" in html and "&lt;b&gt;" in html and "<b>" not in html.split("<ul>")[1][:200]
-    assert '"showSendToCloud": false' in html or '"showSendToCloud":false' in html
+    spec = player_spec(race_figure(land, runs, None, max_frames=2), loss_figure(runs)[0], runs)
+    html = player_html(spec, "Race <test>", ["weight decay 0.01", "#1 SGD <b>"])
+    data = json.loads(html.split("window.__spec = ", 1)[1].split(";DescentPlayer.mount", 1)[0].replace("<\\/", "</"))
+    assert data["map"]["data"] and data["loss"]["data"]           # the map and the loss chart
+    assert [t.get("name") for t in data["loss"]["data"][:2]] == [t.get("name") for t in loss_figure(runs)[0]["data"][:2]]
+    settings = html.split("<ul class='settings'>", 1)[1].split("</ul>", 1)[0]
+    assert "weight decay 0.01" in settings and "&lt;b&gt;" in settings and "<b>" not in settings
+    # Every plot the player draws (the export's too) has Plotly's "send to cloud" and Chart Studio buttons off.
+    js = player_js()
+    assert js in html
+    config = re.search(r"const config = \{([^}]*)\}", js)[1]
+    assert "showSendToCloud: false" in config and "showEditInChartStudio: false" in config
     assert trajectories_csv(runs, ["clipnorm 0.5"]).startswith("# clipnorm 0.5\n")
     assert loss_csv(runs, ["seed 3"]).startswith("# seed 3\n")
 
