@@ -78,10 +78,16 @@ def loss_axis(curves, diverged, log: bool, max_decades: float = 12.0, pad: float
     return [lo - pad * span, hi + pad * span]
 
 
+EDGE_FONT = 13     # px: the ✖ labels of diverged runs
+EDGE_ROW_PX = 17   # px between two stacked ✖ labels (one row of EDGE_FONT text)
+
+
 def edge_marks(x_last, y_last, yrange, log: bool, colors, labels, xref="x", yref="y") -> list[dict]:
     """Annotations “✖ diverged at step k” for diverged runs: at the last good point when it is inside
-    ``yrange``, else pinned to the top (or bottom) edge above (below) that step."""
-    out = []
+    ``yrange``, else pinned to the top (or bottom) edge above (below) that step. Labels pinned to the same edge
+    are stacked one row apart (``yshift``, away from the edge), so two runs that diverge at the same step never
+    show as one."""
+    out, on_edge = [], {"top": 0, "bottom": 0}
     for x, y, colour, label in zip(x_last, y_last, colors, labels):
         v = math.log10(y) if log and y > 0 else (None if log else y)
         if yrange is None or v is None:
@@ -89,10 +95,16 @@ def edge_marks(x_last, y_last, yrange, log: bool, colors, labels, xref="x", yref
         lo, hi = yrange
         inside = lo <= v <= hi
         pos = v if inside else (hi if v > hi else lo)
-        out.append(dict(x=x, y=pos, xref=xref, yref=yref, text=f"✖ {label}", showarrow=False,
-                        font=dict(color=colour, size=13), bgcolor="rgba(255,255,255,0.85)",
-                        xanchor="right" if inside else "center",
-                        yanchor="top" if (not inside and v > hi) else ("bottom" if not inside else "middle")))
+        mark = dict(x=x, y=pos, xref=xref, yref=yref, text=f"✖ {label}", showarrow=False,
+                    font=dict(color=colour, size=EDGE_FONT), bgcolor="rgba(255,255,255,0.85)",
+                    xanchor="right" if inside else "center",
+                    yanchor="top" if (not inside and v > hi) else ("bottom" if not inside else "middle"))
+        if not inside:
+            edge = "top" if v > hi else "bottom"
+            if on_edge[edge]:
+                mark["yshift"] = (-1 if edge == "top" else 1) * on_edge[edge] * EDGE_ROW_PX
+            on_edge[edge] += 1
+        out.append(mark)
     return out
 
 def numbered(labels: list[str]) -> list[str]:
@@ -298,6 +310,10 @@ def for_projector(fig: dict, height: int | None = None) -> dict:
     if isinstance(layout.get("margin"), dict):
         layout["margin"] = {k: (round(v * PROJECTOR_SCALE) if k in ("l", "r", "t", "b") and isinstance(v, (int, float))
                                 else v) for k, v in layout["margin"].items()}
+    if isinstance(layout.get("annotations"), list):  # stacked labels (edge_marks) stay one (bigger) row apart
+        layout["annotations"] = [{**a, "yshift": round(a["yshift"] * PROJECTOR_SCALE, 1)}
+                                 if isinstance(a, dict) and isinstance(a.get("yshift"), (int, float)) else a
+                                 for a in layout["annotations"]]
     if isinstance(layout.get("shapes"), list):
         layout["shapes"] = [{**s, "line": {**s["line"], "width": max(s["line"].get("width", 2) * 1.5, 2)}}
                             if isinstance(s.get("line"), dict) else s for s in layout["shapes"]]

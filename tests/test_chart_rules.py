@@ -77,6 +77,20 @@ def test_edge_marks_inside_range_stay_at_the_point():
     assert marks[0]["y"] == 2.0
 
 
+def test_edge_marks_of_runs_leaving_through_the_same_edge_never_cover_each_other():
+    """Seen on Goldstein–Price (default line-up): both SGD runs diverge at step 2, and their two ✖ labels were drawn
+    at the same place, so only one "diverged at step 2" could be read. Labels on one edge are stacked."""
+    land, runs = _runs("goldstein_price", RACE_LINEUP)
+    fig, _ = loss_figure(runs)
+    top = [a for a in fig["layout"]["annotations"] if "diverged" in a["text"]]
+    assert len(top) == 2
+    shifts = sorted(abs(a.get("yshift", 0)) for a in top)
+    assert shifts[1] - shifts[0] >= 16                       # one text row apart (13-px font)
+    # Bottom edge too, and a mark inside the range is left where its point is.
+    marks = edge_marks([3, 3, 1], [-50.0, -60.0, 5.0], [0.0, 10.0], False, ["#000"] * 3, ["a", "b", "c"])
+    assert sorted(m.get("yshift", 0) for m in marks[:2]) == [0, 17] and marks[2].get("yshift", 0) == 0
+
+
 # --------------------------------------------------------------------------- #
 # 2. Every colour readable, and distinct for colour-blind viewers              #
 # --------------------------------------------------------------------------- #
