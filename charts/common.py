@@ -279,6 +279,21 @@ def _controls_below(orig: dict, layout: dict) -> None:
                            else c for c in items]
 
 
+def _legend_at_bottom(layout: dict) -> None:
+    """A legend hanging below the plot (paper ``y < 0``) moves to the figure's bottom edge (``yref="container"``).
+
+    Below the plot it sat a fraction of the plot's height down, which the larger tick labels and axis titles (and
+    the plot shrinking as the legend's own rows reserve room) turn into too few pixels: it landed on the "x" title.
+    At the container's bottom Plotly reserves the legend's height there, and the axes' automargin puts their
+    tick labels and titles above it: they can never meet."""
+    legend = layout.get("legend")
+    if not isinstance(legend, dict) or layout.get("showlegend") is False:
+        return
+    y = legend.get("y")
+    if isinstance(y, (int, float)) and y < 0 and legend.get("yref", "paper") == "paper":
+        layout["legend"] = {**legend, "yref": "container", "y": 0, "yanchor": "bottom"}
+
+
 def for_projector(fig: dict, height: int | None = None) -> dict:
     """``fig`` (a Plotly figure dict, frames included) made readable on a projector at the back of a room.
 
@@ -321,6 +336,7 @@ def for_projector(fig: dict, height: int | None = None) -> dict:
         layout["height"] = int(height)
     _legend_fits(fig, layout)
     _controls_below(orig, layout)
+    _legend_at_bottom(layout)
     out["layout"] = layout
     out["data"] = [_trace(t) for t in fig.get("data") or []]
     if fig.get("frames"):
