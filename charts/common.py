@@ -129,6 +129,27 @@ def title_band(text: str, size: int = 15, x: float = 0.01) -> tuple[dict, int]:
     return title, int(TOOLBAR_PX + lines * size * 1.35 + 12)
 
 
+STAMP_CHARS = 46   # characters per line of a settings stamp: 13-px text fits a 390-px phone's chart
+
+
+def wrap_stamp(text: str, width: int = STAMP_CHARS, sep: str = " · ") -> list[str]:
+    """A settings stamp ("schedule … · weight decay 0.01 · clipnorm 0.5 · …") as lines of at most ``width``
+    characters, broken between settings, and a longer setting between its words. Plotly never wraps text, so a
+    one-line stamp was cut at the figure's edge ("… · gradient no")."""
+    lines: list[str] = []
+    for part in (p for p in (text or "").split(sep) if p):
+        if lines and len(lines[-1]) + len(sep) + len(part) <= width:
+            lines[-1] += sep + part
+            continue
+        lines.append("")
+        for word in part.split(" "):
+            if lines[-1] and len(lines[-1]) + 1 + len(word) > width:
+                lines.append(word)
+            else:
+                lines[-1] = f"{lines[-1]} {word}" if lines[-1] else word
+    return lines
+
+
 def subplot_title_margin(size: int = 16) -> int:
     """The top margin that keeps subplot titles (annotations just above the plot area) below the toolbar."""
     return int(TOOLBAR_PX + size * 1.35 + 8)

@@ -12,7 +12,7 @@ import pytest
 
 import landscapes
 import optimizers
-from charts.common import PALETTE, edge_marks, loss_axis
+from charts.common import PALETTE, STAMP_CHARS, TOOLBAR_PX, edge_marks, loss_axis, wrap_stamp
 from charts.race import RaceRun, loss_figure
 
 RACE_LINEUP = [("SGD", dict(learning_rate=0.002)), ("SGD", dict(learning_rate=0.001, momentum=0.9)),
@@ -242,11 +242,40 @@ def test_race_charts_and_exports_carry_every_non_default_setting():
     at.run()
     assert not at.exception
     from tests.helpers import chart_spec
-    for key in ("race_chart", "race_loss"):
+    for key, where in (("race_chart", "legend"), ("race_loss", None)):
         spec = chart_spec(at, key)
-        sub = spec["layout"]["title"]["subtitle"]["text"]
+        heading = (spec["layout"][where] if where else spec["layout"])["title"]["text"]
         for word in ("CosineDecay", "weight decay 0.01", "clipnorm 0.5", "noise σ 2", "seed 3"):
-            assert word in sub, (key, sub)
+            assert word in heading, (key, heading)
+        # Wrapped, never cut at the chart's edge (seen: "… · gradient no" on the map, "weight decay 0.0" on the
+        # loss chart): every line of the stamp fits a phone's chart.
+        stamp = [re.sub(r"<[^>]+>", "", line) for line in heading.split("<br>")[1:]]
+        assert len(stamp) >= 2 and max(map(len, stamp)) <= STAMP_CHARS, stamp
+
+
+def test_wrap_stamp_breaks_between_settings():
+    assert wrap_stamp("aaaa · bbbb · cccc", width=11) == ["aaaa · bbbb", "cccc"]
+    assert wrap_stamp("a-very-long-setting · b", width=5) == ["a-very-long-setting", "b"]
+    assert wrap_stamp("schedule CosineDecay (decay_steps 100, alpha 0.1) · seed 3", width=46) == [
+        "schedule CosineDecay (decay_steps 100, alpha", "0.1) · seed 3"]
+    assert wrap_stamp("") == []
+
+
+def test_race_map_heading_and_legend_are_one_block_and_the_loss_title_clears_the_toolbar():
+    """Seen at 1440 px: the map's settings stamp ran under the legend's first row, and on a phone the wrapped
+    legend covered the landscape's name. The name and stamp are now the legend's title (one block, which Plotly
+    grows as it wraps); the loss chart keeps the layout rule (title below the toolbar band)."""
+    from charts.race import race_figure
+    land, runs = _runs("rosenbrock", RACE_LINEUP, steps=20)
+    stamp = "schedule CosineDecay (decay_steps 100, alpha 0.1) · weight decay 0.01 · clipnorm 0.5 · gradient noise σ 2"
+    lay = race_figure(land, runs, None, max_frames=2, subtitle=stamp)["layout"]
+    assert "title" not in lay
+    heading = lay["legend"]["title"]
+    assert heading["text"].startswith("Rosenbrock<br>") and heading["side"] == "top"
+    assert lay["legend"]["yanchor"] == "bottom" and lay["legend"]["y"] >= 1   # the block sits on the map's top
+    lines = heading["text"].count("<br>")
+    assert lay["margin"]["t"] >= TOOLBAR_PX + 18 * 1.3 + lines * 13 * 1.3 + 24 * 3   # room for it at 1440 px
+    check_top_band(loss_figure(runs, subtitle=stamp)[0])
 
 
 def test_race_html_export_holds_map_loss_and_settings_and_no_cloud_link():
