@@ -595,3 +595,31 @@ def test_regular_thinning_keeps_as_many_frames_as_the_budget_allows():
     """Snapshots every 2 epochs thinned to at most 18 keep every 4th epoch (11 frames), not every 10th (5)."""
     import charts.moons as mc
     assert mc.regular_epochs(list(range(0, 41, 2)), 18) == list(range(0, 41, 4))
+
+
+def _text_lines(text):
+    return [re.sub(r"<[^>]+>", "", line) for line in (text or "").split("<br>")]
+
+
+def test_basin_maps_text_fits_a_phone():
+    """Seen at 390 px: the maps' settings line was cut ("… the same grid and st"), the two legend columns ran into
+    each other, and each map's "diverged … · elsewhere …" line ran into its neighbour's. Every line of text is now
+    short enough for a map about 150 px wide (two maps to a row) or for the phone's chart, and the legend's entries
+    flow (no fixed half-width columns)."""
+    from charts.compare import BasinPanel, basin_figure
+    from optimizers import basin_map, endpoint_groups
+    land = landscapes.get("himmelblau")
+    panels = [BasinPanel.of(n, basin_map(optimizers.get(n, learning_rate=0.01), land, n=10, steps=30))
+              for n in ("SGD", "Adam")]
+    stamp = "100×100 starts · 500 steps · noise σ=0 · seed 0 · the same grid and steps for every optimizer · no clipping"
+    lay = basin_figure(panels, endpoint_groups(panels, land), land, title="Basins", subtitle=stamp)["layout"]
+    assert max(map(len, _text_lines(lay["title"]["text"]))) <= STAMP_CHARS
+    panel_titles = [a["text"] for a in lay["annotations"] if a.get("yref") == "paper"]
+    assert len(panel_titles) == 2
+    for t in panel_titles:
+        assert max(len(line) for line in _text_lines(t)[1:]) <= 24, t
+    assert "entrywidth" not in lay["legend"]
+    fig = basin_figure(panels, endpoint_groups(panels, land), land)
+    names = [t["name"] for t in fig["data"] if t.get("showlegend")]
+    assert names and max(len(line) for n in names for line in _text_lines(n)) <= STAMP_CHARS, names
+    check_top_band(fig)
