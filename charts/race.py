@@ -67,10 +67,25 @@ class RaceRun:
         return max(int(self.diverged_at) - 1, 0)
 
     @property
+    def stopped(self) -> str | None:
+        """Why the run stopped, in words (None: it ran to the end). A run stopped at step 0 did not diverge: its
+        start is unusable (f overflows, is undefined, or has no finite gradient there), whatever the rate."""
+        if self.diverged_at is None:
+            return None
+        if int(self.diverged_at) == 0:
+            v = float(np.asarray(self.loss, dtype=np.float64).ravel()[0]) if len(self.loss) else float("nan")
+            if np.isinf(v):
+                return "did not start: f overflows at the start"
+            if np.isnan(v):
+                return "did not start: f is undefined at the start"
+            return "did not start: the gradient at the start is not finite"
+        return f"diverged at step {int(self.diverged_at)}"
+
+    @property
     def legend(self) -> str:
         if self.diverged_at is None:
             return self.label
-        return f"{self.label} ✖ diverged at step {int(self.diverged_at)}"
+        return f"{self.label} ✖ {self.stopped}"
 
 
 # --------------------------------------------------------------------------- #
@@ -386,11 +401,12 @@ def race_summary(runs: list[RaceRun], minima, min_value: float | None, tol: floa
             reached = "not reached"
         rows.append({
             "optimizer": r.label,
-            "final loss": numfmt.readable(L[-1], missing="not a number"),
+            "final loss": (numfmt.readable(L[-1], missing="not a number") if np.isfinite(L[-1]) or good > 0
+                           else "overflow (beyond float64)" if np.isinf(L[-1]) else "undefined"),
             "distance to nearest minimum": ("unknown: this landscape lists no minimum" if dist is None
                                             else numfmt.readable(dist[-1])),
             "first step within tol": str(reached),
-            "diverged": "—" if r.diverged_at is None else f"diverged at step {int(r.diverged_at)}",
+            "diverged": r.stopped or "—",
         })
     return rows
 

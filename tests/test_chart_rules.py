@@ -623,3 +623,32 @@ def test_basin_maps_text_fits_a_phone():
     names = [t["name"] for t in fig["data"] if t.get("showlegend")]
     assert names and max(len(line) for n in names for line in _text_lines(n)) <= STAMP_CHARS, names
     check_top_band(fig)
+
+
+def test_race_table_and_legend_say_overflow_not_diverged_when_the_start_overflows():
+    """Seen with exp(exp(exp(x))) from (2, 2): the warning rightly said "f overflows at the start", but the results
+    table said "not a number" and "diverged at step 0" for every run, and the legends "✖ diverged at step 0"."""
+    from charts.race import race_summary
+    runs = [RaceRun("SGD", np.full((1, 2), 2.0), np.array([np.inf]), 0, PALETTE[0]),
+            RaceRun("Adam", np.full((1, 2), 2.0), np.array([np.nan]), 0, PALETTE[1]),
+            RaceRun("Lion", np.zeros((4, 2)), np.array([3.0, 2.0, np.inf, np.nan]), 2, PALETTE[2])]
+    rows = race_summary(runs, [], None, 1e-3)
+    assert [r["final loss"] for r in rows] == ["overflow (beyond float64)", "undefined", "2"]
+    assert [r["diverged"] for r in rows] == ["did not start: f overflows at the start",
+                                             "did not start: f is undefined at the start", "diverged at step 2"]
+    assert runs[0].legend == "SGD ✖ did not start: f overflows at the start"
+    assert not any("step 0" in str(v) for r in rows for v in r.values())
+
+
+def test_player_spec_is_strict_json_when_the_start_overflows():
+    """Seen with exp(exp(exp(x))) from (2, 2): the race showed a red "SyntaxError: Unexpected token 'I' … is not
+    valid JSON" instead of its charts: the loss markers started at loss[0] = inf, sent as Infinity."""
+    import json
+
+    from charts.player import player_spec
+    from charts.race import race_figure
+    runs = [RaceRun("SGD", np.full((1, 2), 2.0), np.array([np.inf]), 0, PALETTE[0]),
+            RaceRun("Adam", np.zeros((3, 2)), np.array([3.0, 2.0, 1.0]), None, PALETTE[1])]
+    land, _ = _runs("rosenbrock", RACE_LINEUP[:1], steps=2)
+    spec = player_spec(race_figure(land, runs, None, max_frames=2), loss_figure(runs)[0], runs)
+    json.dumps(spec, allow_nan=False)  # raises on inf / nan
