@@ -45,17 +45,23 @@ MOONS_LINEUP = [("SGD", {"learning_rate": 0.01}), ("SGD", {"learning_rate": 0.01
 
 
 class Free:
-    """A landscape that costs almost nothing: what is left is the engine's own work."""
+    """A landscape that costs almost nothing: what is left is the engine's own work.
+
+    ``slope`` is every gradient component (0 by default; the zoo bench uses a small non-zero one, so that
+    norm-based rules such as Lamb and Muon do not divide zero by zero)."""
     bounds = ((-1.0, 1.0), (-1.0, 1.0))
     start = np.zeros(2)
     minima = np.zeros((0, 2))
     min_value = None
 
+    def __init__(self, slope: float = 0.0):
+        self.slope = slope
+
     def value(self, P):
         return np.zeros(P.shape[:-1])
 
     def grad(self, P):
-        return np.zeros(P.shape)
+        return np.full(P.shape, self.slope)
 
 
 def cpu(fn, repeat=1):

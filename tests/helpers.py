@@ -5,6 +5,34 @@ import re
 import numpy as np
 
 
+def optimizer_steps(name, grads, w0, flavor="keras", **kw):
+    """Feed ``grads`` one by one to a fresh ``name`` optimizer from ``w0``: (the point after each step, final state)."""
+    import optimizers
+    opt = optimizers.get(name, flavor=flavor, **kw)
+    w = np.asarray(w0, dtype=np.float64)
+    s = opt.init(w)
+    out = []
+    for g in grads:
+        w, s = opt.update(np.asarray(g, dtype=np.float64), s, w)
+        out.append(w)
+    return out, s
+
+
+def updates_without_mutation(opt, Gs, state, P):
+    """Apply ``opt.update`` for each gradient in ``Gs``, asserting after every call that it changed none of its
+    inputs (point, gradient, every slot array): ``update`` is pure. Returns the final (point, state)."""
+    for G in Gs:
+        P_copy, G_copy = P.copy(), G.copy()
+        slot_copy = {k: np.array(v, copy=True) for k, v in state.slots.items()}
+        P_next, state_next = opt.update(G, state, P)
+        np.testing.assert_array_equal(P, P_copy)
+        np.testing.assert_array_equal(G, G_copy)
+        for k, v in state.slots.items():
+            np.testing.assert_array_equal(v, slot_copy[k])
+        P, state = P_next, state_next
+    return P, state
+
+
 def decode(v, dtype=None):
     """A trace array from figure JSON as NumPy: Plotly's typed array ``{"dtype", "bdata"[, "shape"]}``
     or a plain list; cast to ``dtype`` when given (``float`` turns JSON nulls into NaN)."""

@@ -7,20 +7,12 @@ import numpy as np
 import pytest
 
 import optimizers
+from tests.helpers import optimizer_steps as steps, updates_without_mutation
 
 ZOO = ("Adafactor", "Ftrl", "Lamb", "Muon", "ScheduleFreeAdamW")
 ZOO_FLAVOURS = [(n, f) for n in ZOO for f in optimizers.get_class(n).flavors()]
 
 
-def steps(name, grads, w0, flavor="keras", **kw):
-    opt = optimizers.get(name, flavor=flavor, **kw)
-    w = np.asarray(w0, dtype=np.float64)
-    s = opt.init(w)
-    out = []
-    for g in grads:
-        w, s = opt.update(np.asarray(g, dtype=np.float64), s, w)
-        out.append(w)
-    return out, s
 
 
 def mat(a, b):
@@ -416,15 +408,7 @@ def test_update_is_pure_and_vectorized_equals_single(name, flavor, shape):
     opt = optimizers.get(name, flavor=flavor, **kw)
     state = opt.init(P0, batch_ndim=1)
     P = P0
-    for G in Gs:
-        P_copy, G_copy = P.copy(), G.copy()
-        slot_copy = {k: np.array(v, copy=True) for k, v in state.slots.items()}
-        P_next, state_next = opt.update(G, state, P)
-        np.testing.assert_array_equal(P, P_copy)
-        np.testing.assert_array_equal(G, G_copy)
-        for k, v in state.slots.items():
-            np.testing.assert_array_equal(v, slot_copy[k])
-        P, state = P_next, state_next
+    P, state = updates_without_mutation(opt, Gs, state, P)
     assert np.all(np.isfinite(P))
     for i in range(n_runs):
         single = optimizers.get(name, flavor=flavor, **{k: float(np.ravel(v)[i]) for k, v in kw.items()})

@@ -57,23 +57,16 @@ evaluate the cosine in float32 even under float64 (see FLOAT32_COSINE below),
 so cases using them need an absolute tolerance of ~1e-7 instead of ~1e-12.
 """
 
-import os
+import keras_f64  # noqa: F401  (first: JAX on the CPU, float64; tools/keras_f64.py)
 
-os.environ["KERAS_BACKEND"] = "jax"
-os.environ["JAX_ENABLE_X64"] = "1"
-os.environ.setdefault("JAX_PLATFORMS", "cpu")
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+import json
+import sys
+from pathlib import Path
 
-import json  # noqa: E402
-import sys  # noqa: E402
-from pathlib import Path  # noqa: E402
+import numpy as np
 
-import numpy as np  # noqa: E402
-
-import jax  # noqa: E402
-import keras  # noqa: E402
-
-keras.config.set_floatx("float64")
+import jax
+import keras
 
 SEED = 20240611
 SHAPES = [(3,), (2, 2)]

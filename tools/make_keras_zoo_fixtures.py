@@ -78,26 +78,20 @@ Fixture format::
                 "slots": {name: [value or null per var]}, "iterations",
                 "x_history" (ScheduleFreeAdamW only)}]}
 """
-import os
+import keras_f64  # noqa: F401  (first: JAX on the CPU, float64; tools/keras_f64.py)
 
-os.environ["KERAS_BACKEND"] = "jax"
-os.environ["JAX_ENABLE_X64"] = "1"
-os.environ.setdefault("JAX_PLATFORMS", "cpu")
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+import contextlib
+import sys
+from pathlib import Path
 
-import contextlib  # noqa: E402
-import json  # noqa: E402
-import sys  # noqa: E402
-from pathlib import Path  # noqa: E402
+import numpy as np
 
-import numpy as np  # noqa: E402
+import jax
+import jax.numpy as jnp
+import keras
+from keras.src import backend as keras_backend
 
-import jax  # noqa: E402
-import jax.numpy as jnp  # noqa: E402
-import keras  # noqa: E402
-from keras.src import backend as keras_backend  # noqa: E402
-
-keras.config.set_floatx("float64")
+from fixture_io import write  # tools/fixture_io.py: one case per line
 
 SEED = 20260801
 COMMAND = ("python3 -m venv /tmp/kvenv && /tmp/kvenv/bin/pip install -r tools/requirements-fixtures.txt && "
@@ -496,18 +490,8 @@ def build():
     return {"meta": meta, "cases": cases}
 
 
-def dump(data, path):
-    # One case per line: diff-friendly; floats round-trip exactly (repr).
-    head = json.dumps(data["meta"], ensure_ascii=False)
-    body = ",\n".join(json.dumps(c, ensure_ascii=False, allow_nan=False) for c in data["cases"])
-    Path(path).write_text('{"meta": ' + head + ',\n "cases": [\n' + body + "\n]}\n", encoding="utf-8")
-
-
 def main(argv):
-    out = Path(argv[1]) if len(argv) > 1 else DEFAULT_OUT
-    data = build()
-    dump(data, out)
-    print(f"wrote {len(data['cases'])} cases to {out} ({out.stat().st_size} bytes, keras {keras.__version__})")
+    write(build, argv, DEFAULT_OUT, f"keras {keras.__version__}")
 
 
 if __name__ == "__main__":

@@ -48,9 +48,10 @@ Fixture format::
                 "params_bf16" (Muon only; with "grads_bf16" for closed loops)}]}
 """
 import contextlib
-import json
 import sys
 from pathlib import Path
+
+from fixture_io import write  # tools/fixture_io.py: one case per line
 
 import numpy as np
 import torch
@@ -225,17 +226,8 @@ def build():
     return {"meta": meta, "cases": cases}
 
 
-def dump(data, path):
-    head = json.dumps(data["meta"], ensure_ascii=False)
-    body = ",\n".join(json.dumps(c, ensure_ascii=False, allow_nan=False) for c in data["cases"])
-    Path(path).write_text('{"meta": ' + head + ',\n "cases": [\n' + body + "\n]}\n", encoding="utf-8")
-
-
 def main(argv):
-    out = Path(argv[1]) if len(argv) > 1 else OUT
-    data = build()
-    dump(data, out)
-    print(f"wrote {len(data['cases'])} cases to {out} ({out.stat().st_size} bytes, torch {torch.__version__})")
+    write(build, argv, OUT, f"torch {torch.__version__}")
 
 
 if __name__ == "__main__":
