@@ -221,7 +221,9 @@ def sweep_figure(series: list[SweepSeries], metric: str = "final", f_star: float
                     ticktext=labels, showgrid=False, zeroline=False, fixedrange=True,
                     title=dict(text="diverges", font=dict(size=12, color=DIVERGED_COLOR))),
         shapes=shapes, annotations=annotations, hovermode="closest", plot_bgcolor="white",
-        legend=dict(orientation="h", x=0, y=-0.1, xanchor="left", yanchor="top", font=dict(size=13)),
+        # At the figure's bottom edge: Plotly keeps the x title above it (a tenth of the plot's height below the
+        # plot, it sat on "learning rate (log scale)" on a phone).
+        legend=dict(orientation="h", x=0, y=0, yref="container", xanchor="left", yanchor="bottom", font=dict(size=13)),
         meta=dict(best=meta_best, diverging=meta_div, metric=metric, log_y=log_y),
     )
     layout["xaxis"]["gridcolor"] = "#e6e6e6"
@@ -312,11 +314,14 @@ def _grid_layout(n: int):
     return max(1, math.ceil(n / cols)), cols
 
 
+TITLE_CHARS = 40  # characters per line of a 17-px title on a 390-px phone's chart
+
+
 def _heading(title: str, subtitle: str = "") -> str:
     """A figure title with its settings stamp under it, wrapped between settings (charts.common.wrap_stamp): one
     long line was cut at the chart's edge on a phone."""
-    return "<br>".join([title] + [f"<span style='font-size:12px;color:#444'>{line}</span>"
-                                  for line in wrap_stamp(subtitle)])
+    return "<br>".join(wrap_stamp(title, TITLE_CHARS) + [f"<span style='font-size:12px;color:#444'>{line}</span>"
+                                                         for line in wrap_stamp(subtitle)])
 
 
 def basin_figure(panels: list[BasinPanel], groups, land, mode: str = "minimum",
@@ -639,8 +644,9 @@ def fair_figure(land, runs: list[RaceRun], background: dict | None, provenance: 
         yaxis2=y2,
         images=[background] if background else [],
         plot_bgcolor="white", hovermode="closest",
+        # Entries flow and wrap at the figure's width (fixed third-width columns overlapped on a phone).
         legend=dict(orientation="h", x=0, y=-55 / plot_h, yref="paper", xanchor="left", yanchor="top",
-                    font=dict(size=13), entrywidth=0.33, entrywidthmode="fraction"),
+                    font=dict(size=13)),
         annotations=[
             dict(text=footer, xref="paper", yref="paper", x=0, y=0, yshift=-60 - leg_h, xanchor="left",
                  yanchor="top", align="left", showarrow=False,

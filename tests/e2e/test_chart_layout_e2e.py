@@ -150,3 +150,35 @@ def test_present_inspector_map_is_large_and_its_legend_clears_the_x_title(page):
     (plot,), (legend,) = b["plots"], b["legend"]
     assert plot["r"] - plot["l"] >= 500 and plot["b"] - plot["t"] >= 500, plot   # it was ~210 px
     assert not meets(legend, plot) and not any(meets(legend, x) for x in b["xtitle"]), (legend, b["xtitle"])
+
+
+def test_sweep_title_legend_and_x_title_fit_a_phone(page):
+    """Seen at 390 px: the sweep's title was cut ("… final loss on Goldstei") and its legend sat on
+    "learning rate (log scale)"."""
+    from charts import compare as cc
+    from optimizers import lr_sweep
+    land = landscapes.get("goldstein_price")
+    series = [cc.SweepSeries.of(n, PALETTE[i], lr_sweep(optimizers.get(n, learning_rate=0.01), land,
+                                                        np.logspace(-5, 1, 25), steps=60))
+              for i, n in enumerate(("SGD", "RMSprop", "Adam", "Lion"))]
+    fig = cc.sweep_figure(series, title="Learning-rate sensitivity: final loss on Goldstein–Price",
+                          subtitle="Goldstein–Price · start (-0.5, 1) · 500 steps · noise σ=0 · seed 0 · "
+                                   "241 learning rates 1e-5…10 · no clipping")
+    b = draw(page, fig, PHONE)
+    (legend,) = b["legend"]
+    assert b["title"] and all(inside(t, b["W"]) for t in b["title"]), b["title"]
+    assert b["xtitle"] and not any(meets(legend, x) for x in b["xtitle"]), (legend, b["xtitle"])
+    texts = b["legendtext"]
+    assert not [(x["text"], y["text"]) for i, x in enumerate(texts) for y in texts[i + 1:] if meets(x, y)]
+
+
+def test_fair_figure_legend_entries_never_overlap_on_a_phone(page, race):
+    from charts import compare as cc
+    land, runs = race
+    import dataclasses
+    runs = [dataclasses.replace(r, label=f"{r.name} (lr 0.007499, μ 0.9)") for r in runs]  # labels as the page writes
+    fig = cc.fair_figure(land, runs, None, ["Landscape: Rosenbrock", "SGD"], "Fair comparison on Rosenbrock")
+    b = draw(page, fig, PHONE)
+    texts = b["legendtext"]
+    assert len(texts) >= 3
+    assert not [(x["text"], y["text"]) for i, x in enumerate(texts) for y in texts[i + 1:] if meets(x, y)]
