@@ -80,6 +80,7 @@ def loss_axis(curves, diverged, log: bool, max_decades: float = 12.0, pad: float
 
 EDGE_FONT = 13     # px: the ✖ labels of diverged runs
 EDGE_ROW_PX = 17   # px between two stacked ✖ labels (one row of EDGE_FONT text)
+EDGE_MARK = "diverged-edge"  # the annotations' name (for_projector spreads their stacking with their font)
 
 
 def edge_marks(x_last, y_last, yrange, log: bool, colors, labels, xref="x", yref="y") -> list[dict]:
@@ -98,7 +99,8 @@ def edge_marks(x_last, y_last, yrange, log: bool, colors, labels, xref="x", yref
         mark = dict(x=x, y=pos, xref=xref, yref=yref, text=f"✖ {label}", showarrow=False,
                     font=dict(color=colour, size=EDGE_FONT), bgcolor="rgba(255,255,255,0.85)",
                     xanchor="right" if inside else "center",
-                    yanchor="top" if (not inside and v > hi) else ("bottom" if not inside else "middle"))
+                    yanchor="top" if (not inside and v > hi) else ("bottom" if not inside else "middle"),
+                    name=EDGE_MARK)
         if not inside:
             edge = "top" if v > hi else "bottom"
             if on_edge[edge]:
@@ -300,19 +302,45 @@ def _controls_below(orig: dict, layout: dict) -> None:
                            else c for c in items]
 
 
-def _legend_at_bottom(layout: dict) -> None:
+def _legend_at_bottom(orig: dict, layout: dict) -> None:
     """A legend hanging below the plot (paper ``y < 0``) moves to the figure's bottom edge (``yref="container"``).
 
     Below the plot it sat a fraction of the plot's height down, which the larger tick labels and axis titles (and
     the plot shrinking as the legend's own rows reserve room) turn into too few pixels: it landed on the "x" title.
     At the container's bottom Plotly reserves the legend's height there, and the axes' automargin puts their
-    tick labels and titles above it: they can never meet."""
+    tick labels and titles above it: they can never meet. When the figure places text of its own under the legend
+    (an annotation below the plot), both move down in pixels instead, in their order."""
     legend = layout.get("legend")
     if not isinstance(legend, dict) or layout.get("showlegend") is False:
         return
     y = legend.get("y")
-    if isinstance(y, (int, float)) and y < 0 and legend.get("yref", "paper") == "paper":
+    if not (isinstance(y, (int, float)) and y < 0 and legend.get("yref", "paper") == "paper"):
+        return
+    below = [i for i, a in enumerate(layout.get("annotations") or []) if isinstance(a, dict)
+             and a.get("yref") == "paper" and a.get("y", 1) <= 0 and (a.get("yshift") or 0) < 0]
+    if not below:
         layout["legend"] = {**legend, "yref": "container", "y": 0, "yanchor": "bottom"}
+        return
+    # The figure plans a block of its own under the legend (the fair race's settings): keep the order, in pixels
+    # below the plot: the legend clears the enlarged tick labels and axis title, the block follows it, each
+    # distance grown with the text (like the buttons in _controls_below).
+    old_h, new_h = _plot_height(orig), _plot_height(layout)
+    if not old_h or not new_h:
+        return
+    d_old = -y * old_h
+    d_new = max(d_old * PROJECTOR_SCALE, PROJECTOR_BELOW_PX + 10)
+    layout["legend"] = {**legend, "y": -d_new / new_h}
+    anns = list(layout["annotations"])
+    for i in below:
+        gap = -anns[i]["yshift"] - d_old  # how far under the legend's top the block starts
+        anns[i] = {**anns[i], "yshift": -round(d_new + gap * PROJECTOR_SCALE)}
+    layout["annotations"] = anns
+
+
+def _plot_height(layout: dict):
+    m = layout.get("margin") or {}
+    h = layout.get("height")
+    return None if not isinstance(h, (int, float)) else h - m.get("t", 100) - m.get("b", 80)
 
 
 def for_projector(fig: dict, height: int | None = None) -> dict:
@@ -348,7 +376,8 @@ def for_projector(fig: dict, height: int | None = None) -> dict:
                                 else v) for k, v in layout["margin"].items()}
     if isinstance(layout.get("annotations"), list):  # stacked labels (edge_marks) stay one (bigger) row apart
         layout["annotations"] = [{**a, "yshift": round(a["yshift"] * PROJECTOR_SCALE, 1)}
-                                 if isinstance(a, dict) and isinstance(a.get("yshift"), (int, float)) else a
+                                 if isinstance(a, dict) and a.get("name") == EDGE_MARK
+                                 and isinstance(a.get("yshift"), (int, float)) else a
                                  for a in layout["annotations"]]
     if isinstance(layout.get("shapes"), list):
         layout["shapes"] = [{**s, "line": {**s["line"], "width": max(s["line"].get("width", 2) * 1.5, 2)}}
@@ -357,7 +386,7 @@ def for_projector(fig: dict, height: int | None = None) -> dict:
         layout["height"] = int(height)
     _legend_fits(fig, layout)
     _controls_below(orig, layout)
-    _legend_at_bottom(layout)
+    _legend_at_bottom(orig, layout)
     out["layout"] = layout
     out["data"] = [_trace(t) for t in fig.get("data") or []]
     if fig.get("frames"):

@@ -182,3 +182,17 @@ def test_fair_figure_legend_entries_never_overlap_on_a_phone(page, race):
     texts = b["legendtext"]
     assert len(texts) >= 3
     assert not [(x["text"], y["text"]) for i, x in enumerate(texts) for y in texts[i + 1:] if meets(x, y)]
+
+
+def test_present_fair_figure_keeps_legend_between_the_x_titles_and_its_settings(page, race):
+    """The fair race plans its legend and then its settings block under the plot; in presentation mode both move
+    down in order, clear of the enlarged x titles (the legend sat on them) and of each other."""
+    from charts import compare as cc
+    land, runs = race
+    prov = cc.provenance_lines("Rosenbrock", (-1.2, 1), 40, 0, 0, 1e-3,
+                               [(r.color, f"{r.name} [keras] learning_rate=0.01") for r in runs])
+    b = draw(page, for_projector(cc.fair_figure(land, runs, None, prov, "Fair comparison on Rosenbrock")), 1280, 1400)
+    (legend,) = b["legend"]
+    block = [a for a in b["panels"] if "Landscape" in a["text"]]
+    assert block and b["xtitle"]
+    assert not any(meets(legend, x) for x in b["xtitle"]) and not any(meets(legend, a) for a in block)
