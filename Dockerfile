@@ -46,6 +46,7 @@ EXPOSE 8501
 HEALTHCHECK --interval=10s --timeout=5s --start-period=60s --retries=3 \
     CMD ["python", "-c", "import sys, urllib.request; sys.exit(urllib.request.urlopen('http://127.0.0.1:8501/_stcore/health', timeout=4).read() != b'ok')"]
 
-# Start the server, and once it is healthy open its home page once, which starts the cache warm-up
+# Start the server (`python -m ui.serve` = `streamlit run app.py` after importing the app's libraries, so the first
+# session does not pay for them), and once it is healthy open its home page once, which starts the cache warm-up
 # (ui/warm.py): every preset is computed in the background before the first class arrives.
-CMD ["sh", "-c", "python -m ui.warm --kick http://127.0.0.1:8501 & exec python -m streamlit run app.py"]
+CMD ["sh", "-c", "python -m ui.warm --kick http://127.0.0.1:8501 & exec python -m ui.serve"]

@@ -195,7 +195,9 @@ with left:
     fig = ic.step_figure(bg, traj.params[:k + 1], ex.w, ex.w_new, arrows, window, land.bounds,
                          minima=land.minima, axis_labels=land.axis_labels, k=k, sequences=seqs,
                          path_name=optimizers.teaching(choice.name).path_name if seqs else "")
-    plotly_chart(Prebuilt(fig), key=P + "chart", config=plot_config(f"step-{k}", scrollZoom=True))
+    # Presentation mode: tall enough for a map of about 575 px square with its legend below (measured in Chromium).
+    plotly_chart(Prebuilt(fig), present_height=ic.PRESENT_HEIGHT, key=P + "chart",
+                 config=plot_config(f"step-{k}", scrollZoom=True))
     width = window[0][1] - window[0][0]
     step_len = float(np.hypot(*ex.step)) if np.all(np.isfinite(ex.step)) else float("nan")
     msg = (f"The view is {num(width)} wide. Red: the actual step Δw, drawn exactly. White (dotted) and blue "

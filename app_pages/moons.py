@@ -19,7 +19,7 @@ from ui.budget import show_plan
 from ui.page_state import PERSIST, PageSpec, open_page, present_mode, write_link, plotly_chart
 from ui.player import race_player
 from ui.settings import Field, OptChoice
-from ui.slots import slot_editors
+from ui.slots import closed_slots, slot_editors
 
 P = "moons_"  # session-state prefix of this page
 MAX_OPTS = 8
@@ -81,9 +81,12 @@ with st.sidebar:
                            persist_state=PERSIST, help="The data always use the article's random_state=42.")
     log = st.toggle("Log-scale loss", key=P + "log", persist_state=PERSIST)
 
-with st.expander(f"**Optimizers** (up to {MAX_OPTS}): open to edit, add or remove. Default: the article's line-up."):
+# The editors are built only while the box is open (on_change="rerun"); closed, the line-up is read from the state.
+with st.expander(f"**Optimizers** (up to {MAX_OPTS}): open to edit, add or remove. Default: the article's line-up.",
+                 key=P + "editors", on_change="rerun") as editors_box:
     picked = slot_editors(P, mc.COLORS, MAX_OPTS, ADD_ORDER, "Remove this optimizer",
-                          f"Up to {MAX_OPTS} networks train side by side.", distinct="choice")
+                          f"Up to {MAX_OPTS} networks train side by side.", distinct="choice") \
+        if editors_box.open else closed_slots(P, mc.COLORS)
 choices = tuple(choice for _, _, choice in picked)
 colors = tuple(colour for _, colour, _ in picked)
 

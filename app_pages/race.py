@@ -22,7 +22,7 @@ from charts.surface3d import surface_figure
 from optimizers import budget
 from ui.blocks import diverged_warning, maths_links, start_problem
 from ui.budget import show_plan
-from ui.compute import CLIPS, SCHEDULES, Common, run_overlays, run_path, settings_stamp
+from ui.compute import CLIPS, SCHEDULES, Common, race_run, settings_stamp
 from ui.landscape_picker import LANDS, START, get_background, landscape_and_start, start_from_link
 from ui.lineups import add_order, lineup
 from ui.page_state import PERSIST, PageSpec, open_page, present_mode, write_link
@@ -182,13 +182,16 @@ progress, t0 = st.empty(), time.perf_counter()
 for i, (slot, choice) in enumerate(choices):
     choice_key = (choice.name, choice.flavor, choice.params)
     try:
-        params, loss, div = run_path(land_key, choice, start, int(steps), float(noise), int(seed), common)
+        # Keyword arguments: Streamlit's cache looks up a positional argument's name with inspect.signature, once
+        # per argument and call (~0.1 ms each); keywords skip that (same key: names and order as the signature).
+        params, loss, div, vectors = race_run(land_key=land_key, choice=choice, start=start, steps=int(steps),
+                                              noise=float(noise), seed=int(seed), common=common,
+                                              overlays=view == "2d")
     except ValueError as exc:
         errors.append(f"#{i + 1} {choice.label()}: {exc}")
         continue
     runs.append(RaceRun(choice.label(), params, loss, div, PALETTE[slot["color"]], choice.name))
-    overlays.append(run_overlays(land_key, choice, start, int(steps), float(noise), int(seed), common)
-                    if view == "2d" else None)
+    overlays.append(vectors)
     run_keys.append((choice_key, slot["color"]))
     if time.perf_counter() - t0 > 0.3 and i + 1 < len(choices):
         progress.progress((i + 1) / len(choices), text=f"Running optimizer {i + 2} of {len(choices)}…")
@@ -207,9 +210,9 @@ with chart_row:
     if fi is not None:
         fi = min(int(fi), len(ks) - 1)
         first = int(asked) if asked is not None and frame_index(ks, asked) == fi else int(ks[fi])
-    spec = shared_player_spec(land_key, run_keys, start, stamp, land.title, first,
-                              bool(st.session_state.get(P + "autoplay", False)), view, land, runs,
-                              overlays)  # shared by every session: read only
+    spec = shared_player_spec(land_key=land_key, run_keys=run_keys, start=start, stamp=stamp, title=land.title,
+                              start_step=first, autoplay=bool(st.session_state.get(P + "autoplay", False)),
+                              view=view, _land=land, _runs=runs, _overlays=overlays)  # shared by every session: read only
     if present_mode():  # projector-sized figures and controls (a new dict: the shared spec stays as it is)
         spec = restyled(spec, for_projector(spec["map"], height=860), for_projector(spec["loss"]),
                         style={"control_size": 20, "head_size": 16, "arrow_width": 3.5, "fit": True})

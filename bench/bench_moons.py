@@ -338,6 +338,39 @@ def breakdown(task, optimizers, lineups):
     return out
 
 
+def in_run(task, optimizers, lineup, epochs=100, seed=0):
+    """Where a real run's time goes, step by step: train()'s own loop (its
+    models, batch source and update, as train() builds them), timed with this
+    thread's CPU clock, so time lost while another job holds the core is not
+    counted. Microseconds: every step's fastest and median, the median first
+    step of an epoch (right after the previous epoch's evaluation), the median
+    end of an epoch (metrics and evaluation), and the whole loop per step."""
+    from optimizers import training
+    opts = [optimizers.get(name, **kw) for _, name, kw in lineup]
+    models = training._Models(opts, task, training._start_params(task, None, seed))
+    batches = training._batch_source(task, models, BATCH, True)
+    rng = np.random.default_rng(seed)
+    clock = time.thread_time_ns
+    steps, ends = [], []
+    start = clock()
+    with np.errstate(all="ignore"):
+        for epoch in range(1, epochs + 1):
+            batches.start_epoch(rng.permutation(batches.n_samples))
+            for j in range(batches.n_batches):
+                t0 = clock()
+                loss, grad = batches.gradient(j, models.theta)
+                models.update(grad, loss, epoch)
+                steps.append(clock() - t0)
+            t0 = clock()
+            batches.epoch_logs(models.theta)
+            ends.append(clock() - t0)
+    whole = (clock() - start) / len(steps) / 1000
+    steps = np.array(steps).reshape(epochs, -1) / 1000
+    return {"fastest": float(steps.min()), "median": float(np.median(steps)),
+            "first": float(np.median(steps[:, 0])), "rest": float(np.median(steps[:, 1:])),
+            "end": float(np.median(ends)) / 1000 / batches.n_batches, "whole": whole}
+
+
 def stacking_bits(task, n_models=11):
     """Measured, not assumed: side by side, train() runs the models' forward
     and backward as ONE stacked computation (each layer's product is one
@@ -462,12 +495,16 @@ def main():
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     costs = breakdown(task, optimizers, {"one": OPTIMIZERS[1:2], "eleven": ELEVEN})
     costs["bits"] = stacking_bits(task, len(ELEVEN))
+    costs["in_run"] = {key: in_run(task, optimizers, lineup, min(epochs, 100), args.seed)
+                       for key, lineup in (("one", OPTIMIZERS[1:2]), ("eleven", ELEVEN))}
     loads.append(os.getloadavg())
 
     walls = {k: round_a[k][0] + round_b[k][0] for k in round_a}
     cpus = {k: round_a[k][1] + round_b[k][1] for k in round_a}
     report = render(args, task, epochs, steps, walls, cpus, peers, why_not, costs, every, one, traj,
                     traced_peak, mem_epochs, rss, loads)
+    report = report.rstrip() + ("\n\nLevers measured by hand, outside this script (numbers and reasons): "
+                                "`bench/moons_levers.md`.\n")
     print(report)
     if args.out:
         with open(args.out, "w") as f:
@@ -557,13 +594,30 @@ def render(args, task, epochs, steps, walls, cpus, peers, why_not, costs, every,
         ("train(evaluate=False): whole run / steps", best["one_lean"] / steps * 1e6,
          best["eleven_lean"] / steps * 1e6),
         ("train() per step / floor", per_step["one"] / c1["floor"], per_step["eleven"] / c11["floor"]),
+        ("train(): whole run's CPU time / steps (best run; all threads of the process)",
+         min(cpus["one"]) / steps * 1e6, min(cpus["eleven"]) / steps * 1e6),
+    ]
+    r1, r11 = costs["in_run"]["one"], costs["in_run"]["eleven"]
+    in_run_epochs = min(epochs, 100)
+    table += [
+        (f"inside a run ({in_run_epochs} epochs, this thread's CPU clock): a step (forward, backward, "
+         "updates, divergence test), fastest", r1["fastest"], r11["fastest"]),
+        ("- a step, median", r1["median"], r11["median"]),
+        ("- the first step of an epoch (after the evaluation), median", r1["first"], r11["first"]),
+        ("- the other steps, median", r1["rest"], r11["rest"]),
+        (f"- the end of an epoch (metrics, evaluation), median, per step (/{n_b})", r1["end"], r11["end"]),
+        ("- the whole loop / steps", r1["whole"], r11["whole"]),
     ]
     for label, a, b in table:
         unit = "x" if "/ floor" in label else " µs"
         lines.append(f"| {label} | {a:.1f}{unit} | {b:.1f}{unit} |")
-    lines += ["", "The rest of a step (the gap between the sum of the parts and the whole run) is the batch loop "
-              "(handing each optimizer its rows, the divergence test) and, on a shared machine, time lost to "
-              "other jobs: the parts are fastest calls, the whole run is not.", "",
+    lines += ["", "The parts are fastest calls; a step inside a run is the same work as the parts plus the "
+              "batch loop's own Python (handing each optimizer its rows, the divergence test): compare the "
+              "in-run fastest step with the sum of the parts above. The in-run medians and the first step "
+              "after each evaluation show what a real run adds on this machine (caches shared with other "
+              "jobs, the evaluation's larger arrays evicting the step's): the gap between the whole run and "
+              "the parts. The whole-run times also include time lost while other jobs hold the core (the "
+              "CPU-time row does not).", "",
               f"What bounds a step: the floor is {len(task.shapes) // 2 * 2 + len(task.shapes) // 2 - 1} BLAS "
               "calls per model (a matrix product of a 32 x 13 batch costs about a microsecond, mostly call "
               "overhead); every other operation of a step is an elementwise NumPy call on a few hundred "

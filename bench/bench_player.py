@@ -35,7 +35,7 @@ import optimizers  # noqa: E402
 from charts.background import background_image  # noqa: E402
 from charts.common import PALETTE  # noqa: E402
 from charts.player import player_html, player_spec, spec_bytes  # noqa: E402
-from charts.race import RaceRun, export_html, loss_figure, race_figure  # noqa: E402
+from charts.race import RaceRun, loss_figure, race_figure  # noqa: E402
 from optimizers.overlays import overlay_vectors  # noqa: E402
 
 LINEUP = [("SGD", {"learning_rate": 0.002}), ("SGD", {"learning_rate": 0.001, "momentum": 0.9}),
@@ -50,6 +50,15 @@ def race(steps):
         runs.append(RaceRun(f"{name} {hp}", t.params, t.loss, t.diverged_at, PALETTE[i], name))
         ovs.append(overlay_vectors(t))
     return land, runs, ovs
+
+
+def frames_html(map_fig, loss_fig) -> str:
+    """Approach (a): the animated Plotly map and the loss chart as one offline page (plotly.js inlined), the way
+    the race exported before the player (the old charts.race.export_html, removed when the player replaced it)."""
+    config = {"displaylogo": False}
+    first = pio.to_html(map_fig, include_plotlyjs=True, full_html=False, auto_play=False, config=config)
+    second = pio.to_html(loss_fig, include_plotlyjs=False, full_html=False, config=config)
+    return f"<!DOCTYPE html><html><head><meta charset='utf-8'></head><body>{first}{second}</body></html>"
 
 
 def load_ms(browser, path, ready_js, n=3):
@@ -81,7 +90,7 @@ def main():
         spec = player_spec(race_figure(land, runs, bg, max_frames=2), lfig, runs, ovs)
         rows.append((steps, len(capped["frames"]), a_capped, len(every["frames"]), a_every, spec_bytes(spec)))
         old = tmp / f"frames_{steps}.html"
-        old.write_text(export_html(capped, lfig, "frames", ["bench"]), encoding="utf-8")
+        old.write_text(frames_html(capped, lfig), encoding="utf-8")
         new = tmp / f"player_{steps}.html"
         new.write_text(player_html(spec, "player", ["bench"]), encoding="utf-8")
         timing.append((steps, old, new))

@@ -78,10 +78,17 @@ def loss_axis(curves, diverged, log: bool, max_decades: float = 12.0, pad: float
     return [lo - pad * span, hi + pad * span]
 
 
+EDGE_FONT = 13     # px: the ✖ labels of diverged runs
+EDGE_ROW_PX = 17   # px between two stacked ✖ labels (one row of EDGE_FONT text)
+EDGE_MARK = "diverged-edge"  # the annotations' name (for_projector spreads their stacking with their font)
+
+
 def edge_marks(x_last, y_last, yrange, log: bool, colors, labels, xref="x", yref="y") -> list[dict]:
     """Annotations “✖ diverged at step k” for diverged runs: at the last good point when it is inside
-    ``yrange``, else pinned to the top (or bottom) edge above (below) that step."""
-    out = []
+    ``yrange``, else pinned to the top (or bottom) edge above (below) that step. Labels pinned to the same edge
+    are stacked one row apart (``yshift``, away from the edge), so two runs that diverge at the same step never
+    show as one."""
+    out, on_edge = [], {"top": 0, "bottom": 0}
     for x, y, colour, label in zip(x_last, y_last, colors, labels):
         v = math.log10(y) if log and y > 0 else (None if log else y)
         if yrange is None or v is None:
@@ -89,10 +96,17 @@ def edge_marks(x_last, y_last, yrange, log: bool, colors, labels, xref="x", yref
         lo, hi = yrange
         inside = lo <= v <= hi
         pos = v if inside else (hi if v > hi else lo)
-        out.append(dict(x=x, y=pos, xref=xref, yref=yref, text=f"✖ {label}", showarrow=False,
-                        font=dict(color=colour, size=13), bgcolor="rgba(255,255,255,0.85)",
-                        xanchor="right" if inside else "center",
-                        yanchor="top" if (not inside and v > hi) else ("bottom" if not inside else "middle")))
+        mark = dict(x=x, y=pos, xref=xref, yref=yref, text=f"✖ {label}", showarrow=False,
+                    font=dict(color=colour, size=EDGE_FONT), bgcolor="rgba(255,255,255,0.85)",
+                    xanchor="right" if inside else "center",
+                    yanchor="top" if (not inside and v > hi) else ("bottom" if not inside else "middle"),
+                    name=EDGE_MARK)
+        if not inside:
+            edge = "top" if v > hi else "bottom"
+            if on_edge[edge]:
+                mark["yshift"] = (-1 if edge == "top" else 1) * on_edge[edge] * EDGE_ROW_PX
+            on_edge[edge] += 1
+        out.append(mark)
     return out
 
 def numbered(labels: list[str]) -> list[str]:
@@ -115,6 +129,27 @@ def title_band(text: str, size: int = 15, x: float = 0.01) -> tuple[dict, int]:
     title = dict(text=text, x=x, xanchor="left", xref="container", yref="container", y=1, yanchor="top",
                  pad=dict(t=TOOLBAR_PX), font=dict(size=size))
     return title, int(TOOLBAR_PX + lines * size * 1.35 + 12)
+
+
+STAMP_CHARS = 46   # characters per line of a settings stamp: 13-px text fits a 390-px phone's chart
+
+
+def wrap_stamp(text: str, width: int = STAMP_CHARS, sep: str = " · ") -> list[str]:
+    """A settings stamp ("schedule … · weight decay 0.01 · clipnorm 0.5 · …") as lines of at most ``width``
+    characters, broken between settings, and a longer setting between its words. Plotly never wraps text, so a
+    one-line stamp was cut at the figure's edge ("… · gradient no")."""
+    lines: list[str] = []
+    for part in (p for p in (text or "").split(sep) if p):
+        if lines and len(lines[-1]) + len(sep) + len(part) <= width:
+            lines[-1] += sep + part
+            continue
+        lines.append("")
+        for word in part.split(" "):
+            if lines[-1] and len(lines[-1]) + 1 + len(word) > width:
+                lines.append(word)
+            else:
+                lines[-1] = f"{lines[-1]} {word}" if lines[-1] else word
+    return lines
 
 
 def subplot_title_margin(size: int = 16) -> int:
@@ -267,6 +302,47 @@ def _controls_below(orig: dict, layout: dict) -> None:
                            else c for c in items]
 
 
+def _legend_at_bottom(orig: dict, layout: dict) -> None:
+    """A legend hanging below the plot (paper ``y < 0``) moves to the figure's bottom edge (``yref="container"``).
+
+    Below the plot it sat a fraction of the plot's height down, which the larger tick labels and axis titles (and
+    the plot shrinking as the legend's own rows reserve room) turn into too few pixels: it landed on the "x" title.
+    At the container's bottom Plotly reserves the legend's height there, and the axes' automargin puts their
+    tick labels and titles above it: they can never meet. When the figure places text of its own under the legend
+    (an annotation below the plot), both move down in pixels instead, in their order."""
+    legend = layout.get("legend")
+    if not isinstance(legend, dict) or layout.get("showlegend") is False:
+        return
+    y = legend.get("y")
+    if not (isinstance(y, (int, float)) and y < 0 and legend.get("yref", "paper") == "paper"):
+        return
+    below = [i for i, a in enumerate(layout.get("annotations") or []) if isinstance(a, dict)
+             and a.get("yref") == "paper" and a.get("y", 1) <= 0 and (a.get("yshift") or 0) < 0]
+    if not below:
+        layout["legend"] = {**legend, "yref": "container", "y": 0, "yanchor": "bottom"}
+        return
+    # The figure plans a block of its own under the legend (the fair race's settings): keep the order, in pixels
+    # below the plot: the legend clears the enlarged tick labels and axis title, the block follows it, each
+    # distance grown with the text (like the buttons in _controls_below).
+    old_h, new_h = _plot_height(orig), _plot_height(layout)
+    if not old_h or not new_h:
+        return
+    d_old = -y * old_h
+    d_new = max(d_old * PROJECTOR_SCALE, PROJECTOR_BELOW_PX + 10)
+    layout["legend"] = {**legend, "y": -d_new / new_h}
+    anns = list(layout["annotations"])
+    for i in below:
+        gap = -anns[i]["yshift"] - d_old  # how far under the legend's top the block starts
+        anns[i] = {**anns[i], "yshift": -round(d_new + gap * PROJECTOR_SCALE)}
+    layout["annotations"] = anns
+
+
+def _plot_height(layout: dict):
+    m = layout.get("margin") or {}
+    h = layout.get("height")
+    return None if not isinstance(h, (int, float)) else h - m.get("t", 100) - m.get("b", 80)
+
+
 def for_projector(fig: dict, height: int | None = None) -> dict:
     """``fig`` (a Plotly figure dict, frames included) made readable on a projector at the back of a room.
 
@@ -298,6 +374,11 @@ def for_projector(fig: dict, height: int | None = None) -> dict:
     if isinstance(layout.get("margin"), dict):
         layout["margin"] = {k: (round(v * PROJECTOR_SCALE) if k in ("l", "r", "t", "b") and isinstance(v, (int, float))
                                 else v) for k, v in layout["margin"].items()}
+    if isinstance(layout.get("annotations"), list):  # stacked labels (edge_marks) stay one (bigger) row apart
+        layout["annotations"] = [{**a, "yshift": round(a["yshift"] * PROJECTOR_SCALE, 1)}
+                                 if isinstance(a, dict) and a.get("name") == EDGE_MARK
+                                 and isinstance(a.get("yshift"), (int, float)) else a
+                                 for a in layout["annotations"]]
     if isinstance(layout.get("shapes"), list):
         layout["shapes"] = [{**s, "line": {**s["line"], "width": max(s["line"].get("width", 2) * 1.5, 2)}}
                             if isinstance(s.get("line"), dict) else s for s in layout["shapes"]]
@@ -305,6 +386,7 @@ def for_projector(fig: dict, height: int | None = None) -> dict:
         layout["height"] = int(height)
     _legend_fits(fig, layout)
     _controls_below(orig, layout)
+    _legend_at_bottom(orig, layout)
     out["layout"] = layout
     out["data"] = [_trace(t) for t in fig.get("data") or []]
     if fig.get("frames"):

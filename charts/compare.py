@@ -27,7 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 
 import numfmt
-from charts.common import BASIN_PALETTE, bdata, edge_marks, finite_or_none, loss_axis, title_band
+from charts.common import BASIN_PALETTE, bdata, edge_marks, finite_or_none, loss_axis, title_band, wrap_stamp
 from charts.race import MINIMUM_STYLE, RaceRun
 
 LOSS_FLOOR = 1e-16          # log axes: a loss gap of exactly 0 is drawn here
@@ -209,8 +209,7 @@ def sweep_figure(series: list[SweepSeries], metric: str = "final", f_star: float
         hi, lo = float(drawn.max()), float(drawn.min())
         yaxis["range"] = [math.log10(lo) - 0.5, math.log10(hi) + 0.8]  # LOSS_FLOOR keeps lo ≥ 1e-16
     labels = [s.name or s.label for s in series]
-    title_dict, top = title_band(
-        title + (f"<br><span style='font-size:12px;color:#444'>{subtitle}</span>" if subtitle else ""), 17)
+    title_dict, top = title_band(_heading(title, subtitle), 17)
     layout = dict(
         height=(height or int(560 + 26 * n)) + max(top - 80, 0),
         margin=dict(l=80, r=30, t=max(top, 80), b=60),
@@ -222,7 +221,9 @@ def sweep_figure(series: list[SweepSeries], metric: str = "final", f_star: float
                     ticktext=labels, showgrid=False, zeroline=False, fixedrange=True,
                     title=dict(text="diverges", font=dict(size=12, color=DIVERGED_COLOR))),
         shapes=shapes, annotations=annotations, hovermode="closest", plot_bgcolor="white",
-        legend=dict(orientation="h", x=0, y=-0.1, xanchor="left", yanchor="top", font=dict(size=13)),
+        # At the figure's bottom edge: Plotly keeps the x title above it (a tenth of the plot's height below the
+        # plot, it sat on "learning rate (log scale)" on a phone).
+        legend=dict(orientation="h", x=0, y=0, yref="container", xanchor="left", yanchor="bottom", font=dict(size=13)),
         meta=dict(best=meta_best, diverging=meta_div, metric=metric, log_y=log_y),
     )
     layout["xaxis"]["gridcolor"] = "#e6e6e6"
@@ -313,6 +314,16 @@ def _grid_layout(n: int):
     return max(1, math.ceil(n / cols)), cols
 
 
+TITLE_CHARS = 40  # characters per line of a 17-px title on a 390-px phone's chart
+
+
+def _heading(title: str, subtitle: str = "") -> str:
+    """A figure title with its settings stamp under it, wrapped between settings (charts.common.wrap_stamp): one
+    long line was cut at the chart's edge on a phone."""
+    return "<br>".join(wrap_stamp(title, TITLE_CHARS) + [f"<span style='font-size:12px;color:#444'>{line}</span>"
+                                                         for line in wrap_stamp(subtitle)])
+
+
 def basin_figure(panels: list[BasinPanel], groups, land, mode: str = "minimum",
                  f_star: float | None = None, title: str = "", subtitle: str = "", width_hint: int = 900) -> dict:
     """Basin maps side by side: one heatmap per optimizer over the grid of start points.
@@ -333,13 +344,12 @@ def basin_figure(panels: list[BasinPanel], groups, land, mode: str = "minimum",
     colors = GROUP_COLORS[:G] + [OTHER_MIN_COLOR, ELSEWHERE_COLOR, DIVERGED_COLOR]
     n_other = 0 if groups is None else groups.n_other
     # Plan in pixels, then convert to paper fractions.
-    title_dict, title_px = title_band(
-        title + (f"<br><span style='font-size:12px;color:#444'>{subtitle}</span>" if subtitle else ""), 17)
+    title_dict, title_px = title_band(_heading(title, subtitle), 17)
     ml, mr, mt = 55, (110 if mode == "loss" else 20), max(95, title_px)
     n_items = G + 2 + (n_other > 0) if mode == "minimum" else 1
     legend_px = 30 + 24 * math.ceil(n_items / 2)
     mb = 45 + legend_px
-    gap_xpx, title_px, gap_ypx = 40, 48, 48
+    gap_xpx, title_px, gap_ypx = 40, 62, 48  # each map's title: its name, then its shares on two short lines
     panel_w = (width_hint - ml - mr - gap_xpx * (cols - 1)) / cols
     panel_h = min(panel_w * aspect, 400)
     H = rows * (title_px + panel_h) + (rows - 1) * gap_ypx
@@ -351,8 +361,9 @@ def basin_figure(panels: list[BasinPanel], groups, land, mode: str = "minimum",
         margin=dict(l=ml, r=mr, t=mt, b=mb),
         title=title_dict,
         plot_bgcolor="white", hovermode="closest", annotations=[], showlegend=True,
+        # Entries flow and wrap at the figure's width (fixed half-width columns ran into each other on a phone).
         legend=dict(orientation="h", x=0, y=-(45 / H), xanchor="left", yanchor="top", font=dict(size=13),
-                    itemclick=False, itemdoubleclick=False, entrywidth=0.5, entrywidthmode="fraction",
+                    itemclick=False, itemdoubleclick=False,
                     title=dict(text="Each start is coloured by where it ends:" if mode == "minimum" else "",
                                side="top")),
     )
@@ -400,9 +411,9 @@ def basin_figure(panels: list[BasinPanel], groups, land, mode: str = "minimum",
             share = np.bincount(code.ravel(), minlength=G + 3) / code.size
             counts_meta.append(dict(label=p.label, shares=[float(v) for v in share]))
             reached_g = share[:G] > 0
-            sub = f"diverged {100 * div_share:.1f}% · elsewhere {100 * float(share[G + 1]):.1f}%"
+            sub = f"diverged {100 * div_share:.1f}%<br>elsewhere {100 * float(share[G + 1]):.1f}%"
             if n_other:
-                sub = f"other local minima {100 * float(share[G]):.0f}% · " + sub
+                sub = f"other local minima {100 * float(share[G]):.0f}%<br>" + sub
         else:
             # Diverged starts are painted red by the overlay drawn on top; underneath they only need a
             # finite placeholder (no NaN is sent to the browser).
@@ -421,7 +432,8 @@ def basin_figure(panels: list[BasinPanel], groups, land, mode: str = "minimum",
                              colorscale=[[0, "rgba(0,0,0,0)"], [1, DIVERGED_COLOR]], showscale=False,
                              showlegend=False, hoverinfo="skip", name="diverged"))
         layout["annotations"].append(dict(
-            text=f"<b>{p.label}</b><br><span style='font-size:11px;color:#444'>{sub}</span>",
+            text=f"<b>{p.label}</b><br>" + "<br>".join(f"<span style='font-size:11px;color:#444'>{line}</span>"
+                                                        for line in sub.split("<br>")),
             x=x0 + w / 2, y=y1, yshift=4, xref="paper", yref="paper", xanchor="center", yanchor="bottom",
             showarrow=False, font=dict(size=14, color="#111")))
         # Minima (known and found): stars; other end points: open circles; each with its name.
@@ -449,7 +461,7 @@ def basin_figure(panels: list[BasinPanel], groups, land, mode: str = "minimum",
         items = [(groups.names[j], colors[j]) for j in range(G)]
         if n_other:
             items.append((f"another local minimum (one of {n_other} more found)", OTHER_MIN_COLOR))
-        items.append(("ended elsewhere (no minimum within reach, or left the view)", ELSEWHERE_COLOR))
+        items.append(("ended elsewhere<br>(no minimum within reach, or left the view)", ELSEWHERE_COLOR))
         items.append(("✖ diverged", DIVERGED_COLOR))
     else:
         items = [("✖ diverged", DIVERGED_COLOR)]
@@ -632,8 +644,9 @@ def fair_figure(land, runs: list[RaceRun], background: dict | None, provenance: 
         yaxis2=y2,
         images=[background] if background else [],
         plot_bgcolor="white", hovermode="closest",
+        # Entries flow and wrap at the figure's width (fixed third-width columns overlapped on a phone).
         legend=dict(orientation="h", x=0, y=-55 / plot_h, yref="paper", xanchor="left", yanchor="top",
-                    font=dict(size=13), entrywidth=0.33, entrywidthmode="fraction"),
+                    font=dict(size=13)),
         annotations=[
             dict(text=footer, xref="paper", yref="paper", x=0, y=0, yshift=-60 - leg_h, xanchor="left",
                  yanchor="top", align="left", showarrow=False,

@@ -33,6 +33,7 @@ AXIS_COLORS = ("#D55E00", "#0072B2")  # x and y in the effective-step chart
 LR_COLOR = "#555555"
 MIN_FRAC = 0.05  # the zoomed view is at least this fraction of the landscape's larger side
 MAX_FRAC = 10.0  # ... and at most this many times it (a diverging step is cut off at the edge)
+PRESENT_HEIGHT = 860  # px: the step map in presentation mode (a map of about 575 px square above its legend)
 
 # --------------------------------------------------------------------------- #
 # Arrows                                                                        #

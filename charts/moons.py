@@ -173,8 +173,12 @@ def loss_figure(runs, log: bool = True, metric: str = "loss") -> go.Figure:
     fig.update_yaxes(title_text=f"{metric} (log scale)" if log else metric, type="log" if log else "linear",
                      exponentformat="power", **({"range": yrange} if yrange is not None else {}))
     title, top = title_band("Training loss per epoch (Keras's running mean over the batches)", 14, x=0)
-    fig.update_layout(height=440, margin=dict(l=60, r=20, t=top, b=45), hovermode="x unified", title=title,
-                      legend=dict(orientation="v", x=1.01, y=1), meta={"view": "moons-loss", "log": bool(log)})
+    # The legend under the chart, at the figure's bottom edge (Plotly keeps the axis title above it): on the right
+    # it took half a phone's width and left the curves about 60 px.
+    fig.update_layout(height=440 + 22 * math.ceil(len(runs) / 3), margin=dict(l=60, r=20, t=top, b=45),
+                      hovermode="x unified", title=title,
+                      legend=dict(orientation="h", x=0, xanchor="left", y=0, yref="container", yanchor="bottom"),
+                      meta={"view": "moons-loss", "log": bool(log)})
     return fig
 
 

@@ -100,7 +100,8 @@ def _loss_with_markers(loss_fig: dict, runs, style: dict) -> tuple[dict, list]:
     marker_traces = []
     for r in runs:
         marker_traces.append(len(data))
-        data.append(dict(type="scatter", mode="markers", x=[0], y=[float(r.loss[0])], name=r.label,
+        y0 = float(r.loss[0]) if np.isfinite(r.loss[0]) else None  # strict JSON: a start where f overflows has no point
+        data.append(dict(type="scatter", mode="markers", x=[0], y=[y0], name=r.label,
                          showlegend=False, hoverinfo="skip",
                          marker=dict(color=r.color, size=style["head_size"], line=dict(color="black", width=2))))
     return {"data": data, "layout": layout}, marker_traces

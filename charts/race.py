@@ -26,7 +26,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 import numfmt
-from charts.common import PATH_HALO, bdata, edge_marks, loss_axis
+from charts.common import PATH_HALO, TOOLBAR_PX, bdata, edge_marks, loss_axis, title_band, wrap_stamp
 
 PICK_TRACE = 0  # curve_number of the invisible click-to-start grid
 MAX_FRAMES = 150
@@ -67,10 +67,25 @@ class RaceRun:
         return max(int(self.diverged_at) - 1, 0)
 
     @property
+    def stopped(self) -> str | None:
+        """Why the run stopped, in words (None: it ran to the end). A run stopped at step 0 did not diverge: its
+        start is unusable (f overflows, is undefined, or has no finite gradient there), whatever the rate."""
+        if self.diverged_at is None:
+            return None
+        if int(self.diverged_at) == 0:
+            v = float(np.asarray(self.loss, dtype=np.float64).ravel()[0]) if len(self.loss) else float("nan")
+            if np.isinf(v):
+                return "did not start: f overflows at the start"
+            if np.isnan(v):
+                return "did not start: f is undefined at the start"
+            return "did not start: the gradient at the start is not finite"
+        return f"diverged at step {int(self.diverged_at)}"
+
+    @property
     def legend(self) -> str:
         if self.diverged_at is None:
             return self.label
-        return f"{self.label} ✖ diverged at step {int(self.diverged_at)}"
+        return f"{self.label} ✖ {self.stopped}"
 
 
 # --------------------------------------------------------------------------- #
@@ -285,16 +300,22 @@ def race_figure(land, runs: list[RaceRun], background: dict | None, *, start=Non
     slider_steps = [dict(method="animate", label=str(int(k)),
                          args=[[str(int(k))], dict(mode="immediate", frame=dict(duration=0, redraw=False),
                                                    transition=dict(duration=0))]) for k in ks]
+    name = title or getattr(land, "title", "")
+    stamp = wrap_stamp(subtitle)
+    heading = "<br>".join([name] + [f"<span style='font-size:13px;color:#333'>{line}</span>" for line in stamp])
+    top = int(TOOLBAR_PX + 18 * 1.35 + len(stamp) * 13 * 1.35 + 24 * math.ceil((len(runs) + 2) / 3) + 8)
     layout = dict(
-        title=dict(text=title or getattr(land, "title", ""), x=0.01, y=0.99, yanchor="top", font=dict(size=18),
-                   subtitle=dict(text=subtitle, font=dict(size=13, color="#333"))),
-        height=height, margin=dict(l=60, r=20, t=40 + 24 * math.ceil((len(runs) + 2) / 3), b=135),
+        height=height, margin=dict(l=60, r=20, t=top, b=135),
         xaxis=dict(range=[x0, x1], title=dict(text=xlabel), showgrid=False, zeroline=False, constrain="domain"),
         yaxis=dict(range=[y0, y1], title=dict(text=ylabel), showgrid=False, zeroline=False),
         images=[background] if background else [],
         plot_bgcolor="#f0f0f0", hovermode="closest", dragmode="pan",
+        # The landscape's name and the settings stamp are the legend's title: one block above the map that grows
+        # as a narrow screen wraps it, so the name, the stamp and the entries can never run over each other
+        # (a separate figure title did, on a phone and whenever a stamp was shown).
         legend=dict(orientation="h", x=0, y=1.01, xanchor="left", yanchor="bottom", font=dict(size=13),
-                    itemclick="toggle", bgcolor="rgba(255,255,255,0)"),
+                    itemclick="toggle", bgcolor="rgba(255,255,255,0)",
+                    title=dict(text=heading, side="top", font=dict(size=18))),
         updatemenus=[dict(type="buttons", direction="left", showactive=False, x=0, y=-0.125, xanchor="left",
                           yanchor="top", pad=dict(t=0, r=10), buttons=buttons, font=dict(size=14))],
         sliders=[dict(active=active, steps=slider_steps, x=0, len=1.0, y=-0.16, xanchor="left",
@@ -338,9 +359,10 @@ def loss_figure(runs: list[RaceRun], min_value: float | None = None, height: int
     yaxis = dict(title=dict(text="loss"), type="log" if log_y else "linear", exponentformat="power")
     if yrange is not None:
         yaxis["range"] = yrange
-    layout = dict(height=height, margin=dict(l=60, r=10, t=40, b=40),
-                  title=dict(text="Loss vs step" + (" (log scale)" if log_y else ""), x=0.01, font=dict(size=16),
-                             subtitle=dict(text=subtitle, font=dict(size=12, color="#333"))),
+    heading = "<br>".join(["Loss vs step" + (" (log scale)" if log_y else "")]
+                          + [f"<span style='font-size:12px;color:#333'>{line}</span>" for line in wrap_stamp(subtitle)])
+    title, top = title_band(heading, 16)
+    layout = dict(height=height, margin=dict(l=60, r=10, t=top, b=40), title=title,
                   xaxis=dict(title=dict(text="step")),
                   yaxis=yaxis,
                   showlegend=False, hovermode="closest", shapes=shapes, annotations=annotations)
@@ -379,11 +401,12 @@ def race_summary(runs: list[RaceRun], minima, min_value: float | None, tol: floa
             reached = "not reached"
         rows.append({
             "optimizer": r.label,
-            "final loss": numfmt.readable(L[-1], missing="not a number"),
+            "final loss": (numfmt.readable(L[-1], missing="not a number") if np.isfinite(L[-1]) or good > 0
+                           else "overflow (beyond float64)" if np.isinf(L[-1]) else "undefined"),
             "distance to nearest minimum": ("unknown: this landscape lists no minimum" if dist is None
                                             else numfmt.readable(dist[-1])),
             "first step within tol": str(reached),
-            "diverged": "—" if r.diverged_at is None else f"diverged at step {int(r.diverged_at)}",
+            "diverged": r.stopped or "—",
         })
     return rows
 
@@ -449,20 +472,3 @@ class Prebuilt(go.Figure):
 
     def to_plotly_json(self):
         return self._prebuilt
-
-
-def export_html(map_fig: dict, loss_fig: dict, title: str, settings: list[str]) -> str:
-    """A standalone page (plotly.js embedded, works offline) with the animated map, the loss chart and
-    every setting that produced them; no link sends the chart off the machine."""
-    import html
-
-    import plotly.io as pio
-
-    config = {"displaylogo": False, "showSendToCloud": False, "showEditInChartStudio": False}
-    first = pio.to_html(map_fig, include_plotlyjs=True, full_html=False, auto_play=False, config=config)
-    second = pio.to_html(loss_fig, include_plotlyjs=False, full_html=False, config=config)
-    items = "".join(f"<li>{html.escape(line)}</li>" for line in settings)
-    return (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title></head>"
-            f"<body style='font-family:sans-serif;max-width:1200px;margin:auto'>"
-            f"<h1>{html.escape(title)}</h1><h2>Settings</h2><ul>{items}</ul>{first}{second}</body></html>")
-

@@ -105,9 +105,12 @@ class Server:
 
     The cache warm-up at start (ui/warm.py) is off unless ``warm``: a cold server is the harder case."""
 
-    def __init__(self, options: list[str] = (), warm: bool = False, env: dict | None = None):
+    def __init__(self, options: list[str] = (), warm: bool = False, env: dict | None = None, preload: bool = True):
         self.port = free_port()
-        cmd = [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless", "true",
+        # `python -m ui.serve` is `streamlit run app.py` after importing what the pages import (as the Dockerfile
+        # starts it); preload=False is the plain `streamlit run app.py`, whose first session pays the imports.
+        start = ["-m", "ui.serve"] if preload else ["-m", "streamlit", "run", str(ROOT / "app.py")]
+        cmd = [sys.executable, *start, "--server.headless", "true",
                "--server.port", str(self.port), "--server.address", "127.0.0.1",
                "--browser.gatherUsageStats", "false", "--browser.serverAddress", "localhost",
                "--server.fileWatcherType", "none"]
@@ -398,6 +401,9 @@ def main(argv=None):
     ap.add_argument("--waves", type=int, default=1,
                     help="repeat the scenario this many times against the same servers (memory over a lesson)")
     ap.add_argument("--pause", type=float, default=5.0, help="seconds between waves")
+    ap.add_argument("--no-preload", action="store_true",
+                    help="with --serve: plain `streamlit run app.py` (the first session imports the libraries) "
+                         "instead of `python -m ui.serve` (imports them before the server answers)")
     ap.add_argument("--label", default="")
     ap.add_argument("--json", help="append the summary as one JSON line to this file")
     args = ap.parse_args(argv)
@@ -417,7 +423,7 @@ def main(argv=None):
     servers, proxy, warmed = [], None, None
     try:
         if args.serve:
-            servers = [Server(args.st_opt) for _ in range(args.replicas)]
+            servers = [Server(args.st_opt, preload=not args.no_preload) for _ in range(args.replicas)]
             pids = [srv.pid for srv in servers]
             if args.replicas > 1:
                 proxy = Proxy([srv.port for srv in servers])
@@ -454,6 +460,7 @@ def main(argv=None):
         summary["warmed_at_start"] = warmed
         summary["page"], summary["query"] = page, query
         summary["streamlit_options"] = args.st_opt
+        summary["preloaded"] = bool(args.serve and not args.no_preload)
     finally:
         if proxy:
             proxy.stop()

@@ -5,13 +5,14 @@ Each rule is checked on the case where it was seen broken, with real engine runs
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pytest
 
 import landscapes
 import optimizers
-from charts.common import PALETTE, edge_marks, loss_axis
+from charts.common import PALETTE, STAMP_CHARS, TOOLBAR_PX, edge_marks, loss_axis, wrap_stamp
 from charts.race import RaceRun, loss_figure
 
 RACE_LINEUP = [("SGD", dict(learning_rate=0.002)), ("SGD", dict(learning_rate=0.001, momentum=0.9)),
@@ -74,6 +75,20 @@ def test_all_diverged_axis_covers_them_all():
 def test_edge_marks_inside_range_stay_at_the_point():
     marks = edge_marks([5], [2.0], [0.0, 10.0], False, ["#000000"], ["diverged at step 6"])
     assert marks[0]["y"] == 2.0
+
+
+def test_edge_marks_of_runs_leaving_through_the_same_edge_never_cover_each_other():
+    """Seen on Goldstein–Price (default line-up): both SGD runs diverge at step 2, and their two ✖ labels were drawn
+    at the same place, so only one "diverged at step 2" could be read. Labels on one edge are stacked."""
+    land, runs = _runs("goldstein_price", RACE_LINEUP)
+    fig, _ = loss_figure(runs)
+    top = [a for a in fig["layout"]["annotations"] if "diverged" in a["text"]]
+    assert len(top) == 2
+    shifts = sorted(abs(a.get("yshift", 0)) for a in top)
+    assert shifts[1] - shifts[0] >= 16                       # one text row apart (13-px font)
+    # Bottom edge too, and a mark inside the range is left where its point is.
+    marks = edge_marks([3, 3, 1], [-50.0, -60.0, 5.0], [0.0, 10.0], False, ["#000"] * 3, ["a", "b", "c"])
+    assert sorted(m.get("yshift", 0) for m in marks[:2]) == [0, 17] and marks[2].get("yshift", 0) == 0
 
 
 # --------------------------------------------------------------------------- #
@@ -227,21 +242,62 @@ def test_race_charts_and_exports_carry_every_non_default_setting():
     at.run()
     assert not at.exception
     from tests.helpers import chart_spec
-    for key in ("race_chart", "race_loss"):
+    for key, where in (("race_chart", "legend"), ("race_loss", None)):
         spec = chart_spec(at, key)
-        sub = spec["layout"]["title"]["subtitle"]["text"]
+        heading = (spec["layout"][where] if where else spec["layout"])["title"]["text"]
         for word in ("CosineDecay", "weight decay 0.01", "clipnorm 0.5", "noise σ 2", "seed 3"):
-            assert word in sub, (key, sub)
+            assert word in heading, (key, heading)
+        # Wrapped, never cut at the chart's edge (seen: "… · gradient no" on the map, "weight decay 0.0" on the
+        # loss chart): every line of the stamp fits a phone's chart.
+        stamp = [re.sub(r"<[^>]+>", "", line) for line in heading.split("<br>")[1:]]
+        assert len(stamp) >= 2 and max(map(len, stamp)) <= STAMP_CHARS, stamp
+
+
+def test_wrap_stamp_breaks_between_settings():
+    assert wrap_stamp("aaaa · bbbb · cccc", width=11) == ["aaaa · bbbb", "cccc"]
+    assert wrap_stamp("a-very-long-setting · b", width=5) == ["a-very-long-setting", "b"]
+    assert wrap_stamp("schedule CosineDecay (decay_steps 100, alpha 0.1) · seed 3", width=46) == [
+        "schedule CosineDecay (decay_steps 100, alpha", "0.1) · seed 3"]
+    assert wrap_stamp("") == []
+
+
+def test_race_map_heading_and_legend_are_one_block_and_the_loss_title_clears_the_toolbar():
+    """Seen at 1440 px: the map's settings stamp ran under the legend's first row, and on a phone the wrapped
+    legend covered the landscape's name. The name and stamp are now the legend's title (one block, which Plotly
+    grows as it wraps); the loss chart keeps the layout rule (title below the toolbar band)."""
+    from charts.race import race_figure
+    land, runs = _runs("rosenbrock", RACE_LINEUP, steps=20)
+    stamp = "schedule CosineDecay (decay_steps 100, alpha 0.1) · weight decay 0.01 · clipnorm 0.5 · gradient noise σ 2"
+    lay = race_figure(land, runs, None, max_frames=2, subtitle=stamp)["layout"]
+    assert "title" not in lay
+    heading = lay["legend"]["title"]
+    assert heading["text"].startswith("Rosenbrock<br>") and heading["side"] == "top"
+    assert lay["legend"]["yanchor"] == "bottom" and lay["legend"]["y"] >= 1   # the block sits on the map's top
+    lines = heading["text"].count("<br>")
+    assert lay["margin"]["t"] >= TOOLBAR_PX + 18 * 1.3 + lines * 13 * 1.3 + 24 * 3   # room for it at 1440 px
+    check_top_band(loss_figure(runs, subtitle=stamp)[0])
 
 
 def test_race_html_export_holds_map_loss_and_settings_and_no_cloud_link():
-    from charts.race import export_html, loss_csv, race_figure, trajectories_csv
+    """The race's export is the player's page (charts.player.player_html): the map, the loss chart and every
+    setting (shown literally), and no button that sends the chart off the machine."""
+    import json
+
+    from charts.player import player_html, player_js, player_spec
+    from charts.race import loss_csv, race_figure, trajectories_csv
     land, runs = _runs("rosenbrock", RACE_LINEUP[:2], steps=20)
-    html = export_html(race_figure(land, runs, None), loss_figure(runs)[0], "Race <test>",
-                       ["weight decay 0.01", "#1 SGD <b>"])
-    assert html.count("Plotly.newPlot") == 2          # the map and the loss chart
-    assert "weight decay 0.01" in html and "&lt;b&gt;" in html and "<b>" not in html.split("<ul>")[1][:200]
-    assert '"showSendToCloud": false' in html or '"showSendToCloud":false' in html
+    spec = player_spec(race_figure(land, runs, None, max_frames=2), loss_figure(runs)[0], runs)
+    html = player_html(spec, "Race <test>", ["weight decay 0.01", "#1 SGD <b>"])
+    data = json.loads(html.split("window.__spec = ", 1)[1].split(";DescentPlayer.mount", 1)[0].replace("<\\/", "</"))
+    assert data["map"]["data"] and data["loss"]["data"]           # the map and the loss chart
+    assert [t.get("name") for t in data["loss"]["data"][:2]] == [t.get("name") for t in loss_figure(runs)[0]["data"][:2]]
+    settings = html.split("<ul class='settings'>", 1)[1].split("</ul>", 1)[0]
+    assert "weight decay 0.01" in settings and "&lt;b&gt;" in settings and "<b>" not in settings
+    # Every plot the player draws (the export's too) has Plotly's "send to cloud" and Chart Studio buttons off.
+    js = player_js()
+    assert js in html
+    config = re.search(r"const config = \{([^}]*)\}", js)[1]
+    assert "showSendToCloud: false" in config and "showEditInChartStudio: false" in config
     assert trajectories_csv(runs, ["clipnorm 0.5"]).startswith("# clipnorm 0.5\n")
     assert loss_csv(runs, ["seed 3"]).startswith("# seed 3\n")
 
@@ -539,3 +595,60 @@ def test_regular_thinning_keeps_as_many_frames_as_the_budget_allows():
     """Snapshots every 2 epochs thinned to at most 18 keep every 4th epoch (11 frames), not every 10th (5)."""
     import charts.moons as mc
     assert mc.regular_epochs(list(range(0, 41, 2)), 18) == list(range(0, 41, 4))
+
+
+def _text_lines(text):
+    return [re.sub(r"<[^>]+>", "", line) for line in (text or "").split("<br>")]
+
+
+def test_basin_maps_text_fits_a_phone():
+    """Seen at 390 px: the maps' settings line was cut ("… the same grid and st"), the two legend columns ran into
+    each other, and each map's "diverged … · elsewhere …" line ran into its neighbour's. Every line of text is now
+    short enough for a map about 150 px wide (two maps to a row) or for the phone's chart, and the legend's entries
+    flow (no fixed half-width columns)."""
+    from charts.compare import BasinPanel, basin_figure
+    from optimizers import basin_map, endpoint_groups
+    land = landscapes.get("himmelblau")
+    panels = [BasinPanel.of(n, basin_map(optimizers.get(n, learning_rate=0.01), land, n=10, steps=30))
+              for n in ("SGD", "Adam")]
+    stamp = "100×100 starts · 500 steps · noise σ=0 · seed 0 · the same grid and steps for every optimizer · no clipping"
+    lay = basin_figure(panels, endpoint_groups(panels, land), land, title="Basins", subtitle=stamp)["layout"]
+    assert max(map(len, _text_lines(lay["title"]["text"]))) <= STAMP_CHARS
+    panel_titles = [a["text"] for a in lay["annotations"] if a.get("yref") == "paper"]
+    assert len(panel_titles) == 2
+    for t in panel_titles:
+        assert max(len(line) for line in _text_lines(t)[1:]) <= 24, t
+    assert "entrywidth" not in lay["legend"]
+    fig = basin_figure(panels, endpoint_groups(panels, land), land)
+    names = [t["name"] for t in fig["data"] if t.get("showlegend")]
+    assert names and max(len(line) for n in names for line in _text_lines(n)) <= STAMP_CHARS, names
+    check_top_band(fig)
+
+
+def test_race_table_and_legend_say_overflow_not_diverged_when_the_start_overflows():
+    """Seen with exp(exp(exp(x))) from (2, 2): the warning rightly said "f overflows at the start", but the results
+    table said "not a number" and "diverged at step 0" for every run, and the legends "✖ diverged at step 0"."""
+    from charts.race import race_summary
+    runs = [RaceRun("SGD", np.full((1, 2), 2.0), np.array([np.inf]), 0, PALETTE[0]),
+            RaceRun("Adam", np.full((1, 2), 2.0), np.array([np.nan]), 0, PALETTE[1]),
+            RaceRun("Lion", np.zeros((4, 2)), np.array([3.0, 2.0, np.inf, np.nan]), 2, PALETTE[2])]
+    rows = race_summary(runs, [], None, 1e-3)
+    assert [r["final loss"] for r in rows] == ["overflow (beyond float64)", "undefined", "2"]
+    assert [r["diverged"] for r in rows] == ["did not start: f overflows at the start",
+                                             "did not start: f is undefined at the start", "diverged at step 2"]
+    assert runs[0].legend == "SGD ✖ did not start: f overflows at the start"
+    assert not any("step 0" in str(v) for r in rows for v in r.values())
+
+
+def test_player_spec_is_strict_json_when_the_start_overflows():
+    """Seen with exp(exp(exp(x))) from (2, 2): the race showed a red "SyntaxError: Unexpected token 'I' … is not
+    valid JSON" instead of its charts: the loss markers started at loss[0] = inf, sent as Infinity."""
+    import json
+
+    from charts.player import player_spec
+    from charts.race import race_figure
+    runs = [RaceRun("SGD", np.full((1, 2), 2.0), np.array([np.inf]), 0, PALETTE[0]),
+            RaceRun("Adam", np.zeros((3, 2)), np.array([3.0, 2.0, 1.0]), None, PALETTE[1])]
+    land, _ = _runs("rosenbrock", RACE_LINEUP[:1], steps=2)
+    spec = player_spec(race_figure(land, runs, None, max_frames=2), loss_figure(runs)[0], runs)
+    json.dumps(spec, allow_nan=False)  # raises on inf / nan

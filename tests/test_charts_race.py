@@ -326,5 +326,6 @@ def test_a_start_where_f_is_undefined_gives_no_nan(bg):
         for b in all_bdata(json.loads(text)):
             assert np.all(np.isfinite(decode(b)))
     row = race_summary(runs, land.minima, land.min_value, 1e-3)[0]
-    assert row["final loss"] == "not a number" and row["diverged"] == "diverged at step 0"
+    # Undefined at the start is not a divergence (issue 13 §6): the table says so in words.
+    assert row["final loss"] == "undefined" and row["diverged"] == "did not start: f is undefined at the start"
     assert trajectories_csv(runs).splitlines()[1] == '0,"Adam {\'learning_rate\': 0.1}",-1,1,'

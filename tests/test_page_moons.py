@@ -17,6 +17,14 @@ def open_page(**params):
     return open_app_page(PAGE, timeout=120, **params)
 
 
+def open_editors(at):
+    """Open the "Optimizers" box: its editors are built only while it is open (on_change="rerun")."""
+    at.session_state["moons_editors"] = True
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
 def chart(at, key):
     return chart_spec(at, key)
 
@@ -95,7 +103,7 @@ def test_widget_changes():
 
 
 def test_remove_and_add_optimizers():
-    at = open_page(epochs="2")
+    at = open_editors(open_page(epochs="2"))
     at.button(key="moons_rm1").click().run()
     assert [r["label"] for r in summary(at)] == ARTICLE[1:]
     assert at.query_params["o1"] == "SGD;momentum=0.9"  # lr 0.01 is the default
@@ -107,7 +115,7 @@ def test_remove_and_add_optimizers():
 
 
 def test_editing_an_optimizer():
-    at = open_page(epochs="2", o1="Adam;learning_rate=0.01")
+    at = open_editors(open_page(epochs="2", o1="Adam;learning_rate=0.01"))
     at.select_slider(key="moons_o1_Adam_keras_learning_rate").set_value(0.05).run()
     assert not at.exception
     assert at.query_params["o1"] == "Adam;learning_rate=0.05"
@@ -190,7 +198,7 @@ def test_settings_survive_a_visit_to_another_page():
     at.toggle(key="moons_log").set_value(False).run()
     at.text_input(key="moons_hidden").set_value("8, 8").run()
     at.slider(key="moons_noise").set_value(0.2).run()
-    at.select_slider(key="moons_o1_Adam_keras_learning_rate").set_value(0.05).run()
+    open_editors(at).select_slider(key="moons_o1_Adam_keras_learning_rate").set_value(0.05).run()
     at.button(key="moons_rm2").click().run()
     assert not at.exception
     before = dict(at.query_params)
@@ -202,7 +210,8 @@ def test_settings_survive_a_visit_to_another_page():
     assert not at.exception
     assert at.number_input(key="moons_epochs").value == 3 and at.toggle(key="moons_log").value is False
     assert at.text_input(key="moons_hidden").value == "8, 8" and at.slider(key="moons_noise").value == 0.2
-    assert at.select_slider(key="moons_o1_Adam_keras_learning_rate").value == 0.05
+    assert dict(at.query_params) == before  # the editors' values are kept while their box is closed
+    assert open_editors(at).select_slider(key="moons_o1_Adam_keras_learning_rate").value == 0.05
     assert [r["label"] for r in summary(at)] == ["Adam (lr 0.05)"] and summary(at)[0]["epochs_run"] == 3
     assert dict(at.query_params) == before
 
@@ -210,7 +219,7 @@ def test_settings_survive_a_visit_to_another_page():
 def test_the_written_link_reproduces_the_view():
     at = open_page(epochs="2", o1="Adam;learning_rate=0.01", o2="Lion")
     at.number_input(key="moons_samples").set_value(100).run()
-    at.button(key="moons_add").click().run()
+    open_editors(at).button(key="moons_add").click().run()
     at.select_slider(key="moons_o2_Lion_keras_beta_1").set_value(0.8).run()
     assert not at.exception
     again = open_page(**dict(at.query_params))

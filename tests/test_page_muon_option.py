@@ -49,5 +49,7 @@ def test_ticking_the_option_on_the_race_writes_it_to_the_link_and_the_legend():
 
 def test_network_pages_do_not_offer_it():
     at = open_app_page("app_pages/moons.py", epochs="2", samples="60", o1="Muon")
+    at.session_state["moons_editors"] = True  # the moons editors are built while their box is open
+    at.run()
     assert not _boxes(at)
     assert [c for c in at.checkbox if c.label == "nesterov"]  # Muon's own switches still are

@@ -68,7 +68,7 @@ def test_default_run(default_at):
     assert [len(decode_run(r, "x")) for r in spec["player_runs"]] == [301] * 5
     assert spec["layout"]["images"][0]["source"].startswith("data:image/png;base64,")
     assert len(paths(spec)) == 5
-    assert spec["layout"]["title"]["text"] == "Rosenbrock"
+    assert spec["layout"]["legend"]["title"]["text"] == "Rosenbrock"  # the map's heading (charts.race.race_figure)
     assert dict(at.query_params) == {**DEFAULT_URL, "frame": "150"}  # a shareable link, at the opening frame
     assert not at.warning and not at.error
     assert start_of(at) == (-1.2, 1.0)
@@ -111,7 +111,7 @@ def test_switch_landscape():
     at.selectbox(key="race_land").set_value("himmelblau").run()
     assert not at.exception
     spec = chart(at)
-    assert spec["layout"]["title"]["text"] == "Himmelblau"
+    assert spec["layout"]["legend"]["title"]["text"] == "Himmelblau"
     assert at.query_params["land"] == "himmelblau"
     minima = next(t for t in spec["data"] if t.get("name") == "minimum")
     assert len(minima["x"]) == 4

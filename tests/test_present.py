@@ -206,3 +206,48 @@ def test_bad_frame_value(bad):
     assert len(notes) == 1 and f"“{bad}”" in notes[0] and "opens at its end" in notes[0], notes
     assert caption_step(at) == 300 and "frame" not in at.query_params
     assert at.query_params["noise"] == "0.5"  # nothing else lost
+
+
+# --------------------------------------------------------------------------- #
+# Layout in presentation mode: legends below the plot, the inspector's map      #
+# --------------------------------------------------------------------------- #
+def check_legend_clear_of_axis_titles(spec):
+    """A legend below the plot sits at the figure's bottom edge (container), where Plotly reserves its height and
+    puts the axes' tick labels and titles above it; in paper units it fell on the enlarged "x" title (seen: the
+    learning-rate fit chart at 1920×1080, the inspector's map at 1440×900)."""
+    leg = spec["layout"].get("legend") or {}
+    if spec["layout"].get("showlegend") is False or not leg:
+        return
+    y = leg.get("y", 1)
+    if leg.get("yref", "paper") == "paper":
+        assert y >= 0, leg                       # beside or above the plot, never hanging below it in paper units
+    else:
+        assert leg["yref"] == "container" and leg["y"] == 0 and leg["yanchor"] == "bottom", leg
+    for key in [k for k in spec["layout"] if re.fullmatch(r"xaxis\d*", k)]:
+        assert spec["layout"][key].get("automargin") is True, key   # tick labels and title stacked above it
+
+
+def test_legends_below_the_plot_move_to_the_bottom_edge_in_present_mode():
+    fig = {"data": [{"type": "scatter", "x": [0, 1], "y": [1, 0], "name": "a"},
+                    {"type": "scatter", "x": [0, 1], "y": [0, 1], "name": "b"}],
+           "layout": {"height": 400, "xaxis": {"title": {"text": "x"}},
+                      "legend": {"orientation": "h", "x": 0, "y": -0.24, "yanchor": "top"}}}
+    out = for_projector(fig)
+    assert out["layout"]["legend"]["yref"] == "container" and fig["layout"]["legend"]["y"] == -0.24
+    check_legend_clear_of_axis_titles(out)
+    beside = {**fig, "layout": {**fig["layout"], "legend": {"x": 1.02, "y": 1}}}
+    assert "yref" not in for_projector(beside)["layout"]["legend"]   # a legend beside the plot stays there
+
+
+def test_inspector_and_learning_rate_figures_in_present_mode_keep_legends_off_the_axis_titles():
+    at = open_app_page("app_pages/inspector.py", present="1")
+    step_map = chart_spec(at, "insp_chart")
+    check_legend_clear_of_axis_titles(step_map)
+    # The map is tall enough to be large (≈575 px square above its legend, measured in Chromium; it was ≈210 px).
+    from charts.inspector import PRESENT_HEIGHT
+    assert step_map["layout"]["height"] == PRESENT_HEIGHT >= 800
+    normal = chart_spec(open_app_page("app_pages/inspector.py"), "insp_chart")
+    assert step_map["layout"]["height"] > normal["layout"]["height"]
+    at = open_app_page("app_pages/learning_rate.py", present="1")
+    for key in ("lr_fit_chart", "lr_surface_chart"):
+        check_legend_clear_of_axis_titles(chart_spec(at, key))

@@ -2,6 +2,7 @@
 the loopback replica mode of load/ws_load.py, the cache warm-up at start (ui/warm.py), the lock file."""
 from __future__ import annotations
 
+import ast
 import importlib.util
 import json
 import re
@@ -178,3 +179,63 @@ def test_the_warm_up_is_off_when_asked(monkeypatch):
     labels = [t[0] for t in warm.targets()]
     from ui.presets import PRESETS
     assert labels[:len(PRESETS)] == [p.id for p in PRESETS] and len(set(labels)) == len(labels)
+
+
+# --------------------------------------------------------------------------- #
+# Preload: the server imports the libraries before it answers (ui/serve.py)      #
+# --------------------------------------------------------------------------- #
+PRELOAD_CHECK = r"""
+import os, sys
+os.environ["DESCENT_LAB_WARM"] = "0"
+sys.path.insert(0, ROOT)
+import streamlit.web.cli  # what the server has imported anyway
+from ui.serve import preload
+done = preload()
+assert not done["failed"], done["failed"]
+from streamlit.testing.v1 import AppTest
+before = set(sys.modules)
+for page, params in (("moons", {"epochs": "2", "samples": "60"}), ("race", {"steps": "20"}), ("home", {})):
+    at = AppTest.from_file(os.path.join(ROOT, "app.py"), default_timeout=120)
+    for k, v in params.items():
+        at.query_params[k] = v
+    at.switch_page(f"app_pages/{page}.py")
+    at.run()
+    assert not at.exception, at.exception
+print("NEW", sorted(set(sys.modules) - before))
+"""
+
+
+def test_preload_leaves_no_library_import_to_the_first_session():
+    """After ui.serve.preload(), a first session of the moons, race and home pages imports nothing from the
+    engine, the charts or the big libraries (the imports the first class used to wait for)."""
+    out = subprocess.run([sys.executable, "-c", f"ROOT = {str(ROOT)!r}\n" + PRELOAD_CHECK], capture_output=True,
+                         text=True, timeout=300, cwd=ROOT)
+    assert out.returncode == 0, out.stderr[-3000:]
+    new = ast.literal_eval(out.stdout.split("NEW", 1)[1].strip())  # the printed list of module names
+    heavy = ("sklearn", "scipy", "sympy", "plotly", "pandas", "pyarrow", "PIL", "numpy", "narwhals", "optimizers",
+             "landscapes", "charts", "ui")
+    assert not [m for m in new if m.split(".")[0] in heavy], new
+
+
+def test_the_container_starts_the_preloading_server_and_it_imports_every_page_import():
+    assert "python -m ui.serve" in (ROOT / "Dockerfile").read_text()
+    names = set()
+    for path in [ROOT / "app.py", *sorted((ROOT / "app_pages").glob("*.py"))]:
+        for node in ast.parse(path.read_text(encoding="utf-8")).body:
+            if isinstance(node, ast.Import):
+                names |= {a.name for a in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module != "__future__":
+                names |= {node.module} | {f"{node.module}.{a.name}" for a in node.names}
+    code = (ROOT / "ui" / "serve.py").read_text()
+    preloaded = {a.name for node in ast.walk(ast.parse(code)) if isinstance(node, ast.Import) for a in node.names}
+    first_party = {n for n in names if n.split(".")[0] in ("ui", "charts", "landscapes", "optimizers")
+                   and importlib.util.find_spec(n.split(".")[0]) and _is_module(n)}
+    missing = {n for n in first_party - preloaded if not any(p.startswith(n + ".") for p in preloaded)}  # a package
+    assert first_party and not missing, sorted(missing)  # is imported with its preloaded submodules
+
+
+def _is_module(name: str) -> bool:
+    try:
+        return importlib.util.find_spec(name) is not None
+    except (ImportError, AttributeError, ValueError):
+        return False

@@ -272,6 +272,17 @@ def flavour_steps(land_key: tuple, choice: OptChoice, start: tuple, steps: int, 
     return out, problems
 
 
+@st.cache_data(max_entries=512, ttl=TTL, show_spinner=False)
+def race_run(land_key: tuple, choice: OptChoice, start: tuple, steps: int, noise: float, seed: int,
+             common: Common = NO_COMMON, overlays: bool = True):
+    """One race entry in ONE cache lookup (a page run of an 8-optimizer race makes 8, not 16; each lookup hashes
+    its arguments, a measurable part of a warm run): (params, loss, diverged_at, overlay vectors or None).
+    The path is :func:`run_path`'s and the overlays :func:`run_overlays`' (the same run, so the same numbers)."""
+    params, loss, div = run_path(land_key, choice, start, steps, noise, seed, common)
+    vectors = run_overlays(land_key, choice, start, steps, noise, seed, common) if overlays else None
+    return params, loss, div, vectors
+
+
 @st.cache_data(max_entries=256, ttl=TTL, show_spinner=False)
 def run_overlays(land_key: tuple, choice: OptChoice, start: tuple, steps: int, noise: float, seed: int,
                  common: Common = NO_COMMON) -> dict:

@@ -84,6 +84,27 @@ def optimizer_editor(key: str, choice: OptChoice, *, show_flavor: bool = True, h
     return OptChoice(name, flavor, tuple(sorted(params.items())))
 
 
+def closed_choice(choice: OptChoice, *, hide=(), options: bool = True) -> OptChoice:
+    """What :func:`optimizer_editor` returns for a slot whose widgets were never drawn: the same values it would
+    seed them with (``choice``'s, in ``choice``'s flavour if the class has it, else Keras's), the same types
+    (``bool`` switches, ``float`` numbers), default-valued ones dropped, ``hide`` and (``options=False``) the
+    app options left out. Lets a page keep its editors closed (not built) and still run and link the same line-up;
+    tests/test_lazy_editors.py checks it equals the editor's result."""
+    cls = optimizers.get_class(choice.name)
+    flavor = choice.flavor if choice.flavor in cls.flavors() else "keras"
+    if not options:
+        hide = tuple(hide) + tuple(hp.name for hp in cls.options(flavor))
+    params = {}
+    for hp in optimizers.settings_spec(choice.name, flavor):
+        if hp.name in hide:
+            continue
+        current = choice.value(hp.name) if flavor == choice.flavor else hp.default
+        value = bool(current) if hp.kind == "bool" else float(current)
+        if value != hp.default:
+            params[hp.name] = value
+    return OptChoice(choice.name, flavor, tuple(sorted(params.items())))
+
+
 def _carry_over(key: str, name: str, before, flavor: str, hide) -> None:
     """A flavour switch keeps every shared hyperparameter's value (if the new flavour accepts it)."""
     old_flavor, old_values = before

@@ -41,8 +41,13 @@ def get_background(name: str, expr: str | None, n: int | None = None, window: tu
     return background_image(get_land(name, expr), **kw)
 
 
+_TITLES: dict[str, str] = {}  # a landscape's title never changes: no cache lookup per option on every run
+
+
 def title_of(name: str) -> str:
-    return "Custom formula f(x, y)" if name == "custom" else get_land(name, None).title
+    if name not in _TITLES:
+        _TITLES[name] = "Custom formula f(x, y)" if name == "custom" else get_land(name, None).title
+    return _TITLES[name]
 
 
 def landscape_and_start(prefix: str, default_expr: str, example: str):

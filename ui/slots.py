@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ui.controls import optimizer_editor
+from ui.controls import closed_choice, optimizer_editor
 from ui.settings import OptChoice
 
 
@@ -87,6 +87,24 @@ def slot_editors(prefix: str, colors, max_n: int, add_order, remove_help: str, a
                 out.append((slot, colour, slot_editor(prefix, slot, **editor_options)))
     st.button("Add optimizer", icon=":material/add:", key=prefix + "add", on_click=add_slot,
               args=(prefix, max_n, add_order, len(colors), distinct), disabled=len(slots) >= max_n, help=add_help)
+    return out
+
+
+def closed_slots(prefix: str, colors, **editor_options) -> list:
+    """The line-up of :func:`slot_editors` without drawing any editor (a page whose editors are closed):
+    ``[(slot, colour, choice), ...]``, each choice as its editor returned it last, or, for a slot whose editor
+    was never drawn, as it would return it (``ui.controls.closed_choice``). Building eight editors is most of a
+    warm script run of the moons page, so it opens without them (load/results.md)."""
+    editor_options.setdefault("options", prefix not in NETWORK_PAGES)
+    editor_options.pop("show_flavor", None)
+    out = []
+    for slot in st.session_state[prefix + "slots"]:
+        key = f"{prefix}o{slot['id']}"
+        choice = st.session_state.get(key + "_choice")
+        if choice is None:
+            choice = st.session_state[key + "_choice"] = closed_choice(st.session_state[key + "_init"],
+                                                                        **editor_options)
+        out.append((slot, colors[slot["color"]], choice))
     return out
 
 

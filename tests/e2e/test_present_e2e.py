@@ -93,3 +93,37 @@ def test_screenshot_every_page_in_present_mode(server, page, artifacts_dir, path
     assert "present=1" in page.url
     name = path.split("?")[0] or "home"
     page.screenshot(path=str(artifacts_dir / f"present_{name}_{view}.png"), timeout=120_000)
+
+
+# The boxes of a drawn figure's plot areas, legend and x-axis titles (Plotly's own SVG), in page pixels.
+FIGURE_BOXES = """(key) => {
+    const gd = document.querySelector(`.st-key-${key} .js-plotly-plot`);
+    if (!gd || !gd._fullLayout) return null;
+    const box = e => { const b = e.getBoundingClientRect(); return [b.left, b.top, b.right, b.bottom]; };
+    const all = sel => [...gd.querySelectorAll(sel)].filter(e => e.getBoundingClientRect().width > 0).map(box);
+    return {plots: all('.nsewdrag'), legend: all('.legend .bg'), xtitle: all('.infolayer [class*=xtitle]')}; }"""
+
+
+def _meets(a, b, tol=1.0):
+    return a[0] < b[2] - tol and b[0] < a[2] - tol and a[1] < b[3] - tol and b[1] < a[3] - tol
+
+
+@pytest.mark.parametrize("path,key,view,min_plot", [("inspector", "insp_chart", "1440", 500),
+                                                    ("inspector", "insp_chart", "1920", 500),
+                                                    ("learning_rate", "lr_fit_chart", "1920", 150),
+                                                    ("learning_rate", "lr_fit_chart", "1440", 120)])
+def test_present_legends_clear_the_x_titles_and_the_inspector_map_is_large(server, page, path, key, view, min_plot):
+    """Seen in presentation mode: the inspector's map ≈ 210 px with its legend box over the "x" title (1440×900),
+    and the learning-rate fit chart's legend over the "x" titles (1920×1080)."""
+    open_present(page, server, path, VIEWPORTS[view])
+    page.wait_for_function(f"() => {{ const g = document.querySelector('.st-key-{key} .js-plotly-plot');"
+                           " return !!(g && g._fullLayout); }", timeout=120_000)
+    b = page.evaluate(FIGURE_BOXES, key)
+    assert b and b["plots"] and b["legend"] and b["xtitle"], b
+    (legend,) = b["legend"]
+    assert not [x for x in b["xtitle"] if _meets(legend, x)], (legend, b["xtitle"])
+    assert not [p for p in b["plots"] if _meets(legend, p)], (legend, b["plots"])
+    widths = [p[2] - p[0] for p in b["plots"]]
+    assert min(widths) >= min_plot, widths
+    if path == "inspector":
+        assert b["plots"][0][3] - b["plots"][0][1] >= min_plot  # square: tall as well as wide

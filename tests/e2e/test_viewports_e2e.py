@@ -54,3 +54,36 @@ def test_page_renders_at_viewport(page, app_url, artifacts_dir, path, view):
     cut = page.evaluate("""() => [...document.querySelectorAll('[data-testid=stPageLink-NavLink] span, [data-testid=stPageLink] p')]
         .filter(e => e.scrollWidth > e.clientWidth + 1).map(e => e.textContent)""")
     assert not cut, cut
+
+
+# Text boxes of a drawn figure (Plotly's SVG), in page pixels: title lines, annotations (the maps' titles) and
+# legend entries.
+TEXT_BOXES = """(key) => {
+    const gd = document.querySelector(`.st-key-${key} .js-plotly-plot`);
+    if (!gd || !gd._fullLayout) return null;
+    const box = e => { const b = e.getBoundingClientRect();
+                       return {l: b.left, t: b.top, r: b.right, b: b.bottom, text: e.textContent}; };
+    const all = sel => [...gd.querySelectorAll(sel)].filter(e => e.getBoundingClientRect().width > 0).map(box);
+    return {W: gd.getBoundingClientRect().right, L: gd.getBoundingClientRect().left,
+            heads: all('.annotation').filter(a => a.text.includes('diverged')),
+            legend: all('.legend .legendtext'), title: all('.g-gtitle .gtitle')}; }"""
+
+
+def test_basin_maps_on_a_phone_never_overlap_or_run_off(page, server, artifacts_dir):
+    """Seen at 390 px: each map's "diverged … · elsewhere …" ran into its neighbour's, the legend's two fixed
+    columns overlapped, and the settings line was cut ("… the same grid and st")."""
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"{server}/compare?view=basins&land=himmelblau")
+    wait_idle(page, timeout=240_000)
+    key = "cmp_basin_chart"
+    page.wait_for_function(f"() => {{ const g = document.querySelector('.st-key-{key} .js-plotly-plot');"
+                           " return !!(g && g._fullLayout); }", timeout=120_000)
+    b = page.evaluate(TEXT_BOXES, key)
+    page.screenshot(path=str(artifacts_dir / "view_compare_basins_phone.png"), full_page=True)
+    meets = lambda x, y: x["l"] < y["r"] - 1 and y["l"] < x["r"] - 1 and x["t"] < y["b"] - 1 and y["t"] < x["b"] - 1  # noqa: E731
+    heads, legend = b["heads"], b["legend"]
+    assert len(heads) == 4 and len(legend) >= 4
+    assert not [(x["text"], y["text"]) for i, x in enumerate(heads) for y in heads[i + 1:] if meets(x, y)]
+    assert not [(x["text"], y["text"]) for i, x in enumerate(legend) for y in legend[i + 1:] if meets(x, y)]
+    cut = [t["text"] for t in heads + legend + b["title"] if t["r"] > b["W"] + 1 or t["l"] < b["L"] - 1]
+    assert not cut, cut
