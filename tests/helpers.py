@@ -83,7 +83,13 @@ def player_spec(at, component: str = "ui.player.race_player") -> dict | None:
     import json
 
     found = [c for c in at.get("component_instance") if c.proto.component_name == component]
-    return json.loads(found[0].proto.json_args)["spec"] if found else None
+    return json.loads(player_spec_json(found[0])) if found else None
+
+
+def player_spec_json(component) -> str:
+    """The JSON text of a player component's spec: sent as a bytes argument (ui.player.encoded)."""
+    (data,) = [a.bytes for a in component.proto.special_args if a.key == "spec"]
+    return data.decode("utf-8")
 
 
 def chart_spec(at, key) -> dict:

@@ -22,7 +22,7 @@ import numpy as np
 import pytest
 
 import landscapes
-from tests.helpers import shown
+from tests.helpers import player_spec_json, shown
 import optimizers
 from optimizers.runner import MAX_STEPS
 
@@ -69,7 +69,14 @@ def chart_specs(at):
     specs = {c.key: json.loads(c.proto.spec, parse_constant=_reject_constant) for c in at.get("plotly_chart")}
     for c in at.get("component_instance"):  # the race player: its map and loss figures, and every step's arrays
         if c.proto.component_name == "ui.player.race_player":
-            spec = json.loads(c.proto.json_args, parse_constant=_reject_constant)["spec"]
+            spec = json.loads(player_spec_json(c), parse_constant=_reject_constant)
+            if spec["kind"] == "frames":  # the moons and learning-rate players: arrays per frame, markers per step
+                specs["player_map"], specs["player_loss"] = spec["map"], spec["loss"]
+                specs["player_frames"] = {
+                    "markers": [{"x": [v for v in r["mx"] if v is not None], "y": [v for v in r["my"] if v is not None]}
+                                for r in spec["runs"]],
+                    "series": [np.frombuffer(base64.b64decode(x["data"]), "<f4").tolist() for x in spec["series"]]}
+                continue
             specs["race_chart3d" if spec["kind"] == "3d" else "race_chart"], specs["race_loss"] = spec["map"], spec["loss"]
             specs["race_player_runs"] = {"runs": [_decoded(r) for r in spec["runs"]]}
     return specs

@@ -7,7 +7,7 @@ import pytest
 import streamlit as st
 
 from charts import moons as mc
-from tests.helpers import open_app_page
+from tests.helpers import open_app_page, player_spec_json
 from ui import moons_run as mr
 from ui.shared_figure import SharedFigure
 
@@ -19,7 +19,7 @@ def specs(at) -> dict:
     out = {c.key: c.proto.spec for c in at.get("plotly_chart") if c.key in CHARTS}
     found = [c for c in at.get("component_instance") if c.proto.component_name == "ui.player.race_player"]
     if found:
-        out["player"] = found[0].proto.json_args
+        out["player"] = player_spec_json(found[0])
     return out
 
 
@@ -78,11 +78,27 @@ def test_the_shared_result_and_figures_are_read_only(counted):
     # Drawing the figures recolours copies, never the shared runs.
     assert all(r.color is None for r in result["runs"])
     # The figures: stored JSON (a str), the same object for every session with these settings.
-    colors = tuple(r["color"] for r in json.loads(specs(at)["player"])["spec"]["runs"])
+    colors = tuple(r["color"] for r in json.loads(specs(at)["player"])["runs"])
     assert len(colors) == 8
     out = mr.cached_outputs(key, colors, True, None)  # a hit (the result argument is not used then)
     assert mr.cached_outputs(key, colors, True, None) is out
     assert all(isinstance(f, SharedFigure) and isinstance(f.json, str) for f in out["figs"])
     assert specs(at)["moons_multiples_chart"] == out["figs"][0].json
-    assert json.loads(specs(at)["player"])["spec"] == out["player"]  # the shared dict, sent as it is
+    assert json.loads(specs(at)["player"]) == out["player"]  # the shared dict, sent as it is (bytes, encoded once)
     assert counted["figures"] == 1
+
+
+def test_a_shared_player_spec_is_encoded_once_and_sent_as_those_bytes():
+    """The player's spec goes to the browser as a bytes argument encoded once per shared spec object (not
+    json.dumps'd by Streamlit on every script run of every session); a new spec object is encoded anew."""
+    from ui import player
+
+    spec = {"id": "abc", "runs": [{"x": [0.5, 1.0]}]}
+    first = player.encoded(spec)
+    assert json.loads(first) == spec
+    assert player.encoded(spec) is first  # the same object: not encoded again
+    other = dict(spec, id="abd")
+    assert json.loads(player.encoded(other))["id"] == "abd"
+    for i in range(player._ENCODED_MAX + 5):  # bounded: the oldest specs are dropped
+        player.encoded({"id": str(i)})
+    assert len(player._ENCODED) <= player._ENCODED_MAX

@@ -26,9 +26,12 @@
   window.addEventListener("message", function (ev) {
     const d = ev.data;
     if (!d || d.type !== "streamlit:render") return;
-    const spec = d.args && d.args.spec;
+    let spec = d.args && d.args.spec;
     if (!spec) return;
-    if (current && current.id === spec.id) { height(); return; }  // same race: keep the step and the playback
+    const id = d.args.spec_id;
+    if (current && id != null && current.id === id) { height(); return; }  // same spec: keep the step and playback
+    if (spec instanceof Uint8Array) spec = JSON.parse(new TextDecoder().decode(spec));  // bytes: encoded once by the app
+    if (current && current.id === spec.id) { height(); return; }
     if (current) current.pause();
     current = window.DescentPlayer.mount(root, spec, {
       onPick: function (x, y) { picks += 1; send("streamlit:setComponentValue", {value: {pick: [x, y], n: picks}, dataType: "json"}); },

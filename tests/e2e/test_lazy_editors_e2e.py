@@ -9,7 +9,7 @@ from tests.helpers import wait_idle
 
 def test_opening_the_box_shows_the_editors_and_an_edit_reaches_the_link(page, server):
     page.goto(f"{server}/moons?epochs=2&samples=60&o1=Adam;learning_rate=0.01&o2=Lion")
-    expect(page.get_by_text("Decision boundaries over the epochs")).to_be_visible(timeout=120_000)
+    expect(page.get_by_text("Decision boundaries and loss, epoch by epoch")).to_be_visible(timeout=120_000)
     wait_idle(page, 120_000)
     box = page.get_by_test_id("stExpander").filter(has_text="Optimizers (up to 8)")
     expect(box).to_have_count(1)
