@@ -200,7 +200,8 @@ def fair_view():
         return
     land_text = f"custom formula f(x, y) = {expr}" if land_name == "custom" else f"{land.title} ({land_name})"
     lines = provenance_lines(land_text, start, steps, noise, seed, tol, configs,
-                             grid_note=f"Learning rates tuned over {len(LR_GRID)} log-spaced values 1e-5…10.")
+                             grid_note=f"Learning rates tuned over {len(LR_GRID)} log-spaced values 1e-5…10.",
+                             width=None)  # the block below wraps at the screen's width
     # Two figures in columns (a phone stacks them); each title carries the shared settings, each legend every
     # optimizer's; the full settings are printed below in a block that wraps, and go into the HTML export.
     stamp = (f"start ({_fmt(start[0])}, {_fmt(start[1])}) · {steps} steps · noise σ={_fmt(noise)} · seed {seed} · "
@@ -211,7 +212,8 @@ def fair_view():
     for col, fig, key, name in zip(st.columns(2), figs, ("fair_chart", "fair_loss"),
                                    ("fair-comparison-map", "fair-comparison-loss")):
         with col:
-            plotly_chart(Prebuilt(fig), key=P + key, config=plot_config(name))
+            plotly_chart(Prebuilt(fig), key=P + key, config=plot_config(name),
+                         present_height=fig["layout"]["height"] + 300)  # a larger map on a projector
     st.caption("Every setting used (the engine reruns from these lines):")
     st.code(provenance_text(lines), language=None, wrap_lines=True)
     diverged_warning(runs, advice="The learning-rate sensitivity view shows where each one diverges.")

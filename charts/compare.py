@@ -512,11 +512,12 @@ def config_line(name: str, flavor: str, cfg: dict, tuned: bool = False) -> str:
     return f"{name} [{flavor}] " + ", ".join(bits)
 
 
-def _wrap(text: str, width: int) -> list[str]:
-    """Split a long settings line after ", " or " · " separators; continuation lines are indented."""
+def _wrap(text: str, width: int | None) -> list[str]:
+    """Split a long settings line after ", " or " · " separators; continuation lines are indented (``width``
+    None: one line, for text that wraps where it is shown)."""
     import re
 
-    if len(text) <= width:
+    if width is None or len(text) <= width:
         return [text]
     tokens = re.split(r"(?<=, )|(?<= · )", text)
     out, cur = [], ""
@@ -531,9 +532,10 @@ def _wrap(text: str, width: int) -> list[str]:
 
 
 def provenance_lines(landscape: str, start, steps: int, noise: float, seed: int, tol: float,
-                     configs: list[tuple[str, str]], grid_note: str = "", width: int = 125) -> list[str]:
-    """The text printed on the fair-mode chart: the shared settings, then one entry per optimizer
-    (``configs`` = [(colour, config_line), …]); long entries wrap onto indented lines."""
+                     configs: list[tuple[str, str]], grid_note: str = "", width: int | None = 125) -> list[str]:
+    """The fair-mode settings: the shared settings, then one entry per optimizer (``configs`` = [(colour,
+    config_line), …]); entries longer than ``width`` wrap onto indented lines (None: never, for the page's
+    block and the HTML export, which wrap at the screen's width)."""
     head = (f"Landscape: {landscape} · start ({_plain(start[0])}, {_plain(start[1])}) · steps {int(steps)} · "
             f"gradient noise σ={_plain(noise)} · noise seed {int(seed)} · tolerance {_plain(tol)}")
     lines = _wrap(head, width)
@@ -542,7 +544,7 @@ def provenance_lines(landscape: str, start, steps: int, noise: float, seed: int,
     if grid_note:
         lines += _wrap(grid_note, width)
     for color, text in configs:
-        wrapped = _wrap(text, width - 2)
+        wrapped = _wrap(text, None if width is None else width - 2)
         lines.append(f"<span style='color:{color}'>■</span> " + wrapped[0])
         lines += ["  " + w for w in wrapped[1:]]
     return lines

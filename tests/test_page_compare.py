@@ -97,6 +97,7 @@ def test_default_fair_view():
     assert printed.value.splitlines() == [re.sub(r"^<span[^>]*>■</span> ", "■ ", ln)
                                           for ln in spec["layout"]["meta"]["provenance"]]
     assert printed.proto.wrap_lines
+    assert len(printed.value.splitlines()) == 3 + 4  # one line a setting group: the browser wraps them
     table = at.dataframe[0].value
     assert list(table["optimizer"].str.split(" ").str[0]) == ["SGD", "RMSprop", "Adam", "Lion"]
     assert table["tuned learning rate"].notna().all()

@@ -339,7 +339,9 @@ def test_a_start_where_f_overflows_says_so_in_the_loss_chart_and_the_player_show
     loss = chart(at, "race_loss")
     assert loss["player_steps"] == 0 and all(r["diverged_at"] == 0 for r in loss["player_runs"])
     (note,) = [a for a in loss["layout"]["annotations"] if a.get("name") == "no-loss-note"]
-    assert "No loss to draw: f overflows at the start" in note["text"] and "no run took a step" in note["text"]
+    text = note["text"].replace("<br>", " ")
+    assert "No loss to draw: f overflows at the start" in text and "no run took a step" in text
+    assert max(len(line) for line in note["text"].split("<br>")) <= 30  # fits a phone's chart
     assert "smaller learning rate" not in note["text"]
     assert loss["layout"]["yaxis"]["showticklabels"] is False  # no made-up axis around nothing
     # A start where f is finite: curves, no note, every step.
