@@ -585,9 +585,7 @@ FAIR_PLOT_H = 420  # px: the plot area of each fair-mode figure (the map is squa
 def _fair_layout(title: str, stamp: str, n_runs: int) -> dict:
     """Layout shared by the fair-mode map and loss chart: title + wrapped settings stamp below the toolbar, the
     legend at the figure's bottom edge (entries flow; on a phone one or two a row)."""
-    head = title + ("<br>" + "<br>".join(f"<span style='font-size:12px;color:#333'>{ln}</span>"
-                                         for ln in wrap_stamp(stamp)) if stamp else "")
-    title_dict, top = title_band(head, 16)
+    title_dict, top = title_band(_heading(title, stamp), 16)  # title and stamp wrapped to fit a phone
     leg_h = 26 * math.ceil((n_runs + 2) / 2) + 10
     return dict(height=top + FAIR_PLOT_H + 60 + leg_h, margin=dict(l=60, r=20, t=top, b=60),
                 title=title_dict, plot_bgcolor="white", hovermode="closest",
