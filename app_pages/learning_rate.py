@@ -12,10 +12,13 @@ import math
 import streamlit as st
 
 from charts import regression as rc
+from charts.common import for_projector
+from charts.player import restyled
 from ui.blocks import maths_links, plot_config
 from optimizers import budget
 from ui.budget import show_plan
-from ui.page_state import PERSIST, PageSpec, open_page, write_link, plotly_chart
+from ui.page_state import PERSIST, PageSpec, open_page, present_mode, write_link, plotly_chart
+from ui.player import race_player
 from ui.regression_run import (DEFAULT_LRS, MAX_LRS, compute_runs, export_html, figures, fmt_lrs, has_learning_rate,
                                lrs_from_link, optimizer_text, parse_lrs, regression_land, summary)
 from ui.settings import Field, OptChoice
@@ -23,6 +26,14 @@ from ui.slots import slot_editor
 from ui.text import literal
 
 P = "lr_"  # session-state prefix of this page
+
+
+@st.cache_resource(max_entries=32, ttl=6 * 3600, show_spinner=False)
+def fit_player(lrs: tuple, epochs: int, mode: str, bs: int, seed: int, choice: OptChoice) -> dict:
+    """The player's dict (charts.regression.fit_player) of these runs, built once and shared: read only."""
+    land = regression_land()
+    return rc.fit_player(compute_runs(lrs, epochs, mode, bs, seed, choice), land.X[:, 0], land.y,
+                         floor=getattr(land, "min_value", None))
 FIELDS = (
     Field("lrs", "text", fmt_lrs(DEFAULT_LRS), label="Learning rates"),
     Field("epochs", "int", 100, 1, 1000, label="Epochs"),
@@ -105,6 +116,15 @@ for col, r in zip(st.columns(len(runs)), runs):
             w, b = r.epoch_params[-1]
             st.markdown(f"loss **{r.loss[-1]:.4g}**", help=f"final w = {w:.4f}, b = {b:.4f}")
             st.caption(f"y = {w:.3f}·x + {b:.3f}")
+
+st.subheader("Play it, epoch by epoch")
+st.caption("Each column's black line is the fit after the epoch shown, and a marker sits on every rate's loss curve "
+           "at that epoch. ▶ Play runs in your browser; ◀ 1 and 1 ▶ move one epoch (keys ← and →), the slider "
+           "scrubs, Speed goes from 0.1× to 10× (1× = 10 epochs a second).")
+spec = fit_player(*args)  # cached; shared: read only
+if present_mode():  # projector-sized figures and controls (a new dict: the cached one stays as it is)
+    spec = restyled(spec, for_projector(spec["map"]), for_projector(spec["loss"]), style={"control_size": 20, "head_size": 16})
+race_player(spec, key=P + "player")
 
 st.subheader("The same runs on the loss surface")
 best = land.minima[0]

@@ -9,13 +9,15 @@ from __future__ import annotations
 import streamlit as st
 
 from charts import moons as mc
-from charts.regression import export_html
+from charts.common import for_projector
+from charts.player import player_html, restyled
 from landscapes.moons import MAX_LAYERS, UNITS_RANGE
 from ui.blocks import diverged_warning, maths_links, plot_config, stalled_warning
 from ui.moons_run import DEFAULT_HIDDEN, TrainKey, cached_outputs, hidden_from_link, hidden_layers, outputs, summary, training
 from optimizers import budget
 from ui.budget import show_plan
-from ui.page_state import PERSIST, PageSpec, open_page, write_link, plotly_chart
+from ui.page_state import PERSIST, PageSpec, open_page, present_mode, write_link, plotly_chart
+from ui.player import race_player
 from ui.settings import Field, OptChoice
 from ui.slots import closed_slots, slot_editors
 
@@ -105,7 +107,7 @@ if result is not None:
     st.session_state[P + "summary"] = summary(result)
     partial = any(r.stopped_at is not None for r in runs)
     out = outputs(result, colors, bool(log)) if partial else cached_outputs(key, colors, bool(log), result)
-    loss_fig, multiples_fig, boundary_fig = out["figs"]
+    (multiples_fig,), spec = out["figs"], out["player"]
     diverged_warning(runs, "Try a smaller learning rate.", unit="epoch",
                      stop="Their curves stop at the last good epoch (✖).")
     stalled_warning(runs)
@@ -114,25 +116,35 @@ if result is not None:
                f"{key.samples} samples, noise {key.noise:g} · batch size {key.bs} ({key.batches} updates per "
                f"epoch) · {key.epochs} epochs · trained in {result['seconds']:.1f} s ({trained}).")
 
-    st.subheader("Loss curves")
-    plotly_chart(loss_fig, key=P + "loss_chart", config=plot_config("moons-loss"))
+    st.subheader("Decision boundaries and loss, epoch by epoch")
+    st.caption("Each panel colours the plane by the network's P(class 1): blue = class 0, orange = class 1, "
+               "white = the decision boundary. ▶ Play runs in your browser: the maps and the marker on every loss "
+               "curve move together; ◀ 1 and 1 ▶ move one recorded snapshot (keys ← and →), the slider scrubs, "
+               f"Speed goes from 0.1× to 10× (1× = {spec['base_rate']:g} snapshots a second).")
+    if present_mode():  # projector-sized figures and controls (a new dict: the shared spec stays as it is)
+        spec = restyled(spec, for_projector(spec["map"], height=800), for_projector(spec["loss"], height=800),
+                        style={"control_size": 20, "head_size": 16})
+    race_player(spec, key=P + "player")
     with st.expander("Small multiples: loss and accuracy per optimizer", expanded=True):
         plotly_chart(multiples_fig, key=P + "multiples_chart", config=plot_config("moons-multiples"))
 
-    st.subheader("Decision boundaries over the epochs")
-    st.caption("Each panel colours the plane by the network's P(class 1): blue = class 0, orange = class 1, "
-               "white = the decision boundary. Press **▶ Play** to watch the boundaries form, or drag the slider.")
-    plotly_chart(boundary_fig, key=P + "boundary_chart", config=plot_config("moons-boundaries"))
+    def export_settings() -> list[str]:
+        """Everything that produced these networks, one line each (the export carries it)."""
+        return ([f"make_moons({key.samples}, noise={key.noise:g}, random_state=42); hidden layers "
+                 f"{', '.join(map(str, key.hidden))} (ReLU) + softmax; seed {key.seed}",
+                 f"batch size {key.bs}, {key.epochs} epochs ({key.batches} updates per epoch)"]
+                + [f"#{i + 1} {c.label()} [{c.flavor}]" for i, c in enumerate(choices)])
 
     st.markdown("#### Export")
     e1, e2, e3 = st.columns(3)
     e1.download_button("Histories as CSV", out["csv"], file_name="moons_histories.csv", mime="text/csv",
                        key=P + "csv", help="optimizer, epoch, loss, accuracy, eval_loss, eval_accuracy, diverged_at")
     # Built only when clicked (about 8 MB with plotly.js): never kept per session.
-    e2.download_button("Figures as HTML", data=lambda: export_html([f.figure() for f in out["figs"]],
-                                                              "Descent Lab: moons network"),
+    e2.download_button("Figures as HTML", data=lambda: player_html(spec, "Descent Lab: moons network",
+                                                                    export_settings(), [multiples_fig.json]),
                        on_click="ignore", file_name="moons.html", mime="text/html", key=P + "html",
-                       help="A standalone page that works offline (plotly.js included), animation included.")
+                       help="A standalone page that works offline (plotly.js included): the same player "
+                            "(maps and loss curves), then the small multiples.")
     e3.caption("PNG: use the camera button in a chart's toolbar (works offline).")
 
 st.markdown("#### The maths of these optimizers")

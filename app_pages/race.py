@@ -215,7 +215,7 @@ with chart_row:
                               view=view, _land=land, _runs=runs, _overlays=overlays)  # shared by every session: read only
     if present_mode():  # projector-sized figures and controls (a new dict: the shared spec stays as it is)
         spec = restyled(spec, for_projector(spec["map"], height=860), for_projector(spec["loss"]),
-                        style={"control_size": 20, "head_size": 16, "arrow_width": 3.5})
+                        style={"control_size": 20, "head_size": 16, "arrow_width": 3.5, "fit": True})
     event = race_player(spec, key=P + ("player" if view == "2d" else "player3d"))
     pick = (event or {}).get("pick") if isinstance(event, dict) and view == "2d" else None
     token = json.dumps(event, sort_keys=True, default=str) if pick else None

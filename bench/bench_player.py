@@ -9,6 +9,12 @@ Measures, for the default race line-up on Rosenbrock (5 optimizers) at 300 and 1
   opened in Chromium; time from navigation start to "both charts drawn". Median of 3 loads each, in turns.
 
     python bench/bench_player.py            # writes bench/player_results.md
+    python bench/bench_player.py --pages    # writes bench/player_pages_results.md (moons and learning rate)
+
+``--pages``: the moons page's decision maps (the article's 8 networks, 100 epochs, 21 snapshots) as (a) the old
+Plotly animation (charts.moons.boundary_figure + the loss figure, plotly.io.to_json as st.plotly_chart sends it)
+and (b) the player spec (charts.moons.boundary_player, maps and loss curves); the learning-rate page's player
+(3 rates, 100 epochs, every epoch); and the first render of each moons export, timed as above.
 """
 from __future__ import annotations
 
@@ -113,5 +119,64 @@ def main():
     print("\n".join(lines))
 
 
+def pages():
+    from playwright.sync_api import sync_playwright
+
+    from charts import moons as mc
+    from charts import regression as rc
+    from ui import moons_run as mr
+    from ui.regression_run import compute_runs, regression_land
+    from ui.settings import OptChoice
+
+    lineup = tuple(OptChoice.canonical(OptChoice.make(n, **hp)) for n, hp in (
+        ("SGD", {"learning_rate": 0.01}), ("SGD", {"learning_rate": 0.01, "momentum": 0.9}),
+        ("SGD", {"learning_rate": 0.01, "momentum": 0.9, "nesterov": True}), ("Adagrad", {"learning_rate": 0.01}),
+        ("RMSprop", {"learning_rate": 0.01}), ("Adam", {"learning_rate": 0.01}), ("Nadam", {"learning_rate": 0.01}),
+        ("Lion", {"learning_rate": 0.001})))
+    rows, timing = [], []
+    tmp = Path(tempfile.mkdtemp())
+    for epochs in (100, 800):
+        key = mr.TrainKey(lineup, epochs, 32, (12, 13, 13), 300, 0.1, 0)
+        res = mr.train_cached(key)
+        runs = res["runs"]
+        old = mc.boundary_figure(runs, res["X"], res["y"], res["grid"])
+        loss = mc.loss_figure(runs)
+        a = len(pio.to_json(old, validate=False)) + len(pio.to_json(loss, validate=False))
+        spec = mc.boundary_player(runs, res["X"], res["y"], res["grid"])
+        rows.append((f"moons, 8 networks, {epochs} epochs", len(old["frames"]), a, spec["steps"] + 1, spec_bytes(spec)))
+        if epochs == 100:
+            o, n = tmp / "moons_frames.html", tmp / "moons_player.html"
+            o.write_text(rc.export_html([loss, old], "frames"), encoding="utf-8")
+            n.write_text(player_html(spec, "player", ["bench"]), encoding="utf-8")
+            timing.append((o, n))
+    land = regression_land()
+    lr_runs = compute_runs((0.01, 0.1, 0.5), 100, "full", 10, 0, OptChoice.make("GradientDescent"))
+    lr = rc.fit_player(lr_runs, land.X[:, 0], land.y, floor=land.min_value)
+    rows.append(("learning rate, 3 rates, 100 epochs", "—", "—", lr["steps"] + 1, spec_bytes(lr)))
+    results = []
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox"])
+        for o, n in timing:
+            x, y = [], []
+            for _ in range(3):
+                x += load_ms(b, o, "() => { const g = document.querySelectorAll('.js-plotly-plot');"
+                                   " return g.length === 2 && !!g[0]._fullLayout && !!g[1]._fullLayout; }", 1)
+                y += load_ms(b, n, "() => !!(window.__descentPlayer && window.__descentPlayer.ready)", 1)
+            results.append((statistics.median(x), statistics.median(y)))
+        b.close()
+    lines = ["# The player on the moons and learning-rate pages", "",
+             "Command: `python bench/bench_player.py --pages` (the article's line-up: 8 networks, 12-13-13, batch 32).", "",
+             "## Payload (bytes of JSON for the maps/lines and the loss chart; budget 3 MB)", "",
+             "| what | (a) Plotly frames | (a) bytes | (b) player steps | (b) player spec bytes |", "|---|---|---|---|---|"]
+    lines += [f"| {w} | {f} | {a if isinstance(a, str) else f'{a:,}'} | {n} | {b:,} |" for w, f, a, n, b in rows]
+    lines += ["", "(a) is thinned to FIGURE_BUDGET by dropping snapshots; (b) keeps every recorded snapshot.",
+              "", "## First render of the moons export (offline HTML, plotly.js inlined; median of 3, in turns)", "",
+              "| (a) Plotly animation + loss chart, ms | (b) player, ms | (b)/(a) |", "|---|---|---|"]
+    lines += [f"| {a:.0f} | {c:.0f} | {c / a:.2f} |" for a, c in results]
+    lines += ["", f"Load average while measuring: {open('/proc/loadavg').read().split()[0]} (2 cores shared).", ""]
+    (ROOT / "bench" / "player_pages_results.md").write_text("\n".join(lines), encoding="utf-8")
+    print("\n".join(lines))
+
+
 if __name__ == "__main__":
-    main()
+    pages() if "--pages" in sys.argv[1:] else main()

@@ -8,6 +8,9 @@ Input is a list of :class:`MoonsRun` built by ``ui.moons_run`` from ``optimizers
   boundary itself changes, so every frame carries the heatmaps (float32 binary arrays, a 50×50 grid,
   ~20 frames); the data points are static traces that no frame touches. Play/slider use
   ``redraw=True`` (a heatmap is not animatable without it);
+- :func:`boundary_player`: what the page draws: the same maps and the loss curves in the race's player
+  (``charts.player.frames_spec``): one step = one snapshot, a marker on every loss curve, every panel's status
+  line at that epoch, played in the browser (and in the offline export);
 - :func:`histories_csv`: the exports.
 
 Diverged runs stop at their last good epoch and are labelled "diverged at epoch k"; nothing here
@@ -247,7 +250,7 @@ def _map_at(run, epoch):
     return run.maps[max(k, 0)], int(eps[max(k, 0)])
 
 
-def boundary_figure(runs, X, y, grid, budget: int = FIGURE_BUDGET) -> dict:
+def boundary_figure(runs, X, y, grid, budget: int = FIGURE_BUDGET, cols: int | None = None) -> dict:
     """Each optimizer's decision map P(class 1) with the data, animated over the snapshot epochs.
 
     Returns a plain figure dict (frames hold hand-made float32 bdata; see the module docstring).
@@ -255,7 +258,7 @@ def boundary_figure(runs, X, y, grid, budget: int = FIGURE_BUDGET) -> dict:
     """
     xs, ys = (np.asarray(a, dtype=np.float64) for a in grid)
     n_runs = max(len(runs), 1)
-    rows, cols = _grid(n_runs)
+    rows, cols = _grid(n_runs) if cols is None else (math.ceil(n_runs / cols), cols)
     titles = [f"{r.label}<br><sup>{r.status}</sup>" for r in runs] or [""]
     base = make_subplots(rows=rows, cols=cols, subplot_titles=titles, horizontal_spacing=0.03,
                          vertical_spacing=0.12 if rows > 1 else 0.05)
@@ -325,6 +328,120 @@ def boundary_figure(runs, X, y, grid, budget: int = FIGURE_BUDGET) -> dict:
     return fig
 
 
+def boundary_player(runs, X, y, grid, log: bool = True, budget: int = FIGURE_BUDGET, title: str = "",
+                    settings: list[str] | None = None) -> dict:
+    """The decision maps and the loss curves in one player (``charts.player.frames_spec``): the maps of every
+    network and a marker on every loss curve at the same snapshot epoch; one player step = one snapshot.
+
+    The snapshots are :func:`boundary_figure`'s (thinned to ``budget`` at a regular stride); each network's
+    distinct maps are sent once (a diverged one holds its last map). The loss marker at epoch e sits on the
+    curve's point for epoch e (epoch 0, before training, has no recorded loss: no marker); a run that stopped
+    earlier keeps its marker on its last epoch."""
+    from charts.player import spec_bytes
+
+    cols = player_cols(len(runs))
+    fig = boundary_figure(runs, X, y, grid, budget=10**12, cols=cols)  # every snapshot; the player's budget below
+    fig = _still_maps(fig, runs, grid)
+    epochs = list(fig["layout"]["meta"]["epochs"])
+    spec = _boundary_spec(fig, runs, grid, epochs, log, title, settings)
+    size = spec_bytes(spec)
+    if size > budget:  # drop snapshots at a regular stride (the first and the last stay) until it fits
+        per = sum(len(s["data"]) for s in spec["series"]) / len(epochs)
+        keep = max(2, int((budget - (size - per * len(epochs))) // per))
+        while True:
+            kept = regular_epochs(epochs, keep)
+            spec = _boundary_spec(fig, runs, grid, kept, log, title, settings)
+            if spec_bytes(spec) <= budget or keep <= 2:
+                break
+            keep -= 1
+    return spec
+
+
+def player_cols(n: int) -> int:
+    """Columns of maps in the player (beside the loss chart the column is narrow: 8 maps in 3 × 3, not 2 × 4)."""
+    return {1: 1, 2: 2, 3: 3, 4: 2}.get(n, 3)
+
+
+PLAYER_MAP_WIDTH = 660  # px: the maps' column beside the loss chart in a 1440-px window (the height is set for it)
+
+
+def _still_maps(fig: dict, runs, grid) -> dict:
+    """:func:`boundary_figure` without its Plotly animation, for the player: every panel keeps the data's aspect
+    (1 unit of x = 1 unit of y, ``scaleanchor``), the height suits :data:`PLAYER_MAP_WIDTH`, and the titles are
+    smaller (the player rewrites their second line at every step: the status at that epoch)."""
+    layout = {k: v for k, v in fig["layout"].items() if k not in ("sliders", "updatemenus")}
+    cols = player_cols(len(runs))
+    rows = math.ceil(max(len(runs), 1) / cols)
+    xs, ys = grid
+    aspect = (ys[-1] - ys[0]) / (xs[-1] - xs[0])
+    panel = PLAYER_MAP_WIDTH / cols * aspect
+    top = subplot_title_margin() + 22
+    layout["height"] = int(min(max(rows * (panel + 48) + top - 30, 280), 760))
+    layout["margin"] = {**layout["margin"], "b": 10}
+    for key in list(layout):
+        if key.startswith("yaxis"):
+            layout[key] = {**layout[key], "scaleanchor": "x" + key[5:], "scaleratio": 1, "constrain": "domain"}
+        elif key.startswith("xaxis"):
+            layout[key] = {**layout[key], "constrain": "domain"}
+    layout["annotations"] = [{**a, "font": {**(a.get("font") or {}), "size": 13}} for a in layout.get("annotations", [])]
+    return {"data": fig["data"], "layout": layout}
+
+
+def _status_at(r, e: int) -> str:
+    """A network's status line at the player's epoch ``e`` (what Keras reported for that epoch)."""
+    done = r.epochs_run
+    if e == 0:
+        return "epoch 0: before training"
+    if e > done:
+        return r.status if r.diverged_at is not None else f"stopped after epoch {done}: {r.status}"
+    acc = r.history.get("accuracy")
+    tail = f", accuracy {acc[e - 1]:.3f}" if acc is not None and len(acc) >= e else ""
+    return f"epoch {e}: loss {r.history['loss'][e - 1]:.3g}{tail}"
+
+
+def _boundary_spec(fig, runs, grid, epochs, log, title, settings) -> dict:
+    """:func:`boundary_player`'s spec for the player steps ``epochs``."""
+    from charts.player import frames_spec
+
+    heat = fig["layout"]["meta"]["heatmaps"]
+    series, markers, texts = [], [], []
+    annotations = fig["layout"].get("annotations", [])
+    for i, r in enumerate(runs):
+        at = next((j for j, a in enumerate(annotations) if a.get("text") == f"{r.label}<br><sup>{r.status}</sup>"), None)
+        if at is not None:
+            texts.append({"annotation": at, "values": [f"{r.label}<br><sup>{_status_at(r, int(e))}</sup>" for e in epochs]})
+        snaps = [int(e) for e in np.asarray(r.snapshot_epochs)]
+        held = [_map_at(r, e)[1] for e in epochs]  # the snapshot each player step shows
+        used = sorted(set(held))
+        rows = np.stack([np.asarray(r.maps[snaps.index(e)], np.float32) for e in used]) if used else \
+            np.zeros((1, len(grid[1]), len(grid[0])), np.float32)
+        series.append({"trace": heat[i], "attr": "z", "rows": rows, "index": [used.index(e) for e in held]})
+        loss = np.asarray(r.history.get("loss", ()), dtype=np.float64)
+        drawn = _positive(loss) if log else loss
+        mx, my = [], []
+        for e in epochs:
+            j = min(int(e), len(drawn))
+            ok = j >= 1 and np.isfinite(drawn[j - 1])
+            mx.append(j if ok else None)
+            my.append(float(drawn[j - 1]) if ok else None)
+        markers.append({"label": r.label, "color": run_color(r, i), "x": mx, "y": my})
+    notes = [dict(a) for a in annotations]
+    for t in texts:  # at rest the figure shows the last step, texts included
+        notes[t["annotation"]]["text"] = t["values"][-1]
+    fig = {**fig, "layout": {**fig["layout"], "annotations": notes,
+                             "meta": {**fig["layout"]["meta"], "epochs": list(epochs)}}}
+    lfig = loss_figure(runs, log=log).to_plotly_json()
+    layout = lfig["layout"]
+    layout["height"] = max(fig["layout"]["height"] - 22 * math.ceil(len(runs) / 2), 380)
+    # Beside the maps the chart is narrow: the legend goes under it (one entry a line would take a third of it).
+    layout["legend"] = dict(orientation="h", x=0, xanchor="left", y=-0.16, yanchor="top")
+    layout["margin"] = {**layout.get("margin", {}), "r": 10, "b": 45 + 22 * math.ceil(len(runs) / 2)}
+    layout["height"] += 22 * math.ceil(len(runs) / 2)
+    layout["title"] = {**layout["title"], "text": "Training loss (Keras's running mean per epoch)"}
+    return frames_spec(fig, lfig, series, markers, epochs, unit="Epoch", step_name="snapshot", base_rate=4.0,
+                       title=title, settings=settings, split=0.64, texts=texts)
+
+
 def _compact(trace: dict) -> dict:
     """float32 binary arrays for the big arrays of a trace dict."""
     out = dict(trace)
@@ -336,8 +453,9 @@ def _compact(trace: dict) -> dict:
 
 
 def page_figures(runs, X, y, grid, log: bool = True) -> tuple:
-    """The moons page's figures: loss curves, small multiples, decision boundaries (a dict)."""
-    return loss_figure(runs, log=log), multiples_figure(runs, log=log), boundary_figure(runs, X, y, grid)
+    """The moons page's figures: the small multiples, and the player of the decision boundaries with the loss
+    curves (a ``charts.player`` spec dict: the loss curves are drawn there, beside the maps)."""
+    return multiples_figure(runs, log=log), boundary_player(runs, X, y, grid, log=log)
 
 
 # --------------------------------------------------------------------------- #

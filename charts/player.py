@@ -27,7 +27,7 @@ BASE_RATE = 30.0  # optimizer steps per second at 1× (the old "▶ Play" showed
 SPEED_MIN, SPEED_MAX = 0.1, 10.0
 OVERLAYS = ("grad", "momentum", "step", "second", "x_point")
 OVERLAY_NAMES = {"grad": "−gradient", "momentum": "momentum", "step": "actual step",
-                 "second": "second moment (squares)", "x_point": "Schedule-Free x"}
+                 "second": "second moment (squares)", "x_point": "Schedule-Free x and z"}
 ARROW_SHARE = 0.12  # a long arrow of each kind (90th percentile) is drawn this fraction of the map's smaller side
 SQUARE_PX = 50.0    # a large second-moment square's side (90th percentile), in pixels
 DEFAULT_STYLE = {"font_size": 14, "control_size": 15, "arrow_width": 2.5, "head_size": 12}
@@ -141,7 +141,7 @@ def player_spec(map_fig: dict, loss_fig: dict, runs, overlays: list | None = Non
             cross = frame
         ov = overlays[i] or {}
         packed = {}
-        for kind in ("grad", "momentum", "step", "second", "x_point"):
+        for kind in ("grad", "momentum", "step", "second", "x_point", "z_point"):
             v = ov.get(kind)
             if v is not None:
                 packed[kind] = b64(np.nan_to_num(np.asarray(v, dtype=np.float64), nan=0.0, posinf=0.0, neginf=0.0))
@@ -171,6 +171,68 @@ def player_spec(map_fig: dict, loss_fig: dict, runs, overlays: list | None = Non
     return spec
 
 
+def frames_spec(map_fig: dict, loss_fig: dict, series: list[dict], markers: list[dict], values, *, unit: str = "Epoch",
+                base_rate: float = 4.0, start_step: int | None = None, style: dict | None = None, title: str = "",
+                settings: list[str] | None = None, split: float = 0.6, step_name: str = "snapshot",
+                texts: list[dict] | None = None) -> dict:
+    """The same player for charts whose frames are whole arrays (the moons page's decision maps, the
+    learning-rate page's fitted lines) rather than paths.
+
+    ``map_fig``: the figure at rest (its Plotly frames, buttons and slider are dropped). ``series``: per map trace
+    that changes, ``{"trace": i, "attr": "z" or "y", "rows": array (n distinct, ...), "index": row per player
+    step}`` (the distinct arrays are sent once, as float32). ``markers``: per loss curve ``{"label", "color",
+    "x": [...], "y": [...]}`` with one entry per player step (None: no marker at that step). ``values``: what each
+    player step is called (``unit`` k, e.g. the epoch). ``split``: the map's share of the width beside the loss
+    chart; ``map_fig`` must show the last step (its arrays and texts are those of step ``len(values) - 1``:
+    the browser draws nothing twice when it opens there). ``texts``: map annotations rewritten at every step, ``{"annotation": i, "values": [text per step]}``
+    (e.g. a panel's "epoch e: loss …"). One player step is one recorded frame (``step_name``), never an
+    interpolation."""
+    style = {**DEFAULT_STYLE, **(style or {})}
+    values = [int(v) if float(v).is_integer() else float(v) for v in values]
+    steps = len(values) - 1
+    mfig = _strip_animation(map_fig) if map_fig.get("frames") or "sliders" in map_fig.get("layout", {}) else \
+        {"data": list(map_fig["data"]), "layout": dict(map_fig["layout"])}
+    mfig.pop("frames", None)
+    data = list(loss_fig["data"])
+    layout = dict(loss_fig["layout"])
+    layout["shapes"] = list(layout.get("shapes") or []) + [dict(type="line", yref="paper", y0=0, y1=1, x0=values[-1],
+                                                                 x1=values[-1], name="step line",
+                                                                 line=dict(color="#444", dash="dash", width=1.5))]
+    out_runs = []
+    for m in markers:
+        if len(m["x"]) != steps + 1 or len(m["y"]) != steps + 1:
+            raise ValueError("a marker needs one position per player step")
+        out_runs.append({"label": m["label"], "color": m["color"], "loss_trace": len(data),
+                         "mx": [None if v is None else float(v) for v in m["x"]],
+                         "my": [None if v is None else float(v) for v in m["y"]]})
+        data.append(dict(type="scatter", mode="markers", x=[], y=[], name=m["label"], showlegend=False,
+                         hoverinfo="skip", marker=dict(color=m["color"], size=style["head_size"],
+                                                       line=dict(color="black", width=2))))
+    out_series = []
+    for s in series:
+        rows = np.asarray(s["rows"], dtype=np.float32)
+        index = [int(i) for i in s["index"]]
+        if len(index) != steps + 1 or min(index) < 0 or max(index) >= len(rows):
+            raise ValueError("a series needs one row index per player step")
+        out_series.append({"trace": int(s["trace"]), "attr": s["attr"], "shape": list(rows.shape[1:]),
+                           "data": b64(rows), "index": index})
+    out_texts = []
+    for t in texts or []:
+        if len(t["values"]) != steps + 1:
+            raise ValueError("a text needs one value per player step")
+        out_texts.append({"annotation": int(t["annotation"]), "values": [str(v) for v in t["values"]]})
+    spec = {
+        "version": 1, "kind": "frames", "texts": out_texts, "rest_step": int(steps), "steps": int(steps), "values": values, "unit": unit, "step_name": step_name,
+        "map": mfig, "loss": {"data": data, "layout": layout}, "runs": out_runs, "series": out_series,
+        "start_step": int(steps if start_step is None else np.clip(start_step, 0, steps)), "autoplay": False,
+        "base_rate": float(base_rate), "speed_min": SPEED_MIN, "speed_max": SPEED_MAX, "overlays": [],
+        "overlay_names": {}, "scales": {}, "pick_trace": None, "style": style, "title": title,
+        "settings": list(settings or []), "split": float(split),
+    }
+    spec["id"] = hashlib.sha1(json.dumps(spec, separators=(",", ":"), sort_keys=True, default=str).encode()).hexdigest()[:16]
+    return spec
+
+
 def _last_frame_point(fig: dict, trace: int):
     """The ✖ position race_figure puts in its last frame for ``trace`` (None if it is not there)."""
     frames = fig.get("frames") or []
@@ -186,6 +248,15 @@ def _last_frame_point(fig: dict, trace: int):
     return [float(xs[0]), float(ys[0])] if len(xs) else None
 
 
+def _plain(o):
+    """JSON for the NumPy values a figure dict may hold (arrays as lists)."""
+    if isinstance(o, np.ndarray):
+        return o.tolist()
+    if isinstance(o, np.generic):
+        return o.item()
+    raise TypeError(type(o).__name__)
+
+
 def spec_bytes(spec: dict) -> int:
     """Size of the spec as the JSON Streamlit sends."""
     return len(json.dumps(spec, separators=(",", ":")))
@@ -199,19 +270,25 @@ def player_css() -> str:
     return (ASSETS / "player.css").read_text(encoding="utf-8")
 
 
-def player_html(spec: dict, title: str, settings: list[str]) -> str:
-    """A standalone page: plotly.js and the player inlined (works offline), the settings listed above it."""
+def player_html(spec: dict, title: str, settings: list[str], extra_figs: list | None = None) -> str:
+    """A standalone page: plotly.js and the player inlined (works offline), the settings listed above it;
+    ``extra_figs`` (figure dicts or JSON strings) are drawn below it as still Plotly charts."""
     from plotly.offline import get_plotlyjs
 
     items = "".join(f"<li>{html.escape(line)}</li>" for line in settings)
     data = json.dumps(spec, separators=(",", ":")).replace("</", "<\\/")
+    extras = [(f if isinstance(f, str) else json.dumps(f, separators=(",", ":"), default=_plain)).replace("</", "<\\/")
+              for f in extra_figs or []]
+    more = "".join(f"<div id='fig{i}' class='extra'></div>" for i in range(len(extras)))
+    draw = "".join(f"(function(f){{Plotly.newPlot('fig{i}',f.data,f.layout,{{displaylogo:false,responsive:true}});}})"
+                   f"({e});" for i, e in enumerate(extras))
     return (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
             f"<style>{player_css()}</style></head>"
             f"<body class='export'><h1>{html.escape(title)}</h1><h2>Settings</h2><ul class='settings'>{items}</ul>"
-            f"<div id='player'></div>"
+            f"<div id='player'></div>{more}"
             f"<script>{get_plotlyjs()}</script><script>{player_js()}</script>"
             f"<script>window.__spec = {data};"
-            f"DescentPlayer.mount(document.getElementById('player'), window.__spec, {{}});</script>"
+            f"DescentPlayer.mount(document.getElementById('player'), window.__spec, {{}});{draw}</script>"
             f"</body></html>")
 
 

@@ -259,6 +259,54 @@ def surface_figure(runs, land, bounds=None, n: int = 160) -> go.Figure:
     return fig
 
 
+def fit_player(runs, x, y, x_range=(0.0, 1.0), floor: float | None = None) -> dict:
+    """The fitted lines and the loss curves in the race's player (``charts.player.frames_spec``): in every
+    column a black line is the fit after the epoch shown, and a marker sits on each rate's loss curve at that
+    epoch; one player step = one epoch (every epoch is recorded). The columns keep the document's figure
+    (:func:`fit_figure`) behind the moving line. A diverged rate holds its last good line and loss."""
+    from charts.player import frames_spec
+
+    fig = fit_figure(runs, x, y, x_range).to_plotly_json()
+    xs = np.asarray(x_range, dtype=np.float64)
+    epochs = max((len(r.epoch_params) - 1 for r in runs), default=0)
+    series, markers = [], []
+    loss = go.Figure()
+    for i, r in enumerate(runs):
+        ax = "" if i == 0 else str(i + 1)
+        fig["data"].append(dict(type="scatter", mode="lines", x=xs.tolist(), y=[0.0, 0.0], name="the line after the epoch shown",
+                                legendgroup="now", showlegend=i == 0, hoverinfo="skip", xaxis="x" + ax, yaxis="y" + ax,
+                                line=dict(color="#111111", width=3.5)))
+        p = np.asarray(r.epoch_params, dtype=np.float64)
+        rows = np.clip(p[:, :1] * xs[None, :] + p[:, 1:2], -1e30, 1e30)  # float32-safe, off the chart anyway
+        n = len(p) - 1
+        series.append({"trace": len(fig["data"]) - 1, "attr": "y", "rows": rows,
+                       "index": [min(k, n) for k in range(epochs + 1)]})
+        curve = np.asarray(r.loss, dtype=np.float64)
+        name = r.label + (f" (diverged at epoch {r.diverged_at})" if r.diverged_at is not None else "")
+        loss.add_trace(go.Scatter(x=np.arange(len(curve)), y=curve, mode="lines", name=name, line=dict(color=color(i), width=2),
+                                  hovertemplate=f"{r.label}<br>epoch %{{x}}<br>loss %{{y:.4g}}<extra></extra>"))
+        markers.append({"label": r.label, "color": color(i),
+                        "x": [min(k, len(curve) - 1) for k in range(epochs + 1)],
+                        "y": [float(curve[min(k, len(curve) - 1)]) for k in range(epochs + 1)]})
+    curves = [np.asarray(r.loss, float) for r in runs]
+    yrange = loss_axis(curves + ([np.array([floor])] if floor else []),
+                       [r.diverged_at is not None for r in runs] + ([False] if floor else []), log=True)
+    gone = [(i, r) for i, r in enumerate(runs) if r.diverged_at is not None and len(r.loss)]
+    for ann in edge_marks([len(r.loss) - 1 for _, r in gone], [float(r.loss[-1]) for _, r in gone], yrange, True,
+                          [color(i) for i, _ in gone], [f"diverged at epoch {r.diverged_at}" for _, r in gone]):
+        loss.add_annotation(ann)
+    loss.update_xaxes(title_text="epoch", range=[0, max(epochs, 1)])
+    loss.update_yaxes(title_text="loss (MSE, log scale)", type="log", exponentformat="power", range=yrange)
+    loss.update_layout(height=fig["layout"]["height"], margin=dict(l=60, r=10, t=subplot_title_margin(), b=80),
+                       legend=dict(orientation="h", yanchor="top", y=-0.24, x=0), hovermode="closest",
+                       title=dict(text="Full-data loss after each epoch", x=0, font=dict(size=14)))
+    # The moving line's end points at rest: the last epoch.
+    for s in series:
+        fig["data"][s["trace"]]["y"] = np.asarray(s["rows"][s["index"][-1]], dtype=np.float64).tolist()
+    return frames_spec(fig, loss.to_plotly_json(), series, markers, list(range(epochs + 1)), unit="Epoch",
+                       step_name="epoch", base_rate=10.0, split=0.62)
+
+
 CSV_COLUMNS = ("learning_rate", "epoch", "slope_w", "intercept_b", "loss_mse", "diverged_at_epoch")
 
 

@@ -10,7 +10,8 @@ shows for that update:
   Adam and RMSprop, −c for Lion, z − y for Schedule-Free …), or None when it has none;
 - ``second``: the per-axis second moment the update divided by (Adam/RMSprop ``velocity`` v_t, Adagrad
   ``accumulator``), after the update, or None;
-- ``x_point``: Schedule-Free's averaged point x after the update (slot ``x``), or None.
+- ``x_point``: Schedule-Free's averaged point x after the update (slot ``x``), or None; with it ``z_point``, its
+  base sequence z (the slot its Teaching record names z), when the rule keeps one.
 
 Nothing is recomputed with other arithmetic: the vectors are the recorded state read out along the step axis,
 and the momentum arrow is the Teaching record's own function applied to the whole step axis at once (it is
@@ -89,4 +90,8 @@ def overlay_vectors(traj) -> dict:
             break
     if "x" in slots and slots["x"].shape == (n + 1, 2):
         out["x_point"] = slots["x"].copy()
+        # Schedule-Free keeps its base sequence z in the slot Keras names "momentum" (its Teaching record: Slot "z").
+        z = info.slots.get("momentum") if isinstance(getattr(info, "slots", None), dict) else None
+        if z is not None and getattr(z, "symbol", None) == "z" and slots.get("momentum", np.empty(0)).shape == (n + 1, 2):
+            out["z_point"] = slots["momentum"].copy()
     return out

@@ -73,7 +73,9 @@ def open_app_page(page_file: str, timeout: int = 120, **params):
     return at
 
 
-PLAYER_FIGURES = {"race_chart": "map", "race_chart3d": "map", "race_loss": "loss"}  # the race's figures, now drawn by the player
+# The figures drawn by the player (ui/player.py): the race's, and the moons page's maps and loss curves.
+PLAYER_FIGURES = {"race_chart": "map", "race_chart3d": "map", "race_loss": "loss",
+                  "moons_boundary_chart": "map", "moons_loss_chart": "loss"}
 
 
 def player_spec(at, component: str = "ui.player.race_player") -> dict | None:
@@ -94,7 +96,7 @@ def chart_spec(at, key) -> dict:
     found = [c for c in at.get("plotly_chart") if c.key == key]
     if not found and key in PLAYER_FIGURES:
         spec = player_spec(at)
-        assert spec is not None, "no race player drawn"
+        assert spec is not None, "no player drawn"
         return {**spec[PLAYER_FIGURES[key]], "player_runs": spec["runs"], "player_steps": spec["steps"]}
     assert found, [c.key for c in at.get("plotly_chart")]
     return json.loads(found[0].proto.spec)

@@ -12,11 +12,15 @@ from ui import moons_run as mr
 from ui.shared_figure import SharedFigure
 
 PAGE = "app_pages/moons.py"
-CHARTS = ("moons_loss_chart", "moons_multiples_chart", "moons_boundary_chart")
+CHARTS = ("moons_multiples_chart",)  # the maps and loss curves are drawn by the player (its spec below)
 
 
 def specs(at) -> dict:
-    return {c.key: c.proto.spec for c in at.get("plotly_chart") if c.key in CHARTS}
+    out = {c.key: c.proto.spec for c in at.get("plotly_chart") if c.key in CHARTS}
+    found = [c for c in at.get("component_instance") if c.proto.component_name == "ui.player.race_player"]
+    if found:
+        out["player"] = found[0].proto.json_args
+    return out
 
 
 @pytest.fixture()
@@ -46,7 +50,7 @@ def test_a_second_session_with_the_same_settings_reuses_the_shared_figures(count
     assert counted == {"figures": 1, "train": 1}
     second = open_app_page(PAGE, epochs="4", seed="7")
     assert counted == {"figures": 1, "train": 1}  # no new training and no new figure for the second session
-    assert specs(second) == specs(first) and len(specs(first)) == 3  # the same bytes sent
+    assert specs(second) == specs(first) and len(specs(first)) == 2  # the same bytes sent
     second.run()  # a rerun does not rebuild either
     assert counted == {"figures": 1, "train": 1}
     # Other settings: a new training and new figures; the log toggle only new figures.
@@ -74,10 +78,11 @@ def test_the_shared_result_and_figures_are_read_only(counted):
     # Drawing the figures recolours copies, never the shared runs.
     assert all(r.color is None for r in result["runs"])
     # The figures: stored JSON (a str), the same object for every session with these settings.
-    colors = tuple(t["line"]["color"] for t in json.loads(specs(at)["moons_loss_chart"])["data"])
+    colors = tuple(r["color"] for r in json.loads(specs(at)["player"])["spec"]["runs"])
     assert len(colors) == 8
     out = mr.cached_outputs(key, colors, True, None)  # a hit (the result argument is not used then)
     assert mr.cached_outputs(key, colors, True, None) is out
     assert all(isinstance(f, SharedFigure) and isinstance(f.json, str) for f in out["figs"])
-    assert specs(at)["moons_boundary_chart"] == out["figs"][2].json
+    assert specs(at)["moons_multiples_chart"] == out["figs"][0].json
+    assert json.loads(specs(at)["player"])["spec"] == out["player"]  # the shared dict, sent as it is
     assert counted["figures"] == 1

@@ -283,3 +283,16 @@ def test_a_second_optimizer_in_the_link_gets_a_notice():
     at = open_page(o1="Adam", o2="SGD")
     assert any("Ignored o2 from the link: at most 1 optimizer." in shown(w.value) for w in at.warning)
     assert dict(at.query_params) == {"lrs": "0.01,0.1,0.5", "o1": "Adam"}
+
+
+def test_the_player_plays_the_fitted_lines_and_the_loss_curves(default_page):
+    """The page's player (ui/player.py) gets one line series per learning rate and one loss marker each, for
+    every epoch of the run shown."""
+    from tests.helpers import player_spec
+
+    spec = player_spec(default_page)
+    assert spec is not None and spec["kind"] == "frames" and spec["values"] == list(range(101))
+    assert [r["label"] for r in spec["runs"]] == ["lr 0.01", "lr 0.1", "lr 0.5"]
+    r = runs(default_page)
+    for m, lr in zip(spec["runs"], (0.01, 0.1, 0.5)):
+        assert m["mx"][-1] == 100 and m["my"][-1] == pytest.approx(r[lr]["loss"], rel=1e-12)

@@ -65,9 +65,10 @@
     const controls = el("div", {class: "dp-controls"});
     const mk = (act, label, title) => { const b = el("button", {"data-act": act, title: title, "aria-label": title}, label); controls.appendChild(b); return b; };
     mk("first", "◀◀ 0", "Back to step 0");
-    mk("back", "◀ 1", "One optimizer step back");
+    const what = spec.kind === "frames" ? "One " + (spec.step_name || "frame") : "One optimizer step";
+    mk("back", "◀ 1", what + " back");
     const playBtn = mk("play", "▶ Play", "Play / pause (space)");
-    mk("fwd", "1 ▶", "One optimizer step forward");
+    mk("fwd", "1 ▶", what + " forward");
     mk("last", "end ▶▶", "The whole race (last step)");
     const scrub = el("input", {type: "range", class: "dp-scrub", min: "0", max: String(N), step: "1", "aria-label": "step"});
     controls.appendChild(scrub);
@@ -116,7 +117,18 @@
     root.appendChild(row);
 
     // ---- data ----
-    const runs = spec.runs.map(r => {
+    const frames = spec.kind === "frames";
+    if (frames && spec.split) {  // the map's share of the width (a grid of decision maps needs more than a race map)
+      root.style.setProperty("--dp-split", (100 * spec.split).toFixed(1) + "%");
+      root.style.setProperty("--dp-rest", (100 * (1 - spec.split)).toFixed(1) + "%");
+    }
+    const series = (spec.series || []).map(s => {
+      const per = s.shape.reduce((a, b) => a * b, 1);
+      // The figure already shows the rest step (charts/player.py frames_spec): nothing is drawn twice at opening.
+      const rest = spec.rest_step === undefined || spec.rest_step === null ? -1 : s.index[spec.rest_step];
+      return Object.assign({}, s, {D: decode(s.data, Float32Array), per: per, shown: rest});
+    });
+    const runs = frames ? spec.runs.map(r => Object.assign({}, r, {MX: r.mx, MY: r.my})) : spec.runs.map(r => {
       const ov = {};
       for (const [k, v] of Object.entries(r.ov || {})) ov[k] = decode(v, Float32Array);
       return Object.assign({}, r, {X: decode(r.x, Float64Array), Y: decode(r.y, Float64Array), L: decode(r.loss, Float64Array), OV: ov,
@@ -155,7 +167,7 @@
     const lossShapes = (lossLayout.shapes || []).slice();
     const stepLine = lossShapes.findIndex(s => s.name === "step line");
 
-    const state = {k: spec.start_step, playing: false, speed: 1, interval: 1000 / spec.base_rate, draws: 0,
+    const state = {k: spec.start_step, textStep: spec.rest_step, playing: false, speed: 1, interval: 1000 / spec.base_rate, draws: 0,
                    changes: [], overlays: {}, overlayRun: "all", ready: false};
     root.__player = state;
     window.__descentPlayer = state;
@@ -174,7 +186,32 @@
       return P.restyle(mapDiv, {x: xs, y: ys, z: zs}, idx);
     }
 
+    function framesUpdate(k) {
+      // Whole arrays per frame (a decision map's z, a fitted line's y): only the series whose row changed.
+      const byAttr = {};
+      series.forEach(s => {
+        const row = s.index[k];
+        if (row === s.shown) return;
+        s.shown = row;
+        const flat = s.D.subarray(row * s.per, (row + 1) * s.per);
+        let v = flat;
+        if (s.shape.length === 2) { v = []; for (let i = 0; i < s.shape[0]; i++) v.push(flat.subarray(i * s.shape[1], (i + 1) * s.shape[1])); }
+        (byAttr[s.attr] = byAttr[s.attr] || {vals: [], idx: []});
+        byAttr[s.attr].vals.push(v); byAttr[s.attr].idx.push(s.trace);
+      });
+      const done = Object.entries(byAttr).map(([attr, b]) => P.restyle(mapDiv, {[attr]: b.vals}, b.idx));
+      if (k !== state.textStep) {
+        const lay = {};
+        (spec.texts || []).forEach(t => { lay[`annotations[${t.annotation}].text`] = t.values[k]; });
+        if (Object.keys(lay).length) done.push(P.relayout(mapDiv, lay));
+        state.textStep = k;
+      }
+      state.mapDraws = (state.mapDraws || 0) + done.length;
+      return Promise.all(done);
+    }
+
     function mapUpdate(k) {
+      if (frames) return framesUpdate(k);
       if (spec.kind === "3d") return mapUpdate3d(k);
       const xs = [], ys = [], idx = [];
       const put = (i, x, y) => { if (i === null || i === undefined) return; idx.push(i); xs.push(x); ys.push(y); };
@@ -201,8 +238,11 @@
             const v = r.OV[kind];
             if (!v) return;
             if (kind === "x_point") {
+              // Schedule-Free: z (diamond), y (the path's head) and x (ring) on one dotted line: y lies between them.
               const j = shownIndex(r, k);
               if (2 * j + 1 >= v.length) return;
+              const z = r.OV.z_point && 2 * j + 1 < r.OV.z_point.length ? [r.OV.z_point[2 * j], r.OV.z_point[2 * j + 1]] : null;
+              if (z) { X.push(z[0]); Y.push(z[1]); sym.push("diamond-open"); lineColors.push(r.color); S.push(headSize + 2); }
               X.push(r.X[j], v[2 * j], null); Y.push(r.Y[j], v[2 * j + 1], null);
               sym.push("circle", "circle-open-dot", "circle"); lineColors.push(r.color, r.color, r.color);
               S.push(0, headSize + 2, 0);
@@ -221,9 +261,10 @@
         } else {
           for (const t of ovTrace[kind]) { idx.push(t); xs.push(X); ys.push(Y); }
         }
-        if (kind === "x_point") { state.xMarkers = {symbols: sym, colors: lineColors}; }
+        if (kind === "x_point") { state.xMarkers = {symbols: sym, colors: lineColors, sizes: S}; }
         state.overlayCounts = state.overlayCounts || {};
-        state.overlayCounts[kind] = X.filter(v => v !== null).length / 2;
+        state.overlayCounts[kind] = kind === "x_point" ? sym.filter(v => v === "circle-open-dot").length
+                                                       : X.filter(v => v !== null).length / 2;
         if (on) state.overlaySizes = Object.assign(state.overlaySizes || {}, {[kind]: S});
       }
       if (ovTrace.x_point) {
@@ -268,13 +309,22 @@
         const p = idx.indexOf(ovTrace.x_point[0]);
         upd["marker.symbol"] = idx.map((i, q) => q === p ? state.xMarkers.symbols : undefined);
         upd["marker.line.color"] = idx.map((i, q) => q === p ? state.xMarkers.colors : undefined);
-        upd["marker.size"][p] = xs[p].map((_, q) => q % 3 === 1 ? headSize + 2 : 0);
+        upd["marker.size"][p] = state.xMarkers.sizes;
       }
       return P.update(mapDiv, upd, {shapes: shapes}, idx);
     }
 
     function lossUpdate(k) {
       const xs = [], ys = [], idx = [];
+      if (frames) {
+        runs.forEach(r => {
+          const on = r.MX[k] !== null && r.MY[k] !== null;
+          idx.push(r.loss_trace); xs.push(on ? [r.MX[k]] : []); ys.push(on ? [r.MY[k]] : []);
+        });
+        const lay = {};
+        if (stepLine >= 0) { lay[`shapes[${stepLine}].x0`] = spec.values[k]; lay[`shapes[${stepLine}].x1`] = spec.values[k]; }
+        return P.update(lossDiv, {x: xs, y: ys}, lay, idx);
+      }
       runs.forEach(r => {
         const j = shownIndex(r, k);
         idx.push(r.loss_trace); xs.push([j]); ys.push([r.L[j]]);
@@ -289,12 +339,24 @@
       const changed = k !== state.k;
       state.k = k;
       scrub.value = String(k);
-      caption.innerHTML = "Step <b>" + k + "</b> of " + N;
+      caption.innerHTML = frames ? (spec.unit || "Epoch") + " <b>" + spec.values[k] + "</b> of " + spec.values[N]
+        + ((spec.step_name || "frame").toLowerCase() === (spec.unit || "Epoch").toLowerCase() ? ""
+           : " <span class='dp-sub'>(" + (spec.step_name || "frame") + " " + k + " of " + N + ")</span>")
+        : "Step <b>" + k + "</b> of " + N;
       playBtn.textContent = state.playing ? "❚❚ Pause" : "▶ Play";
       if (changed) state.changes.push([performance.now(), k]);
       if (state.changes.length > 400) state.changes.splice(0, 200);
       state.draws++;
+      if (!state.playing) settle();
       return Promise.all([mapUpdate(k), lossUpdate(k)]);
+    }
+
+    // The step on show once the player rests (paused, stepped, scrubbed): opts.onSettle(k), at most every 150 ms.
+    let settleTimer = null;
+    function settle() {
+      if (!opts.onSettle) return;
+      clearTimeout(settleTimer);
+      settleTimer = setTimeout(() => { if (!state.playing) opts.onSettle(state.k); }, 150);
     }
 
     function setSpeed(logv) {
@@ -325,6 +387,7 @@
       rafId = requestAnimationFrame(tick);
     }
     function pause() {
+      if (state.playing) settle();
       state.playing = false;
       if (rafId) cancelAnimationFrame(rafId);
       playBtn.textContent = "▶ Play";
@@ -365,7 +428,7 @@
       if (on("step")) parts.push("actual step × " + fmtScale(s.step));
       let text = parts.length ? "Arrows start at each optimizer's current point, drawn at scale: " + parts.join(", ") + " (map units)." : "";
       if (on("second")) text += (text ? " " : "") + "Squares: side = √v × " + fmtScale(s.second) + " px (area ∝ the accumulated squared gradient v; x-axis square up-right, y-axis square down-left).";
-      if (on("x_point")) text += (text ? " " : "") + "Schedule-Free: the ring is x (the average, what converges); the dotted line joins it to y (the trained point, the path).";
+      if (on("x_point")) text += (text ? " " : "") + "Schedule-Free: the ring is x (the average, what converges), the diamond is z (the base sequence that takes the AdamW steps); the dotted line joins them through y = (1 − β₁) z + β₁ x (the trained point, the path).";
       scaleNote.textContent = text;
       const labels = [];
       if (on("momentum")) {
@@ -379,7 +442,7 @@
 
     const ready = Promise.all([P.newPlot(mapDiv, mapData, mapLayout, config),
                                P.newPlot(lossDiv, spec.loss.data, lossLayout, Object.assign({}, config, {toImageButtonOptions: {format: "png", filename: "race-loss", scale: 2}}))])
-      .then(() => show(state.k)).then(() => {
+      .then(() => show(state.k)).then(() => fit()).then(() => {
         state.ready = true;
         root.setAttribute("data-ready", "1");
         if (opts.onReady) opts.onReady();
@@ -389,13 +452,56 @@
       const ro = new ResizeObserver(() => { if (state.ready) { P.Plots.resize(mapDiv); P.Plots.resize(lossDiv); } });
       ro.observe(mapDiv); ro.observe(lossDiv);
     }
+    // Presentation mode (style.fit): the map's plot area is square and fills the window's height below the
+    // controls (never under 640 px wide while the width allows it), the loss chart takes the rest of the row.
+    function viewportHeight() {  // the app's window less Streamlit's fixed header bar
+      try {
+        const d = window.parent.document, bar = d.querySelector("[data-testid=stHeader]");
+        return (window.parent.innerHeight || window.innerHeight) - (bar ? bar.getBoundingClientRect().height : 0);
+      } catch (e) { return window.innerHeight; }
+    }
+    const topLegend = JSON.parse(JSON.stringify(mapLayout.legend || {}));
+    const topMargin = (mapLayout.margin || {}).t || 100;
+    const titleSize = ((mapLayout.title || {}).font || {}).size || 20;
+    async function fit() {
+      if (!style.fit || spec.kind !== "2d") return null;
+      const rowW = row.clientWidth;
+      if (rowW < 820) {  // a phone: stacked by the style sheet
+        left.style.flexBasis = ""; side.style.flexBasis = "";
+        return null;
+      }
+      // A wide window (a projector): the legend goes to the map's right, so the square can use the height.
+      const right = rowW >= 1600;
+      if (right !== !!state.legendRight) {
+        state.legendRight = right;
+        await P.relayout(mapDiv, {legend: right ? Object.assign({}, topLegend, {orientation: "v", x: 1.02, xanchor: "left", y: 1, yanchor: "top"}) : topLegend,
+                                  "margin.t": right ? Math.min(topMargin, 2.6 * titleSize + 12) : topMargin});
+      }
+      const m = mapDiv._fullLayout._size, chrome = row.getBoundingClientRect().top - root.getBoundingClientRect().top;
+      const avail = viewportHeight() - chrome - 12;
+      const widest = Math.floor(rowW * 0.68) - m.l - m.r;  // the loss chart keeps about a third of the row
+      const sidePx = Math.max(160, Math.min(widest, Math.max(avail - m.t - m.b, Math.min(640, widest))));
+      const w = Math.round(sidePx + m.l + m.r), h = Math.round(sidePx + m.t + m.b);
+      state.fit = {side: sidePx, width: w, height: h, avail: avail};
+      if (left.style.flexBasis === w + "px" && mapDiv._fullLayout.height === h && mapDiv._fullLayout.width === w) return null;
+      left.style.flexBasis = w + "px"; left.style.flexGrow = "0";
+      side.style.flexBasis = "0"; side.style.flexGrow = "1";
+      return Promise.all([P.relayout(mapDiv, {width: w, height: h}),
+                          P.relayout(lossDiv, {width: Math.max(side.clientWidth, 200), height: h})]);
+    }
+    if (style.fit) {
+      let fitTimer = null;
+      const refit = () => { clearTimeout(fitTimer); fitTimer = setTimeout(() => { if (state.ready) fit(); }, 100); };
+      try { window.parent.addEventListener("resize", refit); } catch (e) { /* another origin */ }
+      window.addEventListener("resize", refit);
+    }
     mapDiv.on && ready.then(() => mapDiv.on("plotly_click", ev => {
       const pt = ev && ev.points && ev.points[0];
       if (pt && spec.pick_trace !== null && pt.curveNumber === spec.pick_trace && opts.onPick) opts.onPick(pt.x, pt.y);
     }));
     setSpeed(0);
     describe();
-    return {state, show, play, pause, setSpeed, ready, mapDiv, lossDiv, id: spec.id, spec: spec};
+    return {state, show, play, pause, setSpeed, fit, ready, mapDiv, lossDiv, id: spec.id, spec: spec};
   }
 
   window.DescentPlayer = {mount: mount, decode: decode};

@@ -11,6 +11,9 @@ from tests.helpers import PLAYER_READY, PLAYER_URL, wait_idle
 PAGES = ["", "race", "learning_rate", "moons?epochs=40", "inspector", "compare", "theory", "maths"]
 VIEWPORTS = {"1440": (1440, 900), "1920": (1920, 1080)}
 MAP = ".dp-map"  # the race player's map, inside the player's frame
+# Scroll the player's controls to the top of the window, just below Streamlit's header bar (as a teacher would).
+SCROLL_TO = """e => { const bar = document.querySelector('[data-testid=stHeader]');
+    e.style.scrollMarginTop = (bar ? bar.getBoundingClientRect().height : 0) + 'px'; e.scrollIntoView(); }"""
 SMALLEST_TEXT = """() => {
     const main = document.querySelector('[data-testid=stMain]');
     const sizes = [...main.querySelectorAll('[data-testid=stMarkdownContainer] p, [data-testid=stMarkdownContainer] li,'
@@ -48,6 +51,16 @@ def test_race_present_at_1440x900(server, page, artifacts_dir):
     dom_w = player.locator(f"{MAP} .nsewdrag").first.bounding_box()["width"]
     assert plot_w >= 640 and dom_w >= 640, (plot_w, dom_w)
     assert plot_h >= 400, plot_h
+    # Square, and the whole map on the first screen once the player's controls are at the top (fit to the height).
+    assert abs(plot_w - plot_h) <= 2, (plot_w, plot_h)
+    map_box = player.locator(MAP).bounding_box()
+    controls = player.locator(".dp-controls").bounding_box()
+    # At 1440×900 a square of ≥ 640 px plus the legend, title and axis margins cannot fit under the controls: the
+    # map is square at 640 px and runs ~90 px below the window (measured after the merge of issue 13's margins).
+    assert map_box["y"] + map_box["height"] - controls["y"] <= 900 + 100, (map_box, controls)
+    loss_box = player.locator(".dp-loss").bounding_box()
+    assert loss_box["x"] >= map_box["x"] + map_box["width"] - 1 and loss_box["width"] >= 300  # beside it
+    page.locator("iframe[title='ui.player.race_player']").evaluate(SCROLL_TO)  # controls at the top
     ticks = player.evaluate(f"() => [...document.querySelectorAll('{MAP} .xtick text, {MAP} .ytick text')]"
                             ".map(t => parseFloat(getComputedStyle(t).fontSize))")
     assert ticks and min(ticks) >= 18, ticks
@@ -56,6 +69,16 @@ def test_race_present_at_1440x900(server, page, artifacts_dir):
     assert n > 5 and smallest >= 18, (smallest, n)
     assert "present=1" in page.url
     page.screenshot(path=str(artifacts_dir / "present_race_1440_check.png"))
+    page.set_viewport_size({"width": 1920, "height": 1080})  # a projector: the map grows with the window
+    player.wait_for_function("() => window.__player.state.fit && window.__player.state.fit.avail > 820", timeout=10_000)
+    player.wait_for_function(f"() => {{ const s = document.querySelector('{MAP}')._fullLayout._size;"
+                             " return s.w >= 640 && Math.abs(s.w - s.h) <= 2; }", timeout=10_000)
+    page.locator("iframe[title='ui.player.race_player']").evaluate(SCROLL_TO)
+    box, m = page.locator("iframe[title='ui.player.race_player']").bounding_box(), player.locator(MAP).bounding_box()
+    assert m["y"] + m["height"] <= 1080 + 2, (box, m)  # the whole map on the projector's screen (page coordinates)
+    assert box["y"] >= 0 and page.evaluate(
+        "() => { const bar = document.querySelector('[data-testid=stHeader]'); return bar ? bar.getBoundingClientRect().bottom : 0; }") <= box["y"] + 2
+    page.screenshot(path=str(artifacts_dir / "present_race_1920_fit.png"))
     # Settings are one click away: open the sidebar, the switch is there and on.
     page.get_by_test_id("stExpandSidebarButton").click()
     expect(sidebar).to_have_attribute("data-collapsed", "false")

@@ -260,3 +260,53 @@ def test_screenshots(server, browser, artifacts_dir, size):
     page.screenshot(path=str(artifacts_dir / f"race_player_{size[0]}x{size[1]}.png"))
     assert page.get_by_test_id("stException").count() == 0
     ctx.close()
+
+
+def test_the_link_follows_the_step_shown_without_asking_the_server(server, page):
+    """frame= in the address bar is the step on the map once the player rests (step, scrub, pause), written by
+    the player itself; the copied link opens at that very step."""
+    sent = []
+    page.on("websocket", lambda ws: ws.on("framesent", lambda payload: sent.append(payload)))
+    frame = open_race(page, server)
+    assert parse_qs(urlparse(page.url).query)["frame"] == ["150"]
+    before = len(sent)
+    for _ in range(3):
+        frame.locator("button[data-act=fwd]").click()
+    page.wait_for_function("() => new URLSearchParams(location.search).get('frame') === '153'", timeout=10_000)
+    frame.locator(".dp-scrub").evaluate(SET, 37)
+    page.wait_for_function("() => new URLSearchParams(location.search).get('frame') === '37'", timeout=10_000)
+    frame.locator(".dp-speed").evaluate(SET, -0.5)  # 0.3x: about 10 steps a second, so it is still playing below
+    frame.locator("button[data-act=play]").click()
+    frame.wait_for_function("() => window.__descentPlayer.k >= 40", timeout=20_000)
+    frame.locator("button[data-act=play]").click()  # pause
+    k = frame.evaluate("() => window.__descentPlayer.k")
+    assert frame.evaluate("() => window.__descentPlayer.playing") is False and 40 <= k < 300
+    page.wait_for_function(f"() => new URLSearchParams(location.search).get('frame') === '{k}'", timeout=10_000)
+    assert len(sent) == before  # nothing went to the server
+    others = {key: v for key, v in parse_qs(urlparse(page.url).query).items() if key != "frame"}
+    # The copied link opens at that step, with the same settings.
+    other = page.context.new_page()
+    other.goto(page.url)
+    other.wait_for_function(FRAME_READY, timeout=90_000)
+    f2 = player_frame(other)
+    f2.wait_for_function(f"() => window.__descentPlayer.k === {k}", timeout=30_000)
+    assert {key: v for key, v in parse_qs(urlparse(other.url).query).items() if key != "frame"} == others
+    other.close()
+
+
+def test_schedule_free_shows_z_y_and_x_on_one_line(server, page, artifacts_dir):
+    """The Schedule-Free overlay: z (diamond), y (the path's head) and x (ring), from the engine's slots."""
+    frame = open_race(page, server, "?o1=ScheduleFreeAdamW;learning_rate=0.05&steps=60&frame=20")
+    assert frame.evaluate("() => window.__descentPlayer.k") == 20
+    frame.locator("input[data-overlay=x_point]").check()
+    pts = frame.evaluate("""() => { const t = document.querySelector('.dp-map')._fullData.find(t => t.name === 'Schedule-Free x');
+        return {x: Array.from(t.x), y: Array.from(t.y), sym: Array.from(t.marker.symbol)}; }""")
+    traj = optimizers.run(optimizers.get("ScheduleFreeAdamW", learning_rate=0.05), landscapes.get("rosenbrock"),
+                          start=np.array([-1.2, 1.0]), steps=60, record="full")
+    z, y, x = traj.slots["momentum"][20], traj.params[20], traj.slots["x"][20]
+    assert pts["sym"][:3] == ["diamond-open", "circle", "circle-open-dot"]
+    got = np.array([pts["x"][:3], pts["y"][:3]]).T
+    assert np.allclose(got, [z, y, x], atol=1e-6)  # z and x are sent as float32
+    assert frame.evaluate("() => window.__descentPlayer.overlayCounts.x_point") == 1
+    expect(frame.locator(".dp-scale")).to_contain_text("the diamond is z")
+    page.screenshot(path=str(artifacts_dir / "race_schedule_free_z.png"))
