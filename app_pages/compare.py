@@ -13,7 +13,8 @@ import streamlit as st
 
 from charts.common import PALETTE, numbered
 from charts.compare import (MAX_GROUPS, BasinPanel, SweepSeries, basin_csv, basin_figure, best_index, config_line,
-                            fair_csv, fair_figure, fair_table, provenance_lines, sweep_csv, sweep_figure, sweep_table)
+                            fair_csv, fair_html, fair_loss_figure, fair_map_figure, fair_table, provenance_lines,
+                            provenance_text, sweep_csv, sweep_figure, sweep_table)
 from charts.race import Prebuilt, RaceRun
 from ui.blocks import diverged_warning, maths_links, plot_config, progress_loop
 from ui.compute import basin, basin_groups, run_path, steps_to_tol, sweep, tune_choice
@@ -161,8 +162,9 @@ def basin_view():
 def fair_view():
     st.caption(f"Fair mode: (a) each optimizer's learning rate is tuned on this landscape from the sweep ({BEST_TEXT}, "
                f"over {GRID_TEXT}; printed in full); (b) every optimizer starts from the same point for the same "
-               "number of steps with the same noise seed; (c) every setting used is printed on the chart, so a "
-               "screenshot carries its own provenance.")
+               "number of steps with the same noise seed; (c) the shared settings are printed on both charts and "
+               "every setting in full below them (and in the HTML export), so a screenshot carries its own "
+               "provenance.")
     plan = []
     for _, colour, c in progress_loop(entries, "Tuning optimizer {i} of {n}…"):
         try:
@@ -198,17 +200,34 @@ def fair_view():
         return
     land_text = f"custom formula f(x, y) = {expr}" if land_name == "custom" else f"{land.title} ({land_name})"
     lines = provenance_lines(land_text, start, steps, noise, seed, tol, configs,
-                             grid_note=f"Learning rates tuned over {len(LR_GRID)} log-spaced values 1e-5…10.")
-    fig = fair_figure(land, runs, get_background(*land_key), lines, f"Fair comparison on {land_title}", f_star, start)
-    plotly_chart(Prebuilt(fig), key=P + "fair_chart", config=plot_config("fair-comparison"))
+                             grid_note=f"Learning rates tuned over {len(LR_GRID)} log-spaced values 1e-5…10.",
+                             width=None)  # the block below wraps at the screen's width
+    # Two figures in columns (a phone stacks them); each title carries the shared settings, each legend every
+    # optimizer's; the full settings are printed below in a block that wraps, and go into the HTML export.
+    stamp = (f"start ({_fmt(start[0])}, {_fmt(start[1])}) · {steps} steps · noise σ={_fmt(noise)} · seed {seed} · "
+             f"tolerance {_fmt(tol)} · learning rates tuned on this landscape · no clipping")
+    title = f"Fair comparison on {land_title}"
+    figs = (fair_map_figure(land, runs, get_background(*land_key), lines, title, stamp, start),
+            fair_loss_figure(runs, f"Loss: {title[0].lower()}{title[1:]}", stamp, f_star))
+    for col, fig, key, name in zip(st.columns(2), figs, ("fair_chart", "fair_loss"),
+                                   ("fair-comparison-map", "fair-comparison-loss")):
+        with col:
+            plotly_chart(Prebuilt(fig), key=P + key, config=plot_config(name),
+                         present_height=fig["layout"]["height"] + 300)  # a larger map on a projector
+    st.caption("Every setting used (the engine reruns from these lines):")
+    st.code(provenance_text(lines), language=None, wrap_lines=True)
     diverged_warning(runs, advice="The learning-rate sensitivity view shows where each one diverges.")
     st.dataframe(fair_table(runs, tuned, stt), hide_index=True, width="stretch",
                  column_config={"final loss": st.column_config.NumberColumn(format="%.4g"),
                                 "tuned learning rate": st.column_config.NumberColumn(
                                     format="%.4g", help="Empty: no learning rate (textbook Adadelta) or every swept "
-                                                        "rate diverged. The chart prints the exact value.")})
-    st.download_button("Paths and losses (CSV)", icon=":material/download:", data=lambda: fair_csv(runs),
+                                                        "rate diverged. The settings above print the exact value.")})
+    c1, c2 = st.columns(2)
+    c1.download_button("Paths and losses (CSV)", icon=":material/download:", data=lambda: fair_csv(runs),
                        file_name="fair_comparison.csv", mime="text/csv", key=P + "dl_fair", on_click="ignore")
+    c2.download_button("Charts and every setting (HTML)", icon=":material/download:",
+                       data=lambda: fair_html(list(figs), lines, title), file_name="fair_comparison.html",
+                       mime="text/html", key=P + "dl_fair_html", on_click="ignore")
 
 
 # --------------------------------------------------------------------------- #

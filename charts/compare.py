@@ -10,9 +10,10 @@ Pure functions from engine results (``optimizers.lr_sweep`` / ``basin_map`` /
   (known minima, plus local minima found among the end points by
   ``optimizers.endpoint_groups``), or its final loss, one heatmap per
   optimizer side by side;
-- :func:`provenance_lines` + :func:`fair_figure`: the fair-mode race (paths
-  over the landscape and loss curves) with every setting the computation used
-  printed on the figure, so a screenshot carries its own provenance.
+- :func:`provenance_lines`, :func:`fair_map_figure` + :func:`fair_loss_figure`
+  (two figures, so that a phone stacks them) and :func:`fair_html`: the
+  fair-mode race; each figure's title carries the shared settings, its legend
+  each optimizer's, and the page and the HTML export print every setting.
 
 Charts only draw: every number comes from the engine's results (nothing here
 runs or evaluates the engine). Heatmaps are static (no animation), so ``Heatmap`` is safe here; their ``z``
@@ -511,11 +512,12 @@ def config_line(name: str, flavor: str, cfg: dict, tuned: bool = False) -> str:
     return f"{name} [{flavor}] " + ", ".join(bits)
 
 
-def _wrap(text: str, width: int) -> list[str]:
-    """Split a long settings line after ", " or " · " separators; continuation lines are indented."""
+def _wrap(text: str, width: int | None) -> list[str]:
+    """Split a long settings line after ", " or " · " separators; continuation lines are indented (``width``
+    None: one line, for text that wraps where it is shown)."""
     import re
 
-    if len(text) <= width:
+    if width is None or len(text) <= width:
         return [text]
     tokens = re.split(r"(?<=, )|(?<= · )", text)
     out, cur = [], ""
@@ -530,9 +532,10 @@ def _wrap(text: str, width: int) -> list[str]:
 
 
 def provenance_lines(landscape: str, start, steps: int, noise: float, seed: int, tol: float,
-                     configs: list[tuple[str, str]], grid_note: str = "", width: int = 125) -> list[str]:
-    """The text printed on the fair-mode chart: the shared settings, then one entry per optimizer
-    (``configs`` = [(colour, config_line), …]); long entries wrap onto indented lines."""
+                     configs: list[tuple[str, str]], grid_note: str = "", width: int | None = 125) -> list[str]:
+    """The fair-mode settings: the shared settings, then one entry per optimizer (``configs`` = [(colour,
+    config_line), …]); entries longer than ``width`` wrap onto indented lines (None: never, for the page's
+    block and the HTML export, which wrap at the screen's width)."""
     head = (f"Landscape: {landscape} · start ({_plain(start[0])}, {_plain(start[1])}) · steps {int(steps)} · "
             f"gradient noise σ={_plain(noise)} · noise seed {int(seed)} · tolerance {_plain(tol)}")
     lines = _wrap(head, width)
@@ -541,7 +544,7 @@ def provenance_lines(landscape: str, start, steps: int, noise: float, seed: int,
     if grid_note:
         lines += _wrap(grid_note, width)
     for color, text in configs:
-        wrapped = _wrap(text, width - 2)
+        wrapped = _wrap(text, None if width is None else width - 2)
         lines.append(f"<span style='color:{color}'>■</span> " + wrapped[0])
         lines += ["  " + w for w in wrapped[1:]]
     return lines
@@ -568,98 +571,122 @@ def parse_config_lines(lines: list[str]) -> list[tuple[str, str, dict]]:
     return out
 
 
-def fair_figure(land, runs: list[RaceRun], background: dict | None, provenance: list[str], title: str,
-                f_star: float | None = None, start=None) -> dict:
-    """Paths over the landscape (left) and loss curves (right), with the provenance lines
-    printed under both: the figure (or its PNG) says exactly what was run."""
+def provenance_text(lines: list[str]) -> str:
+    """:func:`provenance_lines` as plain text (the colour squares' markup removed), one line each: what the
+    page prints in a block that wraps at the screen's width, and what the HTML export carries."""
+    import re
+
+    return "\n".join(re.sub(r"^<span[^>]*>■</span> ", "■ ", ln) for ln in lines)
+
+
+FAIR_PLOT_H = 420  # px: the plot area of each fair-mode figure (the map is square)
+
+
+def _fair_layout(title: str, stamp: str, n_runs: int) -> dict:
+    """Layout shared by the fair-mode map and loss chart: title + wrapped settings stamp below the toolbar, the
+    legend at the figure's bottom edge (entries flow; on a phone one or two a row)."""
+    title_dict, top = title_band(_heading(title, stamp), 16)  # title and stamp wrapped to fit a phone
+    leg_h = 26 * math.ceil((n_runs + 2) / 2) + 10
+    return dict(height=top + FAIR_PLOT_H + 60 + leg_h, margin=dict(l=60, r=20, t=top, b=60),
+                title=title_dict, plot_bgcolor="white", hovermode="closest",
+                legend=dict(orientation="h", x=0, y=0, yref="container", xanchor="left", yanchor="bottom",
+                            font=dict(size=13)))
+
+
+def fair_map_figure(land, runs: list[RaceRun], background: dict | None, provenance: list[str], title: str,
+                    stamp: str = "", start=None) -> dict:
+    """Fair mode, left (on a phone: first): the paths over the landscape from the shared start. Its title
+    carries ``stamp`` (the shared settings, wrapped to fit a phone), its legend each optimizer with its
+    learning rate, and ``layout.meta.provenance`` every setting (:func:`provenance_lines`)."""
     (x0, x1), (y0, y1) = land.bounds
     xlabel, ylabel = getattr(land, "axis_labels", ("x", "y"))
     data = [dict(type="scatter", mode="markers", x=[x0, x1], y=[y0, y1], marker=dict(opacity=0), showlegend=False,
-                 hoverinfo="skip", xaxis="x", yaxis="y")]
+                 hoverinfo="skip")]
     minima = np.asarray(getattr(land, "minima", np.empty((0, 2))), dtype=np.float64).reshape(-1, 2)
     if len(minima):
         data.append(dict(type="scatter", mode="markers", x=minima[:, 0].tolist(), y=minima[:, 1].tolist(),
-                         name="minimum", marker=MINIMUM_STYLE, hoverinfo="skip", xaxis="x", yaxis="y"))
+                         name="minimum", marker=MINIMUM_STYLE, hoverinfo="skip"))
     s = np.asarray(start if start is not None else (runs[0].params[0] if runs else land.start), dtype=float)
-    drawn = []
     for i, r in enumerate(runs):
-        good = r.last_good
-        P = r.params[:good + 1]
+        P = r.params[:r.last_good + 1]
         # a white halo under each path keeps every colour readable on the landscape
         data.append(dict(type="scatter", mode="lines", x=bdata(P[:, 0]), y=bdata(P[:, 1]), showlegend=False,
-                         line=dict(color="rgba(255,255,255,0.75)", width=6), hoverinfo="skip", xaxis="x", yaxis="y",
-                         legendgroup=f"r{i}"))
+                         line=dict(color="rgba(255,255,255,0.75)", width=6), hoverinfo="skip", legendgroup=f"r{i}"))
         data.append(dict(type="scatter", mode="lines", name=r.legend, legendgroup=f"r{i}", x=bdata(P[:, 0]),
-                         y=bdata(P[:, 1]), line=dict(color=r.color, width=3), xaxis="x", yaxis="y",
+                         y=bdata(P[:, 1]), line=dict(color=r.color, width=3),
                          hovertemplate=f"{r.label}<br>({xlabel}, {ylabel}) = (%{{x:.3g}}, %{{y:.3g}})<extra></extra>"))
         end = P[-1]
         data.append(dict(type="scatter", mode="markers", x=[float(end[0])], y=[float(end[1])], legendgroup=f"r{i}",
-                         showlegend=False, xaxis="x", yaxis="y", hoverinfo="skip",
+                         showlegend=False, hoverinfo="skip",
                          marker=dict(symbol="x" if r.diverged_at is not None else "circle",
                                      size=18 if r.diverged_at is not None else 13, color=r.color,
                                      line=dict(color="black", width=1.5))))
-        L = np.asarray(r.loss[:good + 1], dtype=np.float64)
-        drawn.append(np.maximum(L - f_star, LOSS_FLOOR) if f_star is not None else L)
-    # Loss curves: the most jagged first (drawn underneath), so an optimizer that oscillates every
-    # step (a solid band on a log axis) does not hide the smooth curves.
-    with np.errstate(all="ignore"):
-        jag = [float(np.nansum(np.abs(np.diff(np.log10(np.abs(y) + 1e-300))))) for y in drawn]
-    for i in sorted(range(len(runs)), key=lambda k: -jag[k]):
-        r, y = runs[i], drawn[i]
-        data.append(dict(type="scatter", mode="lines", legendgroup=f"r{i}", showlegend=False, name=r.label,
-                         x=bdata(np.arange(len(y)), "i4"), y=bdata(y, "f8"), line=dict(color=r.color, width=1.8),
-                         xaxis="x2", yaxis="y2",
-                         hovertemplate=f"{r.label}<br>step %{{x}}<br>loss %{{y:.4g}}<extra></extra>"))
     data.append(dict(type="scatter", mode="markers", x=[float(s[0])], y=[float(s[1])], name="shared start",
                      marker=dict(symbol="circle", size=16, color="rgba(255,255,255,0.6)",
-                                 line=dict(color="black", width=3)), hoverinfo="skip", xaxis="x", yaxis="y"))
-    log_y = bool(drawn) and all(np.all(d > 0) for d in drawn)
-    y2 = dict(domain=[0, 1], anchor="x2", type="log" if log_y else "linear", exponentformat="power",
-              title=dict(text="loss − f*" if f_star is not None else "loss"), gridcolor="#e6e6e6")
-    # The axis is set by the runs that did not diverge; a diverged one leaves through the edge (charts.common).
-    y2_range = loss_axis(drawn, [r.diverged_at is not None for r in runs], log_y, max_decades=18)
-    if y2_range is not None:
-        y2["range"] = y2_range
-    gone = [(r, y) for r, y in zip(runs, drawn) if r.diverged_at is not None and len(y)]
-    edge = edge_marks([len(y) - 1 for _, y in gone], [float(y[-1]) for _, y in gone], y2_range, log_y,
-                      [r.color for r, _ in gone], [f"diverged at step {int(r.diverged_at)}" for r, _ in gone],
-                      xref="x2", yref="y2")
-    footer = "<br>".join(provenance)
-    plot_h = 460
-    foot_h = 17 * len(provenance) + 20
-    n_leg_rows = math.ceil((len(runs) + 2) / 3)
-    # Title below the toolbar band; the legend under the plot (never under the title), then the settings.
-    title_dict, top = title_band(title, 17)
-    top += 22  # the "loss − f*, log scale" note above the loss plot
-    leg_h = 26 * n_leg_rows + 8
-    layout = dict(
-        height=top + plot_h + 60 + leg_h + foot_h + 10,
-        margin=dict(l=60, r=20, t=top, b=60 + leg_h + foot_h + 10),
-        title=title_dict,
-        xaxis=dict(domain=[0, 0.5], range=[x0, x1], title=dict(text=xlabel), showgrid=False, zeroline=False,
-                   constrain="domain", anchor="y"),
-        yaxis=dict(domain=[0, 1], range=[y0, y1], title=dict(text=ylabel), showgrid=False, zeroline=False,
-                   scaleanchor="x", constrain="domain", anchor="x"),
-        xaxis2=dict(domain=[0.6, 1], title=dict(text="step"), anchor="y2", gridcolor="#e6e6e6"),
-        yaxis2=y2,
+                                 line=dict(color="black", width=3)), hoverinfo="skip"))
+    layout = _fair_layout(title, stamp, len(runs))
+    layout.update(
+        xaxis=dict(range=[x0, x1], title=dict(text=xlabel), showgrid=False, zeroline=False, constrain="domain"),
+        yaxis=dict(range=[y0, y1], title=dict(text=ylabel), showgrid=False, zeroline=False, scaleanchor="x",
+                   constrain="domain"),
         images=[background] if background else [],
-        plot_bgcolor="white", hovermode="closest",
-        # Entries flow and wrap at the figure's width (fixed third-width columns overlapped on a phone).
-        legend=dict(orientation="h", x=0, y=-55 / plot_h, yref="paper", xanchor="left", yanchor="top",
-                    font=dict(size=13)),
-        annotations=[
-            dict(text=footer, xref="paper", yref="paper", x=0, y=0, yshift=-60 - leg_h, xanchor="left",
-                 yanchor="top", align="left", showarrow=False,
-                 font=dict(size=12, color="#111", family="DejaVu Sans Mono, monospace"),
-                 bgcolor="rgba(245,245,245,0.95)", bordercolor="#999", borderwidth=1, borderpad=6,
-                 name="provenance"),
-            dict(text="loss − f*, log scale" if log_y and f_star is not None else "loss" + (", log scale" if log_y else ""),
-                 xref="paper", yref="paper", x=1, y=1.0, xanchor="right", yanchor="bottom", showarrow=False,
-                 font=dict(size=12, color="#333")),
-        ] + edge,
-        meta=dict(provenance=provenance),
-    )
+        meta=dict(provenance=provenance))
     return dict(data=data, layout=layout)
+
+
+def fair_loss_figure(runs: list[RaceRun], title: str, stamp: str = "", f_star: float | None = None) -> dict:
+    """Fair mode, right (on a phone: second): the loss curves (loss − f* when f* is known), each up to its
+    last good point; the axis is set by the runs that did not diverge (charts.common.loss_axis)."""
+    drawn = []
+    for r in runs:
+        L = np.asarray(r.loss[:r.last_good + 1], dtype=np.float64)
+        drawn.append(np.maximum(L - f_star, LOSS_FLOOR) if f_star is not None else L)
+    # The most jagged first (drawn underneath), so an optimizer that oscillates every step (a solid band on a
+    # log axis) does not hide the smooth curves; the legend keeps the optimizers' order.
+    with np.errstate(all="ignore"):
+        jag = [float(np.nansum(np.abs(np.diff(np.log10(np.abs(y) + 1e-300))))) for y in drawn]
+    data = []
+    for i in sorted(range(len(runs)), key=lambda k: -jag[k]):
+        r, y = runs[i], drawn[i]
+        data.append(dict(type="scatter", mode="lines", legendgroup=f"r{i}", legendrank=i + 1, name=r.legend,
+                         x=bdata(np.arange(len(y)), "i4"), y=bdata(y, "f8"), line=dict(color=r.color, width=1.8),
+                         meta=r.label,
+                         hovertemplate=f"{r.label}<br>step %{{x}}<br>loss %{{y:.4g}}<extra></extra>"))
+    log_y = bool(drawn) and all(np.all(d > 0) for d in drawn)
+    what = "loss − f*" if f_star is not None else "loss"
+    yaxis = dict(type="log" if log_y else "linear", exponentformat="power", gridcolor="#e6e6e6",
+                 title=dict(text=what + (" (log scale)" if log_y else "")))
+    # The axis is set by the runs that did not diverge; a diverged one leaves through the edge (charts.common).
+    y_range = loss_axis(drawn, [r.diverged_at is not None for r in runs], log_y, max_decades=18)
+    if y_range is not None:
+        yaxis["range"] = y_range
+    gone = [(r, y) for r, y in zip(runs, drawn) if r.diverged_at is not None and len(y)]
+    edge = edge_marks([len(y) - 1 for _, y in gone], [float(y[-1]) for _, y in gone], y_range, log_y,
+                      [r.color for r, _ in gone], [f"diverged at step {int(r.diverged_at)}" for r, _ in gone])
+    layout = _fair_layout(title, stamp, len(runs))
+    layout.update(xaxis=dict(title=dict(text="step"), gridcolor="#e6e6e6"), yaxis=yaxis, annotations=edge)
+    return dict(data=data, layout=layout)
+
+
+def fair_html(figs: list[dict], provenance: list[str], title: str) -> str:
+    """The fair-mode export: both figures and every setting (:func:`provenance_text`) as one offline HTML page
+    (plotly.js embedded once; no Plotly logo, no "send to cloud" button)."""
+    import html
+
+    import plotly.io as pio
+
+    cfg = {"displaylogo": False, "showSendToCloud": False}
+    parts = [pio.to_html(f, include_plotlyjs=(i == 0), full_html=False, config=cfg, validate=False)
+             for i, f in enumerate(figs)]
+    body = "\n".join(f"<div style=\"flex:1 1 520px;min-width:0\">{p}</div>" for p in parts)
+    safe = html.escape(title)
+    settings = html.escape(provenance_text(provenance))
+    return (f"<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>{safe}</title>"
+            "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"></head>"
+            f"<body style=\"font-family:sans-serif\"><h2>{safe}</h2>\n"
+            f"<div style=\"display:flex;flex-wrap:wrap;gap:12px\">{body}</div>\n"
+            "<h3>Every setting used</h3>\n<pre style=\"white-space:pre-wrap;overflow-wrap:anywhere;"
+            f"font-size:13px;background:#f5f5f5;padding:8px\">{settings}</pre>\n</body></html>")
 
 
 def fair_table(runs: list[RaceRun], tuned: list, steps_to_tol: list) -> list[dict]:

@@ -118,7 +118,9 @@ def player_spec(map_fig: dict, loss_fig: dict, runs, overlays: list | None = Non
     (default: the last); ``autoplay`` starts playing from it as soon as the charts are drawn. ``style`` sets the controls' font and the overlay line widths (presentation mode).
     """
     style = {**DEFAULT_STYLE, **(style or {})}
-    steps = max((r.steps for r in runs), default=0)
+    # no run took a step (every one stopped at its start: f overflows or is undefined there): "Step 0 of 0",
+    # never "Step 300 of 300" over paths and curves that do not exist
+    steps = 0 if all(r.diverged_at == 0 for r in runs) else max((r.steps for r in runs), default=0)
     overlays = overlays if overlays is not None else [None] * len(runs)
     three_d = "scene" in map_fig["layout"]
     mfig = {"data": list(map_fig["data"]), "layout": dict(map_fig["layout"])} if three_d else _strip_animation(map_fig)

@@ -359,11 +359,25 @@ def loss_figure(runs: list[RaceRun], min_value: float | None = None, height: int
     yaxis = dict(title=dict(text="loss"), type="log" if log_y else "linear", exponentformat="power")
     if yrange is not None:
         yaxis["range"] = yrange
+    xaxis = dict(title=dict(text="step"))
+    if runs and not any(len(d) for d in drawn):
+        # Nothing to draw (every run stopped at its start: f overflows there, or is undefined): the chart says
+        # why inside itself, and shows no made-up axis (an empty chart read as "no data", or as a bug).
+        why = sorted({r.stopped.removeprefix("did not start: ") for r in runs if r.stopped})
+        note = ("No loss to draw: " + "; ".join(why) + ", so no run took a step. · Start elsewhere, or rescale "
+                "the formula." if why else "No loss to draw.")
+        annotations.append(dict(
+            text="<br>".join(wrap_stamp(note, 30)),  # Plotly never wraps: short lines fit a phone's chart
+            xref="paper", yref="paper", x=0.5, y=0.5, xanchor="center", yanchor="middle", showarrow=False,
+            align="center", font=dict(size=14, color="#B00020"), bgcolor="rgba(255,255,255,0.9)",
+            bordercolor="#B00020", borderwidth=1, borderpad=6, name="no-loss-note"))
+        for ax in (xaxis, yaxis):  # the player's step line at 0 then sits on the left edge
+            ax.update(showticklabels=False, showgrid=False, zeroline=False, range=[0, 1], type="linear")
     heading = "<br>".join(["Loss vs step" + (" (log scale)" if log_y else "")]
                           + [f"<span style='font-size:12px;color:#333'>{line}</span>" for line in wrap_stamp(subtitle)])
     title, top = title_band(heading, 16)
     layout = dict(height=height, margin=dict(l=60, r=10, t=top, b=40), title=title,
-                  xaxis=dict(title=dict(text="step")),
+                  xaxis=xaxis,
                   yaxis=yaxis,
                   showlegend=False, hovermode="closest", shapes=shapes, annotations=annotations)
     return dict(data=data, layout=layout), log_y

@@ -559,7 +559,8 @@ def test_compare_figures_keep_the_top_band_clear():
     panels = [cc.BasinPanel.of("SGD", basin_map(optimizers.get("SGD", learning_rate=0.01), land, n=10, steps=40))]
     check_top_band(cc.basin_figure(panels, endpoint_groups(panels, land), land, title="Basins", subtitle="x"))
     _, runs = _runs("himmelblau", RACE_LINEUP[:3], steps=40)
-    check_top_band(cc.fair_figure(land, runs, None, ["Landscape: Himmelblau", "SGD"], "Fair race"))
+    check_top_band(cc.fair_map_figure(land, runs, None, ["Landscape: Himmelblau", "SGD"], "Fair race", "60 steps"))
+    check_top_band(cc.fair_loss_figure(runs, "Fair race", "60 steps", land.min_value))
 
 
 def test_surface3d_keeps_the_top_band_clear():

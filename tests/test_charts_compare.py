@@ -1,5 +1,7 @@
 """Unit tests of charts.compare (no Streamlit): sweeps, basin maps, fair-mode provenance."""
+import html
 import json
+import re
 import time
 
 import numpy as np
@@ -11,8 +13,8 @@ import landscapes
 import optimizers
 from charts.compare import (DIVERGED_COLOR, ELSEWHERE_COLOR, GROUP_COLORS, LOSS_FLOOR, OTHER_MIN_COLOR, BasinPanel,
                             SweepSeries, basin_csv, basin_figure, best_index, config_line, diverging_segments,
-                            fair_figure, fair_table, parse_config_lines, provenance_lines, sweep_csv, sweep_figure,
-                            sweep_table, sweep_values)
+                            fair_html, fair_loss_figure, fair_map_figure, fair_table, parse_config_lines,
+                            provenance_lines, provenance_text, sweep_csv, sweep_figure, sweep_table, sweep_values)
 from charts.race import RaceRun
 from optimizers import endpoint_groups, full_config
 from tests.helpers import decode as decode_array
@@ -344,13 +346,44 @@ def test_provenance_contains_every_setting_and_runs_back_to_the_same_result(himm
         t = optimizers.run(optimizers.get(name, flavor=flavor, **params), himmel, start=start, steps=steps,
                            noise=noise, seed=seed)
         assert float(t.loss[-1]) == float(run.loss[-1])
-    fig = fair_figure(himmel, runs, {"source": "data:image/png;base64,AA", "xref": "x", "yref": "y", "x": -5,
-                                     "y": 5, "sizex": 10, "sizey": 10, "layer": "below"},
-                      lines, "Fair comparison", 0.0, start)
+    fig = fair_map_figure(himmel, runs, {"source": "data:image/png;base64,AA", "xref": "x", "yref": "y", "x": -5,
+                                         "y": 5, "sizex": 10, "sizey": 10, "layer": "below"},
+                          lines, "Fair comparison", "start (0.5, −1.25) · 150 steps", start)
     go.Figure(fig)
-    prov = [a for a in fig["layout"]["annotations"] if a.get("name") == "provenance"][0]
-    assert prov["text"] == "<br>".join(lines)
+    assert fig["layout"]["meta"]["provenance"] == lines
     assert fig["layout"]["images"][0]["layer"] == "below"
+    # The HTML export: both figures and every setting, readable as plain text; no cloud button.
+    page = fair_html([fig, fair_loss_figure(runs, "Loss", "", 0.0)], lines, "Fair comparison <on> Himmelblau")
+    assert page.count('class="plotly-graph-div"') == 2 and "Fair comparison &lt;on&gt; Himmelblau" in page
+    assert '"showSendToCloud": false' in page and '"displaylogo": false' in page
+    pre = re.search(r"<pre[^>]*>(.*?)</pre>", page, re.S).group(1)
+    assert html.unescape(pre) == provenance_text(lines) and "white-space:pre-wrap" in page
+    assert parse_config_lines([re.sub(r"^■ ", "<span>■</span> ", ln) for ln in html.unescape(pre).splitlines()]) \
+        == parse_config_lines(lines)
+
+
+def test_fair_figures_titles_fit_a_phone_and_the_loss_chart_names_every_run(himmel):
+    """Two figures (a phone stacks st.columns): each title carries the stamp wrapped to 46 characters; the loss
+    chart's legend names every run in the optimizers' order, so its PNG alone says which curve is which."""
+    runs = []
+    for i, (name, lr) in enumerate((("SGD", 0.01), ("Adam", 0.05), ("Lion", 0.01))):
+        t = optimizers.run(optimizers.get(name, learning_rate=lr), himmel, start=(0, 0), steps=60, record="path")
+        runs.append(RaceRun(f"{name} (lr {lr})", t.params, t.loss, t.diverged_at, GROUP_COLORS[i], name))
+    stamp = ("start (0, 0) · 60 steps · noise σ=0.3 · seed 7 · tolerance 0.001 · learning rates tuned on this "
+             "landscape · no clipping")
+    for fig in (fair_map_figure(himmel, runs, None, ["x"], "Fair comparison on Himmelblau", stamp),
+                fair_loss_figure(runs, "Loss: fair comparison on f(x, y) = x**2 + 3*y**2 + sin(x*y)**2", stamp,
+                                 0.0)):
+        go.Figure(fig)
+        lines = fig["layout"]["title"]["text"].split("<br>")
+        head = [ln for ln in lines if not ln.startswith("<span")]
+        assert max(map(len, head)) <= 40, head  # a long custom formula wraps too
+        plain = [re.sub(r"<[^>]+>", "", ln) for ln in lines[len(head):]]
+        assert " · ".join(plain) == stamp and max(map(len, plain)) <= 46
+        assert fig["layout"]["legend"]["yref"] == "container"  # under the plot, never under the title
+    loss = fair_loss_figure(runs, "Loss", stamp, 0.0)
+    named = sorted((t["legendrank"], t["name"]) for t in loss["data"] if t.get("showlegend", True))
+    assert [n for _, n in named] == [r.legend for r in runs]
 
 
 def test_provenance_detects_a_wrong_setting(himmel):
@@ -369,9 +402,12 @@ def test_fair_figure_cuts_diverged_paths_and_table_says_so(himmel):
     ok = optimizers.run(optimizers.get("Adam", learning_rate=0.1), himmel, start=(4, 4), steps=50, record="path")
     runs = [RaceRun("SGD", t.params, t.loss, t.diverged_at, "#E69F00", "SGD"),
             RaceRun("Adam", ok.params, ok.loss, ok.diverged_at, "#0072B2", "Adam")]
-    fig = fair_figure(himmel, runs, None, ["x"], "t", 0.0, (4, 4))
-    path = [tr for tr in fig["data"] if tr.get("name", "").startswith("SGD") and tr.get("yaxis") == "y"
-            and tr["mode"] == "lines"][0]
+    fig = fair_map_figure(himmel, runs, None, ["x"], "t", "", (4, 4))
+    loss = fair_loss_figure(runs, "t", "", 0.0)
+    curve = [tr for tr in loss["data"] if tr["meta"] == "SGD"][0]
+    assert len(decode(curve["y"])) == t.diverged_at
+    assert any("diverged at step" in a["text"] for a in loss["layout"]["annotations"])
+    path = [tr for tr in fig["data"] if tr.get("name", "").startswith("SGD") and tr["mode"] == "lines"][0]
     assert len(decode(path["x"])) == t.diverged_at  # up to the last good point
     assert "diverged at step" in path["name"]
     assert np.all(np.isfinite(json.loads(pio.to_json(fig))["data"][0]["x"]))

@@ -80,9 +80,24 @@ def test_default_fair_view():
     at = open_compare(view="fair")
     spec = chart(at, "cmp_fair_chart")
     assert spec["layout"]["images"][0]["source"].startswith("data:image/png;base64,")
-    prov = [a for a in spec["layout"]["annotations"] if a.get("name") == "provenance"][0]["text"]
+    prov = "<br>".join(spec["layout"]["meta"]["provenance"])
     assert "Landscape: Himmelblau (himmelblau) · start (0, 0) · steps 500" in prov
     assert "no clipping" in prov and prov.count("(tuned)") == 4
+    # Map and loss chart are two figures (st.columns: a phone stacks them, the old single figure kept them
+    # ~150 px wide side by side); both titles carry the shared settings in lines that fit a phone.
+    loss = chart(at, "cmp_fair_loss")
+    assert [t["mode"] for t in loss["data"]] == ["lines"] * 4 and not loss["layout"].get("images")
+    for fig in (spec, loss):
+        title = fig["layout"]["title"]["text"]
+        assert "start (0, 0) · 500 steps" in title and "seed 0" in title and "no clipping" in title
+        assert max(len(re.sub(r"<[^>]+>", "", ln)) for ln in title.split("<br>")[1:]) <= 46
+        assert not [a for a in fig["layout"].get("annotations", []) if a.get("name") == "provenance"]
+    # Every setting is printed on the page as plain text that wraps (no 125-character line cut at the edge).
+    printed = at.code[0]
+    assert printed.value.splitlines() == [re.sub(r"^<span[^>]*>■</span> ", "■ ", ln)
+                                          for ln in spec["layout"]["meta"]["provenance"]]
+    assert printed.proto.wrap_lines
+    assert len(printed.value.splitlines()) == 3 + 4  # one line a setting group: the browser wraps them
     table = at.dataframe[0].value
     assert list(table["optimizer"].str.split(" ").str[0]) == ["SGD", "RMSprop", "Adam", "Lion"]
     assert table["tuned learning rate"].notna().all()
@@ -162,7 +177,7 @@ def test_fair_mode_prints_the_settings_it_used():
     at = open_compare(**params)
     land = landscapes.get("six_hump_camel")
     spec = chart(at, "cmp_fair_chart")
-    prov = [a for a in spec["layout"]["annotations"] if a.get("name") == "provenance"][0]["text"]
+    prov = "<br>".join(spec["layout"]["meta"]["provenance"])
     lines = prov.split("<br>")
     head = " ".join(lines[:2])
     m = re.search(r"Landscape: .*\((\w+)\) · start \(([^,]+), ([^)]+)\) · steps (\d+) · gradient noise σ=([\d.e+-]+) "
@@ -177,7 +192,7 @@ def test_fair_mode_prints_the_settings_it_used():
     assert printed[0][2]["beta_1"] == 0.8 and printed[1][2]["nesterov"] is True
     assert printed[0][2]["epsilon"] == 1e-08  # the textbook default, printed although not set
     table = at.dataframe[0].value
-    curves = {t["name"]: t for t in spec["data"] if t.get("yaxis") == "y2" and t["mode"] == "lines"}
+    curves = {t["meta"]: t for t in chart(at, "cmp_fair_loss")["data"] if t["mode"] == "lines"}
     for k, (oname, flavor, hp) in enumerate(printed):
         t = optimizers.run(optimizers.get(oname, flavor=flavor, **hp), land, start=(float(sx), float(sy)),
                            steps=int(steps), noise=float(noise), seed=int(seed))
@@ -198,7 +213,7 @@ def test_fair_mode_detects_a_changed_setting():
     at = open_compare(view="fair", land="six_hump_camel", steps="100", noise="0.5", seed="3", o1="Adam")
     from charts.compare import parse_config_lines
     spec = chart(at, "cmp_fair_chart")
-    prov = [a for a in spec["layout"]["annotations"] if a.get("name") == "provenance"][0]["text"]
+    prov = "<br>".join(spec["layout"]["meta"]["provenance"])
     (name, flavor, hp), = parse_config_lines(prov.split("<br>"))
     land = landscapes.get("six_hump_camel")
     shown = float(at.dataframe[0].value["final loss"].iloc[0])
@@ -274,8 +289,9 @@ def test_textbook_adadelta_is_skipped_in_the_sweep_and_not_tuned():
     assert [t["name"].split(" · ")[0] for t in spec["data"] if t["mode"] == "lines"] == ["Adam"]
     at.radio(key="cmp_view").set_value("fair").run()
     assert not at.exception
-    prov = [a for a in chart(at, "cmp_fair_chart")["layout"]["annotations"] if a.get("name") == "provenance"][0]
-    assert "Adadelta [textbook] no learning rate (nothing to tune), rho=0.95" in prov["text"]
+    prov = "<br>".join(chart(at, "cmp_fair_chart")["layout"]["meta"]["provenance"])
+    assert "Adadelta [textbook] no learning rate (nothing to tune), rho=0.95" in prov
+    assert "Adadelta [textbook] no learning rate (nothing to tune), rho=0.95" in at.code[0].value  # printed
 
 
 def test_custom_formula_basins_and_live_validation():

@@ -329,3 +329,22 @@ def test_opening_the_page_with_a_new_link_applies_it_and_the_sidebar_keeps_the_s
     assert list(paths(chart(at))) == ["Adam (lr 0.05)"]
     assert start_of(at) == (1.0, 1.5)  # Beale's own start
     assert dict(at.query_params) == {"land": "beale", "o1": "Adam;learning_rate=0.05", "steps": "100"}
+
+
+def test_a_start_where_f_overflows_says_so_in_the_loss_chart_and_the_player_shows_no_steps():
+    """Seen with exp(exp(exp(x))) from (2, 2) (issue 13 walk): the loss chart was empty with no note of its own, and
+    the player read "Step 300 of 300" for runs that never took a step."""
+    at = open_race(land="custom", expr="exp(exp(exp(x)))", start="2,2")
+    assert not at.exception
+    loss = chart(at, "race_loss")
+    assert loss["player_steps"] == 0 and all(r["diverged_at"] == 0 for r in loss["player_runs"])
+    (note,) = [a for a in loss["layout"]["annotations"] if a.get("name") == "no-loss-note"]
+    text = note["text"].replace("<br>", " ")
+    assert "No loss to draw: f overflows at the start" in text and "no run took a step" in text
+    assert max(len(line) for line in note["text"].split("<br>")) <= 30  # fits a phone's chart
+    assert "smaller learning rate" not in note["text"]
+    assert loss["layout"]["yaxis"]["showticklabels"] is False  # no made-up axis around nothing
+    # A start where f is finite: curves, no note, every step.
+    ok = chart(open_race(land="custom", expr="exp(x) + y**2", start="1,1", steps="40"), "race_loss")
+    assert ok["player_steps"] == 40 and not [a for a in ok["layout"].get("annotations", [])
+                                             if a.get("name") == "no-loss-note"]

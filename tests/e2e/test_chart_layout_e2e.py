@@ -172,27 +172,49 @@ def test_sweep_title_legend_and_x_title_fit_a_phone(page):
     assert not [(x["text"], y["text"]) for i, x in enumerate(texts) for y in texts[i + 1:] if meets(x, y)]
 
 
-def test_fair_figure_legend_entries_never_overlap_on_a_phone(page, race):
+def _fair_figures(land, runs):
     from charts import compare as cc
-    land, runs = race
     import dataclasses
     runs = [dataclasses.replace(r, label=f"{r.name} (lr 0.007499, μ 0.9)") for r in runs]  # labels as the page writes
-    fig = cc.fair_figure(land, runs, None, ["Landscape: Rosenbrock", "SGD"], "Fair comparison on Rosenbrock")
-    b = draw(page, fig, PHONE)
-    texts = b["legendtext"]
-    assert len(texts) >= 3
-    assert not [(x["text"], y["text"]) for i, x in enumerate(texts) for y in texts[i + 1:] if meets(x, y)]
-
-
-def test_present_fair_figure_keeps_legend_between_the_x_titles_and_its_settings(page, race):
-    """The fair race plans its legend and then its settings block under the plot; in presentation mode both move
-    down in order, clear of the enlarged x titles (the legend sat on them) and of each other."""
-    from charts import compare as cc
-    land, runs = race
     prov = cc.provenance_lines("Rosenbrock", (-1.2, 1), 40, 0, 0, 1e-3,
                                [(r.color, f"{r.name} [keras] learning_rate=0.01") for r in runs])
-    b = draw(page, for_projector(cc.fair_figure(land, runs, None, prov, "Fair comparison on Rosenbrock")), 1280, 1400)
-    (legend,) = b["legend"]
-    block = [a for a in b["panels"] if "Landscape" in a["text"]]
-    assert block and b["xtitle"]
-    assert not any(meets(legend, x) for x in b["xtitle"]) and not any(meets(legend, a) for a in block)
+    stamp = ("start (−1.2, 1) · 40 steps · noise σ=0 · seed 0 · tolerance 0.001 · learning rates tuned on this "
+             "landscape · no clipping")
+    title = "Fair comparison on Rosenbrock"
+    return (cc.fair_map_figure(land, runs, None, prov, title, stamp, (-1.2, 1)),
+            cc.fair_loss_figure(runs, "Loss: " + title, stamp, land.min_value))
+
+
+@pytest.mark.parametrize("width", [PHONE, LAPTOP])
+def test_fair_figures_fill_a_phone_and_keep_title_legend_and_x_title_apart(page, race, width):
+    """The fair race was one figure with the map and the loss chart side by side (~150 px each on a phone) and a
+    monospace settings block of 125-character lines cut at the phone's edge. Now two figures (st.columns stacks
+    them on a phone): each plot keeps most of the width, the title with its wrapped stamp stays inside, the
+    legend entries never overlap each other or the x title."""
+    land, runs = race
+    for fig in _fair_figures(land, runs):
+        page.goto("about:blank")  # a fresh window (draw waits for window.done)
+        b = draw(page, fig, width)
+        assert b["title"] and all(inside(t, b["W"]) for t in b["title"]), b["title"]
+        assert not [a for a in b["panels"] if "Landscape" in a["text"]]  # no settings block to cut
+        plot = max(b["plots"], key=lambda p: p["r"] - p["l"])
+        assert plot["r"] - plot["l"] >= 0.55 * width, plot  # the map is square: its height bounds it
+        (legend,) = b["legend"]
+        assert not any(meets(legend, x) for x in b["xtitle"]) and not meets(legend, plot), (legend, b["xtitle"])
+        assert all(not meets(legend, t) for t in b["title"])
+        texts = b["legendtext"]
+        assert len(texts) >= 5 and all(inside(t, b["W"]) for t in texts)
+        assert not [(x["text"], y["text"]) for i, x in enumerate(texts) for y in texts[i + 1:] if meets(x, y)]
+
+
+def test_present_fair_figures_keep_legend_clear_of_the_x_titles(page, race):
+    """In presentation mode each fair figure (half of a 1920-px screen) keeps its title inside, its legend off
+    the enlarged x title; the settings are no longer a monospace block wider than the chart."""
+    land, runs = race
+    for fig in _fair_figures(land, runs):
+        page.goto("about:blank")  # a fresh window (draw waits for window.done)
+        b = draw(page, for_projector(fig), 900, 1400)
+        (legend,) = b["legend"]
+        assert b["xtitle"] and not any(meets(legend, x) for x in b["xtitle"])
+        assert all(inside(t, b["W"]) for t in b["title"] + b["legendtext"])
+        assert not [a for a in b["panels"] if not inside(a, b["W"])]

@@ -61,13 +61,15 @@ def test_fair_view(page, app_url, artifacts_dir):
     gd = open_compare(page, app_url, "?view=fair", height=1600)
     assert gd.evaluate("g => g._fullLayout.images.length") == 1
     assert gd.locator("image").count() >= 1
-    notes = gd.evaluate("g => Array.from(g.querySelectorAll('.annotation-text')).map(e => e.textContent)")
-    prov = [n for n in notes if n.startswith("Landscape:")]
-    assert prov and "Himmelblau (himmelblau)" in prov[0] and "no clipping" in prov[0]
-    assert prov[0].count("(tuned)") == 4
-    paths = gd.evaluate("g => g._fullData.filter(t => t.mode === 'lines' && t.showlegend !== false && "
-                        "t.yaxis === 'y').map(t => t._length)")
+    # Every setting printed under the two figures (map, loss chart) in a block that wraps at the screen's width.
+    prov = page.get_by_test_id("stCode").first.inner_text()
+    assert prov.startswith("Landscape:") and "Himmelblau (himmelblau)" in prov and "no clipping" in prov
+    assert prov.count("(tuned)") == 4
+    paths = gd.evaluate("g => g._fullData.filter(t => t.mode === 'lines' && t.showlegend !== false)"
+                        ".map(t => t._length)")
     assert len(paths) == 4 and all(n > 1 for n in paths)
+    loss = page.locator(".js-plotly-plot").nth(1)
+    assert loss.evaluate("g => g._fullData.filter(t => t.mode === 'lines').length") == 4
     shoot(page, artifacts_dir / "compare_fair.png")
 
 
