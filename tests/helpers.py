@@ -57,6 +57,18 @@ def wait_idle(page, timeout: int = 60_000) -> None:
         " return a && a.getAttribute('data-test-script-state') === 'notRunning'; }", timeout=timeout)
 
 
+def open_offline(browser, path):
+    """Open an exported HTML file in a fresh 1440x900 browser context that refuses every request other than the
+    file itself and data: URLs (the export must work offline). Returns (page, the URLs that were refused)."""
+    ctx = browser.new_context(viewport={"width": 1440, "height": 900})
+    refused = []
+    ctx.route("**/*", lambda route: (refused.append(route.request.url), route.abort())
+              if not route.request.url.startswith(("file:", "data:")) else route.continue_())
+    page = ctx.new_page()
+    page.goto(path.as_uri())
+    return page, refused
+
+
 def open_app_page(page_file: str, timeout: int = 120, **params):
     """A fresh AppTest session of the whole app (through app.py) opened on ``page_file`` with URL ``params``;
     fails on any exception."""

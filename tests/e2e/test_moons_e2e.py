@@ -8,7 +8,7 @@ import pytest
 import numpy as np
 from playwright.sync_api import expect
 
-from tests.helpers import PLAYER_READY, PLAYER_URL
+from tests.helpers import PLAYER_READY, PLAYER_URL, open_offline
 
 READY = "() => !!(window.__descentPlayer && window.__descentPlayer.ready)"
 # The player's state: step, the top-left value of every drawn map, and every loss marker, read in one JS task.
@@ -124,12 +124,7 @@ def test_moons_export_plays_offline_with_the_same_player(server, page, browser, 
     html = path.read_text(encoding="utf-8")
     assert "DescentPlayer.mount" in html and '<script src="' not in html
     assert "batch size 32, 10 epochs" in html  # the settings
-    ctx = browser.new_context(viewport={"width": 1440, "height": 900})
-    requests = []
-    ctx.route("**/*", lambda route: (requests.append(route.request.url), route.abort())
-              if not route.request.url.startswith(("file:", "data:")) else route.continue_())
-    off = ctx.new_page()
-    off.goto(path.as_uri())
+    off, requests = open_offline(browser, path)
     off.wait_for_function(READY, timeout=180_000)
     off.evaluate("() => { window.__player = {spec: window.__spec}; }")
     assert off.evaluate("() => window.__descentPlayer.k") == spec["steps"]
@@ -144,7 +139,7 @@ def test_moons_export_plays_offline_with_the_same_player(server, page, browser, 
                           timeout=30_000)  # the small multiples below the player
     off.screenshot(path=str(artifacts_dir / "moons_export_offline.png"), full_page=True)
     assert requests == []
-    ctx.close()
+    off.context.close()
 
 
 def test_bad_link_shows_notices_and_still_trains(server, page):

@@ -14,7 +14,7 @@ from playwright.sync_api import expect
 
 import landscapes
 import optimizers
-from tests.helpers import PLAYER_READY, PLAYER_URL
+from tests.helpers import PLAYER_READY, PLAYER_URL, open_offline
 
 READY = "() => !!(window.__descentPlayer && window.__descentPlayer.ready)"
 FRAME_READY = PLAYER_READY
@@ -217,12 +217,7 @@ def test_exports_download_and_the_html_plays_offline(server, page, browser, tmp_
     assert '<script src="' not in html
     assert "Descent Lab optimizer race" in html and "start (-1.2, 1), 50 steps" in html  # the settings
     # Offline: a context that refuses every request; the file must still play.
-    ctx = browser.new_context(viewport={"width": 1440, "height": 900})
-    requests = []
-    ctx.route("**/*", lambda route: (requests.append(route.request.url), route.abort())
-              if not route.request.url.startswith(("file:", "data:")) else route.continue_())
-    off = ctx.new_page()
-    off.goto(path.as_uri())
+    off, requests = open_offline(browser, path)
     off.wait_for_function(READY, timeout=180_000)
     assert off.evaluate("() => window.__descentPlayer.k") == 50
     off.locator("button[data-act=first]").click()
@@ -235,7 +230,7 @@ def test_exports_download_and_the_html_plays_offline(server, page, browser, tmp_
     off.wait_for_function("() => window.__descentPlayer.k === 50 && !window.__descentPlayer.playing", timeout=30_000)
     off.screenshot(path=str(artifacts_dir / "race_export_offline.png"))
     assert requests == []
-    ctx.close()
+    off.context.close()
     with page.expect_download(timeout=60_000) as dl:
         page.locator(".st-key-race_dl_traj button").first.click()
     text = open(dl.value.path(), encoding="utf-8").read()
