@@ -453,7 +453,8 @@
       ro.observe(mapDiv); ro.observe(lossDiv);
     }
     // Presentation mode (style.fit): the map's plot area is square and fills the window's height below the
-    // controls (never under 640 px wide while the width allows it), the loss chart takes the rest of the row.
+    // controls (never under 640 px wide while the width allows it; less tall than wide when the height does not
+    // allow a square), the loss chart takes the rest of the row.
     function viewportHeight() {  // the app's window less Streamlit's fixed header bar
       try {
         const d = window.parent.document, bar = d.querySelector("[data-testid=stHeader]");
@@ -481,8 +482,12 @@
       const avail = viewportHeight() - chrome - 12;
       const widest = Math.floor(rowW * 0.68) - m.l - m.r;  // the loss chart keeps about a third of the row
       const sidePx = Math.max(160, Math.min(widest, Math.max(avail - m.t - m.b, Math.min(640, widest))));
-      const w = Math.round(sidePx + m.l + m.r), h = Math.round(sidePx + m.t + m.b);
-      state.fit = {side: sidePx, width: w, height: h, avail: avail};
+      // Square when the height allows; otherwise (1440x900: 640 px + title, legend and ticks is taller than the
+      // space under the controls) the plot keeps its width and takes the height there is, never under 400 px,
+      // so the whole map is on the screen (the map has no fixed aspect ratio: the axes stay true, only stretched).
+      const plotH = Math.min(sidePx, Math.max(400, avail - m.t - m.b));
+      const w = Math.round(sidePx + m.l + m.r), h = Math.round(plotH + m.t + m.b);
+      state.fit = {side: sidePx, plotHeight: plotH, width: w, height: h, avail: avail};
       if (left.style.flexBasis === w + "px" && mapDiv._fullLayout.height === h && mapDiv._fullLayout.width === w) return null;
       left.style.flexBasis = w + "px"; left.style.flexGrow = "0";
       side.style.flexBasis = "0"; side.style.flexGrow = "1";
