@@ -348,3 +348,26 @@ def test_a_start_where_f_overflows_says_so_in_the_loss_chart_and_the_player_show
     ok = chart(open_race(land="custom", expr="exp(x) + y**2", start="1,1", steps="40"), "race_loss")
     assert ok["player_steps"] == 40 and not [a for a in ok["layout"].get("annotations", [])
                                              if a.get("name") == "no-loss-note"]
+
+
+def test_race_run_is_one_engine_run_with_the_paths_numbers():
+    """ui.compute.race_run records the run once (in full when overlays are drawn): its path, loss and divergence
+    are run_path's numbers exactly, diverged or not, with noise and common settings; without overlays nothing is
+    recorded beyond the path."""
+    from ui.compute import Common, race_run, run_path
+    from ui.settings import OptChoice
+
+    for land, choice, noise, common in [
+            (("rosenbrock", None), OptChoice.make("SGD", learning_rate=0.002, momentum=0.9), 0.0, Common()),
+            (("goldstein_price", None), OptChoice.make("SGD", learning_rate=0.01), 0.0, Common()),
+            (("himmelblau", None), OptChoice.make("Adam", learning_rate=0.1), 0.5,
+             Common(sched="CosineDecay", wd=0.01, clip="clipnorm", clipv=0.5))]:
+        ref = run_path(land, choice, (0.5, 0.5), 200, noise, 3, common)
+        for overlays in (False, True):  # the last: with the overlays
+            params, loss, div, vectors = race_run(land, choice, (0.5, 0.5), 200, noise, 3, common, overlays)
+            np.testing.assert_array_equal(params, ref[0])
+            np.testing.assert_array_equal(loss, ref[1])
+            assert div == ref[2]
+            assert (vectors is None) == (not overlays)
+        if ref[2] is None:  # the overlay's step arrow is the recorded step itself
+            np.testing.assert_array_equal(vectors["step"], ref[0][1:] - ref[0][:-1])

@@ -7,7 +7,7 @@ import landscapes
 import optimizers
 from charts import inspector as ic
 from tests.helpers import chart_spec, decode, open_app_page
-from ui.compute import NO_COMMON, point_sequences, run_path, run_point_slots
+from ui.compute import NO_COMMON, point_sequences, race_run, run_path
 
 LAND = ("himmelblau", "")  # (name, formula) as the pages key landscapes
 
@@ -70,10 +70,12 @@ def test_race_data_x_and_z_come_from_the_same_run_as_the_path():
     from ui.settings import OptChoice
     choice = OptChoice.make("ScheduleFreeAdamW", learning_rate=0.1)
     params, _, _ = run_path(LAND, choice, (0.5, 0.5), 30, 0.3, 2, NO_COMMON)
-    pts = run_point_slots(LAND, choice, (0.5, 0.5), 30, 0.3, 2, NO_COMMON)
-    assert set(pts) == {"x", "momentum"} and pts["x"].shape == (31, 2)
-    np.testing.assert_allclose(params, 0.1 * pts["momentum"] + 0.9 * pts["x"], rtol=1e-12, atol=1e-14)
-    assert run_point_slots(LAND, OptChoice.make("Adam"), (0.5, 0.5), 30, 0.0, 0, NO_COMMON) == {}
+    raced, _, _, ov = race_run(LAND, choice, (0.5, 0.5), 30, 0.3, 2, NO_COMMON)  # what the race player draws
+    np.testing.assert_array_equal(raced, params)
+    assert ov["x_point"].shape == ov["z_point"].shape == (31, 2)
+    np.testing.assert_allclose(params, 0.1 * ov["z_point"] + 0.9 * ov["x_point"], rtol=1e-12, atol=1e-14)
+    adam = race_run(LAND, OptChoice.make("Adam"), (0.5, 0.5), 30, 0.0, 0, NO_COMMON)[3]
+    assert adam["x_point"] is None and "z_point" not in adam
 
 
 def test_inspector_page_draws_x_and_z_and_says_why():

@@ -98,21 +98,6 @@ def point_sequences(name: str, slots: dict, upto: int | None = None) -> list[tup
     return out
 
 
-@st.cache_data(max_entries=512, ttl=TTL, show_spinner=False)
-def run_point_slots(land_key: tuple, choice: OptChoice, start: tuple, steps: int, noise: float, seed: int,
-                    common: Common = NO_COMMON) -> dict:
-    """For the race player: the slots of ``choice`` that are points of the plane, every step, from the same run
-    as :func:`run_path` (same optimizer, common settings and noise, so the same arithmetic): ``{slot: (steps+1,
-    2) array}``, row j the value before update j (Schedule-Free: ``"x"`` the average, ``"momentum"`` z; the path
-    itself is y). Empty for the rules that keep no such point. Legend texts: ``optimizers.teaching(name)
-    .point_slots`` and ``.path_name``."""
-    if not optimizers.teaching(choice.name).point_slots:
-        return {}
-    traj = optimizers.run(build_optimizer(choice, common), get_land(*land_key), start=np.asarray(start),
-                          steps=steps, noise=noise, seed=seed, record="full")
-    return {key: pts for key, _, pts in point_sequences(choice.name, traj.slots)}
-
-
 def trajectory(land_key: tuple, choice: OptChoice, start, steps: int, noise: float, seed: int):
     """The full run as an ``optimizers.Trajectory`` (from the cached arrays)."""
     arrays = run_full(land_key, choice, start, steps, noise, seed)
@@ -275,21 +260,13 @@ def flavour_steps(land_key: tuple, choice: OptChoice, start: tuple, steps: int, 
 @st.cache_data(max_entries=512, ttl=TTL, show_spinner=False)
 def race_run(land_key: tuple, choice: OptChoice, start: tuple, steps: int, noise: float, seed: int,
              common: Common = NO_COMMON, overlays: bool = True):
-    """One race entry in ONE cache lookup (a page run of an 8-optimizer race makes 8, not 16; each lookup hashes
-    its arguments, a measurable part of a warm run): (params, loss, diverged_at, overlay vectors or None).
-    The path is :func:`run_path`'s and the overlays :func:`run_overlays`' (the same run, so the same numbers)."""
-    params, loss, div = run_path(land_key, choice, start, steps, noise, seed, common)
-    vectors = run_overlays(land_key, choice, start, steps, noise, seed, common) if overlays else None
-    return params, loss, div, vectors
+    """One race entry, one engine run, one cache lookup: (params, loss, diverged_at, overlay vectors or None).
 
-
-@st.cache_data(max_entries=256, ttl=TTL, show_spinner=False)
-def run_overlays(land_key: tuple, choice: OptChoice, start: tuple, steps: int, noise: float, seed: int,
-                 common: Common = NO_COMMON) -> dict:
-    """The teaching-overlay vectors of one race run (every step), from the run recorded in full with the
-    race's common settings: the same state the step inspector shows (optimizers.overlays)."""
+    With ``overlays`` the run is recorded in full (every gradient and state slot) and the teaching-overlay vectors
+    are read from it (optimizers.overlays: the state the step inspector shows); the path and loss of a full record
+    are the same numbers as :func:`run_path`'s."""
     from optimizers.overlays import overlay_vectors
 
     traj = optimizers.run(build_optimizer(choice, common), get_land(*land_key), start=np.asarray(start),
-                          steps=steps, noise=noise, seed=seed, record="full")
-    return overlay_vectors(traj)
+                          steps=steps, noise=noise, seed=seed, record="full" if overlays else "path")
+    return traj.params, traj.loss, traj.diverged_at, overlay_vectors(traj) if overlays else None
