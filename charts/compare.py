@@ -662,7 +662,7 @@ def fair_loss_figure(runs: list[RaceRun], title: str, stamp: str = "", f_star: f
         yaxis["range"] = y_range
     gone = [(r, y) for r, y in zip(runs, drawn) if r.diverged_at is not None and len(y)]
     edge = edge_marks([len(y) - 1 for _, y in gone], [float(y[-1]) for _, y in gone], y_range, log_y,
-                      [r.color for r, _ in gone], [f"diverged at step {int(r.diverged_at)}" for r, _ in gone])
+                      [r.color for r, _ in gone], [r.stopped for r, _ in gone])
     layout = _fair_layout(title, stamp, len(runs))
     layout.update(xaxis=dict(title=dict(text="step"), gridcolor="#e6e6e6"), yaxis=yaxis, annotations=edge)
     return dict(data=data, layout=layout)
@@ -701,7 +701,7 @@ def fair_table(runs: list[RaceRun], tuned: list, steps_to_tol: list) -> list[dic
             "tuned learning rate": None if lr is None else float(lr),
             "final loss": float(r.loss[r.last_good]),
             "steps to tolerance": str(stt) if stt >= 0 else "not reached",
-            "diverged": "—" if r.diverged_at is None else f"diverged at step {int(r.diverged_at)}",
+            "diverged": r.stopped or "—",  # "diverged at step k", or why it never started
         })
     return rows
 

@@ -274,7 +274,7 @@ def race_figure(land, runs: list[RaceRun], background: dict | None, *, start=Non
         run_traces.append({"halo": len(data) - 3 if halos else None, "path": len(data) - 2, "head": len(data) - 1,
                            "cross": None})
         if run.diverged_at is not None:
-            data.append(dict(type="scatter", mode="markers", name=f"diverged at step {int(run.diverged_at)}",
+            data.append(dict(type="scatter", mode="markers", name=run.stopped,
                              legendgroup=group, showlegend=False,
                              marker=dict(symbol="x", size=20, color=run.color, line=dict(color="black", width=1.5)),
                              hoverinfo="skip", unselected=dict(marker=dict(opacity=1)), **traces[2]))
@@ -348,7 +348,7 @@ def loss_figure(runs: list[RaceRun], min_value: float | None = None, height: int
                          hovertemplate=f"{r.label}<br>step %{{x}}<br>loss %{{y:.4g}}<extra></extra>"))
     gone = [(r, d) for r, d in zip(runs, drawn) if r.diverged_at is not None and len(d)]
     annotations = edge_marks([len(d) - 1 for _, d in gone], [float(d[-1]) for _, d in gone], yrange, log_y,
-                             [r.color for r, _ in gone], [f"diverged at step {int(r.diverged_at)}" for r, _ in gone])
+                             [r.color for r, _ in gone], [r.stopped for r, _ in gone])
     shapes = []
     if min_value is not None and (not log_y or min_value > 0):
         shapes.append(dict(type="line", xref="paper", x0=0, x1=1, y0=min_value, y1=min_value,

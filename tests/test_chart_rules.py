@@ -641,6 +641,27 @@ def test_race_table_and_legend_say_overflow_not_diverged_when_the_start_overflow
     assert not any("step 0" in str(v) for r in rows for v in r.values())
 
 
+def test_every_race_chart_and_the_fair_table_say_why_a_run_never_started():
+    """A run stopped at step 0 did not diverge (its start is unusable, whatever the rate): the loss chart's ✖ label,
+    the map's ✖ marker and the fair-mode table say so, in the same words as the race table and legend."""
+    from charts.compare import fair_loss_figure, fair_table
+    from charts.race import race_figure
+    runs = [RaceRun("SGD", np.full((2, 2), 2.0), np.array([5.0, 5.0]), 0, PALETTE[0]),  # finite f, no gradient
+            RaceRun("Lion", np.zeros((4, 2)), np.array([3.0, 2.0, 1e30, np.nan]), 3, PALETTE[2])]
+    why = "did not start: the gradient at the start is not finite"
+    assert runs[0].stopped == why and runs[1].stopped == "diverged at step 3"
+    loss = loss_figure(runs)[0]
+    labels = [a["text"] for a in loss["layout"]["annotations"] if a.get("name") == "diverged-edge"]
+    assert f"✖ {why}" in labels and "✖ diverged at step 3" in labels
+    land, _ = _runs("rosenbrock", RACE_LINEUP[:1], steps=2)
+    crosses = [t.get("name") for t in race_figure(land, runs, None, max_frames=2)["data"]
+               if (t.get("marker") or {}).get("symbol") == "x"]
+    assert why in crosses and "diverged at step 3" in crosses
+    fair = [a["text"] for a in fair_loss_figure(runs, "t")["layout"]["annotations"]]
+    assert f"✖ {why}" in fair
+    assert [r["diverged"] for r in fair_table(runs, [0.1, 0.1], [-1, -1])] == [why, "diverged at step 3"]
+
+
 def test_player_spec_is_strict_json_when_the_start_overflows():
     """Seen with exp(exp(exp(x))) from (2, 2): the race showed a red "SyntaxError: Unexpected token 'I' … is not
     valid JSON" instead of its charts: the loss markers started at loss[0] = inf, sent as Infinity."""
