@@ -394,3 +394,26 @@ def for_projector(fig: dict, height: int | None = None) -> dict:
                           **({"layout": _fonts(f["layout"])} if isinstance(f.get("layout"), dict) else {})}
                          for f in fig["frames"]]
     return out
+
+
+def figures_html(figs, title: str, settings: str = "") -> str:
+    """Figures (Plotly figures or dicts) as one standalone, offline HTML page: plotly.js embedded once, no Plotly
+    logo and no "send to cloud" button (nothing leaves the machine), the figures side by side where the window is
+    wide (one under the other on a phone), then ``settings`` (plain text, one line each) in a block that wraps.
+    ``title`` and ``settings`` are shown literally (escaped)."""
+    import html
+
+    import plotly.io as pio
+
+    cfg = {"displaylogo": False, "showSendToCloud": False}
+    parts = [pio.to_html(f, include_plotlyjs=(i == 0), full_html=False, config=cfg, validate=False,
+                         auto_play=False) for i, f in enumerate(figs)]  # figure dicts may hold bdata frames
+    body = "\n".join(f"<div style=\"flex:1 1 520px;min-width:0\">{p}</div>" for p in parts)
+    safe = html.escape(title)
+    block = ("<h3>Every setting used</h3>\n<pre style=\"white-space:pre-wrap;overflow-wrap:anywhere;font-size:13px;"
+             f"background:#f5f5f5;padding:8px\">{html.escape(settings)}</pre>\n") if settings else ""
+    return (f"<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>{safe}</title>"
+            "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"></head>"
+            f"<body style=\"font-family:sans-serif\"><h2>{safe}</h2>\n"
+            f"<div style=\"display:flex;flex-wrap:wrap;gap:12px\">{body}</div>\n{block}</body></html>")
+

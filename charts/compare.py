@@ -28,7 +28,8 @@ from dataclasses import dataclass
 import numpy as np
 
 import numfmt
-from charts.common import BASIN_PALETTE, bdata, edge_marks, finite_or_none, loss_axis, title_band, wrap_stamp
+from charts.common import (BASIN_PALETTE, bdata, edge_marks, figures_html, finite_or_none, loss_axis, title_band,
+                           wrap_stamp)
 from charts.race import MINIMUM_STYLE, RaceRun
 
 LOSS_FLOOR = 1e-16          # log axes: a loss gap of exactly 0 is drawn here
@@ -670,23 +671,8 @@ def fair_loss_figure(runs: list[RaceRun], title: str, stamp: str = "", f_star: f
 
 def fair_html(figs: list[dict], provenance: list[str], title: str) -> str:
     """The fair-mode export: both figures and every setting (:func:`provenance_text`) as one offline HTML page
-    (plotly.js embedded once; no Plotly logo, no "send to cloud" button)."""
-    import html
-
-    import plotly.io as pio
-
-    cfg = {"displaylogo": False, "showSendToCloud": False}
-    parts = [pio.to_html(f, include_plotlyjs=(i == 0), full_html=False, config=cfg, validate=False)
-             for i, f in enumerate(figs)]
-    body = "\n".join(f"<div style=\"flex:1 1 520px;min-width:0\">{p}</div>" for p in parts)
-    safe = html.escape(title)
-    settings = html.escape(provenance_text(provenance))
-    return (f"<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>{safe}</title>"
-            "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"></head>"
-            f"<body style=\"font-family:sans-serif\"><h2>{safe}</h2>\n"
-            f"<div style=\"display:flex;flex-wrap:wrap;gap:12px\">{body}</div>\n"
-            "<h3>Every setting used</h3>\n<pre style=\"white-space:pre-wrap;overflow-wrap:anywhere;"
-            f"font-size:13px;background:#f5f5f5;padding:8px\">{settings}</pre>\n</body></html>")
+    (charts.common.figures_html)."""
+    return figures_html(figs, title, provenance_text(provenance))
 
 
 def fair_table(runs: list[RaceRun], tuned: list, steps_to_tol: list) -> list[dict]:

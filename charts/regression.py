@@ -24,11 +24,10 @@ from dataclasses import dataclass
 
 import numpy as np
 import plotly.graph_objects as go
-import plotly.io as pio
 from plotly.subplots import make_subplots
 
 from charts.background import background_image
-from charts.common import color, edge_marks, loss_axis, subplot_title_margin
+from charts.common import color, edge_marks, figures_html, loss_axis, subplot_title_margin
 
 FADE_EPOCHS = 10  # the document draws the first 10 epochs' lines
 DATA_COLOR = "#1f77b4"  # matplotlib's default blue, as in the document's figure
@@ -322,15 +321,10 @@ def runs_csv(runs) -> str:
     return buf.getvalue()
 
 
-def export_html(figs, title: str = "Descent Lab") -> str:
-    """Several figures as one standalone, offline HTML page (plotly.js embedded once)."""
-    parts = [pio.to_html(f, include_plotlyjs=(i == 0), full_html=False, config={"displaylogo": False},
-                         validate=False, auto_play=False)  # figures or figure dicts (with bdata frames)
-             for i, f in enumerate(figs)]
-    body = "\n".join(f"<div>{p}</div>" for p in parts)
-    safe = title.replace("&", "&amp;").replace("<", "&lt;")
-    return (f"<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>{safe}</title></head>"
-            f"<body style=\"font-family:sans-serif\"><h2>{safe}</h2>\n{body}\n</body></html>")
+def export_html(figs, title: str = "Descent Lab", settings: str = "") -> str:
+    """Several figures as one standalone, offline HTML page with the settings that produced them
+    (charts.common.figures_html)."""
+    return figures_html(figs, title, settings)
 
 
 def is_finite_figure(fig) -> bool:

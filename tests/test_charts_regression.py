@@ -161,9 +161,10 @@ def test_runs_csv(runs):
 
 def test_export_html_is_standalone(land, runs):
     html = rc.export_html([rc.fit_figure(runs, land.X[:, 0], land.y), rc.surface_figure(runs, land)], "LR <demo>")
-    assert html.startswith("<!DOCTYPE html>") and "LR &lt;demo>" in html
+    assert html.startswith("<!DOCTYPE html>") and "LR &lt;demo&gt;" in html  # the title shown literally
     assert html.count("Plotly.newPlot") == 2
     assert '<script src="http' not in html and len(html) > 1_000_000  # plotly.js embedded once, offline
+    assert '"showSendToCloud": false' in html and '"displaylogo": false' in html  # nothing leaves the machine
 
 
 def test_loss_axis_is_set_by_the_rates_that_did_not_diverge(land, runs):

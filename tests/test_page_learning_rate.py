@@ -84,6 +84,13 @@ def test_exports_and_maths_link(default_page):
     figs = [json.loads(c.proto.spec) for c in default_page.get("plotly_chart")]
     html = export_html(figs, "Descent Lab: learning rate")
     assert html.startswith("<!DOCTYPE html>") and html.count("Plotly.newPlot") == len(figs) and len(html) > 1e6
+    # The page's export carries the settings that produced it (rule 5), every one of them.
+    from ui.settings import OptChoice
+    from ui.regression_run import DEFAULT_LRS, export_html as page_export
+    page = page_export(DEFAULT_LRS, 7, "mini", 10, 3, OptChoice.make("SGD", momentum=0.9))
+    for text in ("Learning rates: " + ", ".join(f"{v:g}" for v in DEFAULT_LRS), "SGD (momentum 0.9) [keras]",
+                 "7 epochs, gradients on mini-batches of 10, shuffled with seed 3", "mean squared error"):
+        assert text in page, text
     (link,) = default_page.get("page_link")
     assert link.proto.label == "The maths of GradientDescent"
     assert link.proto.page.endswith("maths") and "opt=GradientDescent" in link.proto.query_string

@@ -130,8 +130,15 @@ def figures(lrs: tuple, epochs: int, mode: str, bs: int, seed: int, choice: OptC
 
 @st.cache_data(max_entries=16, ttl=TTL, show_spinner=False)
 def export_html(lrs: tuple, epochs: int, mode: str, bs: int, seed: int, choice: OptChoice) -> str:
-    """The figures as one offline page, built once per settings (plotly.js is embedded: ~5 MB)."""
-    return rc.export_html(list(figures(lrs, epochs, mode, bs, seed, choice)), "Descent Lab: learning rate")
+    """The figures as one offline page with every setting, built once per settings (plotly.js is embedded: ~5 MB)."""
+    gradients = "full batch (one update per epoch)" if mode == "full" else f"mini-batches of {bs}, shuffled with seed {seed}"
+    settings = "\n".join([
+        f"Data: the Kerasy document's noisy line ({len(regression_land().y)} points, y = 2x + 1 + noise); loss: mean squared "
+        "error; start: the document's initial weights",
+        f"Learning rates: {fmt_lrs(lrs, ', ')}",
+        f"Optimizer: {optimizer_text(choice)} [{choice.flavor}]",
+        f"{epochs} epochs, gradients on {gradients}"])
+    return rc.export_html(list(figures(lrs, epochs, mode, bs, seed, choice)), "Descent Lab: learning rate", settings)
 
 
 def summary(runs) -> list[dict]:
