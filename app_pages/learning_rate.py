@@ -12,12 +12,10 @@ import math
 import streamlit as st
 
 from charts import regression as rc
-from charts.common import for_projector
-from charts.player import restyled
 from ui.blocks import maths_links, plot_config
 from optimizers import budget
 from ui.budget import show_plan
-from ui.page_state import PERSIST, PageSpec, open_page, present_mode, write_link, plotly_chart
+from ui.page_state import PERSIST, PageSpec, open_page, write_link, plotly_chart
 from ui.player import race_player
 from ui.regression_run import (DEFAULT_LRS, MAX_LRS, compute_runs, export_html, figures, fmt_lrs, has_learning_rate,
                                lrs_from_link, optimizer_text, parse_lrs, regression_land, summary)
@@ -121,10 +119,7 @@ st.subheader("Play it, epoch by epoch")
 st.caption("Each column's black line is the fit after the epoch shown, and a marker sits on every rate's loss curve "
            "at that epoch. ▶ Play runs in your browser; ◀ 1 and 1 ▶ move one epoch (keys ← and →), the slider "
            "scrubs, Speed goes from 0.1× to 10× (1× = 10 epochs a second).")
-spec = fit_player(*args)  # cached; shared: read only
-if present_mode():  # projector-sized figures and controls (a new dict: the cached one stays as it is)
-    spec = restyled(spec, for_projector(spec["map"]), for_projector(spec["loss"]), style={"control_size": 20, "head_size": 16})
-race_player(spec, key=P + "player")
+race_player(fit_player(*args), key=P + "player")  # cached, shared: read only (projected in presentation mode)
 
 st.subheader("The same runs on the loss surface")
 best = land.minima[0]

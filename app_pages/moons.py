@@ -9,14 +9,13 @@ from __future__ import annotations
 import streamlit as st
 
 from charts import moons as mc
-from charts.common import for_projector
-from charts.player import player_html, restyled
+from charts.player import player_html
 from landscapes.moons import MAX_LAYERS, UNITS_RANGE
 from ui.blocks import diverged_warning, maths_links, plot_config, stalled_warning
 from ui.moons_run import DEFAULT_HIDDEN, TrainKey, cached_outputs, hidden_from_link, hidden_layers, outputs, summary, training
 from optimizers import budget
 from ui.budget import show_plan
-from ui.page_state import PERSIST, PageSpec, open_page, present_mode, write_link, plotly_chart
+from ui.page_state import PERSIST, PageSpec, open_page, write_link, plotly_chart
 from ui.player import race_player
 from ui.settings import Field, OptChoice
 from ui.slots import closed_slots, slot_editors
@@ -121,10 +120,7 @@ if result is not None:
                "white = the decision boundary. ▶ Play runs in your browser: the maps and the marker on every loss "
                "curve move together; ◀ 1 and 1 ▶ move one recorded snapshot (keys ← and →), the slider scrubs, "
                f"Speed goes from 0.1× to 10× (1× = {spec['base_rate']:g} snapshots a second).")
-    if present_mode():  # projector-sized figures and controls (a new dict: the shared spec stays as it is)
-        spec = restyled(spec, for_projector(spec["map"], height=800), for_projector(spec["loss"], height=800),
-                        style={"control_size": 20, "head_size": 16})
-    race_player(spec, key=P + "player")
+    race_player(spec, key=P + "player", present={"map_height": 800, "loss_height": 800})
     with st.expander("Small multiples: loss and accuracy per optimizer", expanded=True):
         plotly_chart(multiples_fig, key=P + "multiples_chart", config=plot_config("moons-multiples"))
 

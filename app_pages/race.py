@@ -14,8 +14,7 @@ import numpy as np
 import streamlit as st
 
 from charts.common import PALETTE
-from charts.common import for_projector
-from charts.player import player_html, player_spec, restyled
+from charts.player import player_html, player_spec
 from charts.race import (PICK_TRACE, RaceRun, frame_steps, loss_csv, loss_figure, race_figure, race_summary,
                          trajectories_csv)
 from charts.surface3d import surface_figure
@@ -25,7 +24,7 @@ from ui.budget import show_plan
 from ui.compute import CLIPS, SCHEDULES, Common, race_run, settings_stamp
 from ui.landscape_picker import LANDS, START, get_background, landscape_and_start, start_from_link
 from ui.lineups import add_order, lineup
-from ui.page_state import PERSIST, PageSpec, open_page, present_mode, write_link
+from ui.page_state import PERSIST, PageSpec, open_page, write_link
 from ui.player import race_player
 from ui.presets import frame_index, read_frame
 from ui.settings import Field, _fmt
@@ -213,10 +212,8 @@ with chart_row:
     spec = shared_player_spec(land_key=land_key, run_keys=run_keys, start=start, stamp=stamp, title=land.title,
                               start_step=first, autoplay=bool(st.session_state.get(P + "autoplay", False)),
                               view=view, _land=land, _runs=runs, _overlays=overlays)  # shared by every session: read only
-    if present_mode():  # projector-sized figures and controls (a new dict: the shared spec stays as it is)
-        spec = restyled(spec, for_projector(spec["map"], height=860), for_projector(spec["loss"]),
-                        style={"control_size": 20, "head_size": 16, "arrow_width": 3.5, "fit": True})
-    event = race_player(spec, key=P + ("player" if view == "2d" else "player3d"))
+    event = race_player(spec, key=P + ("player" if view == "2d" else "player3d"),
+                        present={"map_height": 860, "arrow_width": 3.5, "fit": True})  # projector: the map fills the screen
     pick = (event or {}).get("pick") if isinstance(event, dict) and view == "2d" else None
     token = json.dumps(event, sort_keys=True, default=str) if pick else None
     if token is not None and token != st.session_state.get(P + "last_pick"):

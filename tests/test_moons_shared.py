@@ -99,6 +99,24 @@ def test_a_shared_player_spec_is_encoded_once_and_sent_as_those_bytes():
     assert player.encoded(spec) is first  # the same object: not encoded again
     other = dict(spec, id="abd")
     assert json.loads(player.encoded(other))["id"] == "abd"
-    for i in range(player._ENCODED_MAX + 5):  # bounded: the oldest specs are dropped
+    for i in range(player._MADE_MAX + 5):  # bounded: the oldest specs are dropped
         player.encoded({"id": str(i)})
-    assert len(player._ENCODED) <= player._ENCODED_MAX
+    assert len(player._MADE) <= player._MADE_MAX
+
+
+def test_a_shared_spec_is_projected_once_for_presentation_and_left_unchanged():
+    """Presentation mode's copy of a shared player spec (bigger controls and markers, projector figures) is made
+    once per spec object, never by changing the shared one, and gets its own id so the player redraws."""
+    import copy
+
+    from ui import player
+
+    spec = {"id": "s1", "style": {"control_size": 15, "head_size": 12},
+            "map": {"data": [], "layout": {"height": 500}}, "loss": {"data": [], "layout": {"height": 400}}}
+    before = copy.deepcopy(spec)
+    shown = player.projected(spec, map_height=860, arrow_width=3.5)
+    assert player.projected(spec, map_height=860, arrow_width=3.5) is shown  # made once
+    assert spec == before  # the shared spec is untouched
+    assert shown["style"] == {"control_size": 20, "head_size": 16, "arrow_width": 3.5}
+    assert shown["map"]["layout"]["height"] == 860 and shown["id"] != spec["id"]
+    assert player.projected(spec) is not shown  # other settings, another copy

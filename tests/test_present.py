@@ -67,6 +67,9 @@ def test_present_on_every_page(page_file):
         assert charts, page_file
     for c in charts:
         check_projector_figure(c)
+    from tests.helpers import player_spec
+    if player_spec(at):  # the player's own buttons and loss markers are projector-sized too (ui.player.projected)
+        assert player_spec(at)["style"]["control_size"] >= 20 and player_spec(at)["style"]["head_size"] >= 16
     # Switched off: the parameter leaves the link and the figures are the page's own again.
     at.toggle(key="present_mode").set_value(False).run()
     assert "present" not in at.query_params and not [h for h in at.get("html") if h.proto.body == PRESENT_CSS]

@@ -14,35 +14,55 @@ from pathlib import Path
 import plotly
 import streamlit.components.v1 as components
 
-from charts.player import ASSETS
+from charts.common import for_projector
+from charts.player import ASSETS, restyled
+from ui.page_state import present_mode
 
 _player = components.declare_component("race_player", path=str(ASSETS))
 # Serves plotly.min.js (4.8 MB, cached by the browser) at /component/ui.player.plotlyjs/plotly.min.js.
 _plotlyjs = components.declare_component("plotlyjs", path=str(Path(plotly.__file__).parent / "package_data"))
 
 
-# id(spec) -> (spec, its JSON as UTF-8 bytes). The specs the pages draw are shared, read-only dicts (cached with
-# st.cache_resource), so a class opening one link encodes each spec once instead of once per script run (a moons
-# spec is ~2.5 MB: json.dumps took ~40 % of a warm moons run). Holding the spec keeps its id from being reused.
-_ENCODED: dict[int, tuple[dict, bytes]] = {}
-_ENCODED_MAX = 24
+# (id(spec), what) -> (spec, what was made from it). The specs the pages draw are shared, read-only dicts (cached
+# with st.cache_resource), so what a script run makes from one (its JSON, its presentation-mode copy) is made once
+# for the class instead of once per run: encoding a ~2.5 MB moons spec was ~22 % of a warm moons run (profile).
+# Holding the spec keeps its id from being reused while the entry lives.
+_MADE: dict[tuple, tuple[dict, object]] = {}
+_MADE_MAX = 24
+PRESENT_STYLE = {"control_size": 20, "head_size": 16}  # the player's buttons and loss markers on a projector
+
+
+def _once(spec: dict, what, make):
+    hit = _MADE.get((id(spec), what))
+    if hit is not None and hit[0] is spec:
+        return hit[1]
+    value = make()
+    while len(_MADE) >= _MADE_MAX:  # oldest first (dicts keep insertion order)
+        _MADE.pop(next(iter(_MADE)))
+    _MADE[(id(spec), what)] = (spec, value)
+    return value
 
 
 def encoded(spec: dict) -> bytes:
     """``spec`` as JSON bytes (``json.dumps``, as Streamlit would send it), encoded once per spec object."""
-    hit = _ENCODED.get(id(spec))
-    if hit is not None and hit[0] is spec:
-        return hit[1]
-    data = json.dumps(spec).encode("utf-8")
-    while len(_ENCODED) >= _ENCODED_MAX:  # oldest first (dicts keep insertion order)
-        _ENCODED.pop(next(iter(_ENCODED)))
-    _ENCODED[id(spec)] = (spec, data)
-    return data
+    return _once(spec, "json", lambda: json.dumps(spec).encode("utf-8"))
 
 
-def race_player(spec: dict, key: str, height: int = 760):
-    """Draw the player for ``spec`` (charts.player.player_spec); returns the last map click or None.
+def projected(spec: dict, map_height: int | None = None, loss_height: int | None = None, **style) -> dict:
+    """``spec`` for presentation mode (charts.common.for_projector on both figures, :data:`PRESENT_STYLE` and
+    ``style`` for the controls), made once per spec object; ``spec`` itself is not modified."""
+    style = {**PRESENT_STYLE, **style}
+    return _once(spec, ("present", map_height, loss_height, tuple(sorted(style.items()))),
+                 lambda: restyled(spec, for_projector(spec["map"], height=map_height),
+                                  for_projector(spec["loss"], height=loss_height), style=style))
 
-    The spec travels as bytes (a component's bytes argument is not re-encoded by Streamlit on every run), with its
-    id beside it so the browser decodes it only when the spec changes (charts/player_assets/bridge.js)."""
+
+def race_player(spec: dict, key: str, height: int = 760, present: dict | None = None):
+    """Draw the player for ``spec`` (charts.player.player_spec / frames_spec); returns the last map click or None.
+
+    In presentation mode the spec is :func:`projected` with ``present`` (map_height, loss_height, style keys). The
+    spec travels as bytes (a component's bytes argument is not re-encoded by Streamlit on every run), with its id
+    beside it so the browser decodes it only when the spec changes (charts/player_assets/bridge.js)."""
+    if present_mode():
+        spec = projected(spec, **(present or {}))
     return _player(spec=encoded(spec), spec_id=spec.get("id"), key=key, default=None, height=height)
