@@ -7,6 +7,8 @@ run's steps, gradient noise and seed.
 """
 from __future__ import annotations
 
+import functools
+
 import streamlit as st
 
 import landscapes
@@ -41,13 +43,9 @@ def get_background(name: str, expr: str | None, n: int | None = None, window: tu
     return background_image(get_land(name, expr), **kw)
 
 
-_TITLES: dict[str, str] = {}  # a landscape's title never changes: no cache lookup per option on every run
-
-
+@functools.cache  # a landscape's title never changes: no st.cache lookup per option on every run
 def title_of(name: str) -> str:
-    if name not in _TITLES:
-        _TITLES[name] = "Custom formula f(x, y)" if name == "custom" else get_land(name, None).title
-    return _TITLES[name]
+    return "Custom formula f(x, y)" if name == "custom" else get_land(name, None).title
 
 
 def landscape_and_start(prefix: str, default_expr: str, example: str):
