@@ -432,11 +432,13 @@ def _boundary_spec(fig, runs, grid, epochs, log, title, settings) -> dict:
                              "meta": {**fig["layout"]["meta"], "epochs": list(epochs)}}}
     lfig = loss_figure(runs, log=log).to_plotly_json()
     layout = lfig["layout"]
-    layout["height"] = max(fig["layout"]["height"] - 22 * math.ceil(len(runs) / 2), 380)
-    # Beside the maps the chart is narrow: the legend goes under it (one entry a line would take a third of it).
+    # Beside the maps the chart is narrow (about two legend entries a row): the legend goes under the plot with a
+    # bottom margin planned for its rows, and the figure is as tall as the maps (at the figure's bottom edge, as
+    # loss_figure places it alone, the player's resizing put it over the epoch ticks: seen in Chromium).
+    legend_px = 22 * math.ceil(len(runs) / 2)
+    layout["height"] = max(fig["layout"]["height"], 380 + legend_px)
     layout["legend"] = dict(orientation="h", x=0, xanchor="left", y=-0.16, yanchor="top")
-    layout["margin"] = {**layout.get("margin", {}), "r": 10, "b": 45 + 22 * math.ceil(len(runs) / 2)}
-    layout["height"] += 22 * math.ceil(len(runs) / 2)
+    layout["margin"] = {**layout.get("margin", {}), "r": 10, "b": 45 + legend_px}
     layout["title"] = {**layout["title"], "text": "Training loss (Keras's running mean per epoch)"}
     return frames_spec(fig, lfig, series, markers, epochs, unit="Epoch", step_name="snapshot", base_rate=4.0,
                        title=title, settings=settings, split=0.64, texts=texts)
