@@ -17,8 +17,8 @@ from optimizers import budget
 from ui.budget import show_plan
 from ui.page_state import PERSIST, PageSpec, open_page, write_link, plotly_chart
 from ui.player import race_player
-from ui.regression_run import (DEFAULT_LRS, MAX_LRS, compute_runs, export_html, figures, fmt_lrs, has_learning_rate,
-                               lrs_from_link, optimizer_text, parse_lrs, regression_land, summary)
+from ui.regression_run import (DEFAULT_LRS, MAX_LRS, compute_runs, export_html, fmt_lrs, has_learning_rate,
+                               lrs_from_link, optimizer_text, page_figures, parse_lrs, regression_land, summary)
 from ui.settings import Field, OptChoice
 from ui.slots import slot_editor
 from ui.text import literal
@@ -86,7 +86,7 @@ args = (lrs, int(epochs), mode, int(bs), int(seed), choice)
 with st.spinner("Training…"):
     try:
         runs = compute_runs(*args)
-        fit_fig, surface_fig = figures(*args)
+        fit_figs, surface_figs = page_figures(*args)
     except ValueError as exc:  # an optimizer the engine cannot apply here (PyTorch's Muon takes matrices only)
         st.error(f"Could not train: {literal(exc, None)}")
         st.stop()
@@ -98,14 +98,17 @@ st.session_state[P + "least_squares"] = [float(v) for v in land.minima[0]]
 mode_text = ("full batch: one update per epoch" if not mini else
              f"mini-batches of {bs}: {math.ceil(land.n_samples / bs)} updates per epoch, seed {seed}")
 st.subheader("The fitted line, epoch by epoch")
-st.caption(f"{optimizer_text(choice)} · {epochs} epochs · {mode_text}. Blue: the line after each of the first 10 "
-           "epochs, fading in (α = 0.1·epoch, as in the document); red: after the last epoch.")
-plotly_chart(fit_fig, key=P + "fit_chart", config=plot_config("learning-rate-fit"))
+st.caption(f"{optimizer_text(choice)} · {epochs} epochs · {mode_text}. Dots: the 100 data points; blue: the line "
+           "after each of the first 10 epochs, fading in (α = 0.1·epoch, as in the document); red: after the last "
+           "epoch. A diverging rate's panel labels its first lines by epoch.")
 
-# One result per column, as wrapping text (a metric's one-line label and value were cut to "diverged at e…").
-for col, r in zip(st.columns(len(runs)), runs):
+# One panel per rate, each in its own column with its result under it: side by side on a wide screen, one under
+# the other on a phone (columns stack below ~640 px; one figure's subplot grid cannot). A result is wrapping
+# text (a metric's one-line label and value were cut to "diverged at e…").
+for i, (col, r, fig) in enumerate(zip(st.columns(len(runs)), runs, fit_figs)):
     with col:
-        st.markdown(f"**learning_rate={r.lr:g}**")
+        plotly_chart(fig, key=f"{P}fit_chart_{i}", config=plot_config(f"learning-rate-fit-{r.lr:g}"),
+                     present_height=round(1.4 * fig.layout.height))  # margins and fonts grow ×1.4 there
         if r.diverged_at is not None:
             st.markdown(f":red[**✖ diverged at epoch {r.diverged_at}**]",
                         help="The parameters left every sensible range (or became non-finite); "
@@ -125,8 +128,11 @@ st.subheader("The same runs on the loss surface")
 best = land.minima[0]
 st.caption(f"Each path is one learning rate walking over (slope, intercept); ★ is the least-squares fit "
            f"w = {best[0]:.4f}, b = {best[1]:.4f} (loss {land.min_value:.4g}); ○ is the start w₀. "
-           "Right: the full-data loss after each epoch, on a log scale.")
-plotly_chart(surface_fig, key=P + "surface_chart", config=plot_config("learning-rate-surface"))
+           "Beside it (below it on a phone): the full-data loss after each epoch, on a log scale.")
+for col, fig, key, name in zip(st.columns(2), surface_figs, ("surface_chart", "loss_chart"),
+                               ("learning-rate-surface", "learning-rate-loss")):
+    with col:
+        plotly_chart(fig, key=P + key, config=plot_config(name))
 
 # Exports.
 st.markdown("#### Export")

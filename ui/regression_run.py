@@ -122,10 +122,21 @@ def compute_runs(lrs: tuple, epochs: int, mode: str, bs: int, seed: int, choice:
 
 @st.cache_data(max_entries=64, ttl=TTL, show_spinner=False)
 def figures(lrs: tuple, epochs: int, mode: str, bs: int, seed: int, choice: OptChoice) -> tuple:
-    """(the fitted lines, the paths on the loss surface) of :func:`compute_runs`."""
+    """(the fitted lines, the paths on the loss surface) of :func:`compute_runs`, each in one figure (the export)."""
     runs = compute_runs(lrs, epochs, mode, bs, seed, choice)
     land = regression_land()
     return rc.fit_figure(runs, land.X[:, 0], land.y), rc.surface_figure(runs, land)
+
+
+@st.cache_data(max_entries=64, ttl=TTL, show_spinner=False)
+def page_figures(lrs: tuple, epochs: int, mode: str, bs: int, seed: int, choice: OptChoice) -> tuple:
+    """What the page draws in columns (they stack on a phone): one fit panel per rate, then the paths on the loss
+    surface and the loss curves as two figures."""
+    runs = compute_runs(lrs, epochs, mode, bs, seed, choice)
+    land = regression_land()
+    bounds = rc.surface_bounds(runs, land)
+    return (rc.fit_panels(runs, land.X[:, 0], land.y),
+            (rc.surface_figure(runs, land, bounds, part="map"), rc.surface_figure(runs, land, bounds, part="loss")))
 
 
 @st.cache_data(max_entries=16, ttl=TTL, show_spinner=False)

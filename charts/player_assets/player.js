@@ -158,6 +158,9 @@
     const mapLayout = Object.assign({}, spec.map.layout, {autosize: true});
     delete mapLayout.width;
     mapLayout.uirevision = "keep";
+    // A narrow frame (a phone): the spec's other layout for the same traces, e.g. the learning-rate panels stacked
+    // one under the other (charts/player.py frames_spec, narrow=).
+    if (spec.narrow && root.clientWidth > 0 && root.clientWidth < spec.narrow.below) Object.assign(mapLayout, spec.narrow.layout);
     const baseShapes = (mapLayout.shapes || []).slice();
     const config = {displaylogo: false, showSendToCloud: false, showEditInChartStudio: false, responsive: true,
                     scrollZoom: false, toImageButtonOptions: {format: "png", filename: "optimizer-race", scale: 2}};
