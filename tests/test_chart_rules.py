@@ -509,7 +509,9 @@ def lr_figs():
         t = optimizers.run(optimizers.get("GradientDescent", learning_rate=lr), land, steps=40, record="path")
         p = t.path()
         runs.append(rc.LRRun(lr, p, p, t.loss[:len(p)], t.diverged_at, 40))
-    return [rc.fit_figure(runs, land.X[:, 0], land.y), rc.surface_figure(runs, land)]
+    return [rc.fit_figure(runs, land.X[:, 0], land.y), rc.surface_figure(runs, land),
+            rc.fit_figure(runs, land.X[:, 0], land.y, cols=1), *rc.fit_panels(runs, land.X[:, 0], land.y),
+            rc.surface_figure(runs, land, part="map"), rc.surface_figure(runs, land, part="loss")]
 
 
 def test_learning_rate_figures_keep_the_top_band_clear(lr_figs):

@@ -1,5 +1,6 @@
 """charts/regression.py: the Learning-rate page's figures, built from real engine runs (no Streamlit)."""
 import csv
+import re
 import io
 import json
 
@@ -197,3 +198,127 @@ def test_start_marker_shows_in_the_legend(land, runs):
     (start,) = [t for t in fig.data if t.name == "start w₀"]
     assert start.showlegend is not False
     assert start.marker.color not in ("white", "#FFFFFF", "#ffffff")
+
+
+# --------------------------------------------------------------------------- #
+# A phone (390 px) as well as a laptop: figures that stack, titles that never collide (issue 13, session 5)   #
+# --------------------------------------------------------------------------- #
+def _panel_rows(fig):
+    """(title annotation, y domain of its panel) per panel of a fit figure."""
+    lay = fig.layout
+    heads = [a for a in lay.annotations if (a.text or "").startswith(("learning_rate=", "lr "))]
+    doms = [lay[f"yaxis{'' if i == 0 else i + 1}"].domain for i in range(len(heads))]
+    return heads, doms
+
+
+def test_fit_panels_one_figure_per_rate_with_aligned_plots(land, runs):
+    """Seen at 390 px: four panels in one figure, ~85 px each, their titles running together. One figure per rate
+    (the page puts them in columns, which stack on a phone), same height and top margin (plots aligned)."""
+    figs = rc.fit_panels(runs, land.X[:, 0], land.y)
+    assert len(figs) == len(runs)
+    assert len({(f.layout.height, f.layout.margin.t, f.layout.margin.b) for f in figs}) == 1
+    for f, r in zip(figs, runs):
+        (head,), _ = _panel_rows(f)
+        assert head.text.startswith(f"learning_rate={r.lr:g}")
+        assert f.layout.showlegend is False  # the page's caption says what dots and lines are
+        plot_h = f.layout.height - f.layout.margin.t - f.layout.margin.b
+        assert plot_h >= rc.PANEL_PX
+        assert {t.xaxis or "x" for t in f.data} == {"x"}
+    # the same numbers as the one-figure version
+    one = rc.fit_figure(runs, land.X[:, 0], land.y)
+    assert sum(len(f.data) for f in figs) == len(one.data)
+    np.testing.assert_array_equal(np.asarray(figs[2].data[-1].y), np.asarray([t for t in one.data if t.xaxis == "x3"][-1].y))
+
+
+@pytest.mark.parametrize("build", ["one", "stacked", "panels"])
+def test_diverged_note_is_the_panels_title_never_over_its_lines(land, runs, build):
+    """Seen: in the lr 1.1 panel the "the lines leave the chart" note (inside the plot, at its top) covered the
+    "epoch 1" label. The note is the panel title's lines now, above the plot, with the margin (or the gap between
+    stacked rows) they need at the title's line height; nothing but the epoch labels is drawn inside the plot."""
+    x, y = land.X[:, 0], land.y
+    fig = {"one": lambda: rc.fit_figure(runs, x, y), "stacked": lambda: rc.fit_figure(runs, x, y, cols=1),
+           "panels": lambda: rc.fit_panels(runs, x, y)[3]}[build]()
+    heads, doms = _panel_rows(fig)
+    (bad,) = [(h, d) for h, d in zip(heads, doms) if "diverged" in h.text]
+    head, dom = bad
+    assert f"✖ diverged at epoch {runs[3].diverged_at}" in head.text and "leave the chart" in head.text
+    assert head.yref == "paper" and head.yanchor == "bottom" and head.y == pytest.approx(dom[1])
+    inside = [a.text for a in fig.layout.annotations if "domain" in (a.xref or "") or (a.xref or "paper") != "paper"]
+    assert inside and all(re.fullmatch(r"epoch \d+", t) for t in inside), inside
+    lines = head.text.count("<br>") + 1
+    assert lines >= 3 and max(len(re.sub("<[^>]+>", "", part)) for part in head.text.split("<br>")) <= 24
+    need = lines * 16 * 1.3
+    from charts.common import TOOLBAR_PX
+    assert fig.layout.margin.t - TOOLBAR_PX >= need
+    inner = fig.layout.height - fig.layout.margin.t - fig.layout.margin.b
+    ordered = sorted(doms, key=lambda d: -d[1])
+    for upper, lower in zip(ordered, ordered[1:]):  # stacked rows: the lower title and the upper x axis fit between
+        if upper[0] > lower[1]:
+            assert (upper[0] - lower[1]) * inner >= need + rc.BELOW_PX - 1
+
+
+def test_stacked_fit_figure_puts_every_panel_full_width_one_under_the_other(land, runs):
+    fig = rc.fit_figure(runs, land.X[:, 0], land.y, cols=1)
+    heads, doms = _panel_rows(fig)
+    assert len(heads) == len(runs)
+    for i in range(len(runs)):
+        ax = "" if i == 0 else str(i + 1)
+        assert tuple(fig.layout[f"xaxis{ax}"].domain) == pytest.approx((0, 1))
+    inner = fig.layout.height - fig.layout.margin.t - fig.layout.margin.b
+    assert all((d[1] - d[0]) * inner >= rc.PANEL_PX - 1 for d in doms)
+    assert all(a[0] > b[1] for a, b in zip(doms, doms[1:]))  # top to bottom, never overlapping
+
+
+def test_fit_player_stacks_its_panels_on_a_phone(land, runs):
+    """The player's map (the same panels) has a second layout for a frame narrower than NARROW_PX: the same
+    traces and annotations (same order: the player rewrites nothing by index), the panels one under the other."""
+    spec = rc.fit_player(runs, land.X[:, 0], land.y, floor=land.min_value)
+    narrow = spec["narrow"]
+    assert narrow["below"] == rc.NARROW_PX >= 500
+    wide = spec["map"]["layout"]
+    assert [a["text"] for a in narrow["layout"]["annotations"]] == [a["text"] for a in wide["annotations"]]
+    assert sorted(k for k in narrow["layout"] if re.fullmatch(r"[xy]axis\d*", k)) == \
+        sorted(k for k in wide if re.fullmatch(r"[xy]axis\d*", k))
+    tops = [narrow["layout"][f"yaxis{'' if i == 0 else i + 1}"]["domain"] for i in range(len(runs))]
+    assert all(a[0] > b[1] for a, b in zip(tops, tops[1:]))
+    assert narrow["layout"]["height"] > 2 * wide["height"]
+    # its panels are titled like the loss chart's legend ("lr 0.1"): shorter, so they fit the wide row too
+    assert [a["text"].split("<br>")[0] for a in wide["annotations"][:len(runs)]] == [r.label for r in runs]
+    json.dumps(spec)  # strict JSON still
+
+
+def test_player_loss_axis_keeps_the_last_epochs_markers_whole(land, runs):
+    """Seen at 390 px: the markers at the last epoch were cut in half at the plot's right edge."""
+    spec = rc.fit_player(runs, land.X[:, 0], land.y, floor=land.min_value)
+    lo, hi = spec["loss"]["layout"]["xaxis"]["range"]
+    last = max(max(m for m in r["mx"] if m is not None) for r in spec["runs"])
+    assert lo == 0 and hi >= last * 1.02 and hi <= last * 1.05
+
+
+def test_surface_parts_are_the_two_halves(land, runs):
+    """Seen at 390 px: "Paths on the loss surfaLoss (mean squared error" and the loss axis's title on the map. The
+    page draws the two halves as two figures (columns: side by side, stacked on a phone)."""
+    both = rc.surface_figure(runs, land)
+    m = rc.surface_figure(runs, land, part="map")
+    loss = rc.surface_figure(runs, land, part="loss")
+    assert [a.text for a in m.layout.annotations] == ["Paths on the loss surface"]
+    assert "Loss (mean squared error)" in [a.text for a in loss.layout.annotations]
+    assert len(m.layout.images) == 1 and not loss.layout.images
+    assert m.layout.meta["bounds"] == both.layout.meta["bounds"]
+    assert loss.layout.yaxis.type == "log" and m.layout.yaxis.type != "log"
+    assert list(loss.layout.yaxis.range) == list(both.layout.yaxis2.range)
+    # every trace is in one of them, with the same numbers
+    assert len(m.data) + len(loss.data) == len(both.data)
+    curves = {t.name: np.asarray(t.y) for t in loss.data}
+    for t in both.data:
+        if t.xaxis == "x2":
+            np.testing.assert_array_equal(curves[t.name], np.asarray(t.y))
+    # alone, the loss chart names its curves itself; its ✖ and least-squares label are on its own axis
+    assert sorted(t.name for t in loss.data if t.showlegend) == sorted(
+        r.label + (f" (diverged at epoch {r.diverged_at})" if r.diverged_at else "") for r in runs)
+    marks = [a for a in loss.layout.annotations if "diverged at epoch" in (a.text or "")]
+    assert marks and all(a.yref == "y" for a in marks)
+    (label,) = [a for a in loss.layout.annotations if (a.text or "").startswith("least-squares loss")]
+    assert label.yref == "y" and label.y == pytest.approx(np.log10(land.min_value))
+    with pytest.raises(ValueError):
+        rc.surface_figure(runs, land, part="both halves")

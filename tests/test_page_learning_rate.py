@@ -56,21 +56,26 @@ def test_default_run_reproduces_the_document(default_page):
 
 
 def test_default_figures(default_page):
-    fig = chart(default_page, "lr_fit_chart")
-    titles = [a["text"] for a in fig["layout"]["annotations"]]
-    assert titles == ["learning_rate=0.01", "learning_rate=0.1", "learning_rate=0.5"]
+    # one figure per rate (columns that stack on a phone), titled like the document, plot areas aligned
+    figs = [chart(default_page, f"lr_fit_chart_{i}") for i in range(3)]
+    titles = [[a["text"] for a in f["layout"]["annotations"]] for f in figs]
+    assert titles == [["learning_rate=0.01"], ["learning_rate=0.1"], ["learning_rate=0.5"]]
+    assert len({(f["layout"]["height"], f["layout"]["margin"]["t"]) for f in figs}) == 1
     best = default_page.session_state["lr_least_squares"]
-    (final_05,) = [t for t in fig["data"] if t.get("xaxis") == "x3" and t["name"] == "prediction (final)"]
+    (final_05,) = [t for t in figs[2]["data"] if t["name"] == "prediction (final)"]
     # the red line of the lr=0.5 column is the least-squares line y = w x + b at x = 0 and 1
     assert arr(final_05["y"]) == pytest.approx([best[1], best[0] + best[1]], abs=0.01)
-    lines = [t for t in fig["data"] if t.get("xaxis", "x") == "x" and t["mode"] == "lines"]
+    lines = [t for t in figs[0]["data"] if t["mode"] == "lines"]
     assert len(lines) == 11  # 10 fading epochs + the final line
     surf = pio.from_json(json.dumps(chart(default_page, "lr_surface_chart")))
     assert surf.layout.images[0].source.startswith("data:image/png;base64,")
-    assert surf.layout.yaxis2.type == "log"
     legend = [t for t in surf.data if t.name and t.name.startswith("lr ") and t.showlegend is not False]
     assert [t.name for t in sorted(legend, key=lambda t: t.legendrank)] == ["lr 0.01", "lr 0.1", "lr 0.5"]
-    assert "NaN" not in default_page.get("plotly_chart")[1].proto.spec
+    # the loss curves: their own figure beside (or, on a phone, below) the map, log scale, its own legend
+    loss = pio.from_json(json.dumps(chart(default_page, "lr_loss_chart")))
+    assert loss.layout.yaxis.type == "log" and not loss.layout.images
+    assert sorted(t.name for t in loss.data if t.showlegend is not False) == ["lr 0.01", "lr 0.1", "lr 0.5"]
+    assert not any("NaN" in c.proto.spec for c in default_page.get("plotly_chart"))
 
 
 def test_exports_and_maths_link(default_page):
@@ -264,7 +269,7 @@ def test_the_written_link_reproduces_the_view():
     assert not again.warning
     assert again.text_input(key="lr_lrs").value == "0.123456789, 0.9"  # exactly the rates shown
     assert runs(again) == runs(at)
-    for key in ("lr_fit_chart", "lr_surface_chart"):
+    for key in ("lr_fit_chart_0", "lr_fit_chart_1", "lr_surface_chart", "lr_loss_chart"):
         assert chart(again, key)["data"] == chart(at, key)["data"]
 
 

@@ -252,5 +252,5 @@ def test_inspector_and_learning_rate_figures_in_present_mode_keep_legends_off_th
     normal = chart_spec(open_app_page("app_pages/inspector.py"), "insp_chart")
     assert step_map["layout"]["height"] > normal["layout"]["height"]
     at = open_app_page("app_pages/learning_rate.py", present="1")
-    for key in ("lr_fit_chart", "lr_surface_chart"):
+    for key in ("lr_fit_chart_0", "lr_fit_chart_2", "lr_surface_chart", "lr_loss_chart"):
         check_legend_clear_of_axis_titles(chart_spec(at, key))
