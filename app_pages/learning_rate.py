@@ -105,7 +105,10 @@ st.caption(f"{optimizer_text(choice)} · {epochs} epochs · {mode_text}. Dots: t
 # One panel per rate, each in its own column with its result under it: side by side on a wide screen, one under
 # the other on a phone (columns stack below ~640 px; one figure's subplot grid cannot). A result is wrapping
 # text (a metric's one-line label and value were cut to "diverged at e…").
-for i, (col, r, fig) in enumerate(zip(st.columns(len(runs)), runs, fit_figs)):
+# Five or six rates: two rows of three (six columns left ~100-px plots on a laptop).
+per_row = len(runs) if len(runs) <= 4 else 3
+cols = [c for start in range(0, len(runs), per_row) for c in st.columns(per_row)][:len(runs)]
+for i, (col, r, fig) in enumerate(zip(cols, runs, fit_figs)):
     with col:
         plotly_chart(fig, key=f"{P}fit_chart_{i}", config=plot_config(f"learning-rate-fit-{r.lr:g}"),
                      present_height=round(1.4 * fig.layout.height))  # margins and fonts grow ×1.4 there
