@@ -86,7 +86,8 @@ def _y_range(y, lines=(), reach: float = 2.0) -> list:
 TITLE_PX = 16 * 1.35              # one line of a 16-px subplot title (Plotly spaces every line of an
                                   # annotation by its own font size, smaller spans included)
 PANEL_PX = 240                    # a stacked panel's plot height (a phone)
-BELOW_PX = 50                     # x tick labels and the "x" title under a plot
+BELOW_PX = 56                     # x tick labels and the "x" title under a plot
+PLAYER_PANEL_PX = 180             # a panel's plot height in the player's two-row map
 NARROW_PX = 600                   # a player narrower than this stacks its panels (a phone)
 
 
@@ -350,7 +351,11 @@ def fit_player(runs, x, y, x_range=(0.0, 1.0), floor: float | None = None) -> di
     (:func:`fit_figure`) behind the moving line. A diverged rate holds its last good line and loss."""
     from charts.player import frames_spec
 
-    fig = fit_figure(runs, x, y, x_range, short_titles=True).to_plotly_json()
+    # Beside the loss chart the map has ~60 % of the row: four or more panels in one row were too narrow for
+    # their titles (a diverged rate's "✖ diverged at epoch 15" was cut at the edge), so two rows of two or three.
+    cols = len(runs) if len(runs) <= 3 else (2 if len(runs) == 4 else 3)
+    fig = fit_figure(runs, x, y, x_range, cols=cols, short_titles=True,
+                     panel_height=None if cols == len(runs) else PLAYER_PANEL_PX).to_plotly_json()
     xs = np.asarray(x_range, dtype=np.float64)
     epochs = max((len(r.epoch_params) - 1 for r in runs), default=0)
     series, markers = [], []

@@ -322,3 +322,15 @@ def test_surface_parts_are_the_two_halves(land, runs):
     assert label.yref == "y" and label.y == pytest.approx(np.log10(land.min_value))
     with pytest.raises(ValueError):
         rc.surface_figure(runs, land, part="both halves")
+
+
+@pytest.mark.parametrize("n,per_row", [(3, 3), (4, 2), (6, 3)])
+def test_fit_player_map_keeps_panels_wide_enough_for_their_titles(land, n, per_row):
+    """Seen at 1440 px with six rates: six panels in ~60 % of the row, lr 1.1's "✖ diverged at epoch 15" cut at
+    the figure's edge. Four rates: two rows of two; five or six: two rows of three."""
+    lrs = [0.01, 0.05, 0.1, 0.3, 0.5, 1.1]
+    rs = full_batch_runs(land, lrs[:n - 1] + [1.1], epochs=40)
+    lay = rc.fit_player(rs, land.X[:, 0], land.y)["map"]["layout"]
+    doms = [tuple(lay[f"xaxis{'' if i == 0 else i + 1}"]["domain"]) for i in range(n)]
+    assert len({d[0] for d in doms}) == per_row
+    assert min(d[1] - d[0] for d in doms) >= 0.8 / per_row
