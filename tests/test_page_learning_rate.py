@@ -292,6 +292,18 @@ def test_many_bad_values_are_counted_not_listed():
     assert sorted(runs(at)) == [0.1]
 
 
+def test_one_more_bad_value_is_named_not_counted():
+    """Seen with lrs=0.1,oops,-1,0,1e9: "1 more values are not usable learning rates", in place of the one
+    sentence it stood for ("“1e9” is outside (0, 100]")."""
+    from ui.regression_run import parse_lrs
+    lrs, problems = parse_lrs("0.1, oops, -1, 0, 1e9")
+    assert lrs == (0.1,)
+    assert problems == ["“oops” is not a number", "“-1” is outside (0, 100]", "“0” is outside (0, 100]",
+                        "“1e9” is outside (0, 100]"]
+    assert not any("1 more" in p for p in parse_lrs("a, b, c, d, e, 0.1")[1])
+    assert parse_lrs("a, b, c, d, e, 0.1")[1][-1] == "2 more values are not usable learning rates"
+
+
 def test_a_second_optimizer_in_the_link_gets_a_notice():
     at = open_page(o1="Adam", o2="SGD")
     assert any("Ignored o2 from the link: at most 1 optimizer." in shown(w.value) for w in at.warning)

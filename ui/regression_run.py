@@ -50,9 +50,12 @@ def parse_lrs(text: str) -> tuple[tuple, list[str]]:
             continue
         if v not in values:
             values.append(v)
-    problems += bad[:MAX_BAD_SHOWN]
-    if len(bad) > MAX_BAD_SHOWN:
-        problems.append(f"{len(bad) - MAX_BAD_SHOWN} more values are not usable learning rates")
+    # named one by one, unless there are two or more beyond MAX_BAD_SHOWN (a count of one read "1 more values are
+    # not usable", in place of the one sentence it stood for)
+    shown = bad if len(bad) <= MAX_BAD_SHOWN + 1 else bad[:MAX_BAD_SHOWN]
+    problems += shown
+    if len(bad) > len(shown):
+        problems.append(f"{len(bad) - len(shown)} more values are not usable learning rates")
     if len(values) > MAX_LRS:
         problems.append(f"at most {MAX_LRS} learning rates; kept the first {MAX_LRS}")
         values = values[:MAX_LRS]
