@@ -125,7 +125,11 @@ st.subheader("Play it, epoch by epoch")
 st.caption("Each column's black line is the fit after the epoch shown, and a marker sits on every rate's loss curve "
            "at that epoch. ▶ Play runs in your browser; ◀ 1 and 1 ▶ move one epoch (keys ← and →), the slider "
            "scrubs, Speed goes from 0.1× to 10× (1× = 10 epochs a second).")
-race_player(fit_player(*args), key=P + "player")  # cached, shared: read only (projected in presentation mode)
+spec = fit_player(*args)  # cached, shared: read only (projected in presentation mode)
+# On a projector fonts and margins grow ×1.4: so does the map's height, or a lower row's panel titles would run
+# into the x axis above them (the rows are a share of the height).
+tall = round(1.4 * spec["map"]["layout"]["height"])
+race_player(spec, key=P + "player", present={"map_height": tall, "loss_height": tall})
 
 st.subheader("The same runs on the loss surface")
 best = land.minima[0]

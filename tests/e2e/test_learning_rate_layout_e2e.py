@@ -16,14 +16,18 @@ BOXES = """(gd) => {
     const box = (e, kind) => { const b = e.getBoundingClientRect();
                                return {l: b.left, t: b.top, r: b.right, b: b.bottom, kind: kind,
                                        text: (e.textContent || '').trim()}; };
-    const all = (sel, kind) => [...gd.querySelectorAll(sel)].filter(e => e.getBoundingClientRect().width > 0)
-                                                             .map(e => box(e, kind));
+    const shown = e => e.getBoundingClientRect().width > 0;
+    const all = (sel, kind) => [...gd.querySelectorAll(sel)].filter(shown).map(e => box(e, kind));
+    // every subplot's axis titles (x, x2, …) and tick labels, not only the first subplot's
+    const titles = c => [...gd.querySelectorAll('.infolayer text')].filter(e => new RegExp(`^${c}[0-9]*title$`)
+                                                                      .test(e.getAttribute('class') || '')).filter(shown);
     const g = gd.getBoundingClientRect();
     return {fig: {l: g.left, t: g.top, r: g.right, b: g.bottom},
             plots: all('.nsewdrag', 'plot'),
-            texts: [...all('.infolayer g.annotation', 'annotation'), ...all('.infolayer .xtitle', 'xtitle'),
-                    ...all('.infolayer .ytitle', 'ytitle'), ...all('.g-gtitle .gtitle', 'title'),
-                    ...all('.legend .legendtext', 'legend')]}; }"""
+            texts: [...all('.infolayer g.annotation', 'annotation'), ...titles('x').map(e => box(e, 'xtitle')),
+                    ...titles('y').map(e => box(e, 'ytitle')), ...all('.g-gtitle .gtitle', 'title'),
+                    ...all('.legend .legendtext', 'legend'),
+                    ...all('.xaxislayer-above text, .yaxislayer-above text', 'tick')]}; }"""
 
 
 def _meets(a, b, tol=1.0):
@@ -31,7 +35,10 @@ def _meets(a, b, tol=1.0):
 
 
 def _overlaps(texts):
-    return [(x["text"], y["text"]) for i, x in enumerate(texts) for y in texts[i + 1:] if _meets(x, y)]
+    """Pairs of texts that cover each other (two tick labels meeting at an axes' corner, "0" and "−2", are
+    Plotly's own and not counted; a tick label under a title or a note is)."""
+    return [(x["text"], y["text"]) for i, x in enumerate(texts) for y in texts[i + 1:]
+            if _meets(x, y) and not x["kind"] == y["kind"] == "tick"]
 
 
 def _figure(where, selector):
@@ -40,9 +47,9 @@ def _figure(where, selector):
     return where.evaluate(f"() => ({BOXES})(document.querySelector('{selector}'))")
 
 
-def _open(page, server, width, height):
+def _open(page, server, width, height, extra=""):
     page.set_viewport_size({"width": width, "height": height})
-    page.goto(f"{server}/{LINK}")
+    page.goto(f"{server}/{LINK}{extra}")
     page.wait_for_function(PLAYER_READY, timeout=120_000)
     wait_idle(page, timeout=180_000)
     expect(page.get_by_test_id("stException")).to_have_count(0)
@@ -104,17 +111,18 @@ def test_surface_and_loss_titles_never_collide(server, page, artifacts_dir, widt
         assert p["r"] - p["l"] >= 250 and p["b"] - p["t"] >= 250, p
 
 
-@pytest.mark.parametrize("width,height", [(390, 844), (1440, 900)])
-def test_player_panels_are_legible(server, page, artifacts_dir, width, height):
+@pytest.mark.parametrize("width,height,present", [(390, 844, ""), (1440, 900, ""), (1440, 900, "&present=1"),
+                                                  (1920, 1080, "&present=1")])
+def test_player_panels_are_legible(server, page, artifacts_dir, width, height, present):
     """The player ("Play it, epoch by epoch") draws the fit panels in its own frame: on a phone they stack, each
-    large enough to read; at every width no title, note, label or axis title covers another, and the controls
-    fit the frame."""
-    _open(page, server, width, height)
+    large enough to read; at every width, and in presentation mode (fonts ×1.4), no title, note, label or axis
+    title covers another, and the controls fit the frame."""
+    _open(page, server, width, height, present)
     frame = next(f for f in page.frames if PLAYER_URL.search(f.url))
     m = _figure(frame, ".dp-map")
     loss = _figure(frame, ".dp-loss")
     page.locator("iframe[title='ui.player.race_player']").scroll_into_view_if_needed()
-    page.screenshot(path=str(artifacts_dir / f"learning_rate_player_panels_{width}.png"), full_page=False)
+    page.screenshot(path=str(artifacts_dir / f"learning_rate_player_panels_{width}{'_present' if present else ''}.png"))
     plots = m["plots"]
     assert len(plots) == 4
     if width < 640:

@@ -113,8 +113,8 @@ def _meets(a, b, tol=1.0):
 
 @pytest.mark.parametrize("path,key,view,min_plot", [("inspector", "insp_chart", "1440", 500),
                                                     ("inspector", "insp_chart", "1920", 500),
-                                                    ("learning_rate", "lr_fit_chart", "1920", 150),
-                                                    ("learning_rate", "lr_fit_chart", "1440", 120)])
+                                                    ("learning_rate", "lr_surface_chart", "1920", 250),
+                                                    ("learning_rate", "lr_loss_chart", "1440", 250)])
 def test_present_legends_clear_the_x_titles_and_the_inspector_map_is_large(server, page, path, key, view, min_plot):
     """Seen in presentation mode: the inspector's map ≈ 210 px with its legend box over the "x" title (1440×900),
     and the learning-rate fit chart's legend over the "x" titles (1920×1080)."""
