@@ -27,8 +27,17 @@ def open_lr(page, url, query=""):
     page.goto(f"{url}/learning_rate{query}")
     expect(page.get_by_text("The fitted line, epoch by epoch")).to_be_visible(timeout=60_000)
     wait_idle(page)
-    page.wait_for_function(CHARTS_READY, arg=2, timeout=30_000)
+    page.wait_for_function(CHARTS_READY, arg=4, timeout=30_000)
     return close_page_not_found(page)
+
+
+def fit_panel(page, i):
+    """The fit panel of the i-th learning rate (one figure per rate, in columns)."""
+    return page.locator(f".st-key-lr_fit_chart_{i} .js-plotly-plot")
+
+
+def surface(page):
+    return page.locator(".st-key-lr_surface_chart .js-plotly-plot")
 
 
 def test_fresh_shared_link_shows_no_page_not_found_dialog(page, app_url):
@@ -38,23 +47,22 @@ def test_fresh_shared_link_shows_no_page_not_found_dialog(page, app_url):
     assert "/learning_rate?" in page.url and "lrs=0.1" in page.url
 
 
-# One result per learning rate, as wrapping text under the fit chart ("learning_rate=…" in bold, then its loss or
-# "✖ diverged at epoch k"): a metric's one-line value was cut to "diverged at e…".
+# One result per learning rate, as wrapping text under its fit panel (its loss or "✖ diverged at epoch k"): a
+# metric's one-line value was cut to "diverged at e…".
 RESULT_TEXT = '[data-testid="stColumn"] [data-testid="stMarkdownContainer"]'
 
 
 def results(page):
-    return page.locator(RESULT_TEXT + " strong").filter(has_text=re.compile(r"^learning_rate="))
+    return page.locator(RESULT_TEXT).filter(has_text=re.compile(r"^(loss \d|✖ diverged at epoch)"))
 
 
 def test_renders_with_the_documents_three_columns(page, app_url, artifacts_dir):
     open_lr(page, app_url)
     expect(page.get_by_test_id("stException")).to_have_count(0)
-    titles = page.evaluate("""() => Array.from(document.querySelectorAll('.js-plotly-plot')[0]
-        .querySelectorAll('.annotation-text')).map(e => e.textContent)""")
-    assert titles[:3] == ["learning_rate=0.01", "learning_rate=0.1", "learning_rate=0.5"]
+    titles = [fit_panel(page, i).locator(".annotation-text").first.text_content() for i in range(3)]
+    assert titles == ["learning_rate=0.01", "learning_rate=0.1", "learning_rate=0.5"]
     # the surface chart draws the background image and the three paths
-    surf = page.locator(".js-plotly-plot").nth(1)
+    surf = surface(page)
     assert surf.evaluate("g => g._fullLayout.images.length") == 1
     assert surf.locator("image").count() >= 1
     lengths = surf.evaluate("g => g._fullData.filter(t => /^lr /.test(t.name) && t.showlegend !== false)"
@@ -63,7 +71,7 @@ def test_renders_with_the_documents_three_columns(page, app_url, artifacts_dir):
     expect(results(page)).to_have_count(3)
     page.set_viewport_size({"width": 1400, "height": 2200})  # the app scrolls inside a div: grow the window
     wait_idle(page)
-    page.wait_for_function(CHARTS_READY, arg=2, timeout=30_000)
+    page.wait_for_function(CHARTS_READY, arg=4, timeout=30_000)
     page.wait_for_timeout(500)
     page.screenshot(path=str(artifacts_dir / "learning_rate.png"))
 
@@ -77,8 +85,7 @@ def test_typing_a_diverging_rate_updates_the_page_and_the_link(page, app_url):
     wait_idle(page)
     assert re.search(r"lrs=0\.1(%2C|,)1\.1", page.url)
     expect(page.get_by_test_id("stException")).to_have_count(0)
-    fit = page.locator(".js-plotly-plot").first
-    expect(fit).to_contain_text("diverged at epoch")
+    expect(fit_panel(page, 1)).to_contain_text("diverged at epoch")  # lr 1.1's own panel, in its title
 
 
 def test_shared_link_mini_batch(page, app_url):
@@ -86,7 +93,7 @@ def test_shared_link_mini_batch(page, app_url):
     expect(page.get_by_test_id("stException")).to_have_count(0)
     expect(results(page)).to_have_count(2)
     expect(page.get_by_text("mini-batches of 25: 4 updates per epoch, seed 2")).to_be_visible()
-    surf = page.locator(".js-plotly-plot").nth(1)
+    surf = surface(page)
     updates = surf.evaluate("g => g._fullData.filter(t => / \\(updates\\)$/.test(t.name)).map(t => t._length)")
     assert updates == [121, 121]  # 30 epochs x 4 batches + start
     # navigation: the sidebar link to another page and back
