@@ -405,7 +405,7 @@ def figures_html(figs, title: str, settings: str = "") -> str:
 
     import plotly.io as pio
 
-    cfg = {"displaylogo": False, "showSendToCloud": False}
+    cfg = {"displaylogo": False, "showSendToCloud": False, "responsive": True}
     parts = [pio.to_html(f, include_plotlyjs=(i == 0), full_html=False, config=cfg, validate=False,
                          auto_play=False) for i, f in enumerate(figs)]  # figure dicts may hold bdata frames
     body = "\n".join(f"<div style=\"flex:1 1 520px;min-width:0\">{p}</div>" for p in parts)
@@ -415,5 +415,10 @@ def figures_html(figs, title: str, settings: str = "") -> str:
     return (f"<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>{safe}</title>"
             "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"></head>"
             f"<body style=\"font-family:sans-serif\"><h2>{safe}</h2>\n"
-            f"<div style=\"display:flex;flex-wrap:wrap;gap:12px\">{body}</div>\n{block}</body></html>")
+            f"<div style=\"display:flex;flex-wrap:wrap;gap:12px\">{body}</div>\n{block}"
+            # Each figure is drawn as its script runs, before the next one's box exists: the first took the whole
+            # row's width and was cut to half of it when the row filled (the learning-rate export lost two of its
+            # four panels at 1440 px). Once the page is laid out, every figure takes its own box's width.
+            "<script>window.addEventListener('load', function () { document.querySelectorAll('.js-plotly-plot')"
+            ".forEach(function (g) { Plotly.Plots.resize(g); }); });</script></body></html>")
 

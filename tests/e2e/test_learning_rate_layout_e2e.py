@@ -141,3 +141,44 @@ def test_player_panels_are_legible(server, page, artifacts_dir, width, height, p
     ends = frame.evaluate("""() => [...document.querySelectorAll('.dp-loss .scatterlayer .point')]
         .map(e => { const b = e.getBoundingClientRect(); return {l: b.left, r: b.right}; })""")
     assert ends and all(e["r"] <= lp["r"] + 1 for e in ends), (ends, lp)
+
+
+def test_export_draws_every_figure_at_its_own_width(browser, tmp_path, artifacts_dir):
+    """Seen opening the page's "Figures as HTML" at 1440 px: the fit figure was drawn as wide as the whole row
+    (its script ran before the surface figure's box existed) and then cut to half of it, so lr 0.5's and lr 1.1's
+    panels were missing. Once the page is laid out, every figure takes its own box's width."""
+    import landscapes
+    import optimizers
+    from charts import regression as rc
+    from tests.helpers import open_offline
+
+    land = landscapes.get("regression")
+    runs = []
+    for lr in (0.01, 0.1, 0.5, 1.1):
+        t = optimizers.run(optimizers.get("GradientDescent", learning_rate=lr), land, steps=40, record="path")
+        p = t.path()
+        runs.append(rc.LRRun(lr, p, p, t.loss[:len(p)], t.diverged_at, 40))
+    path = tmp_path / "learning_rate.html"
+    path.write_text(rc.export_html([rc.fit_figure(runs, land.X[:, 0], land.y), rc.surface_figure(runs, land)],
+                                   "Descent Lab: learning rate", "settings"), encoding="utf-8")
+    page, refused = open_offline(browser, path)
+    try:
+        page.wait_for_function("() => document.readyState === 'complete' && document.querySelectorAll('.js-plotly-plot')"
+                               ".length === 2 && [...document.querySelectorAll('.js-plotly-plot')].every(g => g._fullLayout)",
+                               timeout=60_000)
+        # the state: the load handler's resize has been applied (or nothing was ever too wide)
+        try:
+            page.wait_for_function("() => [...document.querySelectorAll('.js-plotly-plot')].every(g => "
+                                   "g._fullLayout.width <= g.getBoundingClientRect().width + 2)", timeout=20_000)
+        except Exception:
+            pass
+        widths = page.evaluate("() => [...document.querySelectorAll('.js-plotly-plot')]"
+                               ".map(g => [g._fullLayout.width, g.getBoundingClientRect().width])")
+        page.screenshot(path=str(artifacts_dir / "learning_rate_export_1440.png"), full_page=True)
+        assert all(drawn <= box + 2 for drawn, box in widths), widths
+        fit = _figure(page, ".js-plotly-plot")
+        assert len(fit["plots"]) == 4
+        assert all(p["r"] <= fit["fig"]["r"] + 1 for p in fit["plots"]), fit["plots"]  # every panel inside its box
+        assert not refused
+    finally:
+        page.context.close()
