@@ -64,10 +64,14 @@ with c1:
 with c2:
     mode = st.radio("Gradients", ("full", "mini"), key=P + "mode", format_func=MODE_LABELS.get, persist_state=PERSIST)
     mini = mode == "mini"
-    bs = st.slider("Batch size", 1, 100, key=P + "bs", disabled=not mini, persist_state=PERSIST,
-                   help="Samples per update; 100 samples, so 100 = full batch with shuffling.")
-    seed = st.number_input("Seed (batch order)", min_value=0, max_value=2**32 - 1, step=1, key=P + "seed",
-                           disabled=not mini, persist_state=PERSIST)
+    if mini:
+        bs = st.slider("Batch size", 1, 100, key=P + "bs", persist_state=PERSIST,
+                       help="Samples per update; 100 samples, so 100 = full batch with shuffling.")
+        seed = st.number_input("Seed (batch order)", min_value=0, max_value=2**32 - 1, step=1, key=P + "seed",
+                               persist_state=PERSIST)
+    else:  # no effect on a full batch: not shown (a control that does nothing is not shown); Streamlit keeps
+        # their values (persist_state) for the link and for a switch back to mini-batches
+        bs, seed = st.session_state[P + "bs"], st.session_state[P + "seed"]
 with c3:
     with st.expander("Optimizer (default: plain gradient descent, as in the document)"):
         # No learning-rate control: each column uses one rate from the list.

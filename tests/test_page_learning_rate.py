@@ -321,3 +321,19 @@ def test_the_player_plays_the_fitted_lines_and_the_loss_curves(default_page):
     r = runs(default_page)
     for m, lr in zip(spec["runs"], (0.01, 0.1, 0.5)):
         assert m["mx"][-1] == 100 and m["my"][-1] == pytest.approx(r[lr]["loss"], rel=1e-12)
+
+
+def test_batch_size_and_seed_are_shown_only_for_mini_batches():
+    """Rule 3: a control that has no effect is not shown. On a full batch the batch size and the seed change
+    nothing (they were shown, greyed out); they appear with mini-batches and keep their values across a switch."""
+    at = open_page(mode="mini", bs="7", seed="3", epochs="20")
+    assert at.slider(key="lr_bs").value == 7 and at.number_input(key="lr_seed").value == 3
+    at.radio(key="lr_mode").set_value("full").run()
+    assert not at.exception
+    assert [w.key for w in at.slider] == ["lr_epochs"] and not at.number_input
+    full = runs(at)
+    assert full == runs(open_page(epochs="20"))  # the hidden values change nothing
+    at.radio(key="lr_mode").set_value("mini").run()
+    assert at.slider(key="lr_bs").value == 7 and at.number_input(key="lr_seed").value == 3
+    assert at.query_params["bs"] == "7" and at.query_params["seed"] == "3"
+    assert not open_page().number_input  # the default page: full batch, no seed box
