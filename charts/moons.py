@@ -28,7 +28,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from charts.common import PALETTE, bdata, edge_marks, loss_axis, subplot_title_margin, title_band
+from charts.common import PALETTE, TOOLBAR_PX, bdata, edge_marks, loss_axis, subplot_title_margin, title_band
 
 # Okabe–Ito without yellow and white: these curves are drawn on a white background.
 COLORS = PALETTE  # the optimizer colours of every page (charts.common: contrast and colour-blind checked)
@@ -138,6 +138,54 @@ def thin(items: list, keep: int) -> list:
 def _grid(n: int) -> tuple[int, int]:
     cols = n if n <= 4 else math.ceil(n / 2)
     return math.ceil(n / cols), cols
+
+
+PANEL_CHARS = 22  # characters per line of a map panel's title: ~140 px at 12 px, so two panels fit a 390-px phone
+PANEL_FONT = 12   # px: a map panel's title (every line; presentation mode makes it projector-sized)
+
+
+def wrap_words(text: str, width: int = PANEL_CHARS) -> list[str]:
+    """``text`` as lines of at most ``width`` characters, broken between words (a longer word keeps its line).
+    Plotly never wraps a title: "SGD (lr 0.01, μ 0.9, nesterov)" ran into its neighbour's on a phone."""
+    lines: list[str] = []
+    for word in str(text).split(" "):
+        if lines and len(lines[-1]) + 1 + len(word) <= width:
+            lines[-1] += " " + word
+        else:
+            lines.append(word)
+    return lines or [""]
+
+
+def status_lines(run, e: int | None = None) -> list[str]:
+    """A network's status as short lines (each ≤ about :data:`PANEL_CHARS`): at epoch ``e`` of the player (what
+    Keras reported for that epoch), or at the end (``e`` None)."""
+    done = run.epochs_run
+    acc = run.history.get("accuracy")
+    if e == 0:
+        return ["epoch 0: before training"]
+    if run.diverged_at is not None and (e is None or e > done):
+        return [f"diverged at epoch {run.diverged_at}"]
+    if not done:
+        return ["not trained"]
+    if e is None or e > done:
+        at, head = done, ([] if e is None else [f"stopped after epoch {done}:"])
+    else:
+        at, head = e, []
+    loss = f"loss {run.history['loss'][at - 1]:.3g}"
+    tail = [f"accuracy {acc[at - 1]:.3f}"] if acc is not None and len(acc) >= at else []
+    return (head + [loss] if head else [f"epoch {at}: {loss}"]) + tail
+
+
+def _title_lines(runs, epochs=None) -> int:
+    """The most lines any panel title has, at any of ``epochs`` (None: at rest), so every row's title band fits."""
+    eps = [None] if epochs is None else [None, *(int(e) for e in epochs)]
+    return max((panel_title(r, e).count("<br>") + 1 for r in runs for e in eps), default=2)
+
+
+def panel_title(run, e: int | None = None) -> str:
+    """A map panel's title: the optimizer (bold, wrapped between words), then its status at epoch ``e``, every line
+    at the title's own size (a ``<sup>`` line was ~9 px, and ~13 px on a projector)."""
+    return "<br>".join([f"<b>{line}</b>" for line in wrap_words(run.label)] + status_lines(run, e))
 
 
 # --------------------------------------------------------------------------- #
@@ -259,9 +307,12 @@ def boundary_figure(runs, X, y, grid, budget: int = FIGURE_BUDGET, cols: int | N
     xs, ys = (np.asarray(a, dtype=np.float64) for a in grid)
     n_runs = max(len(runs), 1)
     rows, cols = _grid(n_runs) if cols is None else (math.ceil(n_runs / cols), cols)
-    titles = [f"{r.label}<br><sup>{r.status}</sup>" for r in runs] or [""]
+    titles = [panel_title(r) for r in runs] or [""]
+    lines = _title_lines(runs)
+    height = 250 * rows + 160 + 15 * (lines - 2)
     base = make_subplots(rows=rows, cols=cols, subplot_titles=titles, horizontal_spacing=0.03,
-                         vertical_spacing=0.12 if rows > 1 else 0.05)
+                         # the gap above a row holds its titles (15 px a line)
+                         vertical_spacing=min(0.3, (15 * lines + 14) / height) if rows > 1 else 0.05)
     all_epochs = sorted({int(e) for r in runs for e in r.snapshot_epochs}) or [0]
     last = all_epochs[-1] if all_epochs else 0
     X = np.asarray(X, dtype=np.float64)
@@ -291,7 +342,7 @@ def boundary_figure(runs, X, y, grid, budget: int = FIGURE_BUDGET, cols: int | N
                           row=row + 1, col=col + 1)
     redraw = {"frame": {"duration": 350, "redraw": True}, "transition": {"duration": 0}, "mode": "immediate"}
     base.update_layout(
-        height=250 * rows + 160, margin=dict(l=10, r=10, t=subplot_title_margin() + 22, b=10),  # 2-line titles
+        height=height, margin=dict(l=10, r=10, t=subplot_title_margin() + 15 * lines - 8, b=10),
         updatemenus=[dict(type="buttons", direction="left", x=0.0, y=-0.02, xanchor="left", yanchor="top",
                           pad=dict(t=5, r=10), showactive=False,
                           buttons=[dict(label="▶ Play", method="animate", args=[None, {**redraw, "fromcurrent": False}]),
@@ -368,35 +419,40 @@ PLAYER_MAP_WIDTH = 660  # px: the maps' column beside the loss chart in a 1440-p
 def _still_maps(fig: dict, runs, grid) -> dict:
     """:func:`boundary_figure` without its Plotly animation, for the player: every panel keeps the data's aspect
     (1 unit of x = 1 unit of y, ``scaleanchor``), the height suits :data:`PLAYER_MAP_WIDTH`, and the titles are
-    smaller (the player rewrites their second line at every step: the status at that epoch)."""
+    :data:`PANEL_FONT` (the player rewrites their status lines at every step, and lays the panels out again for
+    the width it has: :func:`map_grid`)."""
     layout = {k: v for k, v in fig["layout"].items() if k not in ("sliders", "updatemenus")}
     cols = player_cols(len(runs))
     rows = math.ceil(max(len(runs), 1) / cols)
     xs, ys = grid
     aspect = (ys[-1] - ys[0]) / (xs[-1] - xs[0])
     panel = PLAYER_MAP_WIDTH / cols * aspect
-    top = subplot_title_margin() + 22
-    layout["height"] = int(min(max(rows * (panel + 48) + top - 30, 280), 760))
+    band = _band_px(_title_lines(runs), PANEL_FONT)
+    layout["height"] = int(min(max(rows * (panel + band + 10) + TOOLBAR_PX + 10, 280), 900))
     layout["margin"] = {**layout["margin"], "b": 10}
     for key in list(layout):
         if key.startswith("yaxis"):
             layout[key] = {**layout[key], "scaleanchor": "x" + key[5:], "scaleratio": 1, "constrain": "domain"}
         elif key.startswith("xaxis"):
             layout[key] = {**layout[key], "constrain": "domain"}
-    layout["annotations"] = [{**a, "font": {**(a.get("font") or {}), "size": 13}} for a in layout.get("annotations", [])]
+    layout["annotations"] = [{**a, "font": {**(a.get("font") or {}), "size": PANEL_FONT}}
+                             for a in layout.get("annotations", [])]
     return {"data": fig["data"], "layout": layout}
 
 
-def _status_at(r, e: int) -> str:
-    """A network's status line at the player's epoch ``e`` (what Keras reported for that epoch)."""
-    done = r.epochs_run
-    if e == 0:
-        return "epoch 0: before training"
-    if e > done:
-        return r.status if r.diverged_at is not None else f"stopped after epoch {done}: {r.status}"
-    acc = r.history.get("accuracy")
-    tail = f", accuracy {acc[e - 1]:.3f}" if acc is not None and len(acc) >= e else ""
-    return f"epoch {e}: loss {r.history['loss'][e - 1]:.3g}{tail}"
+def _band_px(lines: int, font: float) -> int:
+    """Pixels above a map for a title of ``lines`` lines at ``font`` px (player.js plans the same band)."""
+    return int(math.ceil(lines * font * 1.3 + 8))
+
+
+def map_grid(runs, grid, epochs, titles: list[int]) -> dict:
+    """What the player needs to lay the maps out for the width it has (charts/player_assets/player.js): as many
+    columns as fit titles of :data:`PANEL_CHARS` characters (at most :func:`player_cols`: on a phone two, or one),
+    each map keeping the data's aspect, each row's titles in a band as tall as the longest title at any step."""
+    xs, ys = grid
+    return {"n": len(runs), "cols": player_cols(len(runs)), "aspect": float((ys[-1] - ys[0]) / (xs[-1] - xs[0])),
+            "chars": PANEL_CHARS, "lines": _title_lines(runs, epochs), "titles": list(titles), "toolbar": TOOLBAR_PX,
+            "gap": 12, "vgap": 10}
 
 
 def _boundary_spec(fig, runs, grid, epochs, log, title, settings) -> dict:
@@ -407,9 +463,9 @@ def _boundary_spec(fig, runs, grid, epochs, log, title, settings) -> dict:
     series, markers, texts = [], [], []
     annotations = fig["layout"].get("annotations", [])
     for i, r in enumerate(runs):
-        at = next((j for j, a in enumerate(annotations) if a.get("text") == f"{r.label}<br><sup>{r.status}</sup>"), None)
+        at = next((j for j, a in enumerate(annotations) if a.get("text") == panel_title(r)), None)
         if at is not None:
-            texts.append({"annotation": at, "values": [f"{r.label}<br><sup>{_status_at(r, int(e))}</sup>" for e in epochs]})
+            texts.append({"annotation": at, "values": [panel_title(r, int(e)) for e in epochs]})
         snaps = [int(e) for e in np.asarray(r.snapshot_epochs)]
         held = [_map_at(r, e)[1] for e in epochs]  # the snapshot each player step shows
         used = sorted(set(held))
@@ -441,7 +497,8 @@ def _boundary_spec(fig, runs, grid, epochs, log, title, settings) -> dict:
     layout["margin"] = {**layout.get("margin", {}), "r": 10, "b": 45 + legend_px}
     layout["title"] = {**layout["title"], "text": "Training loss (Keras's running mean per epoch)"}
     return frames_spec(fig, lfig, series, markers, epochs, unit="Epoch", step_name="snapshot", base_rate=4.0,
-                       title=title, settings=settings, split=0.64, texts=texts)
+                       title=title, settings=settings, split=0.64, texts=texts,
+                       grid=map_grid(runs, grid, epochs, [t["annotation"] for t in texts]))
 
 
 def _compact(trace: dict) -> dict:

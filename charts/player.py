@@ -174,7 +174,7 @@ def player_spec(map_fig: dict, loss_fig: dict, runs, overlays: list | None = Non
 def frames_spec(map_fig: dict, loss_fig: dict, series: list[dict], markers: list[dict], values, *, unit: str = "Epoch",
                 base_rate: float = 4.0, start_step: int | None = None, style: dict | None = None, title: str = "",
                 settings: list[str] | None = None, split: float = 0.6, step_name: str = "snapshot",
-                texts: list[dict] | None = None) -> dict:
+                texts: list[dict] | None = None, grid: dict | None = None) -> dict:
     """The same player for charts whose frames are whole arrays (the moons page's decision maps, the
     learning-rate page's fitted lines) rather than paths.
 
@@ -185,8 +185,9 @@ def frames_spec(map_fig: dict, loss_fig: dict, series: list[dict], markers: list
     player step is called (``unit`` k, e.g. the epoch). ``split``: the map's share of the width beside the loss
     chart; ``map_fig`` must show the last step (its arrays and texts are those of step ``len(values) - 1``:
     the browser draws nothing twice when it opens there). ``texts``: map annotations rewritten at every step, ``{"annotation": i, "values": [text per step]}``
-    (e.g. a panel's "epoch e: loss …"). One player step is one recorded frame (``step_name``), never an
-    interpolation."""
+    (e.g. a panel's "epoch e: loss …"). ``grid``: the map is a grid of panels (``charts.moons.map_grid``) that the
+    browser lays out again for the width it has (fewer columns on a phone). One player step is one recorded frame
+    (``step_name``), never an interpolation."""
     style = {**DEFAULT_STYLE, **(style or {})}
     values = [int(v) if float(v).is_integer() else float(v) for v in values]
     steps = len(values) - 1
@@ -229,6 +230,8 @@ def frames_spec(map_fig: dict, loss_fig: dict, series: list[dict], markers: list
         "overlay_names": {}, "scales": {}, "pick_trace": None, "style": style, "title": title,
         "settings": list(settings or []), "split": float(split),
     }
+    if grid is not None:
+        spec["grid"] = dict(grid)
     spec["id"] = hashlib.sha1(json.dumps(spec, separators=(",", ":"), sort_keys=True, default=str).encode()).hexdigest()[:16]
     return spec
 

@@ -133,12 +133,13 @@ def test_moons_player_shows_every_snapshot_with_the_loss_marker_at_its_epoch():
     # Each panel's second title line says what that epoch was, never the final result while showing epoch 6.
     notes = spec["map"]["layout"]["annotations"]
     t0, t1 = spec["texts"][0], spec["texts"][1]
-    assert notes[t0["annotation"]]["text"].startswith("Opt0 (lr 0.01)")
+    assert notes[t0["annotation"]]["text"].startswith("<b>Opt0 (lr 0.01)</b>")
     k6 = spec["values"].index(6)
     loss6 = runs[0].history["loss"][5]
-    assert t0["values"][k6] == f"Opt0 (lr 0.01)<br><sup>epoch 6: loss {loss6:.3g}, accuracy {runs[0].history['accuracy'][5]:.3f}</sup>"
-    assert t0["values"][0].endswith("epoch 0: before training</sup>")
-    assert t1["values"][-1].endswith("diverged at epoch 13</sup>")
+    assert t0["values"][k6] == f"<b>Opt0 (lr 0.01)</b><br>epoch 6: loss {loss6:.3g}<br>accuracy {runs[0].history['accuracy'][5]:.3f}"
+    assert t0["values"][0].endswith("<br>epoch 0: before training")
+    assert t1["values"][-1].endswith("<br>diverged at epoch 13")
+    assert not any("<sup>" in v for t in spec["texts"] for v in t["values"])  # every line at the title's size
     # every panel keeps the data's aspect (one unit of x is one unit of y)
     lay = spec["map"]["layout"]
     assert all(lay[k]["scaleanchor"] == "x" + k[5:] for k in lay if k.startswith("yaxis"))
