@@ -198,3 +198,30 @@ def test_learning_rate_player_moves_the_fitted_line_and_the_loss_marker_one_epoc
     assert spec["runs"][1]["mx"][-1] == len(runs[1].loss) - 1  # the diverged rate stays on its last good epoch
     text = json.dumps(spec)
     assert "NaN" not in text and "Infinity" not in text and spec_bytes(spec) < 300_000
+
+
+def test_moons_player_in_presentation_mode_draws_status_lines_as_large_as_the_controls():
+    """Seen at 1920×1080: each panel's status line ("epoch e: loss …") was a <sup> of ~13 px beside 20-px controls."""
+    from ui.player import PRESENT_STYLE, projected
+    runs, mc = _moons_runs(8, epochs=20)
+    rng = np.random.default_rng(1)
+    spec = mc.boundary_player(runs, rng.normal(size=(300, 2)), rng.integers(0, 2, 300), _grid())
+    assert spec["grid"]["n"] == 8 and len(spec["grid"]["titles"]) == 8 and spec["grid"]["chars"] == mc.PANEL_CHARS
+    big = projected(spec, map_height=800, loss_height=800)
+    notes = big["map"]["layout"]["annotations"]
+    for t in big["texts"]:
+        assert notes[t["annotation"]]["font"]["size"] >= PRESENT_STYLE["control_size"] >= 20
+        assert all("<sup>" not in v and "<sub>" not in v for v in t["values"])
+    assert big["grid"]["max_height"] == 800 and "max_height" not in spec["grid"]  # the page's spec is untouched
+    assert spec["map"]["layout"]["annotations"][spec["texts"][0]["annotation"]]["font"]["size"] == mc.PANEL_FONT
+
+
+def test_moons_panel_titles_wrap_between_words_and_keep_each_epochs_status():
+    runs, mc = _moons_runs(2, epochs=20)
+    runs[0].label = "SGD (lr 0.01, μ 0.9, nesterov)"
+    title = mc.panel_title(runs[0], 6)
+    lines = title.split("<br>")
+    assert lines[:2] == ["<b>SGD (lr 0.01, μ 0.9,</b>", "<b>nesterov)</b>"]
+    assert lines[2] == f"epoch 6: loss {runs[0].history['loss'][5]:.3g}"
+    assert lines[3] == f"accuracy {runs[0].history['accuracy'][5]:.3f}"
+    assert all(len(line.replace("<b>", "").replace("</b>", "")) <= mc.PANEL_CHARS + 2 for line in lines)
