@@ -65,10 +65,8 @@ def projected(spec: dict, map_height: int | None = None, loss_height: int | None
                 font["size"] = max(font.get("size") or 0, style["control_size"])
                 notes[j] = {**notes[j], "font": font}
             mfig = {**mfig, "layout": {**mfig["layout"], "annotations": notes}}
-        out = restyled(spec, mfig, for_projector(spec["loss"], height=loss_height), style=style)
-        if out.get("grid") and map_height:  # a grid of maps (moons) fits the height asked for: the maps shrink
-            out = restyled({**out, "grid": {**out["grid"], "max_height": int(map_height)}})
-        return out
+        # A grid of maps (moons) is laid out by the player for its width (charts.moons.map_grid), not map_height.
+        return restyled(spec, mfig, for_projector(spec["loss"], height=loss_height), style=style)
 
     return _once(spec, ("present", map_height, loss_height, tuple(sorted(style.items()))), make)
 

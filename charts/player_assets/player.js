@@ -173,14 +173,10 @@
       let cols = Math.max(1, g.cols);
       while (cols > 1 && (plotW - g.gap * (cols - 1)) / cols < g.chars * 0.55 * fs) cols--;
       const rows = Math.ceil(g.n / cols);
-      const cell = (plotW - g.gap * (cols - 1)) / cols;  // a column's width: its titles have all of it
+      const cell = (plotW - g.gap * (cols - 1)) / cols;  // a column: its map and its titles
       const band = Math.ceil(g.lines * fs * 1.3 + 8);
       const t = g.toolbar + band;
-      let pw = cell, ph = pw * g.aspect;
-      if (g.max_height) {  // presentation mode: the grid fits the height asked for (the maps shrink, not the text)
-        const room = (g.max_height - t - b - (rows - 1) * (band + g.vgap)) / rows;
-        if (room < ph) { ph = Math.max(80, room); pw = Math.min(cell, ph / g.aspect); ph = pw * g.aspect; }
-      }
+      const pw = cell, ph = pw * g.aspect;
       const plotH = rows * ph + (rows - 1) * (band + g.vgap);
       const out = {height: Math.round(t + plotH + b), "margin.t": t};
       const axes = Object.keys(spec.map.layout).filter(k => /^xaxis\d*$/.test(k)).length;
@@ -188,7 +184,7 @@
         const xa = i === 0 ? "xaxis" : "xaxis" + (i + 1), ya = i === 0 ? "yaxis" : "yaxis" + (i + 1);
         if (i >= g.n) { out[xa + ".visible"] = false; out[ya + ".visible"] = false; continue; }
         const row = Math.floor(i / cols), col = i % cols;
-        const left = col * (cell + g.gap) + (cell - pw) / 2;
+        const left = col * (cell + g.gap);
         const x0 = left / plotW, x1 = (left + pw) / plotW;
         const top = row * (ph + band + g.vgap);
         const y1 = 1 - top / plotH, y0 = Math.max(0, 1 - (top + ph) / plotH);
