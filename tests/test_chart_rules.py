@@ -626,6 +626,42 @@ def test_basin_maps_text_fits_a_phone():
     check_top_band(fig)
 
 
+def test_basin_maps_are_one_whole_figure_per_map_for_columns_that_stack_on_a_phone():
+    """Seen at 390 px: the maps were one figure planned for ~900 px, so a phone shrank them to ~140 px each (with
+    empty rows between). Now one figure per map (the page puts them in st.columns, which stack on a phone); each
+    is whole on its own (title + settings stamp, its name and shares, the full legend), with the same colours of
+    the minima, and in the final-loss colouring the same f* and colour range as the others."""
+    import plotly.graph_objects as go
+
+    from charts.compare import BasinPanel, basin_figure, basin_figures, basin_map_columns
+    from optimizers import basin_map, endpoint_groups
+    land = landscapes.get("himmelblau")
+    panels = [BasinPanel.of(n, basin_map(optimizers.get(n, learning_rate=lr), land, n=12, steps=40))
+              for n, lr in (("SGD", 0.01), ("Adam", 0.05), ("Lion", 0.01))]
+    groups = endpoint_groups(panels, land)
+    whole = basin_figure(panels, groups, land, "minimum", 0.0, "Basins", "12×12 starts · seed 0")
+    figs = basin_figures(panels, groups, land, "minimum", 0.0, "Basins", "12×12 starts · seed 0")
+    assert len(figs) == 3
+    for i, f in enumerate(figs):
+        go.Figure(f)  # valid for Plotly
+        heat = [t for t in f["data"] if t["type"] == "heatmap"]
+        assert len(heat) == 1 and heat[0]["z"] == [t for t in whole["data"] if t["type"] == "heatmap"][i]["z"]
+        assert heat[0]["colorscale"] == [t for t in whole["data"] if t["type"] == "heatmap"][0]["colorscale"]
+        assert "Basins" in f["layout"]["title"]["text"] and "seed 0" in f["layout"]["title"]["text"]
+        assert f["layout"]["meta"]["panels"] == [whole["layout"]["meta"]["panels"][i]]
+        assert [t["name"] for t in f["data"] if t.get("showlegend")] == \
+            [t["name"] for t in whole["data"] if t.get("showlegend")]
+        check_top_band(f)
+    # the final-loss colouring: one scale for every figure (as in the single figure)
+    lfigs = basin_figures(panels, None, land, "loss", None)
+    lwhole = basin_figure(panels, None, land, "loss", None)
+    axes = [f["layout"]["coloraxis"] for f in lfigs]
+    assert all((a["cmin"], a["cmax"]) == (lwhole["layout"]["coloraxis"]["cmin"], lwhole["layout"]["coloraxis"]["cmax"])
+               for a in axes)
+    assert all(a["colorbar"]["title"]["text"] == lwhole["layout"]["coloraxis"]["colorbar"]["title"]["text"] for a in axes)
+    assert [basin_map_columns(n) for n in range(1, 9)] == [1, 2, 3, 2, 3, 3, 3, 3]
+
+
 def test_race_table_and_legend_say_overflow_not_diverged_when_the_start_overflows():
     """Seen with exp(exp(exp(x))) from (2, 2): the warning rightly said "f overflows at the start", but the results
     table said "not a number" and "diverged at step 0" for every run, and the legends "✖ diverged at step 0"."""
