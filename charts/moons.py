@@ -19,6 +19,7 @@ plots NaN. Pure functions (plotly, numpy): no Streamlit.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import json
 import math
@@ -230,19 +231,45 @@ def loss_figure(runs, log: bool = True, metric: str = "loss") -> go.Figure:
     return fig
 
 
-def multiples_figure(runs, log: bool = True) -> go.Figure:
-    """Small multiples on shared scales: per optimizer, its loss (top cell) over its accuracy (bottom cell)."""
+def _multiples_scale(runs, log: bool) -> list:
+    """The small multiples' shared loss range, set by the networks that did not diverge (charts.common.loss_axis);
+    a diverged one leaves its cell through the edge, and its cell says "diverged at epoch k"."""
+    curves = [(_positive(c) if log else c) for c in
+              (np.asarray(r.history.get("loss", ()), dtype=np.float64) for r in runs)]
+    return loss_axis(curves, [r.diverged_at is not None for r in runs], log) or ([-1, 1] if log else [0, 1])
+
+
+MULTIPLE_TITLE_CHARS = 26  # a small multiple's title wraps here: four figures a row at 1440 px, one on a phone
+
+
+def multiples_figures(runs, log: bool = True) -> list[go.Figure]:
+    """The small multiples as one figure per network (loss over accuracy), for columns that stack on a phone (one
+    figure of four cells a row squeezed each to ~70 px there, titles running together). The scales are shared
+    as in :func:`multiples_figure`: one loss range (from the networks that did not diverge), accuracy 0–1, the
+    same epochs; each keeps its network's colour."""
+    loss_range = _multiples_scale(runs, log)
+    epochs = max((r.epochs for r in runs), default=1)
+    return [multiples_figure([dataclasses.replace(r, color=run_color(r, i))], log=log, loss_range=loss_range,
+                             epochs=epochs, wrap=MULTIPLE_TITLE_CHARS) for i, r in enumerate(runs)]
+
+
+def multiples_figure(runs, log: bool = True, loss_range: list | None = None, epochs: int | None = None,
+                     wrap: int | None = None) -> go.Figure:
+    """Small multiples on shared scales: per optimizer, its loss (top cell) over its accuracy (bottom cell).
+    ``loss_range`` and ``epochs`` set the scales (default: from ``runs``); ``wrap`` breaks titles between words."""
     n = max(len(runs), 1)
     blocks, cols = _grid(n)
     rows = 2 * blocks
     titles = []
+    name = (lambda r: "<br>".join(wrap_words(r.label, wrap))) if wrap else (lambda r: r.label)
     for b in range(blocks):
-        titles += [runs[b * cols + c].label if b * cols + c < len(runs) else "" for c in range(cols)]
+        titles += [name(runs[b * cols + c]) if b * cols + c < len(runs) else "" for c in range(cols)]
         titles += [""] * cols
+    title_lines = max((t.count("<br>") + 1 for t in titles if t), default=1)
     fig = make_subplots(rows=rows, cols=cols, subplot_titles=titles, shared_xaxes=True,
                         horizontal_spacing=0.03, vertical_spacing=0.035 if blocks > 1 else 0.05,
                         row_heights=[1.6, 1] * blocks)
-    epochs = max((r.epochs for r in runs), default=1)
+    epochs = epochs or max((r.epochs for r in runs), default=1)
     loss_axes, acc_axes = [], []
     for i, r in enumerate(runs):
         b, col = divmod(i, cols)
@@ -268,9 +295,7 @@ def multiples_figure(runs, log: bool = True) -> go.Figure:
         fig.layout["yaxis" + ax[1:]].matches = loss_axes[0]
     # The shared loss scale is set by the networks that did not diverge (charts.common.loss_axis); a diverged
     # one leaves its cell through the edge, and its cell says "diverged at epoch k".
-    curves = [(_positive(c) if log else c) for c in
-              (np.asarray(r.history.get("loss", ()), dtype=np.float64) for r in runs)]
-    loss_range = loss_axis(curves, [r.diverged_at is not None for r in runs], log) or ([-1, 1] if log else [0, 1])
+    loss_range = loss_range or _multiples_scale(runs, log)
     for ax in loss_axes:
         fig.layout["yaxis" + ax[1:]].update(type="log" if log else "linear", exponentformat="power",
                                             range=loss_range)
@@ -283,7 +308,8 @@ def multiples_figure(runs, log: bool = True) -> go.Figure:
             fig.update_yaxes(showticklabels=show, row=2 * b + 2, col=c + 1, title_text="accuracy" if show else None)
     fig.update_xaxes(range=[0, epochs + 0.5])
     fig.update_xaxes(title_text="epoch", row=rows)
-    fig.update_layout(height=240 * blocks + 100, margin=dict(l=60, r=15, t=subplot_title_margin(), b=45),
+    fig.update_layout(height=240 * blocks + 100 + 20 * (title_lines - 1),
+                      margin=dict(l=60, r=15, t=subplot_title_margin() + 20 * (title_lines - 1), b=45),
                       meta={"view": "moons-multiples", "log": bool(log)})
     return fig
 
@@ -512,9 +538,9 @@ def _compact(trace: dict) -> dict:
 
 
 def page_figures(runs, X, y, grid, log: bool = True) -> tuple:
-    """The moons page's figures: the small multiples, and the player of the decision boundaries with the loss
+    """The moons page's figures: the small multiples (one figure per network), and the player of the decision boundaries with the loss
     curves (a ``charts.player`` spec dict: the loss curves are drawn there, beside the maps)."""
-    return multiples_figure(runs, log=log), boundary_player(runs, X, y, grid, log=log)
+    return multiples_figures(runs, log=log), boundary_player(runs, X, y, grid, log=log)
 
 
 # --------------------------------------------------------------------------- #

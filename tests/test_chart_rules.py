@@ -443,6 +443,31 @@ def test_moons_small_multiples_scale_ignores_a_diverged_network():
     assert any("diverged at epoch 4" in (a.text or "") for a in fig.layout.annotations)
 
 
+def test_moons_small_multiples_are_one_figure_per_network_on_shared_scales():
+    """Seen at 390 px: the small multiples (four cells a row, one figure) were squeezed to ~70 px a cell, titles
+    running together ("SGD (ISGD (lr 0.01, μ…") and the epoch ticks colliding ("10​0 50 10​0"). Now one figure per
+    network (the page's columns stack on a phone), on the same scales as before, titles wrapped between words."""
+    from charts.moons import MULTIPLE_TITLE_CHARS, MoonsRun, multiples_figure, multiples_figures
+    acc = np.full(30, 0.9)
+    good = MoonsRun("SGD (lr 0.01, μ 0.9, nesterov)", "SGD", {"loss": np.linspace(0.7, 0.01, 30), "accuracy": acc},
+                    30, np.array([0]), np.zeros((1, 2, 2)))
+    short = MoonsRun("Adam", "Adam", {"loss": np.linspace(0.7, 0.001, 20), "accuracy": acc[:20]}, 20, np.array([0]),
+                     np.zeros((1, 2, 2)))
+    bad = MoonsRun("Lion", "Lion", {"loss": np.r_[0.7, 50.0, 1e12], "accuracy": acc[:3]}, 30, np.array([0]),
+                   np.zeros((1, 2, 2)), diverged_at=4)
+    whole = multiples_figure([good, short, bad], log=True)
+    figs = multiples_figures([good, short, bad], log=True)
+    assert len(figs) == 3
+    for i, f in enumerate(figs):
+        assert f.layout.yaxis.range == whole.layout.yaxis.range and f.layout.yaxis2.range == (0, 1.05)  # loss, accuracy
+        assert f.layout.xaxis.range == whole.layout.xaxis.range == (0, 30.5)  # the same epochs in every figure
+        assert [t.line.color for t in f.data] == [whole.data[2 * i].line.color] * 2  # each keeps its colour
+    titles = [a.text for a in figs[0].layout.annotations if a.yref == "paper"]
+    assert titles[0] == "SGD (lr 0.01, μ 0.9,<br>nesterov)"
+    assert all(len(line) <= MULTIPLE_TITLE_CHARS for t in titles for line in t.split("<br>"))
+    assert any("diverged at epoch 4" in (a.text or "") for a in figs[2].layout.annotations)
+
+
 def test_inspector_effective_step_axis_ignores_the_blow_up():
     """The inspector's metric chart follows the loss-axis rule: the update that blew up (ratio 1e9) does not
     set the axis; it leaves through the top edge with "✖ diverged at step k"."""

@@ -196,7 +196,7 @@ def outputs(result: dict, colors: tuple, log: bool) -> dict:
     runs = [dataclasses.replace(r, color=colors[i] if i < len(colors) else r.color) for i, r in enumerate(result["runs"])]
     multiples, player = mc.page_figures(runs, result["X"], result["y"], result["grid"], log=log)
     # The player's spec (decision maps + loss curves, charts.player) is a plain dict: read only, like the rest.
-    return {"figs": (SharedFigure(multiples),), "player": player, "csv": mc.histories_csv(runs)}
+    return {"figs": tuple(SharedFigure(f) for f in multiples), "player": player, "csv": mc.histories_csv(runs)}
 
 
 @st.cache_resource(max_entries=16, ttl=TTL, show_spinner=False)

@@ -175,7 +175,7 @@ def test_stop_button_stops_training_and_shows_the_partial_result(server, page):
     expect(page.get_by_text("stopped early, not cached")).to_be_visible()
     expect(page.get_by_role("button", name="Train again")).to_be_visible()
     # the partial small multiples (drawing 8 panels can take more than expect's 5 s on a busy machine)
-    expect(page.locator(".js-plotly-plot")).to_have_count(1, timeout=60_000)
+    expect(page.locator(".js-plotly-plot")).to_have_count(8, timeout=60_000)  # one figure per network
     page.wait_for_function(PLAYER_READY, timeout=60_000)  # the partial maps and loss curves, in the player
     expect(page.get_by_role("button", name="Stop training")).to_have_count(0)
     wait_idle(page)  # every rerun the page asked for has finished: training did not silently restart
