@@ -249,14 +249,16 @@ def multiples_figures(runs, log: bool = True) -> list[go.Figure]:
     same epochs; each keeps its network's colour."""
     loss_range = _multiples_scale(runs, log)
     epochs = max((r.epochs for r in runs), default=1)
+    lines = max((len(wrap_words(r.label, MULTIPLE_TITLE_CHARS)) for r in runs), default=1)  # rows align
     return [multiples_figure([dataclasses.replace(r, color=run_color(r, i))], log=log, loss_range=loss_range,
-                             epochs=epochs, wrap=MULTIPLE_TITLE_CHARS) for i, r in enumerate(runs)]
+                             epochs=epochs, wrap=MULTIPLE_TITLE_CHARS, title_lines=lines) for i, r in enumerate(runs)]
 
 
 def multiples_figure(runs, log: bool = True, loss_range: list | None = None, epochs: int | None = None,
-                     wrap: int | None = None) -> go.Figure:
+                     wrap: int | None = None, title_lines: int | None = None) -> go.Figure:
     """Small multiples on shared scales: per optimizer, its loss (top cell) over its accuracy (bottom cell).
-    ``loss_range`` and ``epochs`` set the scales (default: from ``runs``); ``wrap`` breaks titles between words."""
+    ``loss_range`` and ``epochs`` set the scales (default: from ``runs``); ``wrap`` breaks titles between words;
+    ``title_lines`` is the title band's height in lines (default: the longest title here)."""
     n = max(len(runs), 1)
     blocks, cols = _grid(n)
     rows = 2 * blocks
@@ -265,7 +267,7 @@ def multiples_figure(runs, log: bool = True, loss_range: list | None = None, epo
     for b in range(blocks):
         titles += [name(runs[b * cols + c]) if b * cols + c < len(runs) else "" for c in range(cols)]
         titles += [""] * cols
-    title_lines = max((t.count("<br>") + 1 for t in titles if t), default=1)
+    title_lines = title_lines or max((t.count("<br>") + 1 for t in titles if t), default=1)
     fig = make_subplots(rows=rows, cols=cols, subplot_titles=titles, shared_xaxes=True,
                         horizontal_spacing=0.03, vertical_spacing=0.035 if blocks > 1 else 0.05,
                         row_heights=[1.6, 1] * blocks)

@@ -466,6 +466,7 @@ def test_moons_small_multiples_are_one_figure_per_network_on_shared_scales():
     assert titles[0] == "SGD (lr 0.01, μ 0.9,<br>nesterov)"
     assert all(len(line) <= MULTIPLE_TITLE_CHARS for t in titles for line in t.split("<br>"))
     assert any("diverged at epoch 4" in (a.text or "") for a in figs[2].layout.annotations)
+    assert len({(f.layout.height, f.layout.margin.t) for f in figs}) == 1  # one title band: the rows align
 
 
 def test_inspector_effective_step_axis_ignores_the_blow_up():
