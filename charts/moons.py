@@ -522,8 +522,11 @@ def _boundary_spec(fig, runs, grid, epochs, log, title, settings) -> dict:
     legend_px = 22 * math.ceil(len(runs) / 2)
     layout["height"] = max(fig["layout"]["height"], 380 + legend_px)
     layout["legend"] = dict(orientation="h", x=0, xanchor="left", y=-0.16, yanchor="top")
-    layout["margin"] = {**layout.get("margin", {}), "r": 10, "b": 45 + legend_px}
-    layout["title"] = {**layout["title"], "text": "Training loss (Keras's running mean per epoch)"}
+    # Two short lines: beside the maps the chart is ~330 px wide (~470 px on a projector at 1440, where the 26-px
+    # one-line title was cut: "Training loss (Keras's running mean per e").
+    title, top = title_band("Training loss per epoch<br>(Keras's running mean)", 14, x=0)
+    layout["margin"] = {**layout.get("margin", {}), "r": 10, "b": 45 + legend_px, "t": top}
+    layout["title"] = title
     return frames_spec(fig, lfig, series, markers, epochs, unit="Epoch", step_name="snapshot", base_rate=4.0,
                        title=title, settings=settings, split=0.64, texts=texts,
                        grid=map_grid(runs, grid, epochs, [t["annotation"] for t in texts]))

@@ -214,7 +214,10 @@ TITLE_BOXES = """() => { const m = document.querySelector('.dp-map'), mb = m.get
       const sizes = [t, ...t.querySelectorAll('tspan')].map(e => parseFloat(getComputedStyle(e).fontSize));
       return {text: t.textContent, box: [b.left, b.top, b.right, b.bottom], font: Math.min(...sizes)}; });
     const sub = document.querySelector('.dp-caption .dp-sub');
+    const lb = document.querySelector('.dp-loss').getBoundingClientRect(), lt = document.querySelector('.dp-loss .gtitle');
+    const ltb = lt.getBoundingClientRect();
     return {map: [mb.left, mb.top, mb.right, mb.bottom], titles: titles, grid: window.__player.state.grid || null,
+            loss: [lb.left, lb.right], loss_title: [ltb.left, ltb.right, lt.textContent],
             caption: parseFloat(getComputedStyle(document.querySelector('.dp-caption')).fontSize),
             sub: sub ? parseFloat(getComputedStyle(sub).fontSize) : null,
             controls: parseFloat(getComputedStyle(document.querySelector('.dp-controls button')).fontSize)}; }"""
@@ -225,12 +228,14 @@ def _overlap(a, b) -> bool:
 
 
 @pytest.mark.parametrize("size,query,cols,min_font", [((390, 844), "", 2, 11.5), ((1440, 900), "", 3, 11.5),
+                                                      ((1440, 900), "&present=1", 3, 20),
                                                       ((1920, 1080), "&present=1", 3, 20)],
-                         ids=["phone", "1440x900", "1920x1080-present"])
+                         ids=["phone", "1440x900", "1440x900-present", "1920x1080-present"])
 def test_moons_map_titles_never_collide_and_status_lines_are_readable(server, browser, size, query, cols, min_font):
     """Seen at 390 px: three maps a row, "SGD (lr 0.01, μ 0.9, nesterov)" ran into its neighbours' titles and the
     status lines ("epoch 100: loss …") overlapped; in presentation mode those status lines were drawn in a <sup>
-    (~13 px at 1920×1080) and "(snapshot k of n)" at 17 px, smaller than the player's 20-px controls."""
+    (~13 px at 1920×1080) and "(snapshot k of n)" at 17 px, smaller than the player's 20-px controls; at 1440×900
+    in presentation mode the loss chart's title was cut at its right edge."""
     ctx = browser.new_context(viewport={"width": size[0], "height": size[1]})
     page = ctx.new_page()
     frame = open_moons(page, server, "?epochs=30" + query)
@@ -251,4 +256,6 @@ def test_moons_map_titles_never_collide_and_status_lines_are_readable(server, br
     if query:
         assert got["caption"] >= 20 and got["sub"] >= 20
     assert got["grid"]["cols"] == cols  # two maps a row on a phone, three beside the loss chart
+    # the loss chart's title is whole (on a projector at 1440 it was cut: "… running mean per e")
+    assert got["loss"][0] - 1 <= got["loss_title"][0] and got["loss_title"][1] <= got["loss"][1] + 1, got["loss_title"]
     ctx.close()

@@ -95,6 +95,11 @@ def test_screenshot_every_page_in_present_mode(server, page, artifacts_dir, path
     assert smallest >= 18, (path, smallest)
     assert "present=1" in page.url
     name = path.split("?")[0] or "home"
+    # The screenshot shows the drawn page (it showed grey placeholders where the charts and the player would be).
+    page.wait_for_function("() => !document.querySelector('[data-testid=stSkeleton]') && [...document.querySelectorAll("
+                           "'.js-plotly-plot')].every(g => !!g._fullLayout)", timeout=120_000)
+    if page.locator('iframe[title="ui.player.race_player"]').count():
+        page.wait_for_function(PLAYER_READY, timeout=120_000)
     page.screenshot(path=str(artifacts_dir / f"present_{name}_{view}.png"), timeout=120_000)
 
 
