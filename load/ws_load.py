@@ -148,8 +148,8 @@ NGINX_CONF = ROOT / "deploy" / "nginx.conf"
 
 def loopback_nginx_conf(ports: list[int], listen_port: int, folder: Path, text: str | None = None) -> str:
     """deploy/nginx.conf for replicas on 127.0.0.1: only the lines marked ``# loopback:`` change (the
-    upstream servers, the listen address, the pid and scratch files); every proxy setting stays as in the
-    file compose.yaml uses."""
+    upstream servers, the addresses a route cookie may name, the listen address, the pid and scratch files);
+    every proxy setting stays as in the file compose.yaml uses."""
     text = NGINX_CONF.read_text() if text is None else text
     out = []
     for line in text.splitlines():
@@ -161,6 +161,9 @@ def loopback_nginx_conf(ports: list[int], listen_port: int, folder: Path, text: 
         kind = mark.group(1)
         if kind == "servers":
             out += [f"{indent}server 127.0.0.1:{p} max_fails=3 fail_timeout=10s;" for p in ports]
+        elif kind == "accept":  # a returning browser's cookie may name only these replicas
+            addresses = "|".join(re.escape(f"127.0.0.1:{p}") for p in ports)
+            out.append(f'{indent}"~^(?<addr>{addresses})$" $addr;')
         elif kind == "listen":
             out.append(f"{indent}listen 127.0.0.1:{listen_port};")
         elif kind == "pid":

@@ -3,14 +3,17 @@ the loopback replica mode of load/ws_load.py, the cache warm-up at start (ui/war
 from __future__ import annotations
 
 import ast
+import http.server
 import importlib.util
 import json
 import re
 import shutil
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -48,7 +51,16 @@ def test_the_proxy_config_has_what_a_class_needs():
     text = (ROOT / "deploy" / "nginx.conf").read_text()
     assert re.search(r"proxy_set_header Upgrade \$http_upgrade;", text)
     assert re.search(r"proxy_set_header Connection \$connection_upgrade;", text)
-    assert re.search(r"hash \$route consistent;", text) and "descentlab_route=$route" in text  # sticky cookie
+    # Sticky by a cookie naming the replica that answered; new browsers in turn (round robin shared by the
+    # workers), never by a random or hashed route, which splits a class unevenly.
+    assert "descentlab_route=$last" in text and "add_header Set-Cookie $route_cookie always;" in text
+    assert "zone descent_lab" in text and not re.search(r"^\s*(hash|ip_hash|random)\b", text, re.M)
+    # A cookie may name only a replica on the backend network's port 8501, the subnet compose.yaml fixes.
+    accept = re.search(r'"~\^\(\?<addr>(.+)\)\$" \$addr;\s+# loopback: accept', text).group(1)
+    subnet = re.search(r"subnet: (\d+\.\d+\.\d+)\.0/24", (ROOT / "compose.yaml").read_text()).group(1)
+    assert accept == re.escape(subnet) + r"\.\d{1,3}:8501"
+    assert re.fullmatch(accept, f"{subnet}.7:8501") and not re.fullmatch(accept, f"{subnet}.7:22")
+    assert not re.fullmatch(accept, "169.254.169.254:8501") and not re.fullmatch(accept, "evil.example:8501")
     assert "location = /_stcore/health" in text and "max_fails=" in text
     assert re.search(r"proxy_read_timeout \d{4,}s;", text)  # a lesson-long websocket
 
@@ -119,10 +131,24 @@ def _get(url, cookie=None):
 
 @needs_nginx
 @pytest.mark.slow
-def test_two_replicas_behind_nginx_are_sticky_and_speak_websocket(ws_load):
+def test_two_replicas_behind_nginx_split_a_class_evenly_stay_sticky_and_ignore_forged_cookies(ws_load):
     # Each replica lists a different (harmless) allowed parent origin, so /_stcore/host-config tells them apart.
     servers = [ws_load.Server(env={"STREAMLIT_CLIENT_ALLOWED_ORIGINS": f"https://replica-{i}.invalid"})
                for i in range(2)]
+    port_of = {f"https://replica-{i}.invalid": s.port for i, s in enumerate(servers)}
+    hits = []  # a bystander on loopback that no cookie may make nginx contact
+
+    class Bystander(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            hits.append(self.path)
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    bystander = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Bystander)
+    threading.Thread(target=bystander.serve_forever, daemon=True).start()
     proxy = None
     try:
         proxy = ws_load.Proxy([s.port for s in servers])
@@ -131,16 +157,32 @@ def test_two_replicas_behind_nginx_are_sticky_and_speak_websocket(ws_load):
 
         def replica(cookie=None):
             body, cookies = _get(base + "/_stcore/host-config", cookie)
-            return json.loads(body)["allowedOrigins"][0], cookies
+            route = [c.split(";")[0] for c in cookies if c.startswith("descentlab_route=")]
+            assert len(route) == 1, cookies
+            return json.loads(body)["allowedOrigins"][0], route[0]
 
-        first, cookies = replica()
-        route = [c.split(";")[0] for c in cookies if c.startswith("descentlab_route=")]
-        assert route, cookies
-        assert {replica(route[0])[0] for _ in range(20)} == {first}  # sticky: always the same replica
-        assert len({replica()[0] for _ in range(30)}) == 2  # new browsers are spread over both
+        # A class opening the link at once: new browsers go to the replicas in turn, 15 + 15, and each cookie
+        # names the replica that answered.
+        seen = [replica() for _ in range(30)]
+        assert sorted(Counter(name for name, _ in seen).values()) == [15, 15]
+        assert all(route == f"descentlab_route=127.0.0.1:{port_of[name]}" for name, route in seen)
+        for name, route in {name: route for name, route in seen}.items():  # sticky: always that replica
+            assert {replica(route)[0] for _ in range(10)} == {name}
+        # A forged cookie sends nginx nowhere but to a replica, and is replaced by a true one.
+        for forged in (f"127.0.0.1:{bystander.server_address[1]}", "evil.example:80", "169.254.169.254:80",
+                       "127.0.0.1:22", "garbage", f"127.0.0.1:{servers[0].port}/x"):
+            name, route = replica(f"descentlab_route={forged}")
+            assert route == f"descentlab_route=127.0.0.1:{port_of[name]}", forged
+        assert hits == []
         from ui.warm import open_page  # a whole session through the proxy's websocket upgrade
         assert open_page("127.0.0.1", proxy.port, "", "") > 0
+        # A replica that is gone: its students land on the other one, with a new cookie.
+        servers[1].stop()
+        for _ in range(3):
+            assert replica(f"descentlab_route=127.0.0.1:{servers[1].port}") == (
+                "https://replica-0.invalid", f"descentlab_route=127.0.0.1:{servers[0].port}")
     finally:
+        bystander.shutdown()
         if proxy:
             proxy.stop()
         for s in servers:
