@@ -12,9 +12,9 @@ import numpy as np
 import streamlit as st
 
 from charts.common import PALETTE, numbered
-from charts.compare import (MAX_GROUPS, BasinPanel, SweepSeries, basin_csv, basin_figure, best_index, config_line,
-                            fair_csv, fair_html, fair_loss_figure, fair_map_figure, fair_table, provenance_lines,
-                            provenance_text, sweep_csv, sweep_figure, sweep_table)
+from charts.compare import (MAX_GROUPS, BasinPanel, SweepSeries, basin_csv, basin_figures, basin_map_columns,
+                            best_index, config_line, fair_csv, fair_html, fair_loss_figure, fair_map_figure, fair_table,
+                            provenance_lines, provenance_text, sweep_csv, sweep_figure, sweep_table)
 from charts.race import Prebuilt, RaceRun
 from ui.blocks import diverged_warning, maths_links, plot_config, progress_loop
 from ui.compute import basin, basin_groups, run_path, steps_to_tol, sweep, tune_choice
@@ -132,9 +132,10 @@ def basin_view():
         return
     panels = [p for _, p in ok]
     groups = basin_groups(land_key, tuple(c for c, _ in ok), grid_n, steps, noise, seed, MAX_GROUPS)
-    fig = basin_figure(panels, groups, land, mode, land.min_value, f"Basins of attraction on {land_title}",
-                       f"{grid_n}×{grid_n} starts · {steps} steps · noise σ={_fmt(noise)} · seed {seed} · the same "
-                       "grid and steps for every optimizer · no clipping")
+    # One figure per map in columns, which stack on a phone (one figure of every map was shrunk there).
+    figs = basin_figures(panels, groups, land, mode, land.min_value, f"Basins of attraction on {land_title}",
+                         f"{grid_n}×{grid_n} starts · {steps} steps · noise σ={_fmt(noise)} · seed {seed} · the same "
+                         "grid and steps for every optimizer · no clipping")
     n_known, n_groups, n_other = len(np.asarray(land.minima).reshape(-1, 2)), len(groups.centres), groups.n_other
     if n_groups + n_other == 0:
         st.info("No run ended at a minimum: this landscape has none in view (a saddle lets runs slide off "
@@ -151,7 +152,13 @@ def basin_view():
                    "“M… ≈” are local minima found from the end points (★), “E… ≈” are end points that are not "
                    "minima (○: runs still moving or stuck when the steps ran out)."
                    + (f" {n_other} more local minima share the tan colour." if n_other else ""))
-    plotly_chart(Prebuilt(fig), key=P + "basin_chart", config=plot_config("basin-maps"))
+    n_cols = basin_map_columns(len(figs))
+    for row in range(0, len(figs), n_cols):
+        for i, col in enumerate(st.columns(n_cols), row):
+            if i < len(figs):
+                with col:
+                    plotly_chart(Prebuilt(figs[i]), key=f"{P}basin_chart_{i}", config=plot_config(f"basin-map-{i + 1}"),
+                                 present_height=figs[i]["layout"]["height"] + 350)  # projector-sized text, same map
     st.download_button("Basin maps (CSV)", icon=":material/download:", data=lambda: basin_csv(panels, groups),
                        file_name="basin_maps.csv", mime="text/csv", key=P + "dl_basin", on_click="ignore")
 

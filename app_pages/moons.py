@@ -106,7 +106,7 @@ if result is not None:
     st.session_state[P + "summary"] = summary(result)
     partial = any(r.stopped_at is not None for r in runs)
     out = outputs(result, colors, bool(log)) if partial else cached_outputs(key, colors, bool(log), result)
-    (multiples_fig,), spec = out["figs"], out["player"]
+    multiples, spec = out["figs"], out["player"]  # one small-multiples figure per network
     diverged_warning(runs, "Try a smaller learning rate.", unit="epoch",
                      stop="Their curves stop at the last good epoch (✖).")
     stalled_warning(runs)
@@ -121,8 +121,16 @@ if result is not None:
                "curve move together; ◀ 1 and 1 ▶ move one recorded snapshot (keys ← and →), the slider scrubs, "
                f"Speed goes from 0.1× to 10× (1× = {spec['base_rate']:g} snapshots a second).")
     race_player(spec, key=P + "player", present={"map_height": 800, "loss_height": 800})
-    with st.expander("Small multiples: loss and accuracy per optimizer", expanded=True):
-        plotly_chart(multiples_fig, key=P + "multiples_chart", config=plot_config("moons-multiples"))
+    with st.expander("Small multiples: loss and accuracy per optimizer (shared scales)", expanded=True):
+        # Four a row on a laptop; Streamlit's columns stack on a phone (one figure of four cells a row was
+        # squeezed to ~70 px a cell there, titles running together).
+        n_cols = min(len(multiples), 4)
+        for row in range(0, len(multiples), n_cols):
+            for i, col in enumerate(st.columns(n_cols), row):
+                if i < len(multiples):
+                    with col:
+                        plotly_chart(multiples[i], key=f"{P}multiples_chart_{i}",
+                                     config=plot_config(f"moons-multiples-{i + 1}"))
 
     def export_settings() -> list[str]:
         """Everything that produced these networks, one line each (the export carries it)."""
@@ -137,7 +145,7 @@ if result is not None:
                        key=P + "csv", help="optimizer, epoch, loss, accuracy, eval_loss, eval_accuracy, diverged_at")
     # Built only when clicked (about 8 MB with plotly.js): never kept per session.
     e2.download_button("Figures as HTML", data=lambda: player_html(spec, "Descent Lab: moons network",
-                                                                    export_settings(), [multiples_fig.json]),
+                                                                    export_settings(), [f.json for f in multiples]),
                        on_click="ignore", file_name="moons.html", mime="text/html", key=P + "html",
                        help="A standalone page that works offline (plotly.js included): the same player "
                             "(maps and loss curves), then the small multiples.")

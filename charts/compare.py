@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import io
 import math
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -326,8 +327,49 @@ def _heading(title: str, subtitle: str = "") -> str:
                                                          for line in wrap_stamp(subtitle)])
 
 
+def _loss_scale(panels: list[BasinPanel], f_star: float | None) -> tuple[float, float, float]:
+    """The final-loss colouring's reference f* (the lowest final loss when unknown) and colour range (log10 of the
+    loss gap, 1st percentile to max over the starts that did not diverge), over every panel."""
+    fs = f_star
+    finite = [p.final_loss[(p.label_map != -2) & np.isfinite(p.final_loss)] for p in panels]
+    allv = np.concatenate(finite) if finite else np.empty(0)
+    if fs is None:
+        fs = float(allv.min()) if allv.size else 0.0
+    lv = [np.log10(np.maximum(np.asarray(p.final_loss, np.float64) - fs, LOSS_FLOOR)) for p in panels]
+    okv = np.concatenate([v[(p.label_map != -2)] for v, p in zip(lv, panels)]) if panels else np.empty(0)
+    okv = okv[np.isfinite(okv)]
+    cmin, cmax = (float(np.percentile(okv, 1)), float(okv.max())) if okv.size else (0.0, 1.0)
+    if cmax <= cmin:
+        cmax = cmin + 1
+    return fs, cmin, cmax
+
+
+PHONE_MAP_PX = 460  # a single basin map's figure is planned for this width (a column at 1440 px; a phone ~360 px)
+
+
+def basin_map_columns(n: int) -> int:
+    """Columns of single-map figures on the page (``st.columns``, which stack below ~640 px: one map a row on a
+    phone): 1–3 maps in a row, 4 as 2 × 2, 5–8 in rows of 3 (each figure carries its own key and settings)."""
+    return 2 if n == 4 else min(max(n, 1), 3)
+
+
+def basin_figures(panels: list[BasinPanel], groups, land, mode: str = "minimum", f_star: float | None = None,
+                  title: str = "", subtitle: str = "", width_hint: int = PHONE_MAP_PX) -> list[dict]:
+    """One :func:`basin_figure` per map, for columns that stack on a phone (one figure with every map was shrunk
+    to ~140 px maps there). Each figure is whole on its own (a PNG or a screenshot of one map keeps them): the
+    title with the settings stamp, the map's name and shares, and the legend; the colours of the minima and, for
+    ``mode="loss"``, the colour range and f* are the same in every figure."""
+    scale = _loss_scale(panels, f_star) if mode == "loss" else None
+    out = []
+    for i, p in enumerate(panels):
+        g = None if groups is None else dataclasses.replace(groups, codes=[groups.codes[i]])
+        out.append(basin_figure([p], g, land, mode, f_star, title, subtitle, width_hint=width_hint, loss_scale=scale))
+    return out
+
+
 def basin_figure(panels: list[BasinPanel], groups, land, mode: str = "minimum",
-                 f_star: float | None = None, title: str = "", subtitle: str = "", width_hint: int = 900) -> dict:
+                 f_star: float | None = None, title: str = "", subtitle: str = "", width_hint: int = 900,
+                 loss_scale: tuple[float, float, float] | None = None) -> dict:
     """Basin maps side by side: one heatmap per optimizer over the grid of start points.
 
     ``groups`` is ``optimizers.endpoint_groups(panels, land)`` (None only for ``mode="loss"``).
@@ -372,17 +414,8 @@ def basin_figure(panels: list[BasinPanel], groups, land, mode: str = "minimum",
     data = []
     counts_meta = []
     if mode == "loss":
-        fs = f_star
-        finite = [p.final_loss[(p.label_map != -2) & np.isfinite(p.final_loss)] for p in panels]
-        allv = np.concatenate(finite) if finite else np.empty(0)
-        if fs is None:
-            fs = float(allv.min()) if allv.size else 0.0
+        fs, cmin, cmax = loss_scale or _loss_scale(panels, f_star)
         lv = [np.log10(np.maximum(np.asarray(p.final_loss, np.float64) - fs, LOSS_FLOOR)) for p in panels]
-        okv = np.concatenate([v[(p.label_map != -2)] for v, p in zip(lv, panels)]) if panels else np.empty(0)
-        okv = okv[np.isfinite(okv)]
-        cmin, cmax = (float(np.percentile(okv, 1)), float(okv.max())) if okv.size else (0.0, 1.0)
-        if cmax <= cmin:
-            cmax = cmin + 1
         label = "log₁₀(final loss − f*)" if f_star is not None else f"log₁₀(final loss − {_g(fs)})"
         layout["coloraxis"] = dict(colorscale="Viridis", cmin=cmin, cmax=cmax,
                                    colorbar=dict(title=dict(text=label, side="right"), thickness=16, len=0.9,

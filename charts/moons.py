@@ -19,6 +19,7 @@ plots NaN. Pure functions (plotly, numpy): no Streamlit.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import json
 import math
@@ -28,7 +29,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from charts.common import PALETTE, bdata, edge_marks, loss_axis, subplot_title_margin, title_band
+from charts.common import PALETTE, TOOLBAR_PX, bdata, edge_marks, loss_axis, subplot_title_margin, title_band
 
 # Okabe–Ito without yellow and white: these curves are drawn on a white background.
 COLORS = PALETTE  # the optimizer colours of every page (charts.common: contrast and colour-blind checked)
@@ -140,6 +141,54 @@ def _grid(n: int) -> tuple[int, int]:
     return math.ceil(n / cols), cols
 
 
+PANEL_CHARS = 22  # characters per line of a map panel's title: ~140 px at 12 px, so two panels fit a 390-px phone
+PANEL_FONT = 12   # px: a map panel's title (every line; presentation mode makes it projector-sized)
+
+
+def wrap_words(text: str, width: int = PANEL_CHARS) -> list[str]:
+    """``text`` as lines of at most ``width`` characters, broken between words (a longer word keeps its line).
+    Plotly never wraps a title: "SGD (lr 0.01, μ 0.9, nesterov)" ran into its neighbour's on a phone."""
+    lines: list[str] = []
+    for word in str(text).split(" "):
+        if lines and len(lines[-1]) + 1 + len(word) <= width:
+            lines[-1] += " " + word
+        else:
+            lines.append(word)
+    return lines or [""]
+
+
+def status_lines(run, e: int | None = None) -> list[str]:
+    """A network's status as short lines (each ≤ about :data:`PANEL_CHARS`): at epoch ``e`` of the player (what
+    Keras reported for that epoch), or at the end (``e`` None)."""
+    done = run.epochs_run
+    acc = run.history.get("accuracy")
+    if e == 0:
+        return ["epoch 0: before training"]
+    if run.diverged_at is not None and (e is None or e > done):
+        return [f"diverged at epoch {run.diverged_at}"]
+    if not done:
+        return ["not trained"]
+    if e is None or e > done:
+        at, head = done, ([] if e is None else [f"stopped after epoch {done}:"])
+    else:
+        at, head = e, []
+    loss = f"loss {run.history['loss'][at - 1]:.3g}"
+    tail = [f"accuracy {acc[at - 1]:.3f}"] if acc is not None and len(acc) >= at else []
+    return (head + [loss] if head else [f"epoch {at}: {loss}"]) + tail
+
+
+def _title_lines(runs, epochs=None) -> int:
+    """The most lines any panel title has, at any of ``epochs`` (None: at rest), so every row's title band fits."""
+    eps = [None] if epochs is None else [None, *(int(e) for e in epochs)]
+    return max((panel_title(r, e).count("<br>") + 1 for r in runs for e in eps), default=2)
+
+
+def panel_title(run, e: int | None = None) -> str:
+    """A map panel's title: the optimizer (bold, wrapped between words), then its status at epoch ``e``, every line
+    at the title's own size (a ``<sup>`` line was ~9 px, and ~13 px on a projector)."""
+    return "<br>".join([f"<b>{line}</b>" for line in wrap_words(run.label)] + status_lines(run, e))
+
+
 # --------------------------------------------------------------------------- #
 # Loss curves                                                                   #
 # --------------------------------------------------------------------------- #
@@ -182,19 +231,47 @@ def loss_figure(runs, log: bool = True, metric: str = "loss") -> go.Figure:
     return fig
 
 
-def multiples_figure(runs, log: bool = True) -> go.Figure:
-    """Small multiples on shared scales: per optimizer, its loss (top cell) over its accuracy (bottom cell)."""
+def _multiples_scale(runs, log: bool) -> list:
+    """The small multiples' shared loss range, set by the networks that did not diverge (charts.common.loss_axis);
+    a diverged one leaves its cell through the edge, and its cell says "diverged at epoch k"."""
+    curves = [(_positive(c) if log else c) for c in
+              (np.asarray(r.history.get("loss", ()), dtype=np.float64) for r in runs)]
+    return loss_axis(curves, [r.diverged_at is not None for r in runs], log) or ([-1, 1] if log else [0, 1])
+
+
+MULTIPLE_TITLE_CHARS = 26  # a small multiple's title wraps here: four figures a row at 1440 px, one on a phone
+
+
+def multiples_figures(runs, log: bool = True) -> list[go.Figure]:
+    """The small multiples as one figure per network (loss over accuracy), for columns that stack on a phone (one
+    figure of four cells a row squeezed each to ~70 px there, titles running together). The scales are shared
+    as in :func:`multiples_figure`: one loss range (from the networks that did not diverge), accuracy 0–1, the
+    same epochs; each keeps its network's colour."""
+    loss_range = _multiples_scale(runs, log)
+    epochs = max((r.epochs for r in runs), default=1)
+    lines = max((len(wrap_words(r.label, MULTIPLE_TITLE_CHARS)) for r in runs), default=1)  # rows align
+    return [multiples_figure([dataclasses.replace(r, color=run_color(r, i))], log=log, loss_range=loss_range,
+                             epochs=epochs, wrap=MULTIPLE_TITLE_CHARS, title_lines=lines) for i, r in enumerate(runs)]
+
+
+def multiples_figure(runs, log: bool = True, loss_range: list | None = None, epochs: int | None = None,
+                     wrap: int | None = None, title_lines: int | None = None) -> go.Figure:
+    """Small multiples on shared scales: per optimizer, its loss (top cell) over its accuracy (bottom cell).
+    ``loss_range`` and ``epochs`` set the scales (default: from ``runs``); ``wrap`` breaks titles between words;
+    ``title_lines`` is the title band's height in lines (default: the longest title here)."""
     n = max(len(runs), 1)
     blocks, cols = _grid(n)
     rows = 2 * blocks
     titles = []
+    name = (lambda r: "<br>".join(wrap_words(r.label, wrap))) if wrap else (lambda r: r.label)
     for b in range(blocks):
-        titles += [runs[b * cols + c].label if b * cols + c < len(runs) else "" for c in range(cols)]
+        titles += [name(runs[b * cols + c]) if b * cols + c < len(runs) else "" for c in range(cols)]
         titles += [""] * cols
+    title_lines = title_lines or max((t.count("<br>") + 1 for t in titles if t), default=1)
     fig = make_subplots(rows=rows, cols=cols, subplot_titles=titles, shared_xaxes=True,
                         horizontal_spacing=0.03, vertical_spacing=0.035 if blocks > 1 else 0.05,
                         row_heights=[1.6, 1] * blocks)
-    epochs = max((r.epochs for r in runs), default=1)
+    epochs = epochs or max((r.epochs for r in runs), default=1)
     loss_axes, acc_axes = [], []
     for i, r in enumerate(runs):
         b, col = divmod(i, cols)
@@ -220,9 +297,7 @@ def multiples_figure(runs, log: bool = True) -> go.Figure:
         fig.layout["yaxis" + ax[1:]].matches = loss_axes[0]
     # The shared loss scale is set by the networks that did not diverge (charts.common.loss_axis); a diverged
     # one leaves its cell through the edge, and its cell says "diverged at epoch k".
-    curves = [(_positive(c) if log else c) for c in
-              (np.asarray(r.history.get("loss", ()), dtype=np.float64) for r in runs)]
-    loss_range = loss_axis(curves, [r.diverged_at is not None for r in runs], log) or ([-1, 1] if log else [0, 1])
+    loss_range = loss_range or _multiples_scale(runs, log)
     for ax in loss_axes:
         fig.layout["yaxis" + ax[1:]].update(type="log" if log else "linear", exponentformat="power",
                                             range=loss_range)
@@ -235,7 +310,8 @@ def multiples_figure(runs, log: bool = True) -> go.Figure:
             fig.update_yaxes(showticklabels=show, row=2 * b + 2, col=c + 1, title_text="accuracy" if show else None)
     fig.update_xaxes(range=[0, epochs + 0.5])
     fig.update_xaxes(title_text="epoch", row=rows)
-    fig.update_layout(height=240 * blocks + 100, margin=dict(l=60, r=15, t=subplot_title_margin(), b=45),
+    fig.update_layout(height=240 * blocks + 100 + 20 * (title_lines - 1),
+                      margin=dict(l=60, r=15, t=subplot_title_margin() + 20 * (title_lines - 1), b=45),
                       meta={"view": "moons-multiples", "log": bool(log)})
     return fig
 
@@ -259,9 +335,12 @@ def boundary_figure(runs, X, y, grid, budget: int = FIGURE_BUDGET, cols: int | N
     xs, ys = (np.asarray(a, dtype=np.float64) for a in grid)
     n_runs = max(len(runs), 1)
     rows, cols = _grid(n_runs) if cols is None else (math.ceil(n_runs / cols), cols)
-    titles = [f"{r.label}<br><sup>{r.status}</sup>" for r in runs] or [""]
+    titles = [panel_title(r) for r in runs] or [""]
+    lines = _title_lines(runs)
+    height = 250 * rows + 160 + 15 * (lines - 2)
     base = make_subplots(rows=rows, cols=cols, subplot_titles=titles, horizontal_spacing=0.03,
-                         vertical_spacing=0.12 if rows > 1 else 0.05)
+                         # the gap above a row holds its titles (15 px a line)
+                         vertical_spacing=min(0.3, (15 * lines + 14) / height) if rows > 1 else 0.05)
     all_epochs = sorted({int(e) for r in runs for e in r.snapshot_epochs}) or [0]
     last = all_epochs[-1] if all_epochs else 0
     X = np.asarray(X, dtype=np.float64)
@@ -291,7 +370,7 @@ def boundary_figure(runs, X, y, grid, budget: int = FIGURE_BUDGET, cols: int | N
                           row=row + 1, col=col + 1)
     redraw = {"frame": {"duration": 350, "redraw": True}, "transition": {"duration": 0}, "mode": "immediate"}
     base.update_layout(
-        height=250 * rows + 160, margin=dict(l=10, r=10, t=subplot_title_margin() + 22, b=10),  # 2-line titles
+        height=height, margin=dict(l=10, r=10, t=subplot_title_margin() + 15 * lines - 8, b=10),
         updatemenus=[dict(type="buttons", direction="left", x=0.0, y=-0.02, xanchor="left", yanchor="top",
                           pad=dict(t=5, r=10), showactive=False,
                           buttons=[dict(label="▶ Play", method="animate", args=[None, {**redraw, "fromcurrent": False}]),
@@ -368,35 +447,40 @@ PLAYER_MAP_WIDTH = 660  # px: the maps' column beside the loss chart in a 1440-p
 def _still_maps(fig: dict, runs, grid) -> dict:
     """:func:`boundary_figure` without its Plotly animation, for the player: every panel keeps the data's aspect
     (1 unit of x = 1 unit of y, ``scaleanchor``), the height suits :data:`PLAYER_MAP_WIDTH`, and the titles are
-    smaller (the player rewrites their second line at every step: the status at that epoch)."""
+    :data:`PANEL_FONT` (the player rewrites their status lines at every step, and lays the panels out again for
+    the width it has: :func:`map_grid`)."""
     layout = {k: v for k, v in fig["layout"].items() if k not in ("sliders", "updatemenus")}
     cols = player_cols(len(runs))
     rows = math.ceil(max(len(runs), 1) / cols)
     xs, ys = grid
     aspect = (ys[-1] - ys[0]) / (xs[-1] - xs[0])
     panel = PLAYER_MAP_WIDTH / cols * aspect
-    top = subplot_title_margin() + 22
-    layout["height"] = int(min(max(rows * (panel + 48) + top - 30, 280), 760))
+    band = _band_px(_title_lines(runs), PANEL_FONT)
+    layout["height"] = int(min(max(rows * (panel + band + 10) + TOOLBAR_PX + 10, 280), 900))
     layout["margin"] = {**layout["margin"], "b": 10}
     for key in list(layout):
         if key.startswith("yaxis"):
             layout[key] = {**layout[key], "scaleanchor": "x" + key[5:], "scaleratio": 1, "constrain": "domain"}
         elif key.startswith("xaxis"):
             layout[key] = {**layout[key], "constrain": "domain"}
-    layout["annotations"] = [{**a, "font": {**(a.get("font") or {}), "size": 13}} for a in layout.get("annotations", [])]
+    layout["annotations"] = [{**a, "font": {**(a.get("font") or {}), "size": PANEL_FONT}}
+                             for a in layout.get("annotations", [])]
     return {"data": fig["data"], "layout": layout}
 
 
-def _status_at(r, e: int) -> str:
-    """A network's status line at the player's epoch ``e`` (what Keras reported for that epoch)."""
-    done = r.epochs_run
-    if e == 0:
-        return "epoch 0: before training"
-    if e > done:
-        return r.status if r.diverged_at is not None else f"stopped after epoch {done}: {r.status}"
-    acc = r.history.get("accuracy")
-    tail = f", accuracy {acc[e - 1]:.3f}" if acc is not None and len(acc) >= e else ""
-    return f"epoch {e}: loss {r.history['loss'][e - 1]:.3g}{tail}"
+def _band_px(lines: int, font: float) -> int:
+    """Pixels above a map for a title of ``lines`` lines at ``font`` px (player.js plans the same band)."""
+    return int(math.ceil(lines * font * 1.3 + 8))
+
+
+def map_grid(runs, grid, epochs, titles: list[int]) -> dict:
+    """What the player needs to lay the maps out for the width it has (charts/player_assets/player.js): as many
+    columns as fit titles of :data:`PANEL_CHARS` characters (at most :func:`player_cols`: on a phone two, or one),
+    each map keeping the data's aspect, each row's titles in a band as tall as the longest title at any step."""
+    xs, ys = grid
+    return {"n": len(runs), "cols": player_cols(len(runs)), "aspect": float((ys[-1] - ys[0]) / (xs[-1] - xs[0])),
+            "chars": PANEL_CHARS, "lines": _title_lines(runs, epochs), "titles": list(titles), "toolbar": TOOLBAR_PX,
+            "gap": 12, "vgap": 10}
 
 
 def _boundary_spec(fig, runs, grid, epochs, log, title, settings) -> dict:
@@ -407,9 +491,9 @@ def _boundary_spec(fig, runs, grid, epochs, log, title, settings) -> dict:
     series, markers, texts = [], [], []
     annotations = fig["layout"].get("annotations", [])
     for i, r in enumerate(runs):
-        at = next((j for j, a in enumerate(annotations) if a.get("text") == f"{r.label}<br><sup>{r.status}</sup>"), None)
+        at = next((j for j, a in enumerate(annotations) if a.get("text") == panel_title(r)), None)
         if at is not None:
-            texts.append({"annotation": at, "values": [f"{r.label}<br><sup>{_status_at(r, int(e))}</sup>" for e in epochs]})
+            texts.append({"annotation": at, "values": [panel_title(r, int(e)) for e in epochs]})
         snaps = [int(e) for e in np.asarray(r.snapshot_epochs)]
         held = [_map_at(r, e)[1] for e in epochs]  # the snapshot each player step shows
         used = sorted(set(held))
@@ -438,10 +522,14 @@ def _boundary_spec(fig, runs, grid, epochs, log, title, settings) -> dict:
     legend_px = 22 * math.ceil(len(runs) / 2)
     layout["height"] = max(fig["layout"]["height"], 380 + legend_px)
     layout["legend"] = dict(orientation="h", x=0, xanchor="left", y=-0.16, yanchor="top")
-    layout["margin"] = {**layout.get("margin", {}), "r": 10, "b": 45 + legend_px}
-    layout["title"] = {**layout["title"], "text": "Training loss (Keras's running mean per epoch)"}
+    # Two short lines: beside the maps the chart is ~330 px wide (~470 px on a projector at 1440, where the 26-px
+    # one-line title was cut: "Training loss (Keras's running mean per e").
+    title, top = title_band("Training loss per epoch<br>(Keras's running mean)", 14, x=0)
+    layout["margin"] = {**layout.get("margin", {}), "r": 10, "b": 45 + legend_px, "t": top}
+    layout["title"] = title
     return frames_spec(fig, lfig, series, markers, epochs, unit="Epoch", step_name="snapshot", base_rate=4.0,
-                       title=title, settings=settings, split=0.64, texts=texts)
+                       title=title, settings=settings, split=0.64, texts=texts,
+                       grid=map_grid(runs, grid, epochs, [t["annotation"] for t in texts]))
 
 
 def _compact(trace: dict) -> dict:
@@ -455,9 +543,9 @@ def _compact(trace: dict) -> dict:
 
 
 def page_figures(runs, X, y, grid, log: bool = True) -> tuple:
-    """The moons page's figures: the small multiples, and the player of the decision boundaries with the loss
+    """The moons page's figures: the small multiples (one figure per network), and the player of the decision boundaries with the loss
     curves (a ``charts.player`` spec dict: the loss curves are drawn there, beside the maps)."""
-    return multiples_figure(runs, log=log), boundary_player(runs, X, y, grid, log=log)
+    return multiples_figures(runs, log=log), boundary_player(runs, X, y, grid, log=log)
 
 
 # --------------------------------------------------------------------------- #

@@ -174,7 +174,7 @@ def player_spec(map_fig: dict, loss_fig: dict, runs, overlays: list | None = Non
 def frames_spec(map_fig: dict, loss_fig: dict, series: list[dict], markers: list[dict], values, *, unit: str = "Epoch",
                 base_rate: float = 4.0, start_step: int | None = None, style: dict | None = None, title: str = "",
                 settings: list[str] | None = None, split: float = 0.6, step_name: str = "snapshot",
-                texts: list[dict] | None = None, narrow: dict | None = None) -> dict:
+                texts: list[dict] | None = None, narrow: dict | None = None, grid: dict | None = None) -> dict:
     """The same player for charts whose frames are whole arrays (the moons page's decision maps, the
     learning-rate page's fitted lines) rather than paths.
 
@@ -187,7 +187,9 @@ def frames_spec(map_fig: dict, loss_fig: dict, series: list[dict], markers: list
     the browser draws nothing twice when it opens there). ``texts``: map annotations rewritten at every step, ``{"annotation": i, "values": [text per step]}``
     (e.g. a panel's "epoch e: loss …"). One player step is one recorded frame (``step_name``), never an
     interpolation. ``narrow``: ``{"below": px, "layout": {...}}``, the map's layout (same traces, same annotation
-    order) where the player is narrower than ``below`` px (a phone), e.g. a grid of panels stacked."""
+    order) where the player is narrower than ``below`` px (a phone), e.g. a grid of panels stacked. ``grid``: the
+    map is a grid of panels (``charts.moons.map_grid``) that the browser lays out again for the width it has (fewer
+    columns on a phone): the moons page's maps."""
     style = {**DEFAULT_STYLE, **(style or {})}
     values = [int(v) if float(v).is_integer() else float(v) for v in values]
     steps = len(values) - 1
@@ -232,6 +234,8 @@ def frames_spec(map_fig: dict, loss_fig: dict, series: list[dict], markers: list
     }
     if narrow:
         spec["narrow"] = {"below": int(narrow["below"]), "layout": narrow["layout"]}
+    if grid is not None:
+        spec["grid"] = dict(grid)
     spec["id"] = hashlib.sha1(json.dumps(spec, separators=(",", ":"), sort_keys=True, default=str).encode()).hexdigest()[:16]
     return spec
 

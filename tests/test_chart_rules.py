@@ -443,6 +443,32 @@ def test_moons_small_multiples_scale_ignores_a_diverged_network():
     assert any("diverged at epoch 4" in (a.text or "") for a in fig.layout.annotations)
 
 
+def test_moons_small_multiples_are_one_figure_per_network_on_shared_scales():
+    """Seen at 390 px: the small multiples (four cells a row, one figure) were squeezed to ~70 px a cell, titles
+    running together ("SGD (ISGD (lr 0.01, μ…") and the epoch ticks colliding ("10​0 50 10​0"). Now one figure per
+    network (the page's columns stack on a phone), on the same scales as before, titles wrapped between words."""
+    from charts.moons import MULTIPLE_TITLE_CHARS, MoonsRun, multiples_figure, multiples_figures
+    acc = np.full(30, 0.9)
+    good = MoonsRun("SGD (lr 0.01, μ 0.9, nesterov)", "SGD", {"loss": np.linspace(0.7, 0.01, 30), "accuracy": acc},
+                    30, np.array([0]), np.zeros((1, 2, 2)))
+    short = MoonsRun("Adam", "Adam", {"loss": np.linspace(0.7, 0.001, 20), "accuracy": acc[:20]}, 20, np.array([0]),
+                     np.zeros((1, 2, 2)))
+    bad = MoonsRun("Lion", "Lion", {"loss": np.r_[0.7, 50.0, 1e12], "accuracy": acc[:3]}, 30, np.array([0]),
+                   np.zeros((1, 2, 2)), diverged_at=4)
+    whole = multiples_figure([good, short, bad], log=True)
+    figs = multiples_figures([good, short, bad], log=True)
+    assert len(figs) == 3
+    for i, f in enumerate(figs):
+        assert f.layout.yaxis.range == whole.layout.yaxis.range and f.layout.yaxis2.range == (0, 1.05)  # loss, accuracy
+        assert f.layout.xaxis.range == whole.layout.xaxis.range == (0, 30.5)  # the same epochs in every figure
+        assert [t.line.color for t in f.data] == [whole.data[2 * i].line.color] * 2  # each keeps its colour
+    titles = [a.text for a in figs[0].layout.annotations if a.yref == "paper"]
+    assert titles[0] == "SGD (lr 0.01, μ 0.9,<br>nesterov)"
+    assert all(len(line) <= MULTIPLE_TITLE_CHARS for t in titles for line in t.split("<br>"))
+    assert any("diverged at epoch 4" in (a.text or "") for a in figs[2].layout.annotations)
+    assert len({(f.layout.height, f.layout.margin.t) for f in figs}) == 1  # one title band: the rows align
+
+
 def test_inspector_effective_step_axis_ignores_the_blow_up():
     """The inspector's metric chart follows the loss-axis rule: the update that blew up (ratio 1e9) does not
     set the axis; it leaves through the top edge with "✖ diverged at step k"."""
@@ -626,6 +652,42 @@ def test_basin_maps_text_fits_a_phone():
     names = [t["name"] for t in fig["data"] if t.get("showlegend")]
     assert names and max(len(line) for n in names for line in _text_lines(n)) <= STAMP_CHARS, names
     check_top_band(fig)
+
+
+def test_basin_maps_are_one_whole_figure_per_map_for_columns_that_stack_on_a_phone():
+    """Seen at 390 px: the maps were one figure planned for ~900 px, so a phone shrank them to ~140 px each (with
+    empty rows between). Now one figure per map (the page puts them in st.columns, which stack on a phone); each
+    is whole on its own (title + settings stamp, its name and shares, the full legend), with the same colours of
+    the minima, and in the final-loss colouring the same f* and colour range as the others."""
+    import plotly.graph_objects as go
+
+    from charts.compare import BasinPanel, basin_figure, basin_figures, basin_map_columns
+    from optimizers import basin_map, endpoint_groups
+    land = landscapes.get("himmelblau")
+    panels = [BasinPanel.of(n, basin_map(optimizers.get(n, learning_rate=lr), land, n=12, steps=40))
+              for n, lr in (("SGD", 0.01), ("Adam", 0.05), ("Lion", 0.01))]
+    groups = endpoint_groups(panels, land)
+    whole = basin_figure(panels, groups, land, "minimum", 0.0, "Basins", "12×12 starts · seed 0")
+    figs = basin_figures(panels, groups, land, "minimum", 0.0, "Basins", "12×12 starts · seed 0")
+    assert len(figs) == 3
+    for i, f in enumerate(figs):
+        go.Figure(f)  # valid for Plotly
+        heat = [t for t in f["data"] if t["type"] == "heatmap"]
+        assert len(heat) == 1 and heat[0]["z"] == [t for t in whole["data"] if t["type"] == "heatmap"][i]["z"]
+        assert heat[0]["colorscale"] == [t for t in whole["data"] if t["type"] == "heatmap"][0]["colorscale"]
+        assert "Basins" in f["layout"]["title"]["text"] and "seed 0" in f["layout"]["title"]["text"]
+        assert f["layout"]["meta"]["panels"] == [whole["layout"]["meta"]["panels"][i]]
+        assert [t["name"] for t in f["data"] if t.get("showlegend")] == \
+            [t["name"] for t in whole["data"] if t.get("showlegend")]
+        check_top_band(f)
+    # the final-loss colouring: one scale for every figure (as in the single figure)
+    lfigs = basin_figures(panels, None, land, "loss", None)
+    lwhole = basin_figure(panels, None, land, "loss", None)
+    axes = [f["layout"]["coloraxis"] for f in lfigs]
+    assert all((a["cmin"], a["cmax"]) == (lwhole["layout"]["coloraxis"]["cmin"], lwhole["layout"]["coloraxis"]["cmax"])
+               for a in axes)
+    assert all(a["colorbar"]["title"]["text"] == lwhole["layout"]["coloraxis"]["colorbar"]["title"]["text"] for a in axes)
+    assert [basin_map_columns(n) for n in range(1, 9)] == [1, 2, 3, 2, 3, 3, 3, 3]
 
 
 def test_race_table_and_legend_say_overflow_not_diverged_when_the_start_overflows():

@@ -12,7 +12,8 @@ from ui import moons_run as mr
 from ui.shared_figure import SharedFigure
 
 PAGE = "app_pages/moons.py"
-CHARTS = ("moons_multiples_chart",)  # the maps and loss curves are drawn by the player (its spec below)
+# The small multiples, one figure per network; the maps and loss curves are drawn by the player (its spec below).
+CHARTS = tuple(f"moons_multiples_chart_{i}" for i in range(8))
 
 
 def specs(at) -> dict:
@@ -50,7 +51,7 @@ def test_a_second_session_with_the_same_settings_reuses_the_shared_figures(count
     assert counted == {"figures": 1, "train": 1}
     second = open_app_page(PAGE, epochs="4", seed="7")
     assert counted == {"figures": 1, "train": 1}  # no new training and no new figure for the second session
-    assert specs(second) == specs(first) and len(specs(first)) == 2  # the same bytes sent
+    assert specs(second) == specs(first) and len(specs(first)) == 1 + 8  # the same bytes sent (player + multiples)
     second.run()  # a rerun does not rebuild either
     assert counted == {"figures": 1, "train": 1}
     # Other settings: a new training and new figures; the log toggle only new figures.
@@ -83,7 +84,7 @@ def test_the_shared_result_and_figures_are_read_only(counted):
     out = mr.cached_outputs(key, colors, True, None)  # a hit (the result argument is not used then)
     assert mr.cached_outputs(key, colors, True, None) is out
     assert all(isinstance(f, SharedFigure) and isinstance(f.json, str) for f in out["figs"])
-    assert specs(at)["moons_multiples_chart"] == out["figs"][0].json
+    assert [specs(at)[k] for k in CHARTS] == [f.json for f in out["figs"]]
     assert json.loads(specs(at)["player"]) == out["player"]  # the shared dict, sent as it is (bytes, encoded once)
     assert counted["figures"] == 1
 

@@ -28,6 +28,19 @@ def chart(at, key):
     return chart_spec(at, key)
 
 
+def basin_chart(at) -> dict:
+    """The basin maps, one figure per map (``cmp_basin_chart_0``, ``_1``, …, in columns that stack on a phone),
+    read as one: every figure's traces and annotations in order, the first figure's layout, every map's shares."""
+    keys = sorted((c.key for c in at.get("plotly_chart") if (c.key or "").startswith("cmp_basin_chart_")),
+                  key=lambda k: int(k.rsplit("_", 1)[1]))
+    assert keys, [c.key for c in at.get("plotly_chart")]
+    figs = [chart_spec(at, k) for k in keys]
+    layout = {**figs[0]["layout"], "annotations": [a for f in figs for a in f["layout"].get("annotations", [])],
+              "meta": {**figs[0]["layout"]["meta"], "panels": [p for f in figs for p in f["layout"]["meta"]["panels"]]}}
+    assert all(f["layout"]["meta"]["groups"] == figs[0]["layout"]["meta"]["groups"] for f in figs)
+    return {"data": [t for f in figs for t in f["data"]], "layout": layout, "figures": figs}
+
+
 
 def decode(b):
     return decode_array(b, None if isinstance(b, dict) else float)
@@ -61,7 +74,7 @@ def test_default_sweep_view(default_sweep):
 
 def test_default_basin_view():
     at = open_compare(view="basins")
-    spec = chart(at, "cmp_basin_chart")
+    spec = basin_chart(at)
     heat = [t for t in spec["data"] if t["type"] == "heatmap"]
     assert len(heat) == 4
     for h in heat:
@@ -74,6 +87,18 @@ def test_default_basin_view():
     assert len(json.dumps(spec)) < 1_000_000
     assert dict(at.query_params) == {**DEFAULT_OPTS, "view": "basins"}
     assert not at.error
+    # Seen on a 390-px phone: the four maps were one figure, shrunk to ~140 px each. Now one figure per map, in
+    # columns (two a row: Streamlit stacks them on a phone), each whole on its own: title and settings stamp, its
+    # map's name and shares, every minimum in the legend.
+    figs = spec["figures"]
+    assert len(figs) == 4 and [len([t for t in f["data"] if t["type"] == "heatmap"]) for f in figs] == [1] * 4
+    in_columns = [[c.key for c in col.get("plotly_chart")] for col in at.columns]
+    assert [keys for keys in in_columns if keys] == [[f"cmp_basin_chart_{i}"] for i in range(4)]
+    for f, name in zip(figs, ("SGD (lr 0.01, μ 0.9)", "RMSprop (lr 0.01)", "Adam (lr 0.05)", "Lion (lr 0.01)")):
+        title = f["layout"]["title"]["text"]
+        assert "Basins of attraction on Himmelblau" in title and "100×100 starts" in title and "seed 0" in title
+        assert any(a["text"].startswith(f"<b>{name}</b>") for a in f["layout"]["annotations"])
+        assert "M1 (3, 2) global minimum" in [t["name"] for t in f["data"] if t.get("showlegend")]
 
 
 def test_default_fair_view():
@@ -136,7 +161,7 @@ def test_basin_results_equal_one_by_one_runs():
     at = open_compare(view="basins", grid="50", steps="150", o1="SGD;learning_rate=0.02;momentum=0.9",
                       o2="Adam;learning_rate=0.1")
     land = landscapes.get("himmelblau")
-    spec = chart(at, "cmp_basin_chart")
+    spec = basin_chart(at)
     heat = [t for t in spec["data"] if t["type"] == "heatmap"]
     groups = spec["layout"]["meta"]["groups"]
     G = len(groups)
@@ -163,7 +188,7 @@ def test_basin_results_equal_one_by_one_runs():
     # the same starts coloured by final loss
     at.radio(key="cmp_color").set_value("loss").run()
     assert not at.exception
-    spec = chart(at, "cmp_basin_chart")
+    spec = basin_chart(at)
     z = decode([t for t in spec["data"] if t["type"] == "heatmap"][2]["z"])  # Adam (after SGD's 2 layers)
     for i, j in [(0, 0), (10, 40), (25, 25), (49, 3)]:
         t = optimizers.run(opts[1], land, start=(float(xs[j]), float(ys[i])), steps=150)
@@ -247,7 +272,7 @@ def test_bad_custom_formula_in_link():
     at = open_compare(land="custom", expr="x +* 2", view="basins", grid="50", steps="100", o1="Adam")
     assert "Ignored expr = “x +* 2” from the link" in texts(at.warning)
     assert at.text_input(key="cmp_expr").value == "(x**2 - 1)**2 + (y**2 - 1)**2"
-    chart(at, "cmp_basin_chart")
+    basin_chart(at)
 
 
 def test_good_link_round_trips():
@@ -255,7 +280,7 @@ def test_good_link_round_trips():
                   o1="Adam;learning_rate=0.02", o2="Lion")
     at = open_compare(**params)
     assert not at.warning
-    spec = chart(at, "cmp_basin_chart")
+    spec = basin_chart(at)
     heat = [t for t in spec["data"] if t["type"] == "heatmap"]
     assert len(heat) == 2 and decode(heat[0]["z"]).shape == (60, 60)
     assert [a["text"].split("</b>")[0] for a in spec["layout"]["annotations"] if a["text"].startswith("<b>")] == \
@@ -297,12 +322,12 @@ def test_textbook_adadelta_is_skipped_in_the_sweep_and_not_tuned():
 def test_custom_formula_basins_and_live_validation():
     at = open_compare(land="custom", expr="(x**2 - 1)**2 + 2*(y**2 - 1)**2", view="basins", grid="50", steps="150",
                       o1="Adam;learning_rate=0.05")
-    groups = chart(at, "cmp_basin_chart")["layout"]["meta"]["groups"]
+    groups = basin_chart(at)["layout"]["meta"]["groups"]
     assert len(groups) == 4 and all("local minimum" in g for g in groups)
     at.text_input(key="cmp_expr").set_value("x**2 +* y").run()
     assert not at.exception
     assert "Could not read the formula" in texts(at.error)
-    chart(at, "cmp_basin_chart")  # still drawn, with the last valid formula
+    basin_chart(at)  # still drawn, with the last valid formula
     assert at.query_params["expr"] == "(x**2 - 1)**2 + 2*(y**2 - 1)**2"
 
 
@@ -310,7 +335,7 @@ def test_single_minimum_landscape_says_so():
     at = open_compare(land="quadratic", view="basins", grid="50", steps="300", o1="Adam;learning_rate=0.1")
     assert "single minimum" in texts(at.info)
     at.radio(key="cmp_color").set_value("loss").run()
-    spec = chart(at, "cmp_basin_chart")
+    spec = basin_chart(at)
     assert "coloraxis" in spec["layout"]
 
 
@@ -388,5 +413,5 @@ def test_a_link_reproduces_the_view():
     at.slider(key="cmp_grid").set_value(50).run()
     again = open_compare(**dict(at.query_params))
     assert not again.warning
-    assert chart(again, "cmp_basin_chart") == chart(at, "cmp_basin_chart")
+    assert basin_chart(again) == basin_chart(at)
     assert dict(again.query_params) == dict(at.query_params)

@@ -100,6 +100,17 @@ def test_widget_changes():
     assert any("networks of 114 weights" in c.value for c in at.caption)
     at.text_input(key="moons_hidden").set_value("500").run()
     assert any("1 to 128 units" in shown(e.value) for e in at.error)
+    # Seen: "0,-3" said "“-3” is not a whole number of units" (it is: it is out of range); "8,,8" said "“” is not
+    # a whole number"; "8,²" showed Python's own "invalid literal for int()" (str.isdigit() accepts "²").
+    for typed, said in (("0,-3", "each layer needs 1 to 128 units, got 0"),
+                        ("8,-3", "each layer needs 1 to 128 units, got -3"),
+                        ("8,,8", "a layer size is missing"), ("8,²", "“²” is not a whole number of units")):
+        at.text_input(key="moons_hidden").set_value(typed).run()
+        assert not at.exception
+        errors = [shown(e.value) for e in at.error]
+        assert any(said in e for e in errors), (typed, errors)
+        assert not any("invalid literal" in e or "whole number" in e and "-3" in e for e in errors), errors
+        assert any("networks of 114 weights" in c.value for c in at.caption)  # still trained with 8,8
 
 
 def test_remove_and_add_optimizers():

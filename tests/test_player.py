@@ -133,12 +133,13 @@ def test_moons_player_shows_every_snapshot_with_the_loss_marker_at_its_epoch():
     # Each panel's second title line says what that epoch was, never the final result while showing epoch 6.
     notes = spec["map"]["layout"]["annotations"]
     t0, t1 = spec["texts"][0], spec["texts"][1]
-    assert notes[t0["annotation"]]["text"].startswith("Opt0 (lr 0.01)")
+    assert notes[t0["annotation"]]["text"].startswith("<b>Opt0 (lr 0.01)</b>")
     k6 = spec["values"].index(6)
     loss6 = runs[0].history["loss"][5]
-    assert t0["values"][k6] == f"Opt0 (lr 0.01)<br><sup>epoch 6: loss {loss6:.3g}, accuracy {runs[0].history['accuracy'][5]:.3f}</sup>"
-    assert t0["values"][0].endswith("epoch 0: before training</sup>")
-    assert t1["values"][-1].endswith("diverged at epoch 13</sup>")
+    assert t0["values"][k6] == f"<b>Opt0 (lr 0.01)</b><br>epoch 6: loss {loss6:.3g}<br>accuracy {runs[0].history['accuracy'][5]:.3f}"
+    assert t0["values"][0].endswith("<br>epoch 0: before training")
+    assert t1["values"][-1].endswith("<br>diverged at epoch 13")
+    assert not any("<sup>" in v for t in spec["texts"] for v in t["values"])  # every line at the title's size
     # every panel keeps the data's aspect (one unit of x is one unit of y)
     lay = spec["map"]["layout"]
     assert all(lay[k]["scaleanchor"] == "x" + k[5:] for k in lay if k.startswith("yaxis"))
@@ -197,3 +198,29 @@ def test_learning_rate_player_moves_the_fitted_line_and_the_loss_marker_one_epoc
     assert spec["runs"][1]["mx"][-1] == len(runs[1].loss) - 1  # the diverged rate stays on its last good epoch
     text = json.dumps(spec)
     assert "NaN" not in text and "Infinity" not in text and spec_bytes(spec) < 300_000
+
+
+def test_moons_player_in_presentation_mode_draws_status_lines_as_large_as_the_controls():
+    """Seen at 1920×1080: each panel's status line ("epoch e: loss …") was a <sup> of ~13 px beside 20-px controls."""
+    from ui.player import PRESENT_STYLE, projected
+    runs, mc = _moons_runs(8, epochs=20)
+    rng = np.random.default_rng(1)
+    spec = mc.boundary_player(runs, rng.normal(size=(300, 2)), rng.integers(0, 2, 300), _grid())
+    assert spec["grid"]["n"] == 8 and len(spec["grid"]["titles"]) == 8 and spec["grid"]["chars"] == mc.PANEL_CHARS
+    big = projected(spec, map_height=800, loss_height=800)
+    notes = big["map"]["layout"]["annotations"]
+    for t in big["texts"]:
+        assert notes[t["annotation"]]["font"]["size"] >= PRESENT_STYLE["control_size"] >= 20
+        assert all("<sup>" not in v and "<sub>" not in v for v in t["values"])
+    assert spec["map"]["layout"]["annotations"][spec["texts"][0]["annotation"]]["font"]["size"] == mc.PANEL_FONT
+
+
+def test_moons_panel_titles_wrap_between_words_and_keep_each_epochs_status():
+    runs, mc = _moons_runs(2, epochs=20)
+    runs[0].label = "SGD (lr 0.01, μ 0.9, nesterov)"
+    title = mc.panel_title(runs[0], 6)
+    lines = title.split("<br>")
+    assert lines[:2] == ["<b>SGD (lr 0.01, μ 0.9,</b>", "<b>nesterov)</b>"]
+    assert lines[2] == f"epoch 6: loss {runs[0].history['loss'][5]:.3g}"
+    assert lines[3] == f"accuracy {runs[0].history['accuracy'][5]:.3f}"
+    assert all(len(line.replace("<b>", "").replace("</b>", "")) <= mc.PANEL_CHARS + 2 for line in lines)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
 import threading
 from typing import NamedTuple
 
@@ -65,16 +66,19 @@ def parse_hidden(text: str) -> tuple:
     if not parts or parts == [""]:
         raise ValueError("give the sizes of the hidden layers, e.g. 12,13,13")
     sizes = []
+    lo, hi = UNITS_RANGE
     for p in parts:
-        if not p.isdigit():
+        if not p:
+            raise ValueError("a layer size is missing (two commas in a row, or one at an end)")
+        # ASCII digits only: str.isdigit() let "²" through to int(), whose own message was shown; and "-3" is a
+        # whole number, only out of range (it was called "not a whole number of units")
+        if not re.fullmatch(r"[+-]?[0-9]+", p):
             raise ValueError(f"“{p[:12]}” is not a whole number of units")
         sizes.append(int(p))
+        if not lo <= sizes[-1] <= hi:
+            raise ValueError(f"each layer needs {lo} to {hi} units, got {p[:12]}")
     if not 1 <= len(sizes) <= MAX_LAYERS:
         raise ValueError(f"1 to {MAX_LAYERS} hidden layers, got {len(sizes)}")
-    lo, hi = UNITS_RANGE
-    bad = [s for s in sizes if not lo <= s <= hi]
-    if bad:
-        raise ValueError(f"each layer needs {lo} to {hi} units, got {bad[0]}")
     return tuple(sizes)
 
 
@@ -196,7 +200,7 @@ def outputs(result: dict, colors: tuple, log: bool) -> dict:
     runs = [dataclasses.replace(r, color=colors[i] if i < len(colors) else r.color) for i, r in enumerate(result["runs"])]
     multiples, player = mc.page_figures(runs, result["X"], result["y"], result["grid"], log=log)
     # The player's spec (decision maps + loss curves, charts.player) is a plain dict: read only, like the rest.
-    return {"figs": (SharedFigure(multiples),), "player": player, "csv": mc.histories_csv(runs)}
+    return {"figs": tuple(SharedFigure(f) for f in multiples), "player": player, "csv": mc.histories_csv(runs)}
 
 
 @st.cache_resource(max_entries=16, ttl=TTL, show_spinner=False)

@@ -52,9 +52,23 @@ def projected(spec: dict, map_height: int | None = None, loss_height: int | None
     """``spec`` for presentation mode (charts.common.for_projector on both figures, :data:`PRESENT_STYLE` and
     ``style`` for the controls), made once per spec object; ``spec`` itself is not modified."""
     style = {**PRESENT_STYLE, **style}
-    return _once(spec, ("present", map_height, loss_height, tuple(sorted(style.items()))),
-                 lambda: restyled(spec, for_projector(spec["map"], height=map_height),
-                                  for_projector(spec["loss"], height=loss_height), style=style))
+
+    def make():
+        mfig = for_projector(spec["map"], height=map_height)
+        # The status lines the player rewrites at every step (a moons panel's "epoch e: loss …") are as large as
+        # the controls' text: ~13 px on a 1920 projector before, now the controls' size (20 px).
+        texts = {t["annotation"] for t in spec.get("texts") or []}
+        if texts:
+            notes = list(mfig["layout"].get("annotations") or [])
+            for j in texts:
+                font = dict(notes[j].get("font") or {})
+                font["size"] = max(font.get("size") or 0, style["control_size"])
+                notes[j] = {**notes[j], "font": font}
+            mfig = {**mfig, "layout": {**mfig["layout"], "annotations": notes}}
+        # A grid of maps (moons) is laid out by the player for its width (charts.moons.map_grid), not map_height.
+        return restyled(spec, mfig, for_projector(spec["loss"], height=loss_height), style=style)
+
+    return _once(spec, ("present", map_height, loss_height, tuple(sorted(style.items()))), make)
 
 
 def race_player(spec: dict, key: str, height: int = 760, present: dict | None = None):

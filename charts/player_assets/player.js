@@ -161,6 +161,63 @@
     // A narrow frame (a phone): the spec's other layout for the same traces, e.g. the learning-rate panels stacked
     // one under the other (charts/player.py frames_spec, narrow=).
     if (spec.narrow && root.clientWidth > 0 && root.clientWidth < spec.narrow.below) Object.assign(mapLayout, spec.narrow.layout);
+
+    // A grid of map panels (spec.grid, charts/moons.py map_grid): as many columns as fit titles of grid.chars
+    // characters at the titles' own size (at most grid.cols; on a phone two, or one), each panel keeping the data's
+    // aspect, every row's titles in a band as tall as the longest title at any step. Returns the layout changes.
+    function gridLayout(width) {
+      const g = spec.grid;
+      if (!g || !width) return null;
+      const m = mapLayout.margin || {}, l = m.l || 0, r = m.r || 0, b = m.b || 0;
+      const notes = mapLayout.annotations || [];
+      const first = notes[g.titles[0]] || {};
+      const fs = (first.font && first.font.size) || 12;
+      const plotW = Math.max(60, width - l - r);
+      let cols = Math.max(1, g.cols);
+      while (cols > 1 && (plotW - g.gap * (cols - 1)) / cols < g.chars * 0.55 * fs) cols--;
+      const rows = Math.ceil(g.n / cols);
+      const cell = (plotW - g.gap * (cols - 1)) / cols;  // a column: its map and its titles
+      const band = Math.ceil(g.lines * fs * 1.3 + 8);
+      const t = g.toolbar + band;
+      const pw = cell, ph = pw * g.aspect;
+      const plotH = rows * ph + (rows - 1) * (band + g.vgap);
+      const out = {height: Math.round(t + plotH + b), "margin.t": t};
+      const axes = Object.keys(spec.map.layout).filter(k => /^xaxis\d*$/.test(k)).length;
+      for (let i = 0; i < axes; i++) {
+        const xa = i === 0 ? "xaxis" : "xaxis" + (i + 1), ya = i === 0 ? "yaxis" : "yaxis" + (i + 1);
+        if (i >= g.n) { out[xa + ".visible"] = false; out[ya + ".visible"] = false; continue; }
+        const row = Math.floor(i / cols), col = i % cols;
+        const left = col * (cell + g.gap);
+        const x0 = left / plotW, x1 = (left + pw) / plotW;
+        const top = row * (ph + band + g.vgap);
+        const y1 = 1 - top / plotH, y0 = Math.max(0, 1 - (top + ph) / plotH);
+        out[xa + ".domain"] = [x0, x1]; out[ya + ".domain"] = [y0, y1];
+        const j = g.titles[i];
+        if (j !== undefined && j !== null && notes[j]) {
+          out[`annotations[${j}].x`] = (x0 + x1) / 2; out[`annotations[${j}].y`] = y1;
+          out[`annotations[${j}].yanchor`] = "bottom"; out[`annotations[${j}].yshift`] = 2;
+        }
+      }
+      state.grid = {cols: cols, rows: rows, width: width, panel: pw, band: band, font: fs};
+      return out;
+    }
+    function putLayout(layout, changes) {  // flat keys ("xaxis2.domain", "annotations[3].x") into a layout object
+      for (const [key, v] of Object.entries(changes)) {
+        const path = key.replace(/\[(\d+)\]/g, ".$1").split(".");
+        let o = layout;
+        for (let q = 0; q < path.length - 1; q++) {
+          const k = path[q];
+          o[k] = Array.isArray(o[k]) ? o[k].slice() : Object.assign({}, o[k] || {});
+          o = o[k];
+        }
+        o[path[path.length - 1]] = v;
+      }
+    }
+    async function regrid() {
+      const w = mapDiv.clientWidth;
+      if (!spec.grid || !w || (state.grid && Math.abs(state.grid.width - w) < 2)) return null;
+      return P.relayout(mapDiv, gridLayout(w));
+    }
     const baseShapes = (mapLayout.shapes || []).slice();
     const config = {displaylogo: false, showSendToCloud: false, showEditInChartStudio: false, responsive: true,
                     scrollZoom: false, toImageButtonOptions: {format: "png", filename: "optimizer-race", scale: 2}};
@@ -443,6 +500,7 @@
       legendNote.textContent = labels.join(" · ");
     }
 
+    if (spec.grid) { const g0 = gridLayout(mapDiv.clientWidth); if (g0) putLayout(mapLayout, g0); }
     const ready = Promise.all([P.newPlot(mapDiv, mapData, mapLayout, config),
                                P.newPlot(lossDiv, spec.loss.data, lossLayout, Object.assign({}, config, {toImageButtonOptions: {format: "png", filename: "race-loss", scale: 2}}))])
       .then(() => show(state.k)).then(() => fit()).then(() => {
@@ -452,7 +510,7 @@
         if (spec.autoplay && state.k < N) play();
       });
     if (window.ResizeObserver) {
-      const ro = new ResizeObserver(() => { if (state.ready) { P.Plots.resize(mapDiv); P.Plots.resize(lossDiv); } });
+      const ro = new ResizeObserver(() => { if (state.ready) { P.Plots.resize(mapDiv); P.Plots.resize(lossDiv); regrid(); } });
       ro.observe(mapDiv); ro.observe(lossDiv);
     }
     // Presentation mode (style.fit): the map's plot area is square and fills the window's height below the

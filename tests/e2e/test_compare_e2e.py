@@ -48,12 +48,20 @@ def test_sweep_view(page, app_url, artifacts_dir):
 
 def test_basin_view(page, app_url, artifacts_dir):
     gd = open_compare(page, app_url, "?view=basins", height=1900)
-    heat = gd.evaluate("g => g._fullData.filter(t => t.type === 'heatmap').map(t => [t.z.length, t.z[0].length])")
-    assert heat == [[100, 100]] * 4
-    assert gd.locator(".hm image").count() == 4            # each map rendered as an image
-    legend = gd.evaluate("g => Array.from(g.querySelectorAll('.legendtext')).map(e => e.textContent)")
-    assert "M1 (3, 2) global minimum" in legend and "✖ diverged" in legend
-    expect(gd).to_contain_text("Adam (lr 0.05)")
+    page.wait_for_function("() => [...document.querySelectorAll('.js-plotly-plot')].filter(g => g._fullLayout).length"
+                           " >= 4", timeout=60_000)
+    figs = page.locator("[class*='st-key-cmp_basin_chart_'] .js-plotly-plot")  # one figure per map
+    assert figs.count() == 4
+    heat = [f.evaluate("g => g._fullData.filter(t => t.type === 'heatmap').map(t => [t.z.length, t.z[0].length])")
+            for f in figs.all()]
+    assert heat == [[[100, 100]]] * 4
+    assert page.locator("[class*='st-key-cmp_basin_chart_'] .hm image").count() == 4  # each map drawn as an image
+    for f in figs.all():  # each figure carries its key to the colours
+        legend = f.evaluate("g => Array.from(g.querySelectorAll('.legendtext')).map(e => e.textContent)")
+        assert "M1 (3, 2) global minimum" in legend and "✖ diverged" in legend
+    expect(figs.nth(2)).to_contain_text("Adam (lr 0.05)")
+    boxes = [f.bounding_box() for f in figs.all()]  # at 1400 px: two maps a row, as before
+    assert abs(boxes[0]["y"] - boxes[1]["y"]) < 2 and boxes[1]["x"] > boxes[0]["x"] + 200 and boxes[2]["y"] > boxes[0]["y"]
     shoot(page, artifacts_dir / "compare_basins.png")
 
 

@@ -175,7 +175,7 @@ def test_stop_button_stops_training_and_shows_the_partial_result(server, page):
     expect(page.get_by_text("stopped early, not cached")).to_be_visible()
     expect(page.get_by_role("button", name="Train again")).to_be_visible()
     # the partial small multiples (drawing 8 panels can take more than expect's 5 s on a busy machine)
-    expect(page.locator(".js-plotly-plot")).to_have_count(1, timeout=60_000)
+    expect(page.locator(".js-plotly-plot")).to_have_count(8, timeout=60_000)  # one figure per network
     page.wait_for_function(PLAYER_READY, timeout=60_000)  # the partial maps and loss curves, in the player
     expect(page.get_by_role("button", name="Stop training")).to_have_count(0)
     wait_idle(page)  # every rerun the page asked for has finished: training did not silently restart
@@ -204,4 +204,58 @@ def test_moons_player_screenshots(server, browser, artifacts_dir, size, query):
     page.screenshot(path=str(artifacts_dir / f"moons_player_{size[0]}x{size[1]}.png"))
     assert page.get_by_test_id("stException").count() == 0
     assert page.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth + 1")
+    ctx.close()
+
+
+# Every map title's drawn box, the smallest font size of any of its lines (tspans: a <sup> line is smaller), and
+# the map's own box, in the player's frame.
+TITLE_BOXES = """() => { const m = document.querySelector('.dp-map'), mb = m.getBoundingClientRect();
+    const titles = [...m.querySelectorAll('.annotation-text')].map(t => { const b = t.getBoundingClientRect();
+      const sizes = [t, ...t.querySelectorAll('tspan')].map(e => parseFloat(getComputedStyle(e).fontSize));
+      return {text: t.textContent, box: [b.left, b.top, b.right, b.bottom], font: Math.min(...sizes)}; });
+    const sub = document.querySelector('.dp-caption .dp-sub');
+    const lb = document.querySelector('.dp-loss').getBoundingClientRect(), lt = document.querySelector('.dp-loss .gtitle');
+    const ltb = lt.getBoundingClientRect();
+    return {map: [mb.left, mb.top, mb.right, mb.bottom], titles: titles, grid: window.__player.state.grid || null,
+            loss: [lb.left, lb.right], loss_title: [ltb.left, ltb.right, lt.textContent],
+            caption: parseFloat(getComputedStyle(document.querySelector('.dp-caption')).fontSize),
+            sub: sub ? parseFloat(getComputedStyle(sub).fontSize) : null,
+            controls: parseFloat(getComputedStyle(document.querySelector('.dp-controls button')).fontSize)}; }"""
+
+
+def _overlap(a, b) -> bool:
+    return a[0] < b[2] - 0.5 and b[0] < a[2] - 0.5 and a[1] < b[3] - 0.5 and b[1] < a[3] - 0.5
+
+
+@pytest.mark.parametrize("size,query,cols,min_font", [((390, 844), "", 2, 11.5), ((1440, 900), "", 3, 11.5),
+                                                      ((1440, 900), "&present=1", 3, 20),
+                                                      ((1920, 1080), "&present=1", 3, 20)],
+                         ids=["phone", "1440x900", "1440x900-present", "1920x1080-present"])
+def test_moons_map_titles_never_collide_and_status_lines_are_readable(server, browser, size, query, cols, min_font):
+    """Seen at 390 px: three maps a row, "SGD (lr 0.01, μ 0.9, nesterov)" ran into its neighbours' titles and the
+    status lines ("epoch 100: loss …") overlapped; in presentation mode those status lines were drawn in a <sup>
+    (~13 px at 1920×1080) and "(snapshot k of n)" at 17 px, smaller than the player's 20-px controls; at 1440×900
+    in presentation mode the loss chart's title was cut at its right edge."""
+    ctx = browser.new_context(viewport={"width": size[0], "height": size[1]})
+    page = ctx.new_page()
+    frame = open_moons(page, server, "?epochs=30" + query)
+    frame.locator("button[data-act=first]").click()
+    frame.locator("button[data-act=fwd]").click()  # epoch 2: the status lines change with the step
+    frame.wait_for_function("() => [...document.querySelectorAll('.dp-map .annotation-text')]"
+                            ".filter(a => a.textContent.includes('epoch 2: loss')).length === 8", timeout=30_000)
+    got = frame.evaluate(TITLE_BOXES)
+    titles = [t for t in got["titles"] if "epoch 2: loss" in t["text"]]
+    assert len(titles) == 8
+    for i, a in enumerate(titles):
+        assert a["box"][0] >= got["map"][0] - 1 and a["box"][2] <= got["map"][2] + 1, a  # inside the map's width
+        assert a["font"] >= min_font, a
+        for b in titles[i + 1:]:
+            assert not _overlap(a["box"], b["box"]), (a, b)
+    # The player's status line ("Epoch e of E (snapshot k of n)") is as large as the controls' text.
+    assert got["caption"] >= got["controls"] - 0.5 and got["sub"] >= got["controls"] - 0.5
+    if query:
+        assert got["caption"] >= 20 and got["sub"] >= 20
+    assert got["grid"]["cols"] == cols  # two maps a row on a phone, three beside the loss chart
+    # the loss chart's title is whole (on a projector at 1440 it was cut: "… running mean per e")
+    assert got["loss"][0] - 1 <= got["loss_title"][0] and got["loss_title"][1] <= got["loss"][1] + 1, got["loss_title"]
     ctx.close()

@@ -95,6 +95,11 @@ def test_screenshot_every_page_in_present_mode(server, page, artifacts_dir, path
     assert smallest >= 18, (path, smallest)
     assert "present=1" in page.url
     name = path.split("?")[0] or "home"
+    # The screenshot shows the drawn page (it showed grey placeholders where the charts and the player would be).
+    page.wait_for_function("() => !document.querySelector('[data-testid=stSkeleton]') && [...document.querySelectorAll("
+                           "'.js-plotly-plot')].every(g => !!g._fullLayout)", timeout=120_000)
+    if page.locator('iframe[title="ui.player.race_player"]').count():
+        page.wait_for_function(PLAYER_READY, timeout=120_000)
     page.screenshot(path=str(artifacts_dir / f"present_{name}_{view}.png"), timeout=120_000)
 
 
@@ -130,3 +135,23 @@ def test_present_legends_clear_the_x_titles_and_the_inspector_map_is_large(serve
     assert min(widths) >= min_plot, widths
     if path == "inspector":
         assert b["plots"][0][3] - b["plots"][0][1] >= min_plot  # square: tall as well as wide
+
+
+# Every piece of text in the player's controls row (step caption, "(snapshot k of n)", speed), with its font size.
+CONTROL_TEXT = """() => [...document.querySelectorAll('.dp-controls *')]
+    .filter(e => [...e.childNodes].some(n => n.nodeType === 3 && n.textContent.trim()))
+    .map(e => [e.textContent.trim().slice(0, 40), parseFloat(getComputedStyle(e).fontSize)])"""
+
+
+@pytest.mark.parametrize("path", ["race", "learning_rate", "moons?epochs=30"])
+def test_player_status_line_is_projector_sized(server, page, path):
+    """Seen on the moons page at 1920×1080: "(snapshot k of n)" at 17 px beside 20-px controls (0.85 em). The
+    status line of every player ("Step k of N", "Epoch e of E (snapshot k of n)") is at least 20 px."""
+    open_present(page, server, path, VIEWPORTS["1920"])
+    page.wait_for_function(PLAYER_READY, timeout=120_000)
+    frame = next(f for f in page.frames if PLAYER_URL.search(f.url))
+    texts = frame.evaluate(CONTROL_TEXT)
+    caption = [t for t in texts if re.match(r"(Step|Epoch) ", t[0])]
+    assert caption, texts
+    small = [t for t in texts if t[1] < 20]
+    assert not small, small

@@ -71,19 +71,28 @@ TEXT_BOXES = """(key) => {
 
 def test_basin_maps_on_a_phone_never_overlap_or_run_off(page, server, artifacts_dir):
     """Seen at 390 px: each map's "diverged … · elsewhere …" ran into its neighbour's, the legend's two fixed
-    columns overlapped, and the settings line was cut ("… the same grid and st")."""
+    columns overlapped, and the settings line was cut ("… the same grid and st"); then the four maps, one figure,
+    were shrunk to ~140 px each with empty rows between them. Now one figure per map, stacked on a phone."""
     page.set_viewport_size({"width": 390, "height": 844})
     page.goto(f"{server}/compare?view=basins&land=himmelblau")
     wait_idle(page, timeout=240_000)
-    key = "cmp_basin_chart"
-    page.wait_for_function(f"() => {{ const g = document.querySelector('.st-key-{key} .js-plotly-plot');"
-                           " return !!(g && g._fullLayout); }", timeout=120_000)
-    b = page.evaluate(TEXT_BOXES, key)
+    keys = [f"cmp_basin_chart_{i}" for i in range(4)]
+    page.wait_for_function("(keys) => keys.every(k => { const g = document.querySelector(`.st-key-${k} .js-plotly-plot`);"
+                           " return !!(g && g._fullLayout); })", arg=keys, timeout=120_000)
     page.screenshot(path=str(artifacts_dir / "view_compare_basins_phone.png"), full_page=True)
     meets = lambda x, y: x["l"] < y["r"] - 1 and y["l"] < x["r"] - 1 and x["t"] < y["b"] - 1 and y["t"] < x["b"] - 1  # noqa: E731
-    heads, legend = b["heads"], b["legend"]
-    assert len(heads) == 4 and len(legend) >= 4
-    assert not [(x["text"], y["text"]) for i, x in enumerate(heads) for y in heads[i + 1:] if meets(x, y)]
-    assert not [(x["text"], y["text"]) for i, x in enumerate(legend) for y in legend[i + 1:] if meets(x, y)]
-    cut = [t["text"] for t in heads + legend + b["title"] if t["r"] > b["W"] + 1 or t["l"] < b["L"] - 1]
-    assert not cut, cut
+    maps = []
+    for key in keys:
+        b = page.evaluate(TEXT_BOXES, key)
+        heads, legend = b["heads"], b["legend"]
+        assert len(heads) == 1 and len(legend) >= 4
+        assert not [(x["text"], y["text"]) for i, x in enumerate(legend) for y in legend[i + 1:] if meets(x, y)]
+        cut = [t["text"] for t in heads + legend + b["title"] if t["r"] > b["W"] + 1 or t["l"] < b["L"] - 1]
+        assert not cut, cut
+        maps.append(page.evaluate("(k) => { const r = document.querySelector(`.st-key-${k} .js-plotly-plot .nsewdrag`)"
+                                  ".getBoundingClientRect(); return {l: r.left, t: r.top, r: r.right, b: r.bottom}; }",
+                                  key))
+    # stacked: one map a row, each as wide as the phone allows (≥ 250 px of the 390), one under the other
+    assert all(m["r"] - m["l"] >= 250 for m in maps), maps
+    assert all(abs(m["l"] - maps[0]["l"]) <= 1 for m in maps), maps
+    assert all(b["t"] >= a["b"] for a, b in zip(maps, maps[1:])), maps
