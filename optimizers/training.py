@@ -125,7 +125,9 @@ def train(optimizer_or_list, landscape, epochs, batch_size=32, seed=0,
                        list of dicts for a list of optimizers, None for a
                        diverged model). Returning False stops training.
     boundary_epochs    epochs (0 = before training) at which to store the
-                       decision map (landscapes with ``boundary``) and params.
+                       decision map (landscapes with ``boundary``) and params;
+                       a training stopped by ``callback`` stores its last
+                       epoch too.
     start              initial params (P,) for all models, or (M, P) one per
                        model; default ``landscape.init_params`` or ``.start``.
     evaluate           False: no ``eval_loss``/``eval_accuracy``, so no pass over
@@ -167,6 +169,10 @@ def train(optimizer_or_list, landscape, epochs, batch_size=32, seed=0,
                              for i in range(len(opts))]
                 if callback(epoch, per_model[0] if single else per_model) is False:
                     stopped = True
+                    # A stopped training shows what it trained: its last epoch is a snapshot too (else the
+                    # last map drawn would be an earlier epoch's, under "stopped after epoch k").
+                    if boundary_epochs and epoch not in boundary_epochs:
+                        record.snapshot(epoch, models)
                     break
             if not models.active.any():
                 break

@@ -189,6 +189,20 @@ def test_callback_stops_training(moons):
     assert [e for e, _ in seen] == [1, 2, 3]
     assert seen[0][1] == ["accuracy", "eval_accuracy", "eval_loss", "loss"]
     assert res.epochs_run == 3 and res.stopped_early and len(res.history["loss"]) == 3
+    assert not res.snapshots  # no snapshots asked, none stored
+
+
+def test_a_stopped_training_snapshots_its_last_epoch(moons):
+    # Stopped after epoch 7 with snapshots every 5 epochs: the maps are of epochs 0, 5 and 7 (what was trained),
+    # and epoch 7's params are the final ones; a stop on a snapshot epoch stores nothing twice.
+    opt = lambda: optimizers.get("adam", learning_rate=0.01)  # noqa: E731
+    res = train(opt(), moons, 50, boundary_epochs=range(0, 51, 5), callback=lambda e, logs: e < 7)
+    assert sorted(res.snapshots) == sorted(res.boundaries) == [0, 5, 7]
+    np.testing.assert_array_equal(res.snapshots[7], res.final_params)
+    full = train(opt(), moons, 7, boundary_epochs=[0, 5, 7])
+    np.testing.assert_array_equal(res.boundaries[7], full.boundaries[7])
+    res = train(opt(), moons, 50, boundary_epochs=range(0, 51, 5), callback=lambda e, logs: e < 10)
+    assert sorted(res.snapshots) == [0, 5, 10]
 
     lists = []
     train([optimizers.get("sgd"), optimizers.get("adam")], moons, 2,
