@@ -340,6 +340,7 @@ async def scenario(url, pids, page, query, n, reruns, timeout, total_timeout, la
     gate = asyncio.Event()
     tasks = [asyncio.create_task(session(url, page, query, reruns, timeout, gate)) for _ in range(n)]
     cpu0 = [cpu_seconds(p) for p in pids]
+    client0 = time.process_time()  # this script's own CPU: on this machine the class's browsers share its cores
     t0 = time.perf_counter()
     gate.set()  # every session starts at the same moment, like a class following one link
     done, pending = await asyncio.wait(tasks, timeout=total_timeout)
@@ -355,6 +356,7 @@ async def scenario(url, pids, page, query, n, reruns, timeout, total_timeout, la
             "peak_rss_mb": round(sum(m["peak_rss_mb"] for m in mem_each), 1)} if pids else None)
     script_runs = sum(len(s.runs) for s in results)
     out = summarize(label, n, reruns, results, wall, cpu, mem, script_runs)
+    out["client_cpu_s"] = round(time.process_time() - client0, 2)
     if len(pids) > 1:  # how the proxy spread the sessions: CPU and memory per replica
         out["per_replica"] = [{"cpu_s": round(c, 2), **m} for c, m in zip(cpu_each, mem_each)]
     return out
