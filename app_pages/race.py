@@ -28,7 +28,7 @@ from ui.page_state import PERSIST, PageSpec, open_page, write_link
 from ui.player import race_player
 from ui.presets import frame_index, read_frame
 from ui.settings import Field, _fmt
-from ui.slots import slot_editors
+from ui.slots import closed_slots, slot_editors
 
 P = "race_"  # session-state prefix of this page
 MAX_OPTS = 8
@@ -107,7 +107,8 @@ def seed_from_link(params: dict, values: dict) -> list[str]:
 # --------------------------------------------------------------------------- #
 st.title("Optimizer race")
 st.caption("Several optimizers start from the same point on the same landscape. Press **▶ Play** to watch them "
-           "race, click the map to move the start, and change a learning rate to see how the race changes.")
+           "race, click the map to move the start, and change a learning rate (**Optimizers**, under the chart) to "
+           "see how the race changes.")
 
 open_page(SPEC, seed=seed_from_link)
 
@@ -157,10 +158,15 @@ land_key = (land_name, expr)
 
 # Layout: chart first, controls for the optimizers under it.
 chart_row = st.container()
-st.subheader("Optimizers")
-choices = [(slot, choice) for slot, _, choice in slot_editors(
-    P, PALETTE, MAX_OPTS, ADD_ORDER, "Remove this optimizer from the race",
-    f"Up to {MAX_OPTS} optimizers race at once.")]
+# The editors are built only while their box is open (on_change="rerun"); closed, the line-up is read from the state
+# (ui.slots.closed_slots): building them was a third of a warm script run, paid by every student of a class opening
+# a link (load/results.md). The legend names the line-up. (The label stays the same: a new label would be a new box,
+# closed, after every added optimizer.)
+with st.expander(f"**Optimizers** (up to {MAX_OPTS}): open to edit, add or remove",
+                 key=P + "editors", on_change="rerun") as editors_box:
+    picked = slot_editors(P, PALETTE, MAX_OPTS, ADD_ORDER, "Remove this optimizer from the race",
+                          f"Up to {MAX_OPTS} optimizers race at once.") if editors_box.open else closed_slots(P, PALETTE)
+choices = [(slot, choice) for slot, _, choice in picked]
 
 # Write the settings back: the address bar is always a shareable link.
 values = {"land": land_name, "steps": int(steps), "noise": float(noise), "seed": int(seed), "sched": sched,

@@ -124,3 +124,12 @@ def chart_spec(at, key) -> dict:
 PLAYER_URL = re.compile(r"/component/ui\.player\.race_player/")
 PLAYER_READY = """() => { const f = document.querySelector('iframe[title="ui.player.race_player"]');
     const w = f && f.contentWindow; return !!(w && w.__descentPlayer && w.__descentPlayer.ready); }"""
+
+
+def open_editors(at, key: str = "race_editors"):
+    """Open a page's closed optimizer box (``st.expander(key=..., on_change="rerun")``: the editors are built only
+    while it is open) and rerun; returns ``at``."""
+    at.session_state[key] = True
+    at.run()
+    assert not at.exception, at.exception
+    return at

@@ -202,13 +202,14 @@ def test_flavour_switch_keeps_shared_hyperparameters_and_offers_the_other_defaul
     """Seen: switching Adam (lr 0.1) from Keras to textbook loaded lr 0.001 and ε 1e-8: two changes at once."""
     from streamlit.testing.v1 import AppTest
     from pathlib import Path
-    from tests.helpers import shown
+    from tests.helpers import open_editors, shown
 
     app = str(Path(__file__).resolve().parents[1] / "app.py")
     at = AppTest.from_file(app, default_timeout=120)
     at.query_params["o1"] = "Adam;learning_rate=0.1"
     at.switch_page("app_pages/race.py")
     at.run()
+    open_editors(at)
     sid = at.session_state["race_slots"][0]["id"]
     at.radio(key=f"race_o{sid}_Adam_flavor").set_value("textbook").run()
     assert not at.exception

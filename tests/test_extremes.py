@@ -22,7 +22,7 @@ import numpy as np
 import pytest
 
 import landscapes
-from tests.helpers import player_spec_json, shown
+from tests.helpers import open_editors, player_spec_json, shown
 import optimizers
 from optimizers.runner import MAX_STEPS
 
@@ -296,7 +296,7 @@ def test_race_3d_view_with_diverging_runs_and_an_overflowing_surface():
 
 
 def test_race_widgets_at_their_extremes():
-    at = open_page("app_pages/race.py", o1="Adam;learning_rate=0.1")
+    at = open_editors(open_page("app_pages/race.py", o1="Adam;learning_rate=0.1"))
     # Largest learning rate the slider offers, every hyperparameter at its last grid value, max steps/noise.
     for s in at.select_slider:
         if s.key and s.key.startswith("race_o") and s.key.endswith("_learning_rate"):

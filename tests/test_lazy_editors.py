@@ -112,3 +112,44 @@ def test_edits_survive_closing_and_reopening_the_editors():
     at.switch_page("app_pages/home.py").run()
     at.switch_page(PAGE).run()
     assert dict(at.query_params) == {"epochs": "2", "samples": "60", "o1": "SGD;momentum=0.9"}
+
+
+# The race: the same closed box (issue 15: building the editors was a third of a warm race run under a class).
+RACE = "app_pages/race.py"
+
+
+def _race_paths(at):
+    from tests.helpers import chart_spec
+    return {t["name"]: (t["x"], t["y"]) for t in chart_spec(at, "race_chart")["data"]
+            if t.get("mode") == "lines" and t.get("showlegend", True)}
+
+
+@pytest.mark.parametrize("params", [
+    {"steps": "40"},  # the default line-up
+    {"steps": "40", "o1": "Adam;flavor=textbook;learning_rate=0.05", "o2": "Muon;as_matrix=1", "o3": "Lion;flavor=nope",
+     "o4": "SGD;momentum=0.95;nesterov=1"},
+])
+def test_race_editors_closed_and_open_run_and_link_the_same(params):
+    at = open_app_page(RACE, **params)
+    assert not at.select_slider  # closed: no editor built
+    closed_link, closed_paths = dict(at.query_params), _race_paths(at)
+    at.session_state["race_editors"] = True
+    at.run()
+    assert not at.exception and at.select_slider, "the open box shows the editors"
+    assert dict(at.query_params) == closed_link
+    assert _race_paths(at) == closed_paths  # the same runs drawn
+
+
+def test_race_edits_survive_closing_the_box_and_it_stays_open_when_an_optimizer_is_added():
+    at = open_app_page(RACE, steps="40", o1="Adam;learning_rate=0.01")
+    at.session_state["race_editors"] = True
+    at.run()
+    at.select_slider(key="race_o1_Adam_keras_learning_rate").set_value(0.05).run()
+    at.button(key="race_add").click().run()
+    assert not at.exception and at.button(key="race_add")  # still open after the add
+    edited = dict(at.query_params)
+    assert edited["o1"] == "Adam;learning_rate=0.05" and "o2" in edited
+    at.session_state["race_editors"] = False
+    at.run()
+    assert not at.select_slider and dict(at.query_params) == edited
+    assert "Adam (lr 0.05)" in _race_paths(at)

@@ -4,7 +4,7 @@ import pytest
 
 import optimizers
 from optimizers.muon import point_note
-from tests.helpers import open_app_page, shown
+from tests.helpers import open_app_page, open_editors, shown
 
 LABEL = "Treat the point as a 1×2 matrix"
 PAGES = {
@@ -12,6 +12,10 @@ PAGES = {
     "inspector": ("app_pages/inspector.py", {"steps": "10", "k": "3"}),
     "compare": ("app_pages/compare.py", {"steps": "20", "view": "fair"}),
 }
+
+
+# The pages whose optimizer editors sit in a closed box (built only while it is open).
+EDITORS = {"race": "race_editors"}
 
 
 def _boxes(at):
@@ -22,6 +26,8 @@ def _boxes(at):
 def test_option_from_the_link_is_shown_explained_and_kept_in_the_link(page):
     path, params = PAGES[page]
     at = open_app_page(path, **params, o1="Muon;as_matrix=1;learning_rate=0.05")
+    if page in EDITORS:
+        open_editors(at, EDITORS[page])
     assert not at.error, [e.value for e in at.error]
     boxes = _boxes(at)
     assert len(boxes) == 1 and boxes[0].value is True
@@ -38,7 +44,7 @@ def test_option_from_the_link_is_shown_explained_and_kept_in_the_link(page):
 
 def test_ticking_the_option_on_the_race_writes_it_to_the_link_and_the_legend():
     path, params = PAGES["race"]
-    at = open_app_page(path, **params, o1="Muon;learning_rate=0.05")
+    at = open_editors(open_app_page(path, **params, o1="Muon;learning_rate=0.05"))
     box = _boxes(at)
     assert len(box) == 1 and box[0].value is False
     assert "as_matrix" not in str(at.query_params["o1"])

@@ -8,7 +8,7 @@ from streamlit.testing.v1 import AppTest
 
 from charts.common import PATH_HALO
 from charts.race import PICK_TRACE
-from tests.helpers import decode as decode_array, shown, chart_spec, open_app_page
+from tests.helpers import decode as decode_array, shown, chart_spec, open_app_page, open_editors
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = str(ROOT / "app.py")
@@ -77,7 +77,7 @@ def test_default_run(default_at):
 
 
 def test_change_a_learning_rate():
-    at = open_race()
+    at = open_editors(open_race())
     before = paths(chart(at))
     at.select_slider(key="race_o4_Adam_keras_learning_rate").set_value(0.01).run()
     assert not at.exception
@@ -90,7 +90,7 @@ def test_change_a_learning_rate():
 
 
 def test_add_and_remove_optimizers():
-    at = open_race()
+    at = open_editors(open_race())
     at.button(key="race_add").click().run()
     assert not at.exception
     assert len(paths(chart(at))) == 6 and "o6" in at.query_params
@@ -156,6 +156,7 @@ def test_good_url_params_are_applied():
     assert at.number_input(key="race_sched_steps").value == 50 and at.number_input(key="race_clipv").value == 0.5
     assert at.selectbox(key="race_clip").value == "clipnorm" and at.number_input(key="race_wd").value == 0.001
     assert start_of(at) == (1.0, 1.0)
+    open_editors(at)  # the flavour is in the optimizers' box
     assert at.radio(key="race_o1_Adam_flavor").value == "textbook"
     spec = chart(at)
     assert spec["player_steps"] == 120 and len(paths(spec)) == 2
@@ -307,7 +308,7 @@ def test_undefined_start_and_landscape_without_minima():
 
 
 def test_opening_the_page_with_a_new_link_applies_it_and_the_sidebar_keeps_the_state():
-    at = open_race()
+    at = open_editors(open_race())
     at.select_slider(key="race_o4_Adam_keras_learning_rate").set_value(0.01).run()
     at.number_input(key="race_sx_rosenbrock").set_value(0.5).run()
     # The sidebar navigation opens the page without parameters: the race is kept.

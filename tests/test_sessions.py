@@ -29,7 +29,7 @@ import numpy as np
 import pytest
 
 import landscapes
-from tests.helpers import shown
+from tests.helpers import open_editors, shown
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = str(ROOT / "app.py")
@@ -80,6 +80,7 @@ def test_two_race_sessions_never_see_each_other():
     a.number_input(key="race_steps").set_value(400).run()
     b.run()
     a.selectbox(key="race_land").set_value("booth").run()
+    open_editors(a)
     a.button(key="race_add").click().run()
     b.run()
     assert not a.exception and not b.exception

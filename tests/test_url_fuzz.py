@@ -29,7 +29,7 @@ from hypothesis import strategies as st
 
 import landscapes
 import optimizers
-from tests.helpers import shown
+from tests.helpers import open_editors, shown
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = str(ROOT / "app.py")
@@ -312,7 +312,7 @@ def test_race_sizes_are_bounded():
     assert len(paths) == 8
     assert spec["player_steps"] == 300 and len(spec["player_runs"]) == 8
     assert at.session_state["race_steps"] == 300  # the default, not a million
-    assert at.button(key="race_add").disabled  # no 9th optimizer through the UI either
+    assert open_editors(at).button(key="race_add").disabled  # no 9th optimizer through the UI either
     # The largest legal request: 2000 steps, still at most 150 frames and bounded JSON.
     at2, seconds = check_page("app_pages/race.py", {"steps": "2000", **{f"o{i}": "SGD;learning_rate=0.001"
                                                                    for i in range(1, 9)}})
