@@ -133,3 +133,19 @@ def open_editors(at, key: str = "race_editors"):
     at.run()
     assert not at.exception, at.exception
     return at
+
+
+def lr_runs(steps: int, rates=(0.01, 0.1, 0.5, 1.1)):
+    """The learning-rate page's runs (``charts.regression.LRRun``) of plain gradient descent on the Kerasy
+    regression, one per rate, ``steps`` epochs (full batch: one step an epoch); returns (runs, landscape)."""
+    import landscapes
+    import optimizers
+    from charts import regression as rc
+
+    land = landscapes.get("regression")
+    runs = []
+    for lr in rates:
+        t = optimizers.run(optimizers.get("GradientDescent", learning_rate=lr), land, steps=steps, record="path")
+        p = t.path()
+        runs.append(rc.LRRun(lr, p, p, t.loss[:len(p)], t.diverged_at, steps))
+    return runs, land

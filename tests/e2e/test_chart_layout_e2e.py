@@ -121,12 +121,8 @@ def test_moons_loss_curves_keep_the_phone_width(page):
 @pytest.fixture(scope="module")
 def lr_fit():
     from charts import regression as rc
-    land = landscapes.get("regression")
-    runs = []
-    for lr in (0.01, 0.1, 0.5, 1.1):
-        t = optimizers.run(optimizers.get("GradientDescent", learning_rate=lr), land, steps=100, record="path")
-        p = t.path()
-        runs.append(rc.LRRun(lr, p, p, t.loss[:len(p)], t.diverged_at, 100))
+    from tests.helpers import lr_runs
+    runs, land = lr_runs(100)
     return as_dict(rc.fit_figure(runs, land.X[:, 0], land.y))
 
 

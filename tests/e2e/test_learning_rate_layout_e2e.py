@@ -147,17 +147,10 @@ def test_export_draws_every_figure_at_its_own_width(browser, tmp_path, artifacts
     """Seen opening the page's "Figures as HTML" at 1440 px: the fit figure was drawn as wide as the whole row
     (its script ran before the surface figure's box existed) and then cut to half of it, so lr 0.5's and lr 1.1's
     panels were missing. Once the page is laid out, every figure takes its own box's width."""
-    import landscapes
-    import optimizers
     from charts import regression as rc
-    from tests.helpers import open_offline
+    from tests.helpers import lr_runs, open_offline
 
-    land = landscapes.get("regression")
-    runs = []
-    for lr in (0.01, 0.1, 0.5, 1.1):
-        t = optimizers.run(optimizers.get("GradientDescent", learning_rate=lr), land, steps=40, record="path")
-        p = t.path()
-        runs.append(rc.LRRun(lr, p, p, t.loss[:len(p)], t.diverged_at, 40))
+    runs, land = lr_runs(40)
     path = tmp_path / "learning_rate.html"
     path.write_text(rc.export_html([rc.fit_figure(runs, land.X[:, 0], land.y), rc.surface_figure(runs, land)],
                                    "Descent Lab: learning rate", "settings"), encoding="utf-8")
