@@ -16,7 +16,7 @@ from charts.compare import (MAX_GROUPS, BasinPanel, SweepSeries, basin_csv, basi
                             best_index, config_line, fair_csv, fair_html, fair_loss_figure, fair_map_figure, fair_table,
                             provenance_lines, provenance_text, sweep_csv, sweep_figure, sweep_table)
 from charts.race import Prebuilt, RaceRun
-from ui.blocks import diverged_warning, maths_links, plot_config, progress_loop
+from ui.blocks import column_grid, diverged_warning, maths_links, plot_config, progress_loop
 from ui.compute import basin, basin_groups, run_path, steps_to_tol, sweep, tune_choice
 from ui.landscape_picker import LANDS, START, get_background, landscape_and_start, run_settings, seed_landscape
 from ui.lineups import add_order, lineup
@@ -152,13 +152,10 @@ def basin_view():
                    "“M… ≈” are local minima found from the end points (★), “E… ≈” are end points that are not "
                    "minima (○: runs still moving or stuck when the steps ran out)."
                    + (f" {n_other} more local minima share the tan colour." if n_other else ""))
-    n_cols = basin_map_columns(len(figs))
-    for row in range(0, len(figs), n_cols):
-        for i, col in enumerate(st.columns(n_cols), row):
-            if i < len(figs):
-                with col:
-                    plotly_chart(Prebuilt(figs[i]), key=f"{P}basin_chart_{i}", config=plot_config(f"basin-map-{i + 1}"),
-                                 present_height=figs[i]["layout"]["height"] + 350)  # projector-sized text, same map
+    for i, (col, fig) in enumerate(zip(column_grid(len(figs), basin_map_columns(len(figs))), figs)):
+        with col:
+            plotly_chart(Prebuilt(fig), key=f"{P}basin_chart_{i}", config=plot_config(f"basin-map-{i + 1}"),
+                         present_height=fig["layout"]["height"] + 350)  # projector-sized text, same map
     st.download_button("Basin maps (CSV)", icon=":material/download:", data=lambda: basin_csv(panels, groups),
                        file_name="basin_maps.csv", mime="text/csv", key=P + "dl_basin", on_click="ignore")
 

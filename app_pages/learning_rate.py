@@ -12,26 +12,20 @@ import math
 import streamlit as st
 
 from charts import regression as rc
-from ui.blocks import maths_links, plot_config
+from ui.blocks import column_grid, maths_links, plot_config
 from optimizers import budget
 from ui.budget import show_plan
 from ui.page_state import PERSIST, PageSpec, open_page, write_link, plotly_chart
 from ui.player import race_player
 from ui.regression_run import (DEFAULT_LRS, MAX_LRS, compute_runs, export_html, fmt_lrs, has_learning_rate,
-                               lrs_from_link, optimizer_text, page_figures, parse_lrs, regression_land, summary)
+                               lrs_from_link, optimizer_text, page_figures, parse_lrs, player_spec, regression_land,
+                               summary)
 from ui.settings import Field, OptChoice
 from ui.slots import slot_editor
 from ui.text import literal
 
 P = "lr_"  # session-state prefix of this page
 
-
-@st.cache_resource(max_entries=32, ttl=6 * 3600, show_spinner=False)
-def fit_player(lrs: tuple, epochs: int, mode: str, bs: int, seed: int, choice: OptChoice) -> dict:
-    """The player's dict (charts.regression.fit_player) of these runs, built once and shared: read only."""
-    land = regression_land()
-    return rc.fit_player(compute_runs(lrs, epochs, mode, bs, seed, choice), land.X[:, 0], land.y,
-                         floor=getattr(land, "min_value", None))
 FIELDS = (
     Field("lrs", "text", fmt_lrs(DEFAULT_LRS), label="Learning rates"),
     Field("epochs", "int", 100, 1, 1000, label="Epochs"),
@@ -106,13 +100,10 @@ st.caption(f"{optimizer_text(choice)} · {epochs} epochs · {mode_text}. Dots: t
            "after each of the first 10 epochs, fading in (α = 0.1·epoch, as in the document); red: after the last "
            "epoch. A diverging rate's panel labels its first lines by epoch.")
 
-# One panel per rate, each in its own column with its result under it: side by side on a wide screen, one under
-# the other on a phone (columns stack below ~640 px; one figure's subplot grid cannot). A result is wrapping
-# text (a metric's one-line label and value were cut to "diverged at e…").
-# Five or six rates: two rows of three (six columns left ~100-px plots on a laptop).
-per_row = len(runs) if len(runs) <= 4 else 3
-cols = [c for start in range(0, len(runs), per_row) for c in st.columns(per_row)][:len(runs)]
-for i, (col, r, fig) in enumerate(zip(cols, runs, fit_figs)):
+# One panel per rate, each in its own column with its result under it (they stack on a phone). A result is
+# wrapping text (a metric's one-line label and value were cut to "diverged at e…"). Five or six rates: two rows of
+# three (six columns left ~100-px plots on a laptop).
+for i, (col, r, fig) in enumerate(zip(column_grid(len(runs), len(runs) if len(runs) <= 4 else 3), runs, fit_figs)):
     with col:
         plotly_chart(fig, key=f"{P}fit_chart_{i}", config=plot_config(f"learning-rate-fit-{r.lr:g}"),
                      present_height=round(1.4 * fig.layout.height))  # margins and fonts grow ×1.4 there
@@ -129,7 +120,7 @@ st.subheader("Play it, epoch by epoch")
 st.caption("Each column's black line is the fit after the epoch shown, and a marker sits on every rate's loss curve "
            "at that epoch. ▶ Play runs in your browser; ◀ 1 and 1 ▶ move one epoch (keys ← and →), the slider "
            "scrubs, Speed goes from 0.1× to 10× (1× = 10 epochs a second).")
-spec = fit_player(*args)  # cached, shared: read only (projected in presentation mode)
+spec = player_spec(*args)  # cached, shared: read only (projected in presentation mode)
 # On a projector fonts and margins grow ×1.4: so does the map's height, or a lower row's panel titles would run
 # into the x axis above them (the rows are a share of the height).
 tall = round(1.4 * spec["map"]["layout"]["height"])

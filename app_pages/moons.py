@@ -11,7 +11,7 @@ import streamlit as st
 from charts import moons as mc
 from charts.player import player_html
 from landscapes.moons import MAX_LAYERS, UNITS_RANGE
-from ui.blocks import diverged_warning, maths_links, plot_config, stalled_warning
+from ui.blocks import column_grid, diverged_warning, maths_links, plot_config, stalled_warning
 from ui.moons_run import DEFAULT_HIDDEN, TrainKey, cached_outputs, hidden_from_link, hidden_layers, outputs, summary, training
 from optimizers import budget
 from ui.budget import show_plan
@@ -124,13 +124,9 @@ if result is not None:
     with st.expander("Small multiples: loss and accuracy per optimizer (shared scales)", expanded=True):
         # Four a row on a laptop; Streamlit's columns stack on a phone (one figure of four cells a row was
         # squeezed to ~70 px a cell there, titles running together).
-        n_cols = min(len(multiples), 4)
-        for row in range(0, len(multiples), n_cols):
-            for i, col in enumerate(st.columns(n_cols), row):
-                if i < len(multiples):
-                    with col:
-                        plotly_chart(multiples[i], key=f"{P}multiples_chart_{i}",
-                                     config=plot_config(f"moons-multiples-{i + 1}"))
+        for i, (col, fig) in enumerate(zip(column_grid(len(multiples), min(len(multiples), 4)), multiples)):
+            with col:
+                plotly_chart(fig, key=f"{P}multiples_chart_{i}", config=plot_config(f"moons-multiples-{i + 1}"))
 
     def export_settings() -> list[str]:
         """Everything that produced these networks, one line each (the export carries it)."""

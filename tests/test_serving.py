@@ -285,7 +285,7 @@ def _is_module(name: str) -> bool:
 
 def test_the_server_freezes_what_it_imported_before_serving():
     # ui.serve moves the ~200,000 objects of the imports out of the garbage collector's way before Streamlit starts
-    # (a full collection walked them, ~0.15 s each, several times while a class opened a preset: load/results.md).
+    # (a full collection walked them: 7 took 1.29 of 8.25 CPU-s while 30 sessions opened the race: load/results.md).
     code = ("import gc, sys; from streamlit.web import cli; import ui.serve as s; "
             "cli.main = lambda **kw: print('frozen', gc.get_freeze_count(), kw['args'][-1]); s.main(['--x', 'y'])")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300)

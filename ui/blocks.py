@@ -48,6 +48,12 @@ def diverged_warning(runs, advice: str = "Try a smaller learning rate or clippin
                    + f". {stop} {advice}", icon=":material/warning:")
 
 
+def column_grid(n: int, per_row: int) -> list:
+    """``n`` Streamlit columns, ``per_row`` a row (the last row keeps the others' widths): figures side by side on a
+    wide screen, one under another on a phone (columns stack below ~640 px; one figure's subplot grid cannot)."""
+    return [c for start in range(0, n, per_row) for c in st.columns(per_row)][:n]
+
+
 def maths_links(names, per_row: int | None = None) -> None:
     """“∑ The maths of X” links to the maths page, one per optimizer class, in a row (or rows of ``per_row``)."""
     names = list(dict.fromkeys(names))

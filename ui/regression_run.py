@@ -142,6 +142,15 @@ def page_figures(lrs: tuple, epochs: int, mode: str, bs: int, seed: int, choice:
             (rc.surface_figure(runs, land, bounds, part="map"), rc.surface_figure(runs, land, bounds, part="loss")))
 
 
+@st.cache_resource(max_entries=32, ttl=TTL, show_spinner=False)
+def player_spec(lrs: tuple, epochs: int, mode: str, bs: int, seed: int, choice: OptChoice) -> dict:
+    """The player's dict (charts.regression.fit_player) of :func:`compute_runs`, built once and shared by every
+    session: read only."""
+    land = regression_land()
+    return rc.fit_player(compute_runs(lrs, epochs, mode, bs, seed, choice), land.X[:, 0], land.y,
+                         floor=getattr(land, "min_value", None))
+
+
 @st.cache_data(max_entries=16, ttl=TTL, show_spinner=False)
 def export_html(lrs: tuple, epochs: int, mode: str, bs: int, seed: int, choice: OptChoice) -> str:
     """The figures as one offline page with every setting, built once per settings (plotly.js is embedded: ~5 MB)."""

@@ -94,8 +94,8 @@ def main(argv: list[str]) -> None:
     print(f"Descent Lab: imported the app's libraries in {done['cpu_s']} CPU-s before serving"
           + (f"; failed: {done['failed']}" if done["failed"] else ""), flush=True)
     # What was just imported lives as long as the server: move it out of the garbage collector's way. A full
-    # collection walked those ~210,000 objects (~0.15 s with the GIL held) whenever enough session objects had
-    # piled up, under a class several times a minute; after the freeze it walks only what sessions made.
+    # collection walked those ~210,000 objects with the GIL held: 7 of them took 1.29 of 8.25 CPU-s while 30
+    # sessions opened the race, 0.53 of 6.78 after the freeze (load/results.md, session 5).
     gc.freeze()
     from streamlit.web import cli
     cli.main(args=["run", str(APP), *argv], prog_name="streamlit")
